@@ -1,0 +1,45 @@
+// swift-tools-version:6.0
+// Chromasong: image in, song out. Performance-critical DSP lives in the C target CDSP; the Swift targets decide
+// what to play (SongEngine), convert voices (VoiceConvert), and expose the engine as a CLI and a benchmark.
+import PackageDescription
+
+/// System libraries, declared the SwiftPM way: pkg-config for flags, apt for the Debian package that provides them.
+func systemLibrary(_ name: String, pkgConfig: String, apt: String) -> Target {
+    .systemLibrary(
+        name: name, path: "Sources/SystemLibraries/\(name)", pkgConfig: pkgConfig, providers: [.apt([apt])])
+}
+
+let package = Package(
+    name: "Chromasong",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "SongEngine", targets: ["SongEngine"]),
+        .library(name: "VoiceConvert", targets: ["VoiceConvert"]),
+        .executable(name: "chromasong", targets: ["chromasong"]),
+        .executable(name: "engine-bench", targets: ["engine-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+    ],
+    targets: [
+        systemLibrary("CFFTW", pkgConfig: "fftw3f", apt: "libfftw3-dev"),
+        systemLibrary("CSndFile", pkgConfig: "sndfile", apt: "libsndfile1-dev"),
+        systemLibrary("CSampleRate", pkgConfig: "samplerate", apt: "libsamplerate0-dev"),
+        systemLibrary("CStb", pkgConfig: "stb", apt: "libstb-dev"),
+        systemLibrary("CWebP", pkgConfig: "libwebp", apt: "libwebp-dev"),
+        .target(
+            name: "CDSP",
+            dependencies: ["CFFTW", "CSndFile", "CSampleRate", "CStb", "CWebP"],
+            cSettings: [.define("_GNU_SOURCE")],
+            linkerSettings: [.linkedLibrary("m")]
+        ),
+        .target(name: "SongEngine", dependencies: ["CDSP"], resources: []),
+        .target(name: "VoiceConvert", dependencies: ["CDSP"]),
+        .executableTarget(
+            name: "chromasong",
+            dependencies: ["SongEngine", "VoiceConvert", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .executableTarget(name: "engine-bench", dependencies: ["SongEngine"]),
+        .testTarget(name: "SongEngineTests", dependencies: ["SongEngine"]),
+    ]
+)

@@ -1,0 +1,158 @@
+/// The definition of one tunable number: every numeric field of a preset has one, and presets are validated
+/// against it at load (a bad preset names the file, the field and the allowed range).
+public struct ParameterDefinition: Sendable, Hashable {
+    public var identifier: String
+    public var defaultValue: Double
+    public var range: ClosedRange<Double>
+    public var unit: String
+    public var summary: String
+
+    public init(_ identifier: String, default defaultValue: Double, range: ClosedRange<Double>, unit: String,
+                _ summary: String) {
+        self.identifier = identifier
+        self.defaultValue = defaultValue
+        self.range = range
+        self.unit = unit
+        self.summary = summary
+    }
+}
+
+/// How one role sits in the mix.
+public struct MixSettings: Sendable, Codable, Hashable {
+    /// dB relative to unity.
+    public var gain: Double
+    /// -1 (left) ... +1 (right).
+    public var pan: Double
+    /// 0...1 amount sent to the reverb bus.
+    public var reverb: Double
+    /// 0...1 amount sent to the delay bus.
+    public var delay: Double
+
+    public init(gain: Double = 0, pan: Double = 0, reverb: Double = 0.2, delay: Double = 0) {
+        self.gain = gain
+        self.pan = pan
+        self.reverb = reverb
+        self.delay = delay
+    }
+}
+
+/// A style preset (`presets/styles/<id>.json`): what instruments play, in what patterns, at what tempi, mixed how.
+/// Pattern names are closed vocabularies (see the nested enums); numbers are validated against
+/// `StylePreset.parameterDefinitions`.
+public struct StylePreset: Sendable, Codable, Hashable {
+    public enum DrumPattern: String, Sendable, Codable, CaseIterable {
+        case none          // no drums in this style
+        case ambientPulse  // soft kick on 1, shaker/ride texture
+        case boomBap       // lo-fi hip-hop: kick on 1 and the "and" of 2, snare on 2 and 4, swung hats
+        case backbeat      // pop: kick 1 and 3 (+ variations), snare 2 and 4, eighth hats
+        case rock          // rock: driving eighths, crash at section starts, tom fills
+        case fourOnFloor   // dance: kick every beat, clap 2 and 4, off-beat open hats
+        case halfTime      // cinematic/trap feel: snare on 3, sparse kick, toms
+        case folk          // brushes-like: light kick, rim on 2 and 4, shaker
+        case synthwave     // 80s: kick 1 and 3, big snare 2 and 4, sixteenth hats
+    }
+
+    public enum ChordPattern: String, Sendable, Codable, CaseIterable {
+        case sustain   // whole-bar held chords
+        case stabs     // short rhythmic stabs
+        case strum     // guitar-like strums (staggered note starts)
+        case arpeggio  // broken chords
+        case pulse     // repeated eighth-note chords
+        case offbeat   // chords on the off-beats (dance, reggae-ish)
+    }
+
+    public enum BassPattern: String, Sendable, Codable, CaseIterable {
+        case roots        // chord roots, one per chord
+        case rootFifth    // root and fifth alternating (folk, country)
+        case eighths      // driving eighth-note roots (rock, synthwave)
+        case octaves      // octave jumps (disco, dance)
+        case syncopated   // funk/pop syncopation following the kick
+        case walking      // stepwise approach notes
+        case sustained    // long drones (ambient, cinematic)
+    }
+
+    public var id: String
+    public var name: String
+    public var description: String
+    /// Prompt and negative-tag words that name this style ("lofi", "lo-fi", "chill", "hip hop").
+    public var keywords: [String]
+    /// Where this style sits in the valence/arousal plane (-1...1 each); analysis picks the nearest style.
+    public var valence: Double
+    public var arousal: Double
+    public var tempoMin: Int
+    public var tempoMax: Int
+    /// Section names in order, e.g. ["intro", "verse", "chorus", "verse", "chorus", "bridge", "chorus", "outro"].
+    public var form: [String]
+    /// Bars per section name.
+    public var sectionBars: [String: Int]
+    /// Instrument preset id per role name ("lead", "chords", "pad", "bass", "arp"; "drums" names a drum kit).
+    public var instruments: [String: String]
+    public var drumPattern: DrumPattern
+    public var chordPattern: ChordPattern
+    public var bassPattern: BassPattern
+    /// Numeric tunables by identifier, validated against `parameterDefinitions`; missing ones take the default.
+    public var parameters: [String: Double]
+    /// Mix per role name.
+    public var mix: [String: MixSettings]
+
+    public init(id: String, name: String, description: String, keywords: [String], valence: Double, arousal: Double,
+                tempoMin: Int, tempoMax: Int, form: [String], sectionBars: [String: Int], instruments: [String: String],
+                drumPattern: DrumPattern, chordPattern: ChordPattern, bassPattern: BassPattern,
+                parameters: [String: Double], mix: [String: MixSettings]) {
+        self.id = id
+        self.name = name
+        self.description = description
+        self.keywords = keywords
+        self.valence = valence
+        self.arousal = arousal
+        self.tempoMin = tempoMin
+        self.tempoMax = tempoMax
+        self.form = form
+        self.sectionBars = sectionBars
+        self.instruments = instruments
+        self.drumPattern = drumPattern
+        self.chordPattern = chordPattern
+        self.bassPattern = bassPattern
+        self.parameters = parameters
+        self.mix = mix
+    }
+
+    /// The value of a tunable: the preset's, or the definition's default.
+    public func parameter(_ identifier: String) -> Double {
+        if let v = parameters[identifier] { return v }
+        return StylePreset.parameterDefinitions.first { $0.identifier == identifier }?.defaultValue ?? 0
+    }
+
+    /// Every numeric tunable of a style.
+    public static let parameterDefinitions: [ParameterDefinition] = [
+        ParameterDefinition("swing", default: 0, range: 0...0.6, unit: "fraction",
+                            "delay of off-beat eighths/sixteenths as a fraction of their length"),
+        ParameterDefinition("humanizeTiming", default: 0.012, range: 0...0.05, unit: "beats",
+                            "standard deviation of random timing offsets"),
+        ParameterDefinition("humanizeVelocity", default: 8, range: 0...30, unit: "velocity",
+                            "standard deviation of random velocity offsets"),
+        ParameterDefinition("melodyDensity", default: 0.5, range: 0...1, unit: "fraction",
+                            "how many of the available rhythmic slots the lead melody fills"),
+        ParameterDefinition("melodyRange", default: 12, range: 5...24, unit: "semitones",
+                            "span of the lead melody"),
+        ParameterDefinition("syncopation", default: 0.2, range: 0...1, unit: "fraction",
+                            "probability of off-beat note starts in melody and bass"),
+        ParameterDefinition("harmonicRhythm", default: 1, range: 0.5...4, unit: "bars",
+                            "bars per chord"),
+        ParameterDefinition("chordOctave", default: 4, range: 2...6, unit: "octave",
+                            "octave of the chord voicings' centre"),
+        ParameterDefinition("bassOctave", default: 2, range: 1...3, unit: "octave",
+                            "octave of the bass line"),
+        ParameterDefinition("reverbSize", default: 0.5, range: 0...1, unit: "fraction", "room (0) to hall (1)"),
+        ParameterDefinition("reverbDamping", default: 0.5, range: 0...1, unit: "fraction", "bright (0) to dark (1)"),
+        ParameterDefinition("reverbReturn", default: -6, range: -40...0, unit: "dB", "level of the reverb return"),
+        ParameterDefinition("delayBeats", default: 0.75, range: 0.125...2, unit: "beats", "delay time"),
+        ParameterDefinition("delayFeedback", default: 0.35, range: 0...0.9, unit: "fraction", "delay feedback"),
+        ParameterDefinition("drumGain", default: 0, range: -24...6, unit: "dB", "level of the drum bus"),
+        ParameterDefinition("drumDrive", default: 1, range: 1...4, unit: "factor", "saturation of the drum bus"),
+        ParameterDefinition("compression", default: 0.5, range: 0...1, unit: "fraction",
+                            "amount of mix-bus compression"),
+        ParameterDefinition("brightness", default: 0.5, range: 0...1, unit: "fraction",
+                            "master tilt: dark (0) to bright (1)"),
+    ]
+}
