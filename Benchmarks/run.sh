@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Measurement entry point: installs the measuring tools into Benchmarks/.venv, builds the release CLI, and runs
+# the named measurements (key, tempo, loudness, bench; default: all). Tables land in Benchmarks/results/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/install-deps.sh
+if [ ! -x Benchmarks/.venv/bin/python ]; then
+  python3 -m venv Benchmarks/.venv
+  Benchmarks/.venv/bin/pip install -q --upgrade pip
+  Benchmarks/.venv/bin/pip install -q essentia librosa pyloudnorm soundfile scipy numpy
+fi
+swift build -c release --product chromasong
+swift build -c release --product engine-bench
+py=Benchmarks/.venv/bin/python
+what=("$@"); [ ${#what[@]} -eq 0 ] && what=(key tempo loudness bench)
+status=0
+for w in "${what[@]}"; do
+  case "$w" in
+    key) (cd Benchmarks && ../$py key_accuracy.py) || status=1 ;;
+    tempo) (cd Benchmarks && ../$py tempo_accuracy.py) || status=1 ;;
+    loudness) (cd Benchmarks && ../$py loudness_check.py) || status=1 ;;
+    bench)
+      .build/release/engine-bench --json Benchmarks/results/engine-bench.json | tee Benchmarks/results/engine-bench.txt
+      taskset -c 0 .build/release/engine-bench --versions 1 --formats wav --json Benchmarks/results/engine-bench-1core.json \
+        | tee Benchmarks/results/engine-bench-1core.txt ;;
+    *) echo "unknown measurement $w (key, tempo, loudness, bench)" >&2; exit 2 ;;
+  esac
+done
+exit $status

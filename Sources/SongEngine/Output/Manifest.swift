@@ -1,0 +1,85 @@
+/// `manifest.json`: what a render produced, with paths relative to the manifest (contract §3).
+public struct Manifest: Codable, Sendable {
+    public struct Files: Codable, Sendable {
+        /// Format name ("mp3", "wav", ...) -> path.
+        public var mix: [String: String]
+        public var instrumental: [String: String]?
+        public var vocals: [String: String]?
+        public var midi: String
+    }
+
+    public struct Loudness: Codable, Sendable {
+        public var integratedLUFS: Double
+        public var truePeakDBTP: Double
+
+        enum CodingKeys: String, CodingKey {
+            case integratedLUFS = "integrated_lufs"
+            case truePeakDBTP = "true_peak_dbtp"
+        }
+    }
+
+    public struct Word: Codable, Sendable, Hashable {
+        public var text: String
+        public var start: Int
+        public var end: Int
+    }
+
+    public struct LyricLine: Codable, Sendable, Hashable {
+        public var index: Int
+        public var text: String
+        public var start: Int
+        public var end: Int
+        public var words: [Word]
+    }
+
+    public struct Version: Codable, Sendable {
+        public var conversionId: String
+        public var seed: UInt64
+        public var key: String
+        public var bpm: Int
+        public var style: String
+        public var duration: Double
+        public var sampleRate: Int
+        public var files: Files
+        public var lyrics: String?
+        public var lyricsTimestamped: [LyricLine]?
+        public var loudness: Loudness
+
+        enum CodingKeys: String, CodingKey {
+            case conversionId = "conversion_id"
+            case seed, key, bpm, style, duration
+            case sampleRate = "sample_rate"
+            case files, lyrics
+            case lyricsTimestamped = "lyrics_timestamped"
+            case loudness
+        }
+    }
+
+    public struct Analysis: Codable, Sendable {
+        public var features: ImageFeatures
+        public var decisions: [String: Decision]
+        /// The decisions in the order they were taken.
+        public var decisionOrder: [String]
+
+        enum CodingKeys: String, CodingKey {
+            case features, decisions
+            case decisionOrder = "decision_order"
+        }
+    }
+
+    public var taskId: String
+    public var title: String
+    public var cover: String
+    public var coverThumbnail: String
+    public var analysis: Analysis
+    public var versions: [Version]
+    /// Notes on what this render could not honour (e.g. vocals before the singing engine exists).
+    public var notes: [String]
+
+    enum CodingKeys: String, CodingKey {
+        case taskId = "task_id"
+        case title, cover
+        case coverThumbnail = "cover_thumbnail"
+        case analysis, versions, notes
+    }
+}

@@ -1,0 +1,269 @@
+import Foundation
+
+/// How far a render has got: the stage running and the share of the whole job done (0...1).
+public struct RenderProgress: Sendable {
+    public var stage: String
+    public var fraction: Double
+}
+
+/// Wall time of one stage of one render, for engine-bench.
+public struct StageTiming: Sendable, Codable {
+    public var stage: String
+    /// Version index (0-based), or nil for per-request stages (decode, analysis, cover).
+    public var version: Int?
+    public var seconds: Double
+    /// Seconds of audio the stage processed (0 when it processes none).
+    public var audioSeconds: Double
+}
+
+/// Options of a render that are not part of the request: ids assigned by the caller, the sample rate.
+public struct RenderOptions: Sendable {
+    public var taskId: String
+    /// One id per version; generated when nil or too short.
+    public var conversionIds: [String]?
+    public var sampleRate: Int
+
+    public init(taskId: String = UUID().uuidString.lowercased(), conversionIds: [String]? = nil, sampleRate: Int = 44100) {
+        self.taskId = taskId
+        self.conversionIds = conversionIds
+        self.sampleRate = sampleRate
+    }
+}
+
+/// What `analyze` finds: the image's features and the plan the engine would follow.
+public struct AnalysisResult: Sendable, Codable {
+    public var features: ImageFeatures
+    public var plan: MusicPlan
+}
+
+/// A finished render: where it is, what the manifest says, and how long each stage took.
+public struct RenderResult: Sendable {
+    public var directory: URL
+    public var manifest: Manifest
+    public var timings: [StageTiming]
+}
+
+/// The engine: load presets once, then render any number of requests, from any number of threads at once.
+///
+/// ```swift
+/// let engine = try ChromasongEngine()
+/// let request = SongRequest(image: .file("meadow.jpg"), prompt: "relaxing acoustic track")
+/// let result = try await engine.render(request, to: URL(fileURLWithPath: "out/meadow")) { print($0.stage) }
+/// print(result.manifest.title, result.manifest.versions[0].files.mix)
+/// ```
+public final class ChromasongEngine: Sendable {
+    public let styles: StyleLibrary
+    public let instruments: InstrumentLibrary
+
+    /// Loads and validates the presets from `presetsDirectory` (holding `styles/` and `instruments/`), or from the
+    /// default location (see `StyleLibrary.defaultDirectory()`).
+    public init(presetsDirectory: URL? = nil) throws {
+        guard let root = presetsDirectory ?? StyleLibrary.defaultDirectory()?.deletingLastPathComponent() else {
+            throw RequestError(field: "presets", message: "the presets folder was not found; set CHROMASONG_PRESETS")
+        }
+        styles = try StyleLibrary.load(from: root.appendingPathComponent("styles"))
+        instruments = try InstrumentLibrary.load(from: root.appendingPathComponent("instruments"))
+    }
+
+    /// Image features and the plan, without rendering.
+    public func analyze(_ request: SongRequest) async throws -> AnalysisResult {
+        try request.validate()
+        let bytes = try await ImageLoader.bytes(of: request.image)
+        let image = try ImageLoader.decode(bytes, field: imageField(request))
+        let features = ImageAnalyzer.analyze(image)
+        let plan = try Planner.plan(features: features, steering: steering(request), styles: styles,
+                                    seed: planSeed(request, imageBytes: bytes))
+        return AnalysisResult(features: features, plan: plan)
+    }
+
+    /// Renders a request into `directory`. Nothing appears there unless the whole render succeeds; on failure or
+    /// cancellation (of the calling task) the staged files are removed.
+    public func render(_ request: SongRequest, to directory: URL, options: RenderOptions = RenderOptions(),
+                       progress: @escaping @Sendable (RenderProgress) -> Void = { _ in }) async throws -> RenderResult {
+        try request.validate()
+        if request.vocalOnly {
+            throw RequestError(field: "vocal_only", message: "singing is not available in this build yet (instrumental only)")
+        }
+        let clock = TimingRecorder()
+        progress(RenderProgress(stage: "decode", fraction: 0))
+        let bytes = try await ImageLoader.bytes(of: request.image)
+        let image = try clock.measure("decode") { try ImageLoader.decode(bytes, field: imageField(request)) }
+        try Task.checkCancellation()
+
+        progress(RenderProgress(stage: "analysis", fraction: 0.05))
+        let steering = steering(request)
+        let (features, plan) = try clock.measure("analysis") {
+            let features = ImageAnalyzer.analyze(image)
+            let plan = try Planner.plan(features: features, steering: steering, styles: styles,
+                                        seed: planSeed(request, imageBytes: bytes))
+            return (features, plan)
+        }
+        guard let style = styles.style(id: plan.style) else {
+            throw RequestError(field: "style", message: "the plan chose an unknown style \(plan.style)")
+        }
+        let baseSeed = request.seed ?? planSeed(request, imageBytes: bytes)
+        let seeds = (0..<request.versions).map { versionSeed(base: baseSeed, index: $0) }
+        let ids = (0..<request.versions).map { i in
+            options.conversionIds.flatMap { i < $0.count ? $0[i] : nil } ?? UUID().uuidString.lowercased()
+        }
+        let title = TitleMaker.title(colourNames: features.palette.map(\.name), valence: plan.valence,
+                                     arousal: plan.arousal, lightness: features.meanLightness,
+                                     warmth: features.warmth, style: style.name, prompt: request.prompt, seed: baseSeed)
+
+        let staging = try StagingDirectory(destination: directory)
+        do {
+            let progressShare = ProgressShare(versions: request.versions, report: progress)
+            let versions = try await withThrowingTaskGroup(of: Manifest.Version.self) { group in
+                for index in 0..<request.versions {
+                    group.addTask {
+                        try self.renderVersion(index: index, seed: seeds[index], conversionId: ids[index], plan: plan,
+                                               style: style, title: title, request: request, staging: staging,
+                                               sampleRate: options.sampleRate, clock: clock, progress: progressShare)
+                    }
+                }
+                var done: [Manifest.Version] = []
+                for try await version in group { done.append(version) }
+                return done.sorted { a, b in ids.firstIndex(of: a.conversionId)! < ids.firstIndex(of: b.conversionId)! }
+            }
+            try Task.checkCancellation()
+            progress(RenderProgress(stage: "cover", fraction: 0.97))
+            try clock.measure("cover") {
+                let palette = features.palette.map { ($0.red, $0.green, $0.blue) }
+                try CoverMaker.make(image: image, palette: palette, title: title,
+                                    subtitle: "\(style.name) · \(plan.key) · \(plan.bpm) bpm",
+                                    to: try staging.url("cover.png"), thumbnail: try staging.url("cover_thumb.png"))
+            }
+            var notes: [String] = []
+            if request.wantsVocals {
+                notes.append("vocals were requested but the singing engine is not built yet: this render is instrumental")
+            }
+            let manifest = Manifest(
+                taskId: options.taskId, title: title, cover: "cover.png", coverThumbnail: "cover_thumb.png",
+                analysis: Manifest.Analysis(features: features,
+                                            decisions: Dictionary(plan.decisions.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a }),
+                                            decisionOrder: plan.decisions.map(\.name)),
+                versions: versions, notes: notes)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            try encoder.encode(manifest).write(to: try staging.url("manifest.json"))
+            try Task.checkCancellation()
+            try staging.commit()
+            progress(RenderProgress(stage: "done", fraction: 1))
+            return RenderResult(directory: directory, manifest: manifest, timings: clock.timings)
+        } catch {
+            staging.discard()
+            throw error
+        }
+    }
+
+    /// One version: compose, render, master, encode, MIDI.
+    private func renderVersion(index: Int, seed: UInt64, conversionId: String, plan: MusicPlan, style: StylePreset,
+                               title: String, request: SongRequest, staging: StagingDirectory, sampleRate: Int,
+                               clock: TimingRecorder, progress: ProgressShare) throws -> Manifest.Version {
+        let folder = "v\(index + 1)"
+        progress.report(version: index, stage: "composition", within: 0)
+        let score = clock.measure("composition", version: index) { Composer.compose(plan: plan, style: style, seed: seed) }
+        try Task.checkCancellation()
+        progress.report(version: index, stage: "synthesis", within: 0.1)
+        let rendered = try clock.measure("synthesis+mix", version: index, audio: score.durationSeconds) {
+            try Renderer.render(score: score, style: style, instruments: instruments, sampleRate: sampleRate)
+        }
+        try Task.checkCancellation()
+        progress.report(version: index, stage: "mastering", within: 0.6)
+        let (master, loudness, _) = clock.measure("mastering", version: index, audio: score.durationSeconds) {
+            Mastering.master(rendered.mix, brightness: style.parameter("brightness"),
+                             compression: style.parameter("compression"))
+        }
+        var mixFiles: [String: String] = [:]
+        for (k, format) in request.formats.enumerated() {
+            try Task.checkCancellation()
+            progress.report(version: index, stage: "encode \(format.rawValue)", within: 0.7 + 0.25 * Double(k) / Double(request.formats.count))
+            let path = "\(folder)/mix.\(format.rawValue)"
+            try clock.measure("encode \(format.rawValue)", version: index, audio: master.duration) {
+                try AudioFile.write(master, to: try staging.url(path), format: format)
+            }
+            mixFiles[format.rawValue] = path
+        }
+        let stemPath = "\(folder)/instrumental.wav"
+        try clock.measure("encode stems", version: index, audio: master.duration) {
+            try AudioFile.write(master, to: try staging.url(stemPath), format: .wav)
+        }
+        let midiPath = "\(folder)/song.mid"
+        try clock.measure("midi", version: index) {
+            try Data(MIDIFile.encode(score, title: title)).write(to: try staging.url(midiPath))
+        }
+        progress.report(version: index, stage: "done", within: 1)
+        return Manifest.Version(
+            conversionId: conversionId, seed: seed, key: plan.key.description, bpm: plan.bpm, style: plan.style,
+            duration: (master.duration * 10).rounded() / 10, sampleRate: sampleRate,
+            files: Manifest.Files(mix: mixFiles, instrumental: ["wav": stemPath], vocals: nil, midi: midiPath),
+            lyrics: nil, lyricsTimestamped: nil,
+            loudness: Manifest.Loudness(integratedLUFS: (loudness.integratedLUFS * 100).rounded() / 100,
+                                        truePeakDBTP: (loudness.truePeakDBTP * 100).rounded() / 100))
+    }
+
+    func imageField(_ request: SongRequest) -> String {
+        if case .url = request.image { return "image_url" }
+        return "image_file"
+    }
+
+    func steering(_ request: SongRequest) -> Steering {
+        Steering(prompt: request.prompt, negativeTags: request.negativeTags, key: request.parsedKey,
+                 bpm: request.bpm == 0 ? nil : request.bpm, duration: request.duration)
+    }
+
+    /// The seed of the shared plan: the image bytes and every parameter that steers the plan, so the same request
+    /// gets the same plan whatever version seeds it asks for.
+    func planSeed(_ request: SongRequest, imageBytes: Data) -> UInt64 {
+        var h = stableHash(imageBytes)
+        let text = [request.prompt, request.negativeTags, request.key, String(request.bpm),
+                    request.duration.map { String($0) } ?? "", request.makeInstrumental ? "i" : "", request.lyrics]
+            .joined(separator: "\u{1F}")
+        h = stableHash(Array(text.utf8), seed: h)
+        return h
+    }
+
+    /// Version 1 uses the base seed itself, so rendering with `--seed <a version's seed> --versions 1` reproduces
+    /// that version; later versions derive their own.
+    func versionSeed(base: UInt64, index: Int) -> UInt64 {
+        if index == 0 { return base }
+        var rng = SeededGenerator(seed: base).fork("version-\(index)")
+        return rng.next()
+    }
+}
+
+/// Thread-safe collection of stage timings.
+final class TimingRecorder: @unchecked Sendable {
+    private let lock = NSLock()
+    private var recorded: [StageTiming] = []
+
+    var timings: [StageTiming] { lock.withLock { recorded } }
+
+    func measure<T>(_ stage: String, version: Int? = nil, audio: Double = 0, _ body: () throws -> T) rethrows -> T {
+        let start = DispatchTime.now().uptimeNanoseconds
+        let value = try body()
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        lock.withLock { recorded.append(StageTiming(stage: stage, version: version, seconds: seconds, audioSeconds: audio)) }
+        return value
+    }
+}
+
+/// Folds per-version progress into one overall fraction (versions run at once).
+final class ProgressShare: @unchecked Sendable {
+    private let lock = NSLock()
+    private var fractions: [Double]
+    private let report: @Sendable (RenderProgress) -> Void
+
+    init(versions: Int, report: @escaping @Sendable (RenderProgress) -> Void) {
+        fractions = Array(repeating: 0, count: versions)
+        self.report = report
+    }
+
+    func report(version: Int, stage: String, within: Double) {
+        let overall = lock.withLock { () -> Double in
+            fractions[version] = within
+            return 0.1 + 0.85 * fractions.reduce(0, +) / Double(fractions.count)
+        }
+        report(RenderProgress(stage: "v\(version + 1) \(stage)", fraction: overall))
+    }
+}

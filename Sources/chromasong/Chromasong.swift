@@ -1,0 +1,165 @@
+import ArgumentParser
+import Foundation
+import SongEngine
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The command-line face of SongEngine: every subcommand is a thin layer over the library API.
+@main
+struct Chromasong: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "chromasong",
+        abstract: "Turn an image into a song, offline.",
+        subcommands: [Render.self, Analyze.self, Styles.self]
+    )
+}
+
+/// Prints one line for a rejected input and exits non-zero: 2 for a rule the input broke, 1 for anything else.
+func fail(_ error: Error) -> Never {
+    let line: String
+    let code: Int32
+    switch error {
+    case let error as RequestError:
+        line = error.description
+        code = 2
+    case is CancellationError:
+        line = "cancelled"
+        code = 130
+    default:
+        line = String(describing: error)
+        code = 1
+    }
+    FileHandle.standardError.write(Data("chromasong: \(line)\n".utf8))
+    exit(code)
+}
+
+struct Render: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Render a song from an image file or http(s) URL.")
+
+    @Argument(help: "Image path or http(s) URL (JPEG, PNG, GIF, BMP, WEBP).") var image: String
+    @Option(help: "Text that steers style, mood, instruments and tempo (at most 300 characters).") var prompt = ""
+    @Option(help: "Lyrics (at most 3000 characters).") var lyrics = ""
+    @Option(help: "Read the lyrics from a file.") var lyricsFile: String?
+    @Option(help: "Things to avoid, comma or semicolon separated (\"no drums, avoid heavy metal\").") var negativeTags = ""
+    @Flag(help: "No vocals; lyrics are ignored.") var instrumental = false
+    @Flag(help: "Deliver the a-cappella vocal.") var vocalOnly = false
+    @Option(help: "Key, e.g. \"C major\", \"A minor\", \"F# minor\", \"Bb major\", \"c#m\" (default: from the image).") var key = ""
+    @Option(help: "Tempo 40...240 (0 = from the image).") var bpm = 0
+    @Option(help: "Voice id from `chromasong voices`.") var voice = ""
+    @Option(help: "Seed for reproducible output.") var seed: UInt64?
+    @Option(help: "Duration in seconds, 10...600 (default: the style's natural form).") var duration: Double?
+    @Option(help: "Number of versions, 1...4.") var versions = 2
+    @Option(help: "Audio formats, a subset of mp3,wav,flac,ogg.") var formats = "mp3,wav"
+    @Option(help: "Output folder (default ./out/<task_id>).") var out: String?
+
+    func run() async throws {
+        do {
+            var lyricsText = lyrics
+            if let lyricsFile {
+                guard let data = FileManager.default.contents(atPath: lyricsFile), let text = String(data: data, encoding: .utf8) else {
+                    throw RequestError(field: "lyrics", message: "cannot read the lyrics file \(lyricsFile) as UTF-8 text")
+                }
+                lyricsText = text
+            }
+            let source: ImageSource = image.lowercased().hasPrefix("http://") || image.lowercased().hasPrefix("https://")
+                ? .url(image) : .file(image)
+            let request = SongRequest(
+                image: source, prompt: prompt, lyrics: lyricsText, negativeTags: negativeTags,
+                makeInstrumental: instrumental, vocalOnly: vocalOnly, key: key, bpm: bpm, voiceId: voice, seed: seed,
+                duration: duration, versions: versions, formats: try SongRequest.parseFormats(formats))
+            try request.validate()
+            let options = RenderOptions()
+            let directory = URL(fileURLWithPath: out ?? "out/\(options.taskId)")
+            let engine = try ChromasongEngine()
+            let bar = ProgressBar()
+            let result = try await engine.render(request, to: directory, options: options) { bar.show($0) }
+            bar.finish()
+            let m = result.manifest
+            print("\"\(m.title)\" -> \(directory.path)")
+            for v in m.versions {
+                print("  \(v.conversionId.prefix(8))  \(v.style), \(v.key), \(v.bpm) bpm, \(String(format: "%.1f", v.duration)) s, "
+                      + "\(String(format: "%.1f", v.loudness.integratedLUFS)) LUFS, \(String(format: "%.1f", v.loudness.truePeakDBTP)) dBTP")
+            }
+            for note in m.notes { print("  note: \(note)") }
+        } catch {
+            fail(error)
+        }
+    }
+}
+
+struct Analyze: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print the image's features and the plan that would be chosen, as JSON.")
+
+    @Argument(help: "Image path or http(s) URL.") var image: String
+    @Option(help: "Prompt, as for render.") var prompt = ""
+    @Option(help: "Negative tags, as for render.") var negativeTags = ""
+    @Option(help: "Key, as for render.") var key = ""
+    @Option(help: "Tempo, as for render.") var bpm = 0
+    @Option(help: "Duration, as for render.") var duration: Double?
+
+    func run() async throws {
+        do {
+            let source: ImageSource = image.lowercased().hasPrefix("http://") || image.lowercased().hasPrefix("https://")
+                ? .url(image) : .file(image)
+            let request = SongRequest(image: source, prompt: prompt, negativeTags: negativeTags, makeInstrumental: true,
+                                      key: key, bpm: bpm, duration: duration)
+            let result = try await ChromasongEngine().analyze(request)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            print(String(decoding: try encoder.encode(result), as: UTF8.self))
+        } catch {
+            fail(error)
+        }
+    }
+}
+
+struct Styles: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List the style presets.")
+
+    @Flag(help: "Print JSON instead of a table.") var json = false
+
+    func run() async throws {
+        do {
+            let engine = try ChromasongEngine()
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                print(String(decoding: try encoder.encode(engine.styles.styles), as: UTF8.self))
+                return
+            }
+            for style in engine.styles.styles {
+                let id = style.id.padding(toLength: 14, withPad: " ", startingAt: 0)
+                let tempo = "\(style.tempoMin)-\(style.tempoMax) bpm".padding(toLength: 13, withPad: " ", startingAt: 0)
+                print("\(id)\(tempo)\(style.description)")
+            }
+        } catch {
+            fail(error)
+        }
+    }
+}
+
+/// A one-line progress bar on a terminal (stderr); silent when stderr is not a terminal.
+final class ProgressBar: @unchecked Sendable {
+    private let lock = NSLock()
+    private let enabled = isatty(2) != 0
+    private var last = -1
+
+    func show(_ progress: RenderProgress) {
+        guard enabled else { return }
+        lock.withLock {
+            let percent = Int((progress.fraction * 100).rounded())
+            guard percent != last else { return }
+            last = percent
+            let filled = percent * 30 / 100
+            let bar = String(repeating: "#", count: filled) + String(repeating: " ", count: 30 - filled)
+            FileHandle.standardError.write(Data("\r[\(bar)] \(percent)% \(progress.stage)\u{1B}[K".utf8))
+        }
+    }
+
+    func finish() {
+        guard enabled else { return }
+        FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+    }
+}

@@ -1,0 +1,118 @@
+import Foundation
+import SongEngine
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// engine-bench: renders a fixed request and prints, per stage, wall time and x real time (seconds of audio per
+/// second of work), plus the process's peak resident memory, as a table and as JSON.
+///
+///   engine-bench [--image PATH] [--duration S] [--versions N] [--formats mp3,wav] [--seed N] [--runs N]
+///                [--json FILE] [--prompt T]
+/// Pin to one core with `taskset -c 0` to measure single-core speed.
+@main
+struct EngineBench {
+    static func main() async {
+        var args = Array(CommandLine.arguments.dropFirst())
+        func option(_ name: String) -> String? {
+            guard let i = args.firstIndex(of: name), i + 1 < args.count else { return nil }
+            let value = args[i + 1]
+            args.removeSubrange(i...(i + 1))
+            return value
+        }
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let image = option("--image") ?? root.appendingPathComponent("examples/yellowflower.jpg").path
+        let duration = Double(option("--duration") ?? "180") ?? 180
+        let versions = Int(option("--versions") ?? "2") ?? 2
+        let formatsText = option("--formats") ?? "mp3,wav"
+        let seed = UInt64(option("--seed") ?? "1") ?? 1
+        let runs = Int(option("--runs") ?? "1") ?? 1
+        let jsonPath = option("--json")
+        let prompt = option("--prompt") ?? ""
+        do {
+            let engine = try ChromasongEngine()
+            let request = SongRequest(image: .file(image), prompt: prompt, makeInstrumental: true, seed: seed,
+                                      duration: duration, versions: versions,
+                                      formats: try SongRequest.parseFormats(formatsText))
+            var best: (wall: Double, timings: [StageTiming], audio: Double)?
+            for run in 0..<runs {
+                let out = FileManager.default.temporaryDirectory.appendingPathComponent("engine-bench-\(getpid())-\(run)")
+                let start = DispatchTime.now().uptimeNanoseconds
+                let result = try await engine.render(request, to: out)
+                let wall = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+                try? FileManager.default.removeItem(at: out)
+                let audio = result.manifest.versions.reduce(0) { $0 + $1.duration }
+                if best == nil || wall < best!.wall { best = (wall, result.timings, audio) }
+            }
+            guard let best else { return }
+            report(best.timings, wall: best.wall, audio: best.audio, versions: versions, jsonPath: jsonPath,
+                   request: "image=\(URL(fileURLWithPath: image).lastPathComponent) duration=\(duration) versions=\(versions) formats=\(formatsText) seed=\(seed)")
+        } catch {
+            FileHandle.standardError.write(Data("engine-bench: \(error)\n".utf8))
+            exit(1)
+        }
+    }
+
+    static func peakResidentMB() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF, &usage)
+        return Double(usage.ru_maxrss) / 1024  // ru_maxrss is in KiB on Linux
+    }
+
+    struct Row: Codable {
+        var stage: String
+        var seconds: Double
+        var audioSeconds: Double
+        var realtimeFactor: Double?
+    }
+
+    struct Report: Codable {
+        var request: String
+        var cores: Int
+        var wallSeconds: Double
+        var audioSeconds: Double
+        var wallRealtimeFactor: Double
+        var synthesisThroughMasteringRealtimeFactor: Double
+        var peakResidentMB: Double
+        var stages: [Row]
+    }
+
+    static func report(_ timings: [StageTiming], wall: Double, audio: Double, versions: Int, jsonPath: String?, request: String) {
+        var order: [String] = []
+        var sums: [String: (Double, Double)] = [:]
+        for t in timings {
+            if sums[t.stage] == nil { order.append(t.stage) }
+            let s = sums[t.stage] ?? (0, 0)
+            sums[t.stage] = (s.0 + t.seconds, s.1 + t.audioSeconds)
+        }
+        let rows = order.map { stage -> Row in
+            let (seconds, audioSeconds) = sums[stage]!
+            return Row(stage: stage, seconds: seconds, audioSeconds: audioSeconds,
+                       realtimeFactor: audioSeconds > 0 && seconds > 0 ? audioSeconds / seconds : nil)
+        }
+        let synthThroughMaster = ["synthesis+mix", "mastering"].compactMap { sums[$0] }
+        let stSeconds = synthThroughMaster.reduce(0) { $0 + $1.0 }
+        let stAudio = sums["mastering"]?.1 ?? 0
+        let report = Report(request: request, cores: ProcessInfo.processInfo.activeProcessorCount, wallSeconds: wall,
+                            audioSeconds: audio, wallRealtimeFactor: audio / wall,
+                            synthesisThroughMasteringRealtimeFactor: stSeconds > 0 ? stAudio / stSeconds : 0,
+                            peakResidentMB: peakResidentMB(), stages: rows)
+        print("engine-bench: \(request), \(report.cores) cores")
+        print("stage".padding(toLength: 18, withPad: " ", startingAt: 0) + "   seconds   audio s   x real time")
+        for row in rows {
+            let factor = row.realtimeFactor.map { String(format: "%10.1f", $0) } ?? "         -"
+            print(row.stage.padding(toLength: 18, withPad: " ", startingAt: 0)
+                  + String(format: "%10.3f%10.1f", row.seconds, row.audioSeconds) + "    " + factor)
+        }
+        print(String(format: "synthesis through mastering: %.1fx real time (stage time summed over versions)",
+                     report.synthesisThroughMasteringRealtimeFactor))
+        print(String(format: "whole job: %.2f s wall for %.1f s of audio (%.1fx real time)", wall, audio, audio / wall))
+        print(String(format: "peak resident memory: %.1f MB", report.peakResidentMB))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        if let data = try? encoder.encode(report) {
+            if let jsonPath { try? data.write(to: URL(fileURLWithPath: jsonPath)) } else { print(String(decoding: data, as: UTF8.self)) }
+        }
+    }
+}

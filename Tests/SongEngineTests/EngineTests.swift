@@ -1,0 +1,188 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import Testing
+@testable import SongEngine
+
+/// End-to-end renders through the public API (issue 2, must-shows 2, 6, 7, 8).
+@Suite(.serialized) struct EngineTests {
+    let engine = TestSupport.engine
+
+    /// Must-show 2: every shared photo (all five formats) renders everything §2 lists for an instrumental.
+    @Test func everySharedPhotoRenders() async throws {
+        let photos = TestSupport.photos
+        try #require(photos.count >= 12, "the shared photos are expected at \(TestSupport.sharedImages.path)")
+        #expect(Set(photos.map { $0.pathExtension.lowercased() }) == ["jpg", "png", "gif", "bmp", "webp"])
+        for photo in photos {
+            let out = TestSupport.temporaryDirectory("photo")
+            defer { try? FileManager.default.removeItem(at: out) }
+            let request = SongRequest(image: .file(photo.path), makeInstrumental: true, duration: 12)
+            let result = try await engine.render(request, to: out.appendingPathComponent("song"))
+            try checkDelivery(result, versions: 2, formats: ["mp3", "wav"])
+        }
+    }
+
+    /// Must-show 2: an http URL served from loopback.
+    @Test func rendersFromLoopbackURL() async throws {
+        let photos = TestSupport.photos
+        try #require(!photos.isEmpty)
+        let server = try LoopbackFileServer(directory: TestSupport.sharedImages)
+        defer { server.stop() }
+        let out = TestSupport.temporaryDirectory("url")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let url = "http://127.0.0.1:\(server.port)/\(photos[0].lastPathComponent)"
+        let request = SongRequest(image: .url(url), makeInstrumental: true, duration: 12)
+        let result = try await engine.render(request, to: out.appendingPathComponent("song"))
+        try checkDelivery(result, versions: 2, formats: ["mp3", "wav"])
+    }
+
+    /// Must-show 7: same request and seed, same bytes; the versions share key and tempo and differ in notes.
+    @Test func deterministicAndVersionsDiffer() async throws {
+        let out = TestSupport.temporaryDirectory("det")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let request = SongRequest(image: .file(TestSupport.example.path), makeInstrumental: true, seed: 1234,
+                                  duration: 20, formats: [.wav])
+        let a = try await engine.render(request, to: out.appendingPathComponent("a"))
+        let b = try await engine.render(request, to: out.appendingPathComponent("b"))
+        for v in 0..<2 {
+            for file in [a.manifest.versions[v].files.mix["wav"]!, a.manifest.versions[v].files.midi] {
+                let da = try Data(contentsOf: a.directory.appendingPathComponent(file))
+                let db = try Data(contentsOf: b.directory.appendingPathComponent(file))
+                #expect(da == db, "\(file) differs between identical requests")
+            }
+        }
+        let v1 = a.manifest.versions[0], v2 = a.manifest.versions[1]
+        #expect(v1.key == v2.key && v1.bpm == v2.bpm && v1.style == v2.style)
+        #expect(v1.seed != v2.seed)
+        let m1 = try Data(contentsOf: a.directory.appendingPathComponent(v1.files.midi))
+        let m2 = try Data(contentsOf: a.directory.appendingPathComponent(v2.files.midi))
+        #expect(m1 != m2, "the two versions should differ in their notes")
+        // Rendering with a version's own seed reproduces that version.
+        var single = request
+        single.seed = v2.seed
+        single.versions = 1
+        let c = try await engine.render(single, to: out.appendingPathComponent("c"))
+        let m2again = try Data(contentsOf: c.directory.appendingPathComponent(c.manifest.versions[0].files.midi))
+        #expect(m2again == m2)
+    }
+
+    /// Must-show 6: the 12 shared photos yield at least 4 distinct styles and a tempo spread of at least 40 bpm.
+    @Test func photosSpreadOverStylesAndTempi() async throws {
+        let photos = TestSupport.photos
+        try #require(photos.count >= 12)
+        var styles = Set<String>()
+        var tempi: [Int] = []
+        for photo in photos {
+            let analysis = try await engine.analyze(SongRequest(image: .file(photo.path), makeInstrumental: true))
+            styles.insert(analysis.plan.style)
+            tempi.append(analysis.plan.bpm)
+        }
+        #expect(styles.count >= 4, "styles: \(styles)")
+        #expect(tempi.max()! - tempi.min()! >= 40, "tempi: \(tempi)")
+    }
+
+    /// Must-show 8 on audio: "no drums" leaves the drum part silent (no drum track, silent drum stem), while the
+    /// same request without it has an audible drum stem.
+    @Test func negativeTagsSilenceTheDrums() async throws {
+        let bytes = try Data(contentsOf: TestSupport.example)
+        let image = try ImageLoader.decode(bytes)
+        let features = ImageAnalyzer.analyze(image)
+        for (tags, wantDrums) in [("", true), ("no drums", false)] {
+            let plan = try Planner.plan(features: features, steering: Steering(prompt: "upbeat pop", negativeTags: tags,
+                                                                                duration: 15),
+                                        styles: engine.styles, seed: 9)
+            let style = try #require(engine.styles.style(id: plan.style))
+            let score = Composer.compose(plan: plan, style: style, seed: 9)
+            let rendered = try Renderer.render(score: score, style: style, instruments: engine.instruments)
+            let drumTrack = score.track(.drums)
+            let drumStem = rendered.stems[.drums]
+            let drumPeak = drumStem.map { max($0.left.map(abs).max() ?? 0, $0.right.map(abs).max() ?? 0) } ?? 0
+            if wantDrums {
+                #expect(drumTrack != nil && !(drumTrack!.notes.isEmpty))
+                #expect(drumPeak > 0.01)
+            } else {
+                #expect(drumTrack == nil || drumTrack!.notes.isEmpty)
+                #expect(drumPeak == 0)
+            }
+        }
+    }
+
+    /// Must-show 8: "relaxing acoustic track" is calmer, slower and acoustic compared with an energetic prompt.
+    @Test func promptSteersMoodAndInstruments() async throws {
+        let bytes = try Data(contentsOf: TestSupport.example)
+        let features = ImageAnalyzer.analyze(try ImageLoader.decode(bytes))
+        let relaxed = try Planner.plan(features: features, steering: Steering(prompt: "Generate a relaxing acoustic track inspired by this scene."),
+                                       styles: engine.styles, seed: 3)
+        let energetic = try Planner.plan(features: features, steering: Steering(prompt: "energetic driving dance track"),
+                                         styles: engine.styles, seed: 3)
+        #expect(relaxed.bpm < energetic.bpm)
+        #expect(relaxed.arousal < energetic.arousal)
+        let melodic = relaxed.instruments.filter { $0.key != .drums }.values
+        let acoustic = melodic.filter { InstrumentCatalog.entry($0)?.acoustic == true }
+        #expect(acoustic.count * 2 >= melodic.count, "relaxed acoustic plan uses \(relaxed.instruments)")
+    }
+
+    /// What every instrumental delivery holds (contract §2-§3).
+    func checkDelivery(_ result: RenderResult, versions: Int, formats: [String]) throws {
+        let m = result.manifest
+        #expect(m.versions.count == versions)
+        #expect(!m.title.isEmpty)
+        #expect(TestSupport.pngSize(result.directory.appendingPathComponent(m.cover)).map { $0 == (1024, 1024) } == true)
+        #expect(TestSupport.pngSize(result.directory.appendingPathComponent(m.coverThumbnail)).map { $0 == (256, 256) } == true)
+        #expect(FileManager.default.fileExists(atPath: result.directory.appendingPathComponent("manifest.json").path))
+        for v in m.versions {
+            #expect(Set(v.files.mix.keys) == Set(formats))
+            for path in v.files.mix.values {
+                let size = (try FileManager.default.attributesOfItem(atPath: result.directory.appendingPathComponent(path).path)[.size] as? Int) ?? 0
+                #expect(size > 10_000, "\(path) is only \(size) bytes")
+            }
+            #expect(v.files.instrumental?["wav"] != nil)
+            #expect(v.files.vocals == nil)
+            let midi = try Data(contentsOf: result.directory.appendingPathComponent(v.files.midi))
+            #expect(midi.starts(with: Array("MThd".utf8)))
+            #expect(abs(v.loudness.integratedLUFS + 14) <= 0.5)
+            #expect(v.loudness.truePeakDBTP <= -1.0)
+            let wav = try AudioFile.read(result.directory.appendingPathComponent(v.files.mix["wav"]!))
+            #expect(abs(wav.duration - v.duration) < 0.2)
+        }
+    }
+}
+
+/// `python3 -m http.server` on a free loopback port, serving a folder: a real HTTP server for URL tests.
+final class LoopbackFileServer {
+    let process = Process()
+    let port: Int
+
+    init(directory: URL) throws {
+        port = 20000 + Int.random(in: 0..<20000)
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-m", "http.server", String(port), "--bind", "127.0.0.1", "--directory", directory.path]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        // Wait until it accepts connections (at most 5 s).
+        for _ in 0..<50 {
+            if LoopbackFileServer.canConnect(port: port) { return }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+    }
+
+    static func canConnect(port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
+    }
+
+    func stop() {
+        process.terminate()
+        process.waitUntilExit()
+    }
+}

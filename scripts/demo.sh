@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# README command 1: installs what is missing, builds in release mode, and renders a song from the bundled
+# example image into out/demo (two versions, mp3 and wav, stems, MIDI, cover, manifest.json).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/install-deps.sh
+swift build -c release --product chromasong
+rm -rf out/demo
+.build/release/chromasong render examples/yellowflower.jpg --instrumental --out out/demo "$@"
+echo "manifest: out/demo/manifest.json"

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Chromasong builds against, if any is missing. Safe to run again: it does nothing
+# when everything is there. Needs root (or sudo) only when something must be installed.
+set -euo pipefail
+packages=(pkg-config libfftw3-dev libsndfile1-dev libsamplerate0-dev libstb-dev libwebp-dev flite1-dev fonts-dejavu-core)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+echo "installing: ${missing[*]}"
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "install these packages as root: ${missing[*]}" >&2; exit 1; }
+  sudo="sudo"
+fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
