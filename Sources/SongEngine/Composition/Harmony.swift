@@ -158,6 +158,9 @@ enum Harmony {
                 } else {
                     cadence = phraseIndex % 2 == 0 ? .half : .authentic
                 }
+                // In major, an inner antecedent phrase keeps its loop (the progression's own ending, often IV or V)
+                // rather than a half cadence: too many dominants pull a key detector towards the dominant key.
+                let forced = isLast || cadence == .authentic || key.mode == .minor
                 let start = Double(bar * 4)
                 let beats = Double(length * 4)
                 phrases.append(Phrase(start: start, beats: beats, cadence: next == nil && isLast ? .authentic : cadence))
@@ -167,7 +170,7 @@ enum Harmony {
                     degrees.append(progression[degrees.count % progression.count])
                     t += slotBeats
                 }
-                applyCadence(&degrees, phrases.last!.cadence, mode: key.mode)
+                if forced || next == nil { applyCadence(&degrees, phrases.last!.cadence, mode: key.mode) }
                 if key.mode == .minor && (kind == .verse || kind == .chorus) { degrees[0] = 0 }
                 for (j, d) in degrees.enumerated() {
                     let s = start + Double(j) * slotBeats
@@ -192,7 +195,8 @@ enum Harmony {
         case .authentic:
             degrees[n - 1] = 0
             if n >= 2 { degrees[n - 2] = 4 }
-            if n >= 3 && degrees[n - 3] == 4 { degrees[n - 3] = 3 }
+            // Predominant before the dominant (IV-V-I / iv-V-i) when the phrase has room.
+            if n >= 4 || (n >= 3 && degrees[n - 3] == 4) { degrees[n - 3] = 3 }
         case .half:
             degrees[n - 1] = 4
             if n >= 2 && degrees[n - 2] == 4 { degrees[n - 2] = 3 }

@@ -195,7 +195,7 @@ struct MelodyWriter {
                     }
                     if !isFinal { d = clampDegree(d, chord, strong: false) }
                     if strong && !chord.degreeTones.contains(((d % 7) + 7) % 7) { d = clampDegree(nearestChordTone(d, chord), chord, strong: true) }
-                    if let p = prevDegree, abs(d - p) > 5 {
+                    if !isFinal, let p = prevDegree, abs(d - p) > 5 {
                         // keep leaps singable: at most a sixth, and towards the range centre
                         let c = nearestChordTone(p + (d > p ? 2 : -2), chord)
                         d = clampDegree(strong ? c : p + (d > p ? 1 : -1), chord, strong: false)
