@@ -199,6 +199,13 @@ enum CompositionFixtures {
         let stepwise = Double(intervals.filter { $0 <= 4 }.count) / Double(intervals.count)
         #expect(stepwise > 0.7, "mostly steps: \(stepwise)")
         #expect(intervals.max()! <= 12)
+        // Chord tones on strong beats (beats 1 and 3): the lead's pitch class sounds in the pad's held chord.
+        let pad = score.track(.pad)!.notes
+        let strong = lead.filter { abs($0.start - $0.start.rounded()) < 0.06 && Int($0.start.rounded()) % 2 == 0 }
+        let chordTones = strong.filter { note in
+            pad.contains { $0.start <= note.start + 0.06 && $0.start + $0.duration > note.start && $0.pitch % 12 == note.pitch % 12 }
+        }
+        #expect(strong.count > 20 && chordTones.count * 100 >= strong.count * 95)
         // Rests between phrases: every 4-bar phrase's last beat is silent.
         let phraseEnds = stride(from: 0.0, to: score.lengthBeats, by: 16).map { $0 + 15 }
         for end in phraseEnds {
