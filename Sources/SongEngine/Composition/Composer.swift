@@ -1,0 +1,187 @@
+/// Composition and arrangement: from a MusicPlan and a style to a Score. Form from the plan, harmony from
+/// corpus-weighted progressions with cadences, voice-led chords, a motif-based lead whose chorus hook returns
+/// identically, style-patterned accompaniment and drums, parts entering by section energy, KTH-style humanising.
+public enum Composer {
+    public static func compose(plan: MusicPlan, style: StylePreset, seed: UInt64) -> Score {
+        let root = SeededGenerator(seed: seed)
+        let key = plan.key
+        var spans: [SectionSpan] = []
+        var beat = 0.0
+        for s in plan.form {
+            let beats = Double(max(0, s.bars) * 4)
+            spans.append(SectionSpan(name: s.name, startBeat: beat, beats: beats, energy: min(1, max(0, s.energy))))
+            beat += beats
+        }
+        var harmonyRng = root.fork("harmony")
+        let harmony = Harmony.plan(form: plan.form, key: key, harmonicRhythm: style.parameter("harmonicRhythm"),
+                                   rng: &harmonyRng)
+        let roles = Role.allCases.filter { $0 != .vocals && plan.instruments[$0] != nil }
+        let active = arrangement(harmony: harmony, spans: spans, present: Set(roles))
+
+        let swing = style.parameter("swing")
+        let timingSD = style.parameter("humanizeTiming")
+        let velocitySD = style.parameter("humanizeVelocity")
+        var tracks: [Track] = []
+        var nextChannel = 0
+        for role in roles {
+            let rng = root.fork(role.rawValue)
+            var notes: [Note] = []
+            let lead = leadMaterial(plan: plan, style: style, harmony: harmony, rng: rng)
+            for (i, h) in harmony.enumerated() where active[i].contains(role) && h.bars > 0 {
+                let span = spans[i]
+                // Section-kind streams: repeated sections (every chorus) are performed alike.
+                var sectionRng = rng.fork("\(h.kind.rawValue)-\(h.bars)")
+                var local = partNotes(role, h: h, index: i, harmony: harmony, spans: spans, active: active,
+                                      plan: plan, style: style, lead: lead, rng: &sectionRng)
+                local = Humanize.apply(local, phrases: h.phrases, swing: swing, timingSD: timingSD,
+                                       velocitySD: role == .drums ? velocitySD * 0.5 : velocitySD,
+                                       accents: role != .drums, rng: &sectionRng)
+                notes += local.map { n in
+                    var m = n
+                    m.start += span.startBeat
+                    return m
+                }
+            }
+            notes = notes.filter { $0.duration > 0 }.map { n in
+                var m = n
+                m.pitch = min(127, max(0, m.pitch))
+                m.velocity = min(127, max(1, m.velocity))
+                return m
+            }
+            notes.sort { ($0.start, $0.pitch) < ($1.start, $1.pitch) }
+            if role == .lead { notes = monophonic(notes) }
+            let channel: Int
+            if role == .drums { channel = 9 } else {
+                if nextChannel == 9 { nextChannel += 1 }
+                channel = min(15, nextChannel)
+                nextChannel += 1
+            }
+            let instrument = plan.instruments[role] ?? ""
+            tracks.append(Track(name: role.rawValue, role: role, instrument: instrument, channel: channel,
+                                program: role == .drums ? 0 : (InstrumentCatalog.entry(instrument)?.gmProgram ?? 0),
+                                notes: notes))
+        }
+        return Score(bpm: Double(plan.bpm), key: key, beatsPerBar: 4, sections: spans, tracks: tracks,
+                     lengthBeats: beat)
+    }
+
+    /// Which roles play in each section, by section kind and energy: intro and outro thin, verses add bass and
+    /// drums, choruses everything.
+    static func arrangement(harmony: [SectionHarmony], spans: [SectionSpan], present: Set<Role>) -> [Set<Role>] {
+        harmony.enumerated().map { i, h in
+            let e = spans[i].energy
+            var set: Set<Role> = [.chords, .pad]
+            switch h.kind {
+            case .intro:
+                if e >= 0.3 { set.insert(.arp) }
+                if e >= 0.6 { set.formUnion([.bass, .drums]) }
+            case .outro:
+                if e >= 0.3 { set.insert(.arp) }
+                if e >= 0.6 { set.formUnion([.bass, .drums]) }
+                set.insert(.lead)  // sparse: only the final phrase, ending on the tonic
+            case .verse, .preChorus:
+                set.formUnion([.bass, .drums, .lead])
+                if e >= 0.55 { set.insert(.arp) }
+            case .chorus:
+                set.formUnion([.bass, .drums, .lead, .arp])
+            case .bridge:
+                set.formUnion([.bass, .lead])
+                if e >= 0.35 { set.insert(.drums) }
+                if e >= 0.55 { set.insert(.arp) }
+            case .breakdown:
+                if e >= 0.4 { set.insert(.lead) }
+                if e >= 0.5 { set.formUnion([.bass, .drums]) }
+                set.insert(.arp)
+            }
+            set.formIntersection(present)
+            if set.isDisjoint(with: [.chords, .pad, .arp, .bass]),
+                let r = [Role.chords, .pad, .arp, .bass].first(where: present.contains)
+            {
+                set.insert(r)
+            }
+            return set
+        }
+    }
+
+    struct LeadMaterial {
+        var writer: MelodyWriter
+        var motifs: [SectionKind: Motif]
+    }
+
+    static func leadMaterial(plan: MusicPlan, style: StylePreset, harmony: [SectionHarmony], rng: SeededGenerator)
+        -> LeadMaterial
+    {
+        let range = style.parameter("melodyRange")
+        let register = min(108, max(36, plan.register))
+        let density = min(1, max(0.05, style.parameter("melodyDensity") * (0.5 + plan.density)))
+        let writer = MelodyWriter(key: plan.key, low: register - Int((range / 2).rounded(.down)),
+                                  high: register + Int((range / 2).rounded(.down)), density: density,
+                                  syncopation: style.parameter("syncopation"), contour: plan.contour)
+        var motifs: [SectionKind: Motif] = [:]
+        for kind in [SectionKind.verse, .preChorus, .chorus, .bridge, .outro] {
+            var r = rng.fork("motif-\(kind.rawValue)")
+            var w = writer
+            if kind == .chorus { w.density = min(1, density * 1.15) }
+            if kind == .bridge { w.density = density * 0.85 }
+            motifs[kind] = w.makeMotif(rng: &r)
+        }
+        return LeadMaterial(writer: writer, motifs: motifs)
+    }
+
+    static func velocity(_ energy: Double, _ offset: Int) -> Int { Int(48 + 52 * energy) + offset }
+
+    static func partNotes(_ role: Role, h: SectionHarmony, index i: Int, harmony: [SectionHarmony],
+                          spans: [SectionSpan], active: [Set<Role>], plan: MusicPlan, style: StylePreset,
+                          lead: LeadMaterial, rng: inout SeededGenerator) -> [Note] {
+        let key = plan.key
+        let energy = spans[i].energy
+        let chordCenter = 12 * (Int(style.parameter("chordOctave").rounded()) + 1) + 6
+        switch role {
+        case .chords:
+            return Parts.chords(h, key: key, pattern: style.chordPattern, center: chordCenter,
+                                velocity: velocity(energy, -6), rng: &rng)
+        case .pad:
+            return Parts.pad(h, key: key, center: chordCenter + 12, velocity: velocity(energy, -14))
+        case .bass:
+            let base = 12 * (Int(style.parameter("bassOctave").rounded()) + 1)
+            return Parts.bass(h, key: key, pattern: style.bassPattern, base: base, velocity: velocity(energy, 2),
+                              syncopation: style.parameter("syncopation"), rng: &rng)
+        case .arp:
+            let step = plan.density > 0.6 || energy > 0.8 ? 0.25 : 0.5
+            return Parts.arp(h, key: key, center: chordCenter + 12, step: step, velocity: velocity(energy, -16),
+                             rng: &rng)
+        case .drums:
+            let crash = i > 0 && h.kind != .intro
+            return Drums.section(h, pattern: style.drumPattern, energy: energy, density: plan.density,
+                                 crashAtStart: crash, fillAtEnd: i + 1 < harmony.count, rng: &rng)
+        case .lead:
+            let family: SectionKind = h.kind == .breakdown ? .bridge : (h.kind == .intro ? .verse : h.kind)
+            guard let motif = lead.motifs[family] ?? lead.motifs[.verse] else { return [] }
+            var writer = lead.writer
+            let lift: Int
+            switch h.kind {
+            case .chorus: lift = 2; writer.density = min(1, writer.density * 1.15)
+            case .verse: lift = -1
+            case .outro: lift = 0; writer.density = writer.density * 0.3
+            default: lift = 0
+            }
+            let notes = writer.realize(h, motif: motif, lift: lift, finalOnly: h.kind == .outro, rng: &rng)
+            return notes.map { n in
+                var m = n
+                m.velocity = velocity(energy, 8)
+                return m
+            }
+        case .vocals:
+            return []
+        }
+    }
+
+    /// Trims overlaps so the lead is one line (after humanising moved onsets a little).
+    static func monophonic(_ notes: [Note]) -> [Note] {
+        var out = notes
+        for i in out.indices.dropLast() where out[i].start + out[i].duration > out[i + 1].start - 0.01 {
+            out[i].duration = max(0.05, out[i + 1].start - 0.01 - out[i].start)
+        }
+        return out
+    }
+}

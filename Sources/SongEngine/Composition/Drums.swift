@@ -1,0 +1,123 @@
+/// Drums: per-style one-bar templates in sixteenths (GM percussion numbers), fills in a section's last bar, a
+/// crash at section starts after the intro, and Euclidean layers (Toussaint 2005) for extra percussion.
+
+enum Drums {
+    static let kick = 36, rim = 37, snare = 38, clap = 39, closedHat = 42, openHat = 46
+    static let lowTom = 41, midTom = 45, highTom = 48, crash = 49, ride = 51, shaker = 70
+
+    /// A Euclidean rhythm: `pulses` onsets spread as evenly as possible over `steps` (Bjorklund's result, by the
+    /// equivalent floor formula), rotated by `rotation`.
+    static func euclidean(pulses: Int, steps: Int, rotation: Int = 0) -> [Bool] {
+        guard steps > 0 else { return [] }
+        let k = min(max(0, pulses), steps)
+        var pattern = [Bool](repeating: false, count: steps)
+        for i in 0..<steps where k > 0 {
+            pattern[i] = (i * k) % steps < k
+        }
+        let r = ((rotation % steps) + steps) % steps
+        return Array(pattern[r...] + pattern[..<r])
+    }
+
+    /// (pitch, sixteenth step, velocity) for one bar; `full` adds the chorus layer (open hats, ride, extra kicks).
+    static func template(_ pattern: StylePreset.DrumPattern, full: Bool, variant: Int) -> [(Int, Int, Int)] {
+        var hits: [(Int, Int, Int)] = []
+        func hats(every: Int, pitch: Int = closedHat, loud: Int = 80, soft: Int = 60) {
+            for s in stride(from: 0, to: 16, by: every) { hits.append((pitch, s, s % 4 == 0 ? loud : soft)) }
+        }
+        switch pattern {
+        case .none, .ambientPulse:
+            hits += [(kick, 0, 78)]
+            if full { hits += [(kick, 8, 64)] }
+            for s in stride(from: 0, to: 16, by: 2) { hits.append((shaker, s, s % 4 == 0 ? 58 : 44)) }
+            if full { for s in stride(from: 0, to: 16, by: 4) { hits.append((ride, s, 52)) } }
+        case .boomBap:
+            hits += [(kick, 0, 100), (kick, 6, 84), (snare, 4, 100), (snare, 12, 100)]
+            hits += variant % 2 == 0 ? [(kick, 10, 88)] : [(kick, 9, 80), (kick, 10, 70)]
+            hats(every: 2, loud: 78, soft: 58)
+            if full { hits += [(openHat, 14, 64)] }
+        case .backbeat:
+            hits += [(kick, 0, 100), (kick, 8, 96), (snare, 4, 100), (snare, 12, 100)]
+            hits += [[(kick, 10, 80)], [(kick, 7, 76)], [(kick, 6, 74), (kick, 10, 80)]][variant % 3]
+            hats(every: 2)
+            if full { hits += [(openHat, 14, 70), (kick, 14, 70)] }
+        case .rock:
+            hits += [(kick, 0, 110), (kick, 6, 90), (kick, 8, 104), (snare, 4, 112), (snare, 12, 112)]
+            if variant % 2 == 1 { hits += [(kick, 10, 90)] }
+            hats(every: 2, pitch: full ? ride : closedHat, loud: 92, soft: 74)
+        case .fourOnFloor:
+            hits += [(kick, 0, 110), (kick, 4, 108), (kick, 8, 110), (kick, 12, 108), (clap, 4, 96), (clap, 12, 96)]
+            for s in [2, 6, 10, 14] { hits.append((openHat, s, full ? 78 : 64)) }
+            if full { for s in stride(from: 1, to: 16, by: 2) { hits.append((closedHat, s, 50)) } }
+        case .halfTime:
+            hits += [(kick, 0, 104), (snare, 8, 108)]
+            hits += [[(kick, 11, 84)], [(kick, 3, 80), (kick, 14, 78)]][variant % 2]
+            hats(every: full ? 1 : 2, loud: 74, soft: 52)
+        case .folk:
+            hits += [(kick, 0, 80), (kick, 8, 72), (rim, 4, 76), (rim, 12, 76)]
+            for s in stride(from: 0, to: 16, by: full ? 1 : 2) { hits.append((shaker, s, s % 4 == 0 ? 64 : 46)) }
+        case .synthwave:
+            hits += [(kick, 0, 108), (kick, 8, 106), (snare, 4, 112), (snare, 12, 112)]
+            if variant % 2 == 1 { hits += [(kick, 11, 84)] }
+            hats(every: 1, loud: 70, soft: 50)
+            if full { hits += [(openHat, 6, 62), (openHat, 14, 62)] }
+        }
+        return hits
+    }
+
+    /// A fill over the last `beats` beats of a bar (toms or snare, rising in velocity), by style.
+    static func fill(_ pattern: StylePreset.DrumPattern, energy: Double, variant: Int) -> [(Int, Int, Int)] {
+        let startStep = energy > 0.6 ? 8 : 12
+        var hits: [(Int, Int, Int)] = []
+        switch pattern {
+        case .rock, .halfTime, .synthwave:
+            let toms = [highTom, highTom, midTom, midTom, lowTom, lowTom, lowTom, lowTom]
+            for (i, s) in (startStep..<16).enumerated() where variant % 2 == 0 || s % 2 == 0 {
+                hits.append((toms[min(toms.count - 1, i * 8 / (16 - startStep))], s, 84 + i * 3))
+            }
+        case .fourOnFloor, .backbeat:
+            for (i, s) in (startStep..<16).enumerated() { hits.append((variant % 2 == 0 ? snare : clap, s, 64 + i * 5)) }
+        case .boomBap, .folk:
+            hits += [(snare, 13, 70), (snare, 15, 86), (kick, 14, 80)]
+        case .none, .ambientPulse:
+            hits += [(midTom, 12, 56), (lowTom, 14, 64)]
+        }
+        return hits
+    }
+
+    /// One section's drum notes (beats relative to the section start).
+    static func section(_ h: SectionHarmony, pattern: StylePreset.DrumPattern, energy: Double, density: Double,
+                        crashAtStart: Bool, fillAtEnd: Bool, rng: inout SeededGenerator) -> [Note] {
+        let full = energy >= 0.65
+        let variant = rng.int(in: 0...5)
+        let base = template(pattern, full: full, variant: variant)
+        let velocityScale = 0.75 + 0.3 * energy
+        var notes: [Note] = []
+        // Euclidean percussion layer when the section is busy enough.
+        var euclid: [(Int, Int, Int)] = []
+        if energy >= 0.55 || density >= 0.6 {
+            let pulses = [3, 5, 7][min(2, Int(density * 3))]
+            let rotation = rng.int(in: 0...3)
+            let pitch = pattern == .folk || pattern == .ambientPulse ? rim : shaker
+            for (s, on) in euclidean(pulses: pulses, steps: 16, rotation: rotation).enumerated() where on {
+                euclid.append((pitch, s, 52))
+            }
+        }
+        let fillHits = fill(pattern, energy: energy, variant: variant)
+        let fillStart = fillHits.map(\.1).min() ?? 16
+        for bar in 0..<h.bars {
+            let isFillBar = fillAtEnd && bar == h.bars - 1 && h.bars > 1
+            var hits = base + euclid
+            if isFillBar {
+                hits = hits.filter { $0.1 < fillStart || $0.0 == kick && $0.1 % 4 == 0 } + fillHits
+            }
+            if bar == 0 && crashAtStart { hits.append((crash, 0, 104)) }
+            for (p, s, v) in hits {
+                let vel = Int((Double(v) * velocityScale).rounded())
+                let len = p == crash || p == openHat ? 1.0 : 0.2
+                notes.append(Note(start: Double(bar * 4) + Double(s) * 0.25, duration: len, pitch: p,
+                                  velocity: min(127, max(1, vel))))
+            }
+        }
+        return notes
+    }
+}

@@ -1,0 +1,232 @@
+/// The lead melody: a one-bar motif varied over the chords (repetition, sequence, rhythmic variation), chord tones
+/// on strong beats, mostly steps, leaps recovered by a step back, phrase ends on stable degrees, rests between
+/// phrases (Temperley 2008's melodic constraints, as a generator).
+
+/// A one-bar rhythmic and melodic idea: onsets and lengths in beats, and cumulative offsets in scale degrees.
+struct Motif: Sendable, Hashable {
+    var rhythm: [(onset: Double, length: Double)]
+    var offsets: [Int]
+    /// Degrees each repetition moves by (sequence).
+    var sequenceStep: Int
+
+    static func == (a: Motif, b: Motif) -> Bool {
+        a.offsets == b.offsets && a.sequenceStep == b.sequenceStep
+            && a.rhythm.map(\.onset) == b.rhythm.map(\.onset) && a.rhythm.map(\.length) == b.rhythm.map(\.length)
+    }
+
+    func hash(into h: inout Hasher) { h.combine(offsets) }
+}
+
+struct MelodyWriter {
+    var key: Key
+    var low: Int
+    var high: Int
+    var density: Double
+    var syncopation: Double
+    var contour: [Double]
+
+    /// The MIDI pitch of degree 0 (the tonic at or below the range's bottom).
+    var tonicBase: Int { low - ((low - key.tonic) % 12 + 12) % 12 }
+
+    func pitch(_ d: Int, over chord: Chord) -> Int { tonicBase + chord.semitone(ofDegree: d) }
+
+    var lowestDegree: Int {
+        var d = 0
+        while pitch(d, over: Chord(degree: 0, mode: key.mode)) < low { d += 1 }
+        return d
+    }
+
+    var highestDegree: Int {
+        var d = lowestDegree
+        while pitch(d + 1, over: Chord(degree: 4, mode: key.mode)) <= high { d += 1 }
+        return d
+    }
+
+    func makeMotif(rng: inout SeededGenerator) -> Motif {
+        let grid = density > 0.75 ? 0.25 : 0.5
+        let slotCount = Int(4 / grid)
+        let wanted = grid == 0.5 ? Int((1.5 + density * 5).rounded()) : Int((3 + density * 6).rounded())
+        let count = min(max(2, wanted), slotCount - 2)
+        var onsets: Set<Int> = [rng.chance(syncopation * 0.6) ? Int(0.5 / grid) : 0]
+        while onsets.count < count {
+            var weights: [Double] = []
+            for s in 0..<slotCount {
+                let pos = Double(s) * grid
+                let w: Double
+                if onsets.contains(s) || pos >= 3.5 { w = 0 }
+                else if pos == pos.rounded() { w = 1 }
+                else if (pos * 2) == (pos * 2).rounded() { w = 0.35 + syncopation }
+                else { w = 0.15 + syncopation * 0.5 }
+                weights.append(w)
+            }
+            if weights.allSatisfy({ $0 == 0 }) { break }
+            onsets.insert(rng.weightedIndex(weights))
+        }
+        let sorted = onsets.sorted().map { Double($0) * grid }
+        var rhythm: [(onset: Double, length: Double)] = []
+        for (i, o) in sorted.enumerated() {
+            let next = i + 1 < sorted.count ? sorted[i + 1] : min(4, o + 1.5)
+            rhythm.append((o, (next - o) * 0.92))
+        }
+        var offsets = [0]
+        var lastStep = 0
+        for _ in 1..<rhythm.count {
+            var step: Int
+            if abs(lastStep) >= 3 {
+                step = lastStep > 0 ? -1 : 1
+            } else {
+                let choices = [0, 1, -1, 2, -2, 3, -3, 4, -4]
+                step = choices[rng.weightedIndex([0.12, 0.27, 0.25, 0.12, 0.11, 0.05, 0.04, 0.02, 0.02])]
+            }
+            offsets.append(offsets.last! + step)
+            lastStep = step
+        }
+        let sequenceStep = [1, -1, 2, -2, 0][rng.weightedIndex([0.3, 0.3, 0.12, 0.12, 0.16])]
+        return Motif(rhythm: rhythm, offsets: offsets, sequenceStep: sequenceStep)
+    }
+
+    func contourValue(_ fraction: Double) -> Double {
+        let c = contour.isEmpty ? [0.35, 0.55, 0.7, 0.5, 0.3] : contour
+        let i = min(c.count - 1, max(0, Int(fraction * Double(c.count))))
+        return min(1, max(0, c[i]))
+    }
+
+    func nearestChordTone(_ d: Int, _ chord: Chord, preferBelow: Bool? = nil) -> Int {
+        let tones = chord.degreeTones
+        var best = d
+        var bestDist = Int.max
+        for cand in (d - 4)...(d + 4) where tones.contains(((cand % 7) + 7) % 7) {
+            var dist = abs(cand - d) * 2
+            if let below = preferBelow { dist += (below ? cand > d : cand < d) ? 1 : 0 }
+            if dist < bestDist { bestDist = dist; best = cand }
+        }
+        return best
+    }
+
+    func clampDegree(_ d: Int, _ chord: Chord, strong: Bool) -> Int {
+        var x = d
+        let lo = lowestDegree, hi = highestDegree
+        while x < lo { x += strong ? 7 : 1 }
+        while x > hi { x -= strong ? 7 : 1 }
+        if x < lo { x = lo }
+        while pitch(x, over: chord) > high { x -= 1 }
+        while pitch(x, over: chord) < low { x += 1 }
+        return x
+    }
+
+    /// The melody of one section (beats relative to the section start), with its motif varied per bar.
+    func realize(_ harmony: SectionHarmony, motif: Motif, lift: Int, finalOnly: Bool, rng: inout SeededGenerator)
+        -> [Note]
+    {
+        var notes: [(start: Double, length: Double, degree: Int, chord: Chord)] = []
+        let variation = makeVariation(motif, rng: &rng)
+        var prevDegree: Int? = nil
+        var prevStep = 0
+        let phrases = finalOnly ? Array(harmony.phrases.suffix(1)) : harmony.phrases
+        for phrase in phrases {
+            let phraseBars = Int((phrase.beats / 4).rounded())
+            var anchor = 0
+            for b in 0..<phraseBars {
+                let barStart = phrase.start + Double(b) * 4
+                let isCadenceBar = b == phraseBars - 1
+                let isMidCadence = phraseBars == 8 && b == 3
+                let fraction = Double(b) / Double(max(1, phraseBars))
+                let target = Double(low) + Double(high - low) * (0.2 + 0.6 * contourValue(fraction))
+                let barChord = harmony.chord(at: barStart)
+                var targetDegree = lowestDegree
+                while pitch(targetDegree + 1, over: barChord) <= Int(target) { targetDegree += 1 }
+                targetDegree += lift
+                if b % 4 == 0 || prevDegree == nil {
+                    anchor = nearestChordTone(targetDegree, barChord)
+                } else {
+                    anchor = nearestChordTone(anchor + motif.sequenceStep + (targetDegree > anchor + 3 ? 1 : 0)
+                                                  - (targetDegree < anchor - 3 ? 1 : 0), barChord)
+                }
+                var rhythm: [(onset: Double, length: Double)]
+                var offsets: [Int]
+                if isCadenceBar || isMidCadence {
+                    if density > 0.55 {
+                        rhythm = [(0, 0.45), (0.5, 0.45), (1, isCadenceBar ? 1.9 : 1.4)]
+                        offsets = [0, 0, 0]
+                    } else if density > 0.25 {
+                        rhythm = [(0, 0.9), (1, isCadenceBar ? 1.9 : 1.4)]
+                        offsets = [0, 0]
+                    } else {
+                        rhythm = [(0, isCadenceBar ? 2.8 : 2.4)]
+                        offsets = [0]
+                    }
+                } else if b % 4 == 2 {
+                    rhythm = variation.rhythm
+                    offsets = variation.offsets
+                } else {
+                    rhythm = motif.rhythm
+                    offsets = motif.offsets
+                }
+                for (i, r) in rhythm.enumerated() {
+                    let start = barStart + r.onset
+                    let chord = harmony.chord(at: start)
+                    let strong = r.onset == 0 || r.onset == 2 || harmony.slots.contains { abs($0.start - start) < 1e-9 }
+                    var d = anchor + offsets[min(i, offsets.count - 1)]
+                    let isFinal = (isCadenceBar || isMidCadence) && i == rhythm.count - 1
+                    if isFinal {
+                        let stable: [Int]
+                        if isCadenceBar {
+                            stable = phrase.cadence == .authentic ? [0] : [4]
+                        } else {
+                            let s = [0, 2, 4].filter { chord.degreeTones.contains($0) }
+                            stable = s.isEmpty ? [0, 2, 4] : s
+                        }
+                        let ref = prevDegree ?? d
+                        var best = ref
+                        var bestDist = Int.max
+                        for cand in (ref - 7)...(ref + 7) where stable.contains(((cand % 7) + 7) % 7) {
+                            let c = clampDegree(cand, chord, strong: true)
+                            guard stable.contains(((c % 7) + 7) % 7) else { continue }
+                            if abs(c - ref) < bestDist { bestDist = abs(c - ref); best = c }
+                        }
+                        d = best
+                    } else if (isCadenceBar || isMidCadence), let p = prevDegree {
+                        // approach the cadence by step
+                        d = i == 0 ? nearestChordTone(p, chord) : p + (p > anchor ? -1 : 1)
+                    } else if let p = prevDegree, abs(prevStep) >= 3, !strong {
+                        d = p + (prevStep > 0 ? -1 : 1)
+                    } else if strong {
+                        d = nearestChordTone(d, chord, preferBelow: prevStep > 0)
+                    }
+                    if !isFinal { d = clampDegree(d, chord, strong: false) }
+                    if strong && !chord.degreeTones.contains(((d % 7) + 7) % 7) { d = clampDegree(nearestChordTone(d, chord), chord, strong: true) }
+                    if !isFinal, let p = prevDegree, abs(d - p) > 5 {
+                        // keep leaps singable: at most a sixth, and towards the range centre
+                        let c = nearestChordTone(p + (d > p ? 2 : -2), chord)
+                        d = clampDegree(strong ? c : p + (d > p ? 1 : -1), chord, strong: false)
+                    }
+                    prevStep = prevDegree.map { d - $0 } ?? 0
+                    prevDegree = d
+                    notes.append((start, r.length, d, chord))
+                }
+            }
+            prevStep = 0
+        }
+        return notes.map { Note(start: $0.start, duration: $0.length, pitch: pitch($0.degree, over: $0.chord), velocity: 80) }
+    }
+
+    /// A rhythmic variation of the motif: one note split in two, or two merged, with the contour kept.
+    func makeVariation(_ motif: Motif, rng: inout SeededGenerator) -> Motif {
+        var v = motif
+        if v.rhythm.count > 2 && rng.chance(0.5) {
+            let i = rng.int(in: 1...(v.rhythm.count - 1))
+            v.rhythm[i - 1].length = v.rhythm[i - 1].length + v.rhythm[i].length + 0.04
+            v.rhythm.remove(at: i)
+            v.offsets.remove(at: i)
+        } else if let i = v.rhythm.indices.max(by: { v.rhythm[$0].length < v.rhythm[$1].length }),
+            v.rhythm[i].length >= 0.9
+        {
+            let half = (v.rhythm[i].length / 0.92 / 2 * 4).rounded() / 4
+            let first = (v.rhythm[i].onset, half * 0.92)
+            let second = (v.rhythm[i].onset + half, v.rhythm[i].length - half)
+            v.rhythm.replaceSubrange(i...i, with: [first, second])
+            v.offsets.insert(v.offsets[i] + (rng.chance(0.5) ? 1 : -1), at: i + 1)
+        }
+        return v
+    }
+}
