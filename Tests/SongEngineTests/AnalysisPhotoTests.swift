@@ -18,6 +18,9 @@ import Testing
     @Test(.enabled(if: folder != nil)) func photosSpreadOverStyles() throws {
         let dir = URL(fileURLWithPath: Self.folder!)
         let files = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".rgba") }.sorted()
+        let library = try StyleLibrary.loadDefault()
+        var styles = Set<String>()
+        var tempi: [Int] = []
         for file in files {
             let image = try Self.load(dir.appendingPathComponent(file))
             let f = ImageAnalyzer.analyze(image)
@@ -25,6 +28,14 @@ import Testing
                          file as NSString, f.meanLightness, f.lightnessContrast, f.meanSaturation, f.colourfulness,
                          f.warmth, f.edgeDensity, f.angularity, f.dominantHue)
                   + f.palette.map { "\($0.name) \(Int($0.share * 100))%" }.joined(separator: ", "))
+            let plan = try Planner.plan(features: f, steering: Steering(), styles: library, seed: 1)
+            print(String(format: "    -> v %+.2f a %+.2f ", plan.valence, plan.arousal)
+                  + "\(plan.style) \(plan.bpm) bpm \(plan.key), \(plan.totalBars) bars")
+            styles.insert(plan.style)
+            tempi.append(plan.bpm)
         }
+        print("styles: \(styles.sorted()), tempo \(tempi.min()!)...\(tempi.max()!)")
+        #expect(styles.count >= 4)
+        #expect(tempi.max()! - tempi.min()! >= 40)
     }
 }

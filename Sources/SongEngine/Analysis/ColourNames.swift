@@ -2,7 +2,7 @@ import Foundation
 
 /// Human names for Lab colours, from lightness, chroma and hue angle (CIE LCh). Hue borders were set on the Lab
 /// hues of familiar sRGB colours: red 40°, orange ~60°, yellow ~102°, green ~136°, cyan ~196°, blue ~306°,
-/// magenta ~328°.
+/// violet ~315°, magenta ~328°.
 enum ColourNames {
     static func name(L: Double, a: Double, b: Double) -> String {
         let chroma = (a * a + b * b).squareRoot()
@@ -31,8 +31,8 @@ enum ColourNames {
         case 135..<170: base = "green"
         case 170..<215: base = "teal"
         case 215..<250: base = "sky blue"
-        case 250..<295: base = "blue"
-        case 295..<320: base = "violet"
+        case 250..<312: base = "blue"
+        case 312..<325: base = "violet"
         default: base = "magenta"
         }
 
