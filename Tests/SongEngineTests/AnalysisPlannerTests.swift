@@ -83,6 +83,14 @@ import Testing
         }
     }
 
+    @Test func negationsInThePromptActLikeNegativeTags() {
+        let p = Self.plan(Self.midImage, Steering(prompt: "upbeat pop without drums and no piano"))
+        #expect(p.style == "pop" && !p.hasDrums)
+        #expect(!p.instruments.values.contains { $0.contains("piano") })
+        let q = Self.plan(Self.midImage, Steering(prompt: "lofi with piano"))
+        #expect(q.instruments[.chords] == "piano")
+    }
+
     @Test func loudDrumsAreQuieterNotGone() {
         let r = PromptInterpreter.read(prompt: "", negativeTags: "avoid loud drums", styles: Self.library)
         #expect(r.excludedRoles.isEmpty && (r.gainOffsets[.drums] ?? 0) < -3)

@@ -19,6 +19,16 @@ enum ColourNames {
             }
         }
         if L < 12 { return "near black" }
+        if chroma < 14 {
+            let tint: String
+            switch hue {
+            case 20..<100: tint = "warm grey"
+            case 100..<170: tint = "greenish grey"
+            case 170..<300: tint = "bluish grey"
+            default: tint = "mauve grey"
+            }
+            return L >= 75 ? "light \(tint)" : L < 35 ? "dark \(tint)" : tint
+        }
 
         let base: String
         switch hue {
@@ -46,6 +56,8 @@ enum ColourNames {
         let lightWord: String
         switch L {
         case ..<35: lightWord = "deep "
+        case 35..<42: lightWord = "dark "
+        case 70..<80 where !(75..<112).contains(hue): lightWord = "light "  // yellows are naturally light
         case 80...: lightWord = "pale "
         default: lightWord = ""
         }

@@ -72,7 +72,7 @@ public enum Planner {
             decisions.append(Decision(name: "mode", value: requested.mode.rawValue, reason: "requested key \(requested)"))
             decisions.append(Decision(name: "key", value: requested.description, reason: "requested"))
         } else {
-            let pMajor = 1 / (1 + exp(-3.2 * (valence + 0.05)))
+            let pMajor = 1 / (1 + exp(-4 * (valence + 0.05)))
             var modeRng = rng.fork("mode")
             let mode: Key.Mode = modeRng.chance(pMajor) ? .major : .minor
             decisions.append(Decision(

@@ -164,8 +164,15 @@ public enum PromptInterpreter {
             }
         }
 
-        // Instruments named in the prompt.
-        for w in p {
+        // Instruments named in the prompt; "no drums" / "without piano" in the prompt act as negative tags.
+        var promptNegatives: [String] = []
+        for (i, w) in p.enumerated() {
+            let negated = (i > 0 && ["no", "without"].contains(p[i - 1]))
+                || (i > 1 && ["no", "without"].contains(p[i - 2]) && levelWords.contains(p[i - 1]))
+            if negated && (instrumentWords[w] != nil || roleWords[w] != nil) {
+                promptNegatives.append((i > 1 && levelWords.contains(p[i - 1]) ? p[i - 1] + " " : "") + w)
+                continue
+            }
             if w == "acoustic" || w == "unplugged" {
                 r.preferAcoustic = true
                 continue
@@ -176,6 +183,7 @@ public enum PromptInterpreter {
 
         // Negative tags: each tag excludes a role, an instrument, a style, lowers a level, or names a descriptor.
         let tags = negativeTags.split(whereSeparator: { $0 == "," || $0 == ";" || $0 == "\n" }).map(String.init)
+            + promptNegatives
         for tag in tags {
             var tw = words(tag)
             while let first = tw.first, negators.contains(first) { tw.removeFirst() }
