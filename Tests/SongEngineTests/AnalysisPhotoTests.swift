@@ -31,6 +31,9 @@ import Testing
             let plan = try Planner.plan(features: f, steering: Steering(), styles: library, seed: 1)
             print(String(format: "    -> v %+.2f a %+.2f ", plan.valence, plan.arousal)
                   + "\(plan.style) \(plan.bpm) bpm \(plan.key), \(plan.totalBars) bars")
+            if file.hasPrefix("storm") {
+                for d in plan.decisions { print("      \(d.name) = \(d.value): \(d.reason)") }
+            }
             styles.insert(plan.style)
             tempi.append(plan.bpm)
         }
