@@ -148,9 +148,11 @@ public enum Planner {
             name: "contour", value: contour.map { f2($0) }.joined(separator: " "),
             reason: "melody height per phrase position from the image's band lightness, top to bottom (a design choice, normalised per image)"))
 
-        return MusicPlan(key: key, bpm: bpm, style: style.id, valence: valence, arousal: arousal, density: density,
-                         register: register, brightness: brightness, form: form, instruments: instruments,
-                         contour: contour, decisions: decisions)
+        var plan = MusicPlan(key: key, bpm: bpm, style: style.id, valence: valence, arousal: arousal, density: density,
+                             register: register, brightness: brightness, form: form, instruments: instruments,
+                             contour: contour, decisions: decisions)
+        plan.gainOffsets = reading.gainOffsets.filter { instruments[$0.key] != nil }
+        return plan
     }
 
     // MARK: - Style

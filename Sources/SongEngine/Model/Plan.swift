@@ -71,6 +71,8 @@ public struct MusicPlan: Sendable, Codable {
     public var contour: [Double]
     /// The decisions with their reasons, in the order they were taken.
     public var decisions: [Decision]
+    /// Level changes in dB per part asked for by negative tags ("avoid loud drums" -> drums -8 dB).
+    public var gainOffsets: [Role: Double] = [:]
 
     public init(key: Key, bpm: Int, style: String, valence: Double, arousal: Double, density: Double, register: Int,
                 brightness: Double, form: [SectionPlan], instruments: [Role: String], contour: [Double],

@@ -7,6 +7,9 @@ public enum Role: String, Sendable, Hashable, Codable, CaseIterable, Comparable 
     }
 }
 
+/// Roles key JSON objects by name ("drums": ...), so plans encode the same bytes every time.
+extension Role: CodingKeyRepresentable {}
+
 /// One note. Times are in beats (quarter notes) from the start of the song; humanising moves `start` by small
 /// fractions of a beat. Drum notes use General MIDI percussion numbers (36 kick, 38 snare, 42 closed hat, ...).
 public struct Note: Sendable, Hashable, Codable {

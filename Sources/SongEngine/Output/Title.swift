@@ -6,16 +6,34 @@ enum TitleMaker {
         var rng = SeededGenerator(seed: seed).fork("title")
         // The colour word: the second word of a palette name ("deep blue" -> "Blue"), or a light word.
         let colourWords = colourNames.compactMap { $0.split(separator: " ").last.map(String.init) }
-        let lightWords = lightness > 65 ? ["Bright", "Pale", "Sunlit", "Morning", "Silver"]
-            : lightness < 35 ? ["Midnight", "Shadow", "Dusky", "Night", "Deep"] : ["Quiet", "Open", "Hazy", "Half-Lit"]
-        let warmWords = warmth > 0.2 ? ["Amber", "Ember", "Golden", "Honey"] : warmth < -0.2 ? ["Cobalt", "Glacier", "Tidal", "Frost"] : []
+        let lightWords: [String]
+        if lightness > 65 {
+            lightWords = ["Bright", "Pale", "Sunlit", "Morning", "Silver"]
+        } else if lightness < 35 {
+            lightWords = ["Midnight", "Shadow", "Dusky", "Night", "Deep"]
+        } else {
+            lightWords = ["Quiet", "Open", "Hazy", "Half-Lit"]
+        }
+        let warmWords: [String]
+        if warmth > 0.2 {
+            warmWords = ["Amber", "Ember", "Golden", "Honey"]
+        } else if warmth < -0.2 {
+            warmWords = ["Cobalt", "Glacier", "Tidal", "Frost"]
+        } else {
+            warmWords = []
+        }
         var adjectives = lightWords + warmWords
         if let colour = colourWords.first { adjectives += [colour.capitalized, colour.capitalized] }
 
         let calmNouns = ["Drift", "Haze", "Lull", "Tide", "Hours", "Field", "Still", "Reverie"]
         let brightNouns = ["Skies", "Bloom", "Summer", "Parade", "Rush", "Lights", "Wings", "Spark"]
         let darkNouns = ["Rain", "Storm", "Hollow", "Echoes", "Embers", "Weather", "Undertow", "Nocturne"]
-        let nouns = valence < -0.15 ? darkNouns : arousal > 0.2 ? brightNouns : calmNouns
+        let nouns: [String]
+        if valence < -0.15 {
+            nouns = darkNouns
+        } else {
+            nouns = arousal > 0.2 ? brightNouns : calmNouns
+        }
 
         // A word of the prompt may give the noun: the longest word of 4-10 letters that is not a style word.
         let promptWord = prompt.split(whereSeparator: { !$0.isLetter }).map(String.init)

@@ -98,8 +98,12 @@ public final class ChromasongEngine: Sendable {
                                         seed: planSeed(request, imageBytes: bytes))
             return (features, plan)
         }
-        guard let style = styles.style(id: plan.style) else {
+        guard var style = styles.style(id: plan.style) else {
             throw RequestError(field: "style", message: "the plan chose an unknown style \(plan.style)")
+        }
+        // Negative tags such as "avoid loud drums" keep a part but lower it: fold those offsets into the mix.
+        for (role, offset) in plan.gainOffsets {
+            style.mix[role.rawValue, default: MixSettings()].gain += offset
         }
         let baseSeed = request.seed ?? planSeed(request, imageBytes: bytes)
         let seeds = (0..<request.versions).map { versionSeed(base: baseSeed, index: $0) }
@@ -128,7 +132,7 @@ public final class ChromasongEngine: Sendable {
             try Task.checkCancellation()
             progress(RenderProgress(stage: "cover", fraction: 0.97))
             try clock.measure("cover") {
-                let palette = features.palette.map { ($0.red, $0.green, $0.blue) }
+                let palette = features.palette.compactMap { rgb(hex: $0.hex) }
                 try CoverMaker.make(image: image, palette: palette, title: title,
                                     subtitle: "\(style.name) · \(plan.key) · \(plan.bpm) bpm",
                                     to: try staging.url("cover.png"), thumbnail: try staging.url("cover_thumb.png"))
@@ -200,6 +204,13 @@ public final class ChromasongEngine: Sendable {
             lyrics: nil, lyricsTimestamped: nil,
             loudness: Manifest.Loudness(integratedLUFS: (loudness.integratedLUFS * 100).rounded() / 100,
                                         truePeakDBTP: (loudness.truePeakDBTP * 100).rounded() / 100))
+    }
+
+    /// "#RRGGBB" -> bytes.
+    func rgb(hex: String) -> (UInt8, UInt8, UInt8)? {
+        let digits = hex.hasPrefix("#") ? String(hex.dropFirst()) : hex
+        guard digits.count == 6, let v = UInt32(digits, radix: 16) else { return nil }
+        return (UInt8(v >> 16 & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v & 0xFF))
     }
 
     func imageField(_ request: SongRequest) -> String {
