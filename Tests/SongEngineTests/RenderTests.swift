@@ -138,6 +138,30 @@ import Testing
         for role in a.stems.keys { #expect(a.stems[role]!.left == serial.stems[role]!.left) }
     }
 
+    /// Brightness proxy: RMS of the first difference over RMS (rises with the spectral centroid).
+    static func brightness(_ x: [Float]) -> Double {
+        let diff = zip(x.dropFirst(), x).map { $0 - $1 }
+        return RenderFixtures.rms(diff[...]) / max(1e-12, RenderFixtures.rms(x[...]))
+    }
+
+    /// The lo-fi and brush kits are darker than the acoustic kit, hit by hit (snare, closed hat).
+    @Test(arguments: [38, 42])
+    func softKitsAreDarker(number: Int) throws {
+        func render(_ kit: String) throws -> [Float] {
+            let score = RenderFixtures.score(
+                [RenderFixtures.track(.drums, kit, [Note(start: 0, duration: 0.1, pitch: number, velocity: 110)])],
+                beats: 2)
+            var style = RenderFixtures.style(reverb: 0)
+            style.parameters["drumDrive"] = 1
+            return try Renderer.render(score: score, style: style, instruments: RenderFixtures.library).mix.left
+        }
+        let acoustic = Self.brightness(try render("acoustic_kit"))
+        let lofi = Self.brightness(try render("lofi_kit"))
+        let brush = Self.brightness(try render("brush_kit"))
+        #expect(lofi < acoustic, "lofi \(lofi) vs acoustic \(acoustic)")
+        #expect(brush < acoustic, "brush \(brush) vs acoustic \(acoustic)")
+    }
+
     @Test func unknownInstrumentIsAnError() {
         let score = RenderFixtures.score([RenderFixtures.track(.lead, "theremin", [])], beats: 4)
         #expect(throws: RenderError.self) {
