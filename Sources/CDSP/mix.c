@@ -1,0 +1,62 @@
+// Mixing helpers: panned and stereo sends into a bus, gain, peak, RMS, DC removal and soft saturation.
+#include <math.h>
+
+#include "cdsp_fx.h"
+
+void cdsp_mix_add_panned(const float *in, size_t frames, float gain, float pan, float *left, float *right) {
+    if (pan < -1.0f) pan = -1.0f;
+    if (pan > 1.0f) pan = 1.0f;
+    float angle = (pan + 1.0f) * (float)(M_PI / 4.0);  // equal power: cos^2 + sin^2 = 1, -3 dB each at centre
+    float gl = gain * cosf(angle), gr = gain * sinf(angle);
+    for (size_t i = 0; i < frames; i++) {
+        left[i] += in[i] * gl;
+        right[i] += in[i] * gr;
+    }
+}
+
+void cdsp_mix_add_stereo(const float *in_left, const float *in_right, size_t frames, float gain, float *left,
+                         float *right) {
+    for (size_t i = 0; i < frames; i++) {
+        left[i] += in_left[i] * gain;
+        right[i] += in_right[i] * gain;
+    }
+}
+
+void cdsp_gain(float *inout, size_t frames, float gain) {
+    for (size_t i = 0; i < frames; i++) inout[i] *= gain;
+}
+
+float cdsp_peak(const float *in, size_t frames) {
+    float m = 0.0f;
+    for (size_t i = 0; i < frames; i++) {
+        float a = fabsf(in[i]);
+        m = a > m ? a : m;
+    }
+    return m;
+}
+
+float cdsp_rms(const float *in, size_t frames) {
+    if (frames == 0) return 0.0f;
+    double sum = 0.0;
+    for (size_t i = 0; i < frames; i++) sum += (double)in[i] * in[i];
+    return (float)sqrt(sum / (double)frames);
+}
+
+void cdsp_dc_block(float *inout, size_t frames, float sample_rate) {
+    if (!(sample_rate > 0.0f)) return;
+    double r = exp(-2.0 * M_PI * 10.0 / sample_rate);
+    double x1 = 0.0, y1 = 0.0;
+    for (size_t i = 0; i < frames; i++) {
+        double x = inout[i];
+        double y = x - x1 + r * y1;
+        x1 = x;
+        y1 = y;
+        inout[i] = (float)y;
+    }
+}
+
+void cdsp_saturate(float *inout, size_t frames, float drive) {
+    if (!(drive > 1e-4f)) return;  // tanh(d x)/tanh(d) -> x as d -> 0
+    float norm = 1.0f / tanhf(drive);
+    for (size_t i = 0; i < frames; i++) inout[i] = tanhf(drive * inout[i]) * norm;
+}

@@ -1,0 +1,144 @@
+import Foundation
+internal import CDSP
+
+/// Loudness of a delivered buffer, by CDSP's BS.1770-4 meter. Silence reports the floors -70 LUFS (the absolute
+/// gate) and -150 dBTP, so the report always encodes as JSON.
+public struct LoudnessReport: Codable, Sendable, Hashable {
+    public var integratedLUFS: Double
+    public var truePeakDBTP: Double
+
+    public init(integratedLUFS: Double, truePeakDBTP: Double) {
+        self.integratedLUFS = integratedLUFS
+        self.truePeakDBTP = truePeakDBTP
+    }
+
+    static let silenceLUFS = -70.0
+    static let silenceDBTP = -150.0
+}
+
+/// Mastering of the instrumental (or full) mix to the streaming norm: -14 LUFS integrated, at most -1 dBTP.
+public enum Mastering {
+    /// Safety margin between the limiter's ceiling and the delivered true-peak ceiling (the limiter's peak
+    /// estimate and the meter's differ slightly).
+    static let limiterMargin = 0.3
+    static let lookahead: Float = 0.005
+    static let limiterRelease: Float = 0.12
+    /// Loudness at which the glue compressor works, whatever the input level, so its settings mean the same
+    /// thing for quiet and loud mixes.
+    static let compressorLevel = -20.0
+    /// Target tolerance of the gain passes (the contract allows +-0.2 LU).
+    static let tolerance = 0.1
+
+    /// DC block, tilt EQ (`brightness` 0 dark ... 0.5 neutral ... 1 bright), glue compression (`compression`
+    /// 0...1), gain to `targetLUFS`, true-peak limiting with latency compensation, then up to three measured
+    /// correction passes. Returns the master, its measured loudness and the overall gain of the chain (output
+    /// over input integrated loudness, linear) for stems to use with `applyMasterGain`.
+    public static func master(_ mix: StereoBuffer, targetLUFS: Double = -14, ceilingDBTP: Double = -1,
+                              brightness: Double = 0.5,
+                              compression: Double = 0.5) -> (StereoBuffer, LoudnessReport, gain: Float) {
+        let sr = mix.sampleRate
+        guard let inputLUFS = measureLoudness(left: mix.left, right: mix.right, sampleRate: sr) else {
+            // Silence (or nothing above the gate): nothing to level; still remove DC and respect the ceiling.
+            let out = applyMasterGain(mix, gain: 1, ceilingDBTP: ceilingDBTP)
+            return (out, report(out, ceiling: ceilingDBTP), 1)
+        }
+        var left = mix.left
+        var right = mix.right
+        dcBlock(&left, &right, sampleRate: sr)
+
+        // Tilt EQ around ~1 kHz: a low shelf and a high shelf moving in opposite directions.
+        let tilt = Float(max(-1, min(1, (brightness - 0.5) * 2)))
+        if abs(tilt) > 0.01 {
+            for channel in 0..<2 {
+                let low = Biquad(sampleRate: Float(sr), kind: CDSP_EQ_LOWSHELF, frequency: 250, q: 0.7,
+                                 gainDB: -2 * tilt)
+                let high = Biquad(sampleRate: Float(sr), kind: CDSP_EQ_HIGHSHELF, frequency: 3500, q: 0.7,
+                                  gainDB: 3 * tilt)
+                if channel == 0 {
+                    low.process(&left)
+                    high.process(&left)
+                } else {
+                    low.process(&right)
+                    high.process(&right)
+                }
+            }
+        }
+
+        // Glue compression at a fixed working level.
+        let amount = max(0, min(1, compression))
+        if amount > 0.01 {
+            let eqLUFS = measureLoudness(left: left, right: right, sampleRate: sr) ?? inputLUFS
+            let pre = Float(pow(10, (compressorLevel - eqLUFS) / 20))
+            Renderer.scale(&left, pre)
+            Renderer.scale(&right, pre)
+            let compressor = Compressor(sampleRate: Float(sr), thresholdDB: Float(compressorLevel + 6 - 10 * amount),
+                                        ratio: Float(1 + 3 * amount), attack: 0.02, release: 0.2, kneeDB: 6)
+            compressor.process(left: &left, right: &right)
+        }
+        let preLUFS = measureLoudness(left: left, right: right, sampleRate: sr) ?? inputLUFS
+
+        // Gain to the target, limit, measure, correct.
+        var gainDB = targetLUFS - preLUFS
+        var limiterCeiling = ceilingDBTP - limiterMargin
+        var best = limit(left, right, sampleRate: sr, gainDB: gainDB, ceiling: limiterCeiling)
+        var measured = report(best, ceiling: ceilingDBTP)
+        for _ in 0..<3 {
+            let loudOK = abs(measured.integratedLUFS - targetLUFS) <= tolerance
+            let peakOK = measured.truePeakDBTP <= ceilingDBTP
+            if loudOK && peakOK { break }
+            gainDB += targetLUFS - measured.integratedLUFS
+            if !peakOK { limiterCeiling -= measured.truePeakDBTP - ceilingDBTP + 0.05 }
+            best = limit(left, right, sampleRate: sr, gainDB: gainDB, ceiling: limiterCeiling)
+            measured = report(best, ceiling: ceilingDBTP)
+        }
+        if measured.truePeakDBTP > ceilingDBTP {
+            // Last resort: the limiter could not hold the ceiling by the meter's reading; scale down.
+            let down = Float(pow(10, (ceilingDBTP - measured.truePeakDBTP - 0.02) / 20))
+            Renderer.scale(&best.left, down)
+            Renderer.scale(&best.right, down)
+            measured = report(best, ceiling: ceilingDBTP)
+        }
+        let gain = Float(pow(10, (measured.integratedLUFS - inputLUFS) / 20))
+        return (best, measured, gain)
+    }
+
+    /// Scales a stem by the master's `gain` (see `master`), removes DC, and limits it at the ceiling (minus the
+    /// limiter margin) so it never clips; below the ceiling the stem is only scaled.
+    public static func applyMasterGain(_ stem: StereoBuffer, gain: Float, ceilingDBTP: Double = -1) -> StereoBuffer {
+        guard stem.frames > 0 else { return stem }
+        var left = stem.left
+        var right = stem.right
+        dcBlock(&left, &right, sampleRate: stem.sampleRate)
+        var out = limit(left, right, sampleRate: stem.sampleRate, gainDB: 20 * log10(Double(max(gain, 1e-9))),
+                        ceiling: ceilingDBTP - limiterMargin)
+        let peak = measureTruePeak(left: out.left, right: out.right, sampleRate: stem.sampleRate)
+        if peak > ceilingDBTP {
+            let down = Float(pow(10, (ceilingDBTP - peak - 0.02) / 20))
+            Renderer.scale(&out.left, down)
+            Renderer.scale(&out.right, down)
+        }
+        return out
+    }
+
+    // MARK: Helpers
+
+    static func dcBlock(_ left: inout [Float], _ right: inout [Float], sampleRate: Int) {
+        left.withUnsafeMutableBufferPointer { if let b = $0.baseAddress { cdsp_dc_block(b, $0.count, Float(sampleRate)) } }
+        right.withUnsafeMutableBufferPointer { if let b = $0.baseAddress { cdsp_dc_block(b, $0.count, Float(sampleRate)) } }
+    }
+
+    static func limit(_ left: [Float], _ right: [Float], sampleRate: Int, gainDB: Double,
+                      ceiling: Double) -> StereoBuffer {
+        let limiter = Limiter(sampleRate: Float(sampleRate), lookahead: lookahead, ceilingDBTP: Float(ceiling),
+                              release: limiterRelease)
+        let (l, r) = limiter.limited(left: left, right: right, gain: Float(pow(10, gainDB / 20)))
+        return StereoBuffer(left: l, right: r, sampleRate: sampleRate)
+    }
+
+    static func report(_ buffer: StereoBuffer, ceiling: Double) -> LoudnessReport {
+        let lufs = measureLoudness(left: buffer.left, right: buffer.right, sampleRate: buffer.sampleRate)
+        let peak = measureTruePeak(left: buffer.left, right: buffer.right, sampleRate: buffer.sampleRate)
+        return LoudnessReport(integratedLUFS: lufs ?? LoudnessReport.silenceLUFS,
+                              truePeakDBTP: peak.isFinite ? peak : LoudnessReport.silenceDBTP)
+    }
+}

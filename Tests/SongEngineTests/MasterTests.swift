@@ -1,0 +1,88 @@
+import Foundation
+import Testing
+@testable import SongEngine
+
+@Suite struct MasterTests {
+    /// A music-like test signal: a chord with decaying notes every half second, a bass line and noise hits,
+    /// 8 s, scaled by `level` (unclipped floats, so loud inputs can exceed full scale).
+    static func testMix(level: Float, seconds: Double = 8) -> StereoBuffer {
+        let sr = 44100
+        let n = Int(seconds * Double(sr))
+        var generator = SeededGenerator(seed: 7)
+        var left = [Float](repeating: 0, count: n), right = [Float](repeating: 0, count: n)
+        let chord = [261.6, 329.6, 392.0]
+        for i in 0..<n {
+            let t = Double(i) / Double(sr)
+            let beat = t.truncatingRemainder(dividingBy: 0.5)
+            let env = exp(-beat * 4)
+            var s = 0.0
+            for f in chord { s += 0.2 * env * sin(2 * Double.pi * f * t) }
+            s += 0.35 * sin(2 * Double.pi * 65.4 * t)
+            let hit = beat < 0.05 ? (generator.unit() * 2 - 1) * 0.5 * (1 - beat / 0.05) : 0
+            left[i] = Float((s + hit) * Double(level) + 0.01)  // a little DC, which mastering removes
+            right[i] = Float((s * 0.9 - hit) * Double(level) + 0.01)
+        }
+        return StereoBuffer(left: left, right: right, sampleRate: sr)
+    }
+
+    @Test(arguments: [Float(0.02), Float(0.3), Float(3.0)])
+    func landsOnTargetLoudnessUnderTheCeiling(level: Float) {
+        let (out, report, gain) = Mastering.master(Self.testMix(level: level))
+        let measured = measureLoudness(left: out.left, right: out.right, sampleRate: out.sampleRate)!
+        let peak = measureTruePeak(left: out.left, right: out.right, sampleRate: out.sampleRate)
+        #expect(abs(measured - -14) <= 0.3, "level \(level): \(measured) LUFS")
+        #expect(abs(report.integratedLUFS - measured) < 1e-9)
+        #expect(peak <= -1.0, "level \(level): \(peak) dBTP")
+        #expect(out.left.allSatisfy { abs($0) <= 1 } && out.right.allSatisfy { abs($0) <= 1 })
+        #expect(out.frames == 8 * 44100)
+        #expect(gain > 0)
+        // DC is gone: the mean over the last 4 s is tiny.
+        let tail = out.left[(4 * 44100)...]
+        #expect(abs(tail.reduce(0, +) / Float(tail.count)) < 1e-3)
+    }
+
+    /// The limiter's look-ahead is compensated: a tone burst starts at the same frame after mastering.
+    @Test func outputIsAlignedWithInput() {
+        let sr = 44100
+        var mix = StereoBuffer(frames: 3 * sr, sampleRate: sr)
+        let onset = sr + 123
+        for i in onset..<(2 * sr) {
+            let v = Float(0.8 * sin(2 * Double.pi * 1000 * Double(i - onset) / Double(sr)))
+            mix.left[i] = v
+            mix.right[i] = v
+        }
+        let (out, _, _) = Mastering.master(mix, brightness: 0.5, compression: 0)
+        let first = out.left.firstIndex { abs($0) > 0.05 }!
+        #expect(abs(first - onset) <= 3, "onset \(first), expected \(onset)")
+    }
+
+    @Test func silenceStaysSilent() {
+        let (out, report, gain) = Mastering.master(StereoBuffer(frames: 44100, sampleRate: 44100))
+        #expect(out.left.allSatisfy { $0 == 0 })
+        #expect(report.integratedLUFS == -70 && gain == 1)
+        #expect((try? JSONEncoder().encode(report)) != nil)
+    }
+
+    @Test func stemsWithTheMasterGainNeverExceedTheCeiling() {
+        let stem = Self.testMix(level: 0.5, seconds: 3)
+        let out = Mastering.applyMasterGain(stem, gain: 8, ceilingDBTP: -1)
+        let peak = measureTruePeak(left: out.left, right: out.right, sampleRate: out.sampleRate)
+        #expect(peak <= -1.0)
+        #expect(out.frames == stem.frames)
+        // Below the ceiling a stem is only scaled: a quiet stem keeps its shape.
+        let quiet = Self.testMix(level: 0.01, seconds: 3)
+        let scaled = Mastering.applyMasterGain(quiet, gain: 2, ceilingDBTP: -1)
+        let i = 2 * 44100 + 17
+        #expect(abs(scaled.left[i] - 2 * (quiet.left[i] - 0.01)) < 2e-3)
+    }
+
+    /// A rendered band, mastered: the whole chain on real material.
+    @Test func renderedSongMastersToTarget() throws {
+        let song = try Renderer.render(score: RenderFixtures.band(bars: 4), style: RenderFixtures.style(delay: 0.2),
+                                       instruments: RenderFixtures.library)
+        let (out, report, _) = Mastering.master(song.mix)
+        #expect(abs(report.integratedLUFS - -14) <= 0.3)
+        #expect(report.truePeakDBTP <= -1)
+        #expect(out.left.allSatisfy { abs($0) <= 1 })
+    }
+}

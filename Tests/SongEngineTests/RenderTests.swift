@@ -1,0 +1,171 @@
+import Foundation
+import Testing
+@testable import SongEngine
+
+@Suite struct RenderInstrumentLibraryTests {
+    @Test func everyCatalogInstrumentLoads() throws {
+        let library = try InstrumentLibrary.load(from: RenderFixtures.presetsDirectory)
+        #expect(library.ids == InstrumentCatalog.entries.map(\.id).sorted())
+        for entry in InstrumentCatalog.entries {
+            switch library.instrument(entry.id) {
+            case .kit(let drums)?:
+                #expect(entry.id.hasSuffix("_kit"))
+                for number in [36, 38, 37, 39, 42, 46, 41, 45, 48, 49, 51, 70] { #expect(drums[number] != nil) }
+            case .voice?: #expect(!entry.id.hasSuffix("_kit"))
+            case nil: Issue.record("\(entry.id) missing")
+            }
+        }
+    }
+
+    /// Copies the presets into a temporary directory, lets `edit` break one, and returns the load error's text.
+    func loadError(_ edit: (URL) throws -> Void) throws -> String? {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("presets-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        for file in try FileManager.default.contentsOfDirectory(atPath: RenderFixtures.presetsDirectory.path) {
+            try FileManager.default.copyItem(at: RenderFixtures.presetsDirectory.appendingPathComponent(file),
+                                             to: directory.appendingPathComponent(file))
+        }
+        try edit(directory)
+        do {
+            _ = try InstrumentLibrary.load(from: directory)
+            return nil
+        } catch let error as InstrumentPresetError {
+            return error.description
+        }
+    }
+
+    @Test func outOfRangeValueNamesFileFieldValueAndRange() throws {
+        let message = try loadError { directory in
+            try #"{"id": "piano", "engine": "additive", "cutoff": 50000}"#
+                .write(to: directory.appendingPathComponent("piano.json"), atomically: true, encoding: .utf8)
+        }
+        let text = try #require(message)
+        #expect(text.contains("piano.json"))
+        #expect(text.contains("cutoff"))
+        #expect(text.contains("50000"))
+        #expect(text.contains("20.0...20000.0"))
+    }
+
+    @Test func brokenKitAndUnknownFieldsAreNamed() throws {
+        let drum = try loadError { directory in
+            try #"{"id": "lofi_kit", "drums": {"36": {"decay": 9}}}"#
+                .write(to: directory.appendingPathComponent("lofi_kit.json"), atomically: true, encoding: .utf8)
+        }
+        #expect(drum?.contains("lofi_kit.json") == true)
+        #expect(drum?.contains("drums.36.decay") == true)
+        #expect(drum?.contains("0.25...4.0") == true)
+        let unknown = try loadError { directory in
+            try #"{"id": "flute", "cutof": 900}"#
+                .write(to: directory.appendingPathComponent("flute.json"), atomically: true, encoding: .utf8)
+        }
+        #expect(unknown?.contains("cutof") == true && unknown?.contains("unknown field") == true)
+        let engine = try loadError { directory in
+            try #"{"id": "flute", "engine": "granular"}"#
+                .write(to: directory.appendingPathComponent("flute.json"), atomically: true, encoding: .utf8)
+        }
+        #expect(engine?.contains("engine") == true && engine?.contains("granular") == true)
+        let missing = try loadError { directory in
+            try FileManager.default.removeItem(at: directory.appendingPathComponent("marimba.json"))
+        }
+        #expect(missing?.contains("marimba.json") == true)
+    }
+}
+
+@Suite struct RenderTests {
+    /// One note of each kind of engine lands within 5 cents of its MIDI pitch (A4 = 440 Hz).
+    @Test(arguments: [("piano", 69), ("acoustic_guitar", 57), ("warm_pad", 64), ("electric_bass", 40),
+                      ("flute", 72), ("sub_bass", 36)])
+    func singleNotePitch(instrument: String, pitch: Int) throws {
+        let score = RenderFixtures.score(
+            [RenderFixtures.track(.chords, instrument, [Note(start: 0, duration: 3, pitch: pitch, velocity: 100)])],
+            beats: 3)
+        let song = try Renderer.render(score: score, style: RenderFixtures.style(reverb: 0), instruments: RenderFixtures.library)
+        let sr = song.mix.sampleRate
+        // Analyse 0.6 s after the attack (the pad's slow attack is well on its way by then).
+        let segment = song.mix.left[Int(0.6 * Double(sr))..<Int(1.2 * Double(sr))]
+        #expect(RenderFixtures.rms(segment) > 0.003)
+        let expected = 440 * pow(2, Double(pitch - 69) / 12)
+        let measured = RenderFixtures.pitch(of: segment, sampleRate: sr, expected: expected)
+        let error = RenderFixtures.cents(measured, from: expected)
+        #expect(abs(error) < 5, "\(instrument) \(pitch): \(measured) Hz, \(error) cents")
+    }
+
+    @Test func silentScoreRendersSilence() throws {
+        let score = RenderFixtures.score([RenderFixtures.track(.lead, "saw_lead", [])], beats: 8)
+        let song = try Renderer.render(score: score, style: RenderFixtures.style(), instruments: RenderFixtures.library)
+        #expect(song.mix.frames == 4 * 44100)
+        #expect(song.mix.left.allSatisfy { $0 == 0 } && song.mix.right.allSatisfy { $0 == 0 })
+    }
+
+    @Test func drumsFreeScoreHasNoDrumStemAndStemsSumToMix() throws {
+        let song = try Renderer.render(score: RenderFixtures.band(drums: false), style: RenderFixtures.style(delay: 0.3),
+                                       instruments: RenderFixtures.library)
+        #expect(song.stems[.drums] == nil)
+        #expect(Set(song.stems.keys) == [.chords, .bass, .lead])
+        var worst: Float = 0
+        for i in stride(from: 0, to: song.mix.frames, by: 7) {
+            let sum = song.stems.values.reduce(Float(0)) { $0 + $1.left[i] }
+            worst = max(worst, abs(sum - song.mix.left[i]))
+        }
+        #expect(worst < 1e-5)
+        #expect(RenderFixtures.rms(song.mix.left[...]) > 0.01)
+    }
+
+    @Test func lengthIsScorePlusTailEndingInSilence() throws {
+        let song = try Renderer.render(score: RenderFixtures.band(), style: RenderFixtures.style(),
+                                       instruments: RenderFixtures.library)
+        let scoreFrames = 4 * 44100
+        #expect(song.mix.frames > scoreFrames && song.mix.frames <= scoreFrames + 4 * 44100)
+        #expect(song.mix.left.last == 0 && song.mix.right.last == 0)
+        // The drums play: their stem is loud during the score.
+        let drums = try #require(song.stems[.drums])
+        #expect(RenderFixtures.rms(drums.left[0..<scoreFrames]) > 0.01)
+        #expect(song.mix.left.allSatisfy { $0.isFinite })
+    }
+
+    @Test func rendersAreDeterministicAndParallelMatchesSerial() throws {
+        let score = RenderFixtures.band()
+        let style = RenderFixtures.style(delay: 0.2)
+        let a = try Renderer.render(score: score, style: style, instruments: RenderFixtures.library, sampleRate: 44100,
+                                    parallel: true)
+        let b = try Renderer.render(score: score, style: style, instruments: RenderFixtures.library, sampleRate: 44100,
+                                    parallel: true)
+        let serial = try Renderer.render(score: score, style: style, instruments: RenderFixtures.library,
+                                         sampleRate: 44100, parallel: false)
+        #expect(a.mix.left == b.mix.left && a.mix.right == b.mix.right)
+        #expect(a.mix.left == serial.mix.left && a.mix.right == serial.mix.right)
+        for role in a.stems.keys { #expect(a.stems[role]!.left == serial.stems[role]!.left) }
+    }
+
+    /// Brightness proxy: RMS of the first difference over RMS (rises with the spectral centroid).
+    static func brightness(_ x: [Float]) -> Double {
+        let diff = zip(x.dropFirst(), x).map { $0 - $1 }
+        return RenderFixtures.rms(diff[...]) / max(1e-12, RenderFixtures.rms(x[...]))
+    }
+
+    /// The lo-fi and brush kits are darker than the acoustic kit, hit by hit (snare, closed hat).
+    @Test(arguments: [38, 42])
+    func softKitsAreDarker(number: Int) throws {
+        func render(_ kit: String) throws -> [Float] {
+            let score = RenderFixtures.score(
+                [RenderFixtures.track(.drums, kit, [Note(start: 0, duration: 0.1, pitch: number, velocity: 110)])],
+                beats: 2)
+            var style = RenderFixtures.style(reverb: 0)
+            style.parameters["drumDrive"] = 1
+            return try Renderer.render(score: score, style: style, instruments: RenderFixtures.library).mix.left
+        }
+        let acoustic = Self.brightness(try render("acoustic_kit"))
+        let lofi = Self.brightness(try render("lofi_kit"))
+        let brush = Self.brightness(try render("brush_kit"))
+        #expect(lofi < acoustic, "lofi \(lofi) vs acoustic \(acoustic)")
+        #expect(brush < acoustic, "brush \(brush) vs acoustic \(acoustic)")
+    }
+
+    @Test func unknownInstrumentIsAnError() {
+        let score = RenderFixtures.score([RenderFixtures.track(.lead, "theremin", [])], beats: 4)
+        #expect(throws: RenderError.self) {
+            try Renderer.render(score: score, style: RenderFixtures.style(), instruments: RenderFixtures.library)
+        }
+    }
+}
