@@ -53,7 +53,7 @@ typedef enum {
 } cdsp_audio_format;
 
 typedef struct cdsp_audio_writer cdsp_audio_writer;
-/// Opens `path` for writing. channels 1 or 2. *status receives the outcome. MP3 is written at 320 kbit/s
+/// Opens `path` for writing. channels 1 or 2. *status receives the outcome. MP3 is written with variable bit rate
 /// (libsndfile/LAME, highest quality setting), Ogg Vorbis at quality 0.8.
 cdsp_audio_writer *cdsp_audio_writer_open(const char *path, cdsp_audio_format format, int channels,
                                           int sample_rate, cdsp_status *status);

@@ -36,9 +36,13 @@ enum TitleMaker {
         }
 
         // A word of the prompt may give the noun: the longest word of 4-10 letters that is not a style word.
-        let promptWord = prompt.split(whereSeparator: { !$0.isLetter }).map(String.init)
-            .filter { (4...10).contains($0.count) && !stopWords.contains($0.lowercased()) }
-            .max { $0.count < $1.count || ($0.count == $1.count && $0 > $1) }
+        let words: [String] = prompt.split(whereSeparator: { !$0.isLetter }).map(String.init)
+        let candidates: [String] = words.filter { word in
+            (4...10).contains(word.count) && !stopWords.contains(word.lowercased())
+        }
+        let promptWord: String? = candidates.max { (a: String, b: String) -> Bool in
+            a.count != b.count ? a.count < b.count : a > b
+        }
 
         let adjective = adjectives[rng.int(in: 0...(adjectives.count - 1))]
         let noun = promptWord.map { $0.capitalized } ?? nouns[rng.int(in: 0...(nouns.count - 1))]

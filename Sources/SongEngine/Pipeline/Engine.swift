@@ -98,13 +98,14 @@ public final class ChromasongEngine: Sendable {
                                         seed: planSeed(request, imageBytes: bytes))
             return (features, plan)
         }
-        guard var style = styles.style(id: plan.style) else {
+        guard var mixedStyle = styles.style(id: plan.style) else {
             throw RequestError(field: "style", message: "the plan chose an unknown style \(plan.style)")
         }
         // Negative tags such as "avoid loud drums" keep a part but lower it: fold those offsets into the mix.
         for (role, offset) in plan.gainOffsets {
-            style.mix[role.rawValue, default: MixSettings()].gain += offset
+            mixedStyle.mix[role.rawValue, default: MixSettings()].gain += offset
         }
+        let style = mixedStyle
         let baseSeed = request.seed ?? planSeed(request, imageBytes: bytes)
         let seeds = (0..<request.versions).map { versionSeed(base: baseSeed, index: $0) }
         let ids = (0..<request.versions).map { i in
