@@ -189,7 +189,7 @@ static void pluck_init(pluck_state *k, const cdsp_voice_params *p, float freq, f
         if (a > peak) peak = a;
     }
     if (peak > 0.0f)
-        for (int i = 0; i < n; i++) k->buf[i] *= 0.8f / peak;
+        for (int i = 0; i < n; i++) k->buf[i] *= 1.0f / peak;
     k->w = (unsigned)n;
 }
 
@@ -340,7 +340,7 @@ static void render_pluck(voice *v, float *buf, int n, float f1) {
         k->lf_x1 = ap;
         k->buf[k->w & VOICE_KS_MASK] = lf;
         k->w++;
-        buf[i] = lf;
+        buf[i] = 1.6f * lf;   // the loop low-pass soon takes the excitation's top off: level it with the others
     }
 }
 
