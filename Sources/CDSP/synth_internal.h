@@ -318,10 +318,10 @@ static inline void synth_ladder_block(synth_ladder *f, float *x, int n) {
 // 2x the images that fold into the audible band are 40+ dB lower. Polyphase form: the centre tap reads the even
 // phase, the 24 non-zero side taps read a contiguous window of the odd phase (kept twice, so never wrapped).
 #define SYNTH_HB_SIDE 24
+#define SYNTH_HB_BLOCK 64 /* most base-rate frames per synth_halfband_block call */
 typedef struct {
     float center, c[SYNTH_HB_SIDE];
-    float even[16], odd[64];
-    unsigned n;
+    float odd_hist[23], even_hist[11];
 } synth_halfband;
 
 static inline void synth_halfband_init(synth_halfband *h) {
@@ -336,31 +336,36 @@ static inline void synth_halfband_init(synth_halfband *h) {
     }
     h->center = (float)(0.5 / sum);
     for (int j = 0; j < 12; j++) h->c[11 - j] = h->c[12 + j] = (float)(cc[j] / sum);
-    for (int i = 0; i < 16; i++) h->even[i] = 0.0f;
-    for (int i = 0; i < 64; i++) h->odd[i] = 0.0f;
-    h->n = 0;
+    for (int i = 0; i < 23; i++) h->odd_hist[i] = 0.0f;
+    for (int i = 0; i < 11; i++) h->even_hist[i] = 0.0f;
 }
 
-/// Takes two samples at the doubled rate, returns one at the base rate (delay: 11.5 base-rate samples).
-static inline float synth_halfband_process(synth_halfband *h, float x0, float x1) {
-    unsigned p = h->n & 31;
-    h->even[h->n & 15] = x0;
-    h->odd[p] = x1;
-    h->odd[p + 32] = x1;
-    const float *w = &h->odd[p + 32 - 23];   // the newest 24 odd-phase samples, oldest first
+/// Decimates 2n samples at the doubled rate (x2) to n samples (y), n <= SYNTH_HB_BLOCK; delay 11.5 base-rate
+/// samples. Whole blocks, so the vector loads never wait on just-stored scalars.
+static inline void synth_halfband_block(synth_halfband *h, const float *x2, float *y, int n) {
+    float odd[23 + SYNTH_HB_BLOCK], even[11 + SYNTH_HB_BLOCK];
+    __builtin_memcpy(odd, h->odd_hist, sizeof h->odd_hist);
+    __builtin_memcpy(even, h->even_hist, sizeof h->even_hist);
+    for (int i = 0; i < n; i++) {
+        even[11 + i] = x2[2 * i];
+        odd[23 + i] = x2[2 * i + 1];
+    }
     // 4-wide vectors (GCC/Clang vector extension: SSE on x86, NEON on ARM); memcpy = unaligned load
     typedef float synth_v4 __attribute__((vector_size(16)));
-    synth_v4 acc = {0.0f, 0.0f, 0.0f, 0.0f};
-    for (int i = 0; i < SYNTH_HB_SIDE; i += 4) {
-        synth_v4 a, b;
-        __builtin_memcpy(&a, h->c + i, sizeof a);
-        __builtin_memcpy(&b, w + i, sizeof b);
-        acc += a * b;
+    synth_v4 c[SYNTH_HB_SIDE / 4];
+    __builtin_memcpy(c, h->c, sizeof c);
+    for (int i = 0; i < n; i++) {
+        const float *w = odd + i;   // the 24 odd-phase samples around this output, oldest first
+        synth_v4 acc = {0.0f, 0.0f, 0.0f, 0.0f};
+        for (int j = 0; j < SYNTH_HB_SIDE / 4; j++) {
+            synth_v4 b;
+            __builtin_memcpy(&b, w + 4 * j, sizeof b);
+            acc += c[j] * b;
+        }
+        y[i] = h->center * even[i] + ((acc[0] + acc[1]) + (acc[2] + acc[3]));
     }
-    float y0 = acc[0], y1 = acc[1], y2 = acc[2], y3 = acc[3];
-    float y = h->center * h->even[(h->n - 11) & 15] + ((y0 + y1) + (y2 + y3));
-    h->n++;
-    return y;
+    __builtin_memcpy(h->odd_hist, odd + n, sizeof h->odd_hist);
+    __builtin_memcpy(h->even_hist, even + n, sizeof h->even_hist);
 }
 
 #endif

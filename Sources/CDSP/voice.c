@@ -261,6 +261,7 @@ static void render_subtractive(voice *v, float *buf, int n, float f0, float f1) 
     float pa = s->p1[0], pb = s->p1[1], qa = s->p2[0], qb = s->p2[1], ps = s->psub;
     float f = f0;
     const float fstep = (f1 - f0) / (float)n;
+    float x2[2 * VOICE_CR];
     for (int i = 0; i < n; i++) {
         f += fstep;
         const float dtb = f * inv2;
@@ -268,7 +269,6 @@ static void render_subtractive(voice *v, float *buf, int n, float f0, float f1) 
         float ea = dtb * r2a, eb = dtb * r2b;
         if (ea > 0.45f) ea = 0.45f;
         if (eb > 0.45f) eb = 0.45f;
-        float acc[2];
         for (int h = 0; h < 2; h++) {   // two samples at the doubled rate
             float x = synth_wave(w1, pa, da, pw);
             pa += da;
@@ -289,9 +289,14 @@ static void render_subtractive(voice *v, float *buf, int n, float f0, float f1) 
                 }
                 x += l2 * y;
             }
-            acc[h] = x;
+            x2[2 * i + h] = x;
         }
-        float x = synth_halfband_process(&s->hb, acc[0], acc[1]) * ug;
+    }
+    synth_halfband_block(&s->hb, x2, buf, n);
+    f = f0;
+    for (int i = 0; i < n; i++) {
+        f += fstep;
+        float x = buf[i] * ug;
         if (lsub > 0.0f) {
             x += lsub * synth_sin_cycles(ps);
             ps += f * sub_inc;
