@@ -143,7 +143,7 @@ CDSP_TEST(limiter_latency_and_transparency_below_ceiling) {
     cdsp_limiter *lim = cdsp_limiter_create(48000.0f, 0.002f);
     cdsp_limiter_set(lim, -1.0f, 0.05f);
     size_t lat = cdsp_limiter_latency(lim);
-    CDSP_CHECK(lat >= 96 && lat <= 96 + CDSP_TP_HALF);
+    CDSP_CHECK(lat >= 96 && lat <= 96 + 16 + CDSP_TP_HALF);  // look-ahead, sub-block rounding, detector
     size_t n = 2000;
     float *x = calloc(n, sizeof(float));
     x[100] = 0.5f;  // below the ceiling: passes unchanged, delayed by exactly `latency`
