@@ -236,7 +236,7 @@ CDSP_TEST(reverb_decays_grows_with_size_and_decorrelates) {
         CDSP_CHECK(cdsp_rms(l + n - (size_t)FS, (size_t)FS) < 0.01f * cdsp_rms(l, (size_t)FS));
         printf("   reverb size %.1f: RT60 %.2f s, L/R correlation %.3f\n", sizes[s], times[s], corr);
     }
-    CDSP_CHECK(times[0] > 0.3 && times[0] < times[1] && times[1] < times[2] && times[2] < 10.0);
+    CDSP_CHECK(times[0] > 0.3 && times[0] < times[1] && times[1] < times[2] && times[2] < 6.0);
     cdsp_reverb_destroy(rv);
     free(in);
     free(l);
