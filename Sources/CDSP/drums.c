@@ -115,7 +115,11 @@ cdsp_status cdsp_drum_render(cdsp_drum_kind kind, const cdsp_drum_params *params
     const float sr = sample_rate, inv_sr = 1.0f / sample_rate;
     const float vel = dclamp(velocity, 0, 1, 0);
     const float tone = dclamp(c.tone + 0.25f * (vel - 0.7f), 0, 1, 0.5f);
-    const float level = c.gain * powf(vel, 1.3f);
+    // balance between kinds at default settings (peaks: kick ~0.9, snare/toms ~0.8, hats ~0.5, cymbals ~0.55,
+    // shaker ~0.4 at gain 0.8), so a kit played at equal velocities sits like a mixed kit
+    static const float balance[CDSP_DRUM_KIND_COUNT] = {1.0f, 0.75f, 1.0f, 1.0f, 1.0f, 0.75f, 0.75f, 0.75f,
+                                                        0.55f, 0.4f, 0.75f, 0.3f};
+    const float level = c.gain * powf(vel, 1.3f) * balance[kind];
     const float dm = c.dm, rt = c.tune_ratio;
     const float drive_norm = c.drive > 1.0f ? 1.0f / synth_tanh(c.drive) : 1.0f;
     size_t len = cdsp_drum_length(kind, params, sample_rate);
@@ -126,9 +130,9 @@ cdsp_status cdsp_drum_render(cdsp_drum_kind kind, const cdsp_drum_params *params
     switch (kind) {
     case CDSP_DRUM_KICK: {
         // sine swept from a few times its resting pitch down to ~48 Hz, plus a short filtered noise click
-        const float f_end = 48.0f * rt, f_start = f_end * (3.5f + 2.5f * tone);
+        const float f_end = 48.0f * rt, f_start = f_end * (2.6f + 2.0f * tone);
         float sweep = 1.0f, amp = 1.0f, click = 0.15f + 0.4f * tone, ph = 0.0f;
-        const float sweep_c = decay_coef(0.03f, sr), amp_c = decay_coef(0.12f * dm, sr), click_c = decay_coef(0.0025f, sr);
+        const float sweep_c = decay_coef(0.024f, sr), amp_c = decay_coef(0.12f * dm, sr), click_c = decay_coef(0.0025f, sr);
         synth_svf hp = make_svf(sr, CDSP_SVF_BANDPASS, 2500.0f + 3000.0f * tone, 0.2f);
         for (size_t i = 0; i < n; i++) {
             float f = f_end + (f_start - f_end) * sweep;
@@ -148,12 +152,13 @@ cdsp_status cdsp_drum_render(cdsp_drum_kind kind, const cdsp_drum_params *params
         float p1 = 0.0f, p2 = 0.0f, drop = 1.0f, body = 1.0f, wires = 1.0f;
         const float drop_c = decay_coef(0.015f, sr), body_c = decay_coef(0.045f * dm, sr);
         const float wires_c = decay_coef(0.07f * dm, sr);
-        const float body_l = 0.9f - 0.4f * tone, wire_l = 0.45f + 0.45f * tone;
-        synth_svf hp = make_svf(sr, CDSP_SVF_HIGHPASS, 1200.0f + 3000.0f * tone, 0.1f);
+        const float body_l = 0.9f - 0.4f * tone, wire_l = 0.6f + 0.5f * tone;
+        synth_svf hp = make_svf(sr, CDSP_SVF_HIGHPASS, 1200.0f + 2500.0f * tone, 0.1f);
+        synth_svf lp = make_svf(sr, CDSP_SVF_LOWPASS, 5000.0f + 6000.0f * tone, 0.0f);
         for (size_t i = 0; i < n; i++) {
             float bend = 1.0f + 0.25f * drop;
             float x = body_l * body * (0.65f * synth_sin_cycles(p1) + 0.35f * synth_sin_cycles(p2));
-            x += wire_l * wires * synth_svf_tick(&hp, cdsp_rng_bipolar(&rng));
+            x += wire_l * wires * synth_svf_tick(&lp, synth_svf_tick(&hp, cdsp_rng_bipolar(&rng)));
             p1 += f1 * bend * inv_sr;
             p1 -= p1 >= 1.0f ? 1.0f : 0.0f;
             p2 += f2 * bend * inv_sr;
