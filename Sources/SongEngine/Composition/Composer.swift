@@ -128,7 +128,9 @@ public enum Composer {
         return LeadMaterial(writer: writer, motifs: motifs)
     }
 
-    static func velocity(_ energy: Double, _ offset: Int) -> Int { Int(48 + 52 * energy) + offset }
+    /// Energy to MIDI velocity. The span is modest (about 4 dB between an intro and a full chorus through the
+    /// voices' velocity^1.5 level curve): the arrangement itself (parts entering) carries most of the build.
+    static func velocity(_ energy: Double, _ offset: Int) -> Int { Int(70 + 36 * energy) + offset }
 
     static func partNotes(_ role: Role, h: SectionHarmony, index i: Int, harmony: [SectionHarmony],
                           spans: [SectionSpan], active: [Set<Role>], plan: MusicPlan, style: StylePreset,
