@@ -67,8 +67,8 @@ public enum Mastering {
         // Glue compression at a fixed working level.
         let amount = max(0, min(1, compression))
         if amount > 0.01 {
-            let eqLUFS = measureLoudness(left: left, right: right, sampleRate: sr) ?? inputLUFS
-            let pre = Float(pow(10, (compressorLevel - eqLUFS) / 20))
+            // The input's loudness is close enough for the working level (the tilt moves it by a fraction of a dB).
+            let pre = Float(pow(10, (compressorLevel - inputLUFS) / 20))
             Renderer.scale(&left, pre)
             Renderer.scale(&right, pre)
             let compressor = Compressor(sampleRate: Float(sr), thresholdDB: Float(compressorLevel + 6 - 10 * amount),
