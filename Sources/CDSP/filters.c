@@ -32,7 +32,7 @@ void cdsp_svf_process(cdsp_svf *f, const float *cutoff_mod, float *inout, size_t
     if (!f || !inout) return;
     synth_svf *s = &f->f;
     if (!cutoff_mod) {
-        for (size_t i = 0; i < frames; i++) inout[i] = synth_svf_tick(s, inout[i]);
+        for (size_t i = 0; i < frames; i += 256) synth_svf_block(s, inout + i, frames - i < 256 ? (int)(frames - i) : 256);
         return;
     }
     float set_cutoff = s->cutoff, last = -1.0f;
@@ -73,7 +73,8 @@ void cdsp_ladder_process(cdsp_ladder *f, const float *cutoff_mod, float *inout, 
     if (!f || !inout) return;
     synth_ladder *s = &f->f;
     if (!cutoff_mod) {
-        for (size_t i = 0; i < frames; i++) inout[i] = synth_ladder_tick(s, inout[i]);
+        for (size_t i = 0; i < frames; i += 256)
+            synth_ladder_block(s, inout + i, frames - i < 256 ? (int)(frames - i) : 256);
         return;
     }
     float set_cutoff = s->cutoff, last = -1.0f;
@@ -82,7 +83,7 @@ void cdsp_ladder_process(cdsp_ladder *f, const float *cutoff_mod, float *inout, 
             last = cutoff_mod[i];
             synth_ladder_coefs(s, last);
         }
-        inout[i] = synth_ladder_tick(s, inout[i]);
+        synth_ladder_block(s, inout + i, 1);
     }
     synth_ladder_coefs(s, set_cutoff);
 }

@@ -31,25 +31,52 @@ void cdsp_kweight_coefficients(double fs, double sb[3], double sa[3], double hb[
     ha[2] = (1.0 - k / hp_q + k * k) / a0;
 }
 
-/// K-weights one channel and adds the sum of squares of each 100 ms step into steps[0..<count].
-static void channel_step_energy(const float *x, size_t step, size_t count, double fs, double *steps) {
+typedef struct {
+    double sb0, sb1, sb2, sa1, sa2, ha1, ha2;
+} kweight;
+
+typedef struct {
+    double s1, s2, h1, h2;  // transposed direct form II states of both stages
+} kstate;
+
+static inline double kweight_tick(const kweight *k, kstate *st, double in) {
+    double y = k->sb0 * in + st->s1;
+    st->s1 = k->sb1 * in - k->sa1 * y + st->s2;
+    st->s2 = k->sb2 * in - k->sa2 * y;
+    double z = y + st->h1;  // high-pass numerator {1, -2, 1}
+    st->h1 = -2.0 * y - k->ha1 * z + st->h2;
+    st->h2 = y - k->ha2 * z;
+    return z;
+}
+
+/// K-weights one or two channels and writes the sum of squares of each 100 ms step into steps[0..<count]. Both
+/// channels run in the same loop: two independent recursions keep the core busy where one would wait.
+static void step_energy(const float *left, const float *right, size_t step, size_t count, double fs,
+                        double *steps) {
     double sb[3], sa[3], hb[3], ha[3];
     cdsp_kweight_coefficients(fs, sb, sa, hb, ha);
-    double s1 = 0, s2 = 0, h1 = 0, h2 = 0;  // transposed direct form II states
+    const kweight k = {sb[0], sb[1], sb[2], sa[1], sa[2], ha[1], ha[2]};
+    kstate a = {0}, b = {0};
     for (size_t s = 0; s < count; s++) {
-        const float *p = x + s * step;
+        const float *pl = left + s * step;
         double sum = 0.0;
-        for (size_t i = 0; i < step; i++) {
-            double in = p[i];
-            double y = sb[0] * in + s1;
-            s1 = sb[1] * in - sa[1] * y + s2;
-            s2 = sb[2] * in - sa[2] * y;
-            double z = y + h1;  // hb = {1, -2, 1}
-            h1 = -2.0 * y - ha[1] * z + h2;
-            h2 = y - ha[2] * z;
-            sum += z * z;
+        if (right) {
+            const float *pr = right + s * step;
+            double sum_r = 0.0;
+            for (size_t i = 0; i < step; i++) {
+                double zl = kweight_tick(&k, &a, pl[i]);
+                double zr = kweight_tick(&k, &b, pr[i]);
+                sum += zl * zl;
+                sum_r += zr * zr;
+            }
+            sum += sum_r;
+        } else {
+            for (size_t i = 0; i < step; i++) {
+                double z = kweight_tick(&k, &a, pl[i]);
+                sum += z * z;
+            }
         }
-        steps[s] += sum;
+        steps[s] = sum;
     }
 }
 
@@ -63,8 +90,7 @@ cdsp_status cdsp_loudness_integrated(const float *left, const float *right, size
     if (count < 4) return CDSP_OK;
     double *steps = calloc(count, sizeof(double));
     if (!steps) return CDSP_ERR_MEMORY;
-    channel_step_energy(left, step, count, sample_rate, steps);
-    if (right) channel_step_energy(right, step, count, sample_rate, steps);
+    step_energy(left, right, step, count, sample_rate, steps);
     size_t blocks = count - 3;
     double block_len = 4.0 * (double)step;
     // Block mean square z_j (sum over channels, all weights 1 for L/R), gated at -70 LUFS absolute.

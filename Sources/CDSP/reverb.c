@@ -74,8 +74,9 @@ static float clamp01(float v) { return v < 0.0f ? 0.0f : (v > 1.0f ? 1.0f : v); 
 void cdsp_reverb_set(cdsp_reverb *r, float size, float damping, float width, float predelay) {
     size = clamp01(size);
     width = clamp01(width);
-    // size 0 -> feedback 0.70 (small room), 1 -> 0.98 (large hall, still below 1 and damped: stable)
-    r->feedback = 0.70f + 0.28f * size;
+    // size 0 -> feedback 0.70 (small room, RT60 ~0.6 s), 1 -> 0.95 (large hall, RT60 ~4 s; below 1 and damped:
+    // stable)
+    r->feedback = 0.70f + 0.25f * size;
     r->damp = 0.4f * clamp01(damping);
     // wet gain keeps the tail level roughly independent of the width
     r->wet1 = 3.0f * (width / 2.0f + 0.5f);

@@ -10,16 +10,16 @@
 #define SYNTH_TWO_PI 6.283185307179586f
 #define SYNTH_PI 3.14159265358979f
 
-/// sin(2*pi*p) for any p: fold to a quarter period, then a 9th-order odd polynomial (error < 4e-6, -108 dB).
+/// sin(2*pi*p) for any p, branch-free: sin(2pi(u + 1/2)) = -sign(u) cos(2pi(1/4 - |u|)) with |1/4 - |u|| <= 1/4,
+/// and cos from a 10th-order even polynomial (error < 5e-7, -126 dB).
 static inline float synth_sin_cycles(float p) {
     float x = p - (float)(int32_t)p;   // (-1, 1)
-    if (x < 0.0f) x += 1.0f;           // [0, 1)
-    x -= 0.5f;                         // sin(2pi(x+0.5)) = -sin(2pi x)
-    if (x > 0.25f) x = 0.5f - x;
-    else if (x < -0.25f) x = -0.5f - x;
-    float t = x * SYNTH_TWO_PI, t2 = t * t;
-    float s = t * (1.0f + t2 * (-1.0f / 6.0f + t2 * (1.0f / 120.0f + t2 * (-1.0f / 5040.0f + t2 * (1.0f / 362880.0f)))));
-    return -s;
+    x += x < 0.0f ? 1.0f : 0.0f;       // [0, 1)
+    float u = x - 0.5f;
+    float v = (0.25f - fabsf(u)) * SYNTH_TWO_PI, v2 = v * v;
+    float c = 1.0f + v2 * (-1.0f / 2.0f + v2 * (1.0f / 24.0f + v2 * (-1.0f / 720.0f + v2 * (1.0f / 40320.0f +
+                                                                                         v2 * (-1.0f / 3628800.0f)))));
+    return copysignf(c, -u);
 }
 
 /// Pade tanh, exact at 0 and saturating at +-3; smooth and monotonic on the clamp interval.
@@ -143,6 +143,55 @@ static inline float synth_adsr_tick(synth_adsr *e) {
     return e->level;
 }
 
+/// `n` envelope values into env[]: same as n ticks, with the state in registers (the hot path of every note).
+static inline void synth_adsr_block(synth_adsr *e, float *env, int n) {
+    float level = e->level;
+    int i = 0;
+    while (i < n) {
+        switch (e->stage) {
+        case SYNTH_ENV_DECAY: {
+            const float sus = e->sustain, c = e->decay_coef;
+            for (; i < n; i++) {
+                level = sus + (level - sus) * c;
+                env[i] = level;
+            }
+            if (level - sus < 1e-6f) {
+                level = sus;
+                e->stage = SYNTH_ENV_SUSTAIN;
+            }
+            break;
+        }
+        case SYNTH_ENV_SUSTAIN:
+            level = e->sustain;
+            for (; i < n; i++) env[i] = level;
+            break;
+        case SYNTH_ENV_RELEASE: {
+            const float c = e->release_coef;
+            for (; i < n && level >= SYNTH_ENV_FLOOR; i++) {
+                level *= c;
+                env[i] = level;
+            }
+            if (level < SYNTH_ENV_FLOOR) {
+                level = 0.0f;
+                e->stage = SYNTH_ENV_IDLE;
+                if (i > 0) env[i - 1] = 0.0f;
+            }
+            break;
+        }
+        case SYNTH_ENV_ATTACK:
+            e->level = level;
+            env[i++] = synth_adsr_tick(e);
+            level = e->level;
+            break;
+        default:
+            for (; i < n; i++) env[i] = 0.0f;
+            level = 0.0f;
+            break;
+        }
+    }
+    e->level = level;
+}
+
 // --- Zero-delay-feedback state-variable filter (Simper).
 typedef struct {
     float sample_rate, cutoff, k, a1, a2, a3, ic1, ic2;
@@ -182,9 +231,38 @@ static inline float synth_svf_tick(synth_svf *f, float v0) {
     }
 }
 
+/// A block in place, mode hoisted out of the loop and state kept in registers.
+static inline void synth_svf_block(synth_svf *f, float *x, int n) {
+    const float a1 = f->a1, a2 = f->a2, a3 = f->a3, k = f->k;
+    float ic1 = f->ic1, ic2 = f->ic2;
+#define SYNTH_SVF_STEP                              \
+    float v0 = x[i], v3 = v0 - ic2;                 \
+    float v1 = a1 * ic1 + a2 * v3;                  \
+    float v2 = ic2 + a2 * ic1 + a3 * v3;            \
+    ic1 = 2.0f * v1 - ic1;                          \
+    ic2 = 2.0f * v2 - ic2;
+    switch (f->mode) {
+    case CDSP_SVF_HIGHPASS:
+        for (int i = 0; i < n; i++) { SYNTH_SVF_STEP x[i] = v0 - k * v1 - v2; }
+        break;
+    case CDSP_SVF_BANDPASS:
+        for (int i = 0; i < n; i++) { SYNTH_SVF_STEP x[i] = k * v1; }
+        break;
+    case CDSP_SVF_NOTCH:
+        for (int i = 0; i < n; i++) { SYNTH_SVF_STEP x[i] = v0 - k * v1; }
+        break;
+    default:
+        for (int i = 0; i < n; i++) { SYNTH_SVF_STEP (void)v1; x[i] = v2; }
+        break;
+    }
+#undef SYNTH_SVF_STEP
+    f->ic1 = ic1;
+    f->ic2 = ic2;
+}
+
 // --- 4-pole ladder, zero-delay-feedback (TPT) form with tanh saturation at the input of the stages.
 typedef struct {
-    float sample_rate, cutoff, k, drive, G, beta, s[4];
+    float sample_rate, cutoff, k, drive, G, beta, G4, inv_den, out_gain, s[4];
 } synth_ladder;
 
 static inline void synth_ladder_coefs(synth_ladder *f, float cutoff) {
@@ -195,6 +273,10 @@ static inline void synth_ladder_coefs(synth_ladder *f, float cutoff) {
     float g = tanf(SYNTH_PI * cutoff / f->sample_rate);
     f->G = g / (1.0f + g);
     f->beta = 1.0f / (1.0f + g);
+    f->G4 = f->G * f->G * f->G * f->G;
+    f->inv_den = 1.0f / (1.0f + f->k * f->G4);
+    // passband loss of the feedback (1/(1+k) at DC) half compensated; drive grows the level as sqrt(drive)
+    f->out_gain = (1.0f + 0.5f * f->k) / sqrtf(f->drive);
 }
 
 static inline void synth_ladder_set(synth_ladder *f, float cutoff, float resonance, float drive) {
@@ -205,62 +287,70 @@ static inline void synth_ladder_set(synth_ladder *f, float cutoff, float resonan
     synth_ladder_coefs(f, cutoff);
 }
 
-static inline float synth_ladder_tick(synth_ladder *f, float x) {
-    float G = f->G, b = f->beta;
-    float S = b * (G * (G * (G * f->s[0] + f->s[1]) + f->s[2]) + f->s[3]);
-    float G4 = G * G * G * G;
-    float xin = x * f->drive;
-    float y4 = (G4 * xin + S) / (1.0f + f->k * G4);
-    float u = synth_tanh(xin - f->k * y4);
-    for (int i = 0; i < 4; i++) {
-        float v = (u - f->s[i]) * G;
-        float y = v + f->s[i];
-        f->s[i] = y + v;
-        u = y;
+static inline void synth_ladder_block(synth_ladder *f, float *x, int n) {
+    const float G = f->G, b = f->beta, G4 = f->G4, inv_den = f->inv_den, k = f->k, drive = f->drive;
+    const float og = f->out_gain;
+    float s0 = f->s[0], s1 = f->s[1], s2 = f->s[2], s3 = f->s[3];
+    for (int i = 0; i < n; i++) {
+        // solve the linear feedback loop exactly (zero delay), then saturate the stage input
+        float S = b * (G * (G * (G * s0 + s1) + s2) + s3);
+        float xin = x[i] * drive;
+        float y4 = (G4 * xin + S) * inv_den;
+        float u = synth_tanh(xin - k * y4);
+        float v = (u - s0) * G, y = v + s0;
+        s0 = y + v;
+        v = (y - s1) * G; u = v + s1; s1 = u + v;
+        v = (u - s2) * G; y = v + s2; s2 = y + v;
+        v = (y - s3) * G; u = v + s3; s3 = u + v;
+        x[i] = u * og;
     }
-    // passband loss of the feedback (1/(1+k) at DC) half compensated; drive grows the level as sqrt(drive)
-    return u * (1.0f + 0.5f * f->k) / sqrtf(f->drive);
+    f->s[0] = s0; f->s[1] = s1; f->s[2] = s2; f->s[3] = s3;
 }
 
 // --- 2x oversampling: oscillators with edges run at twice the rate, then this 47-tap half-band FIR (Blackman-
-// windowed sinc, 12 distinct side taps) brings them back. polyBLEP alone leaves the first alias of a C8 saw only
-// ~29 dB down at 44.1 kHz; at 2x the images that fold into the audible band are 40+ dB lower.
-#define SYNTH_HB_SIDE 12
-#define SYNTH_HB_CENTER 23
+// windowed sinc) brings them back. polyBLEP alone leaves the first alias of a C8 saw ~29 dB down at 44.1 kHz; at
+// 2x the images that fold into the audible band are 40+ dB lower. Polyphase form: the centre tap reads the even
+// phase, the 24 non-zero side taps read a contiguous window of the odd phase (kept twice, so never wrapped).
+#define SYNTH_HB_SIDE 24
 typedef struct {
     float center, c[SYNTH_HB_SIDE];
-    float buf[64];
-    unsigned pos;
+    float even[16], odd[64];
+    unsigned n;
 } synth_halfband;
 
 static inline void synth_halfband_init(synth_halfband *h) {
-    double sum = 0.5;
-    double cc[SYNTH_HB_SIDE];
-    for (int j = 0; j < SYNTH_HB_SIDE; j++) {
+    double sum = 0.5, cc[12];
+    for (int j = 0; j < 12; j++) {
         int m = 2 * j + 1;
         double x = 3.14159265358979 * m / 2.0;
-        int i = SYNTH_HB_CENTER + m;
+        int i = 23 + m;
         double w = 0.42 - 0.5 * cos(2.0 * 3.14159265358979 * i / 46.0) + 0.08 * cos(4.0 * 3.14159265358979 * i / 46.0);
         cc[j] = 0.5 * sin(x) / x * w;
         sum += 2.0 * cc[j];
     }
     h->center = (float)(0.5 / sum);
-    for (int j = 0; j < SYNTH_HB_SIDE; j++) h->c[j] = (float)(cc[j] / sum);
-    for (int i = 0; i < 64; i++) h->buf[i] = 0.0f;
-    h->pos = 0;
+    for (int j = 0; j < 12; j++) h->c[11 - j] = h->c[12 + j] = (float)(cc[j] / sum);
+    for (int i = 0; i < 16; i++) h->even[i] = 0.0f;
+    for (int i = 0; i < 64; i++) h->odd[i] = 0.0f;
+    h->n = 0;
 }
 
 /// Takes two samples at the doubled rate, returns one at the base rate (delay: 11.5 base-rate samples).
 static inline float synth_halfband_process(synth_halfband *h, float x0, float x1) {
-    h->buf[h->pos & 63] = x0;
-    h->buf[(h->pos + 1) & 63] = x1;
-    h->pos += 2;
-    unsigned newest = h->pos - 1, mid = newest - SYNTH_HB_CENTER;
-    float y = h->center * h->buf[mid & 63];
-    for (int j = 0; j < SYNTH_HB_SIDE; j++) {
-        unsigned m = (unsigned)(2 * j + 1);
-        y += h->c[j] * (h->buf[(mid - m) & 63] + h->buf[(mid + m) & 63]);
+    unsigned p = h->n & 31;
+    h->even[h->n & 15] = x0;
+    h->odd[p] = x1;
+    h->odd[p + 32] = x1;
+    const float *w = &h->odd[p + 32 - 23];   // the newest 24 odd-phase samples, oldest first
+    float y0 = 0.0f, y1 = 0.0f, y2 = 0.0f, y3 = 0.0f;
+    for (int i = 0; i < SYNTH_HB_SIDE; i += 4) {
+        y0 += h->c[i] * w[i];
+        y1 += h->c[i + 1] * w[i + 1];
+        y2 += h->c[i + 2] * w[i + 2];
+        y3 += h->c[i + 3] * w[i + 3];
     }
+    float y = h->center * h->even[(h->n - 11) & 15] + ((y0 + y1) + (y2 + y3));
+    h->n++;
     return y;
 }
 

@@ -143,7 +143,7 @@ CDSP_TEST(limiter_latency_and_transparency_below_ceiling) {
     cdsp_limiter *lim = cdsp_limiter_create(48000.0f, 0.002f);
     cdsp_limiter_set(lim, -1.0f, 0.05f);
     size_t lat = cdsp_limiter_latency(lim);
-    CDSP_CHECK(lat >= 96 && lat <= 96 + CDSP_TP_HALF);
+    CDSP_CHECK(lat >= 96 && lat <= 96 + 16 + CDSP_TP_HALF);  // look-ahead, sub-block rounding, detector
     size_t n = 2000;
     float *x = calloc(n, sizeof(float));
     x[100] = 0.5f;  // below the ceiling: passes unchanged, delayed by exactly `latency`
@@ -236,7 +236,7 @@ CDSP_TEST(reverb_decays_grows_with_size_and_decorrelates) {
         CDSP_CHECK(cdsp_rms(l + n - (size_t)FS, (size_t)FS) < 0.01f * cdsp_rms(l, (size_t)FS));
         printf("   reverb size %.1f: RT60 %.2f s, L/R correlation %.3f\n", sizes[s], times[s], corr);
     }
-    CDSP_CHECK(times[0] > 0.3 && times[0] < times[1] && times[1] < times[2] && times[2] < 10.0);
+    CDSP_CHECK(times[0] > 0.3 && times[0] < times[1] && times[1] < times[2] && times[2] < 6.0);
     cdsp_reverb_destroy(rv);
     free(in);
     free(l);

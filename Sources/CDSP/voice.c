@@ -1,0 +1,518 @@
+// Whole notes: one call renders a note of an instrument (subtractive, FM, plucked string or additive), release
+// tail included, and ADDS it into the caller's buffer. All state lives on the stack: no allocation per note.
+//
+// Inside, the note advances in control blocks of VOICE_CR frames: pitch (glide, vibrato), filter cutoff (envelope,
+// key tracking, velocity) and FM index are computed once per block and interpolated inside it; oscillators,
+// filters and envelopes run per sample. The render stops as soon as the released amplitude envelope is idle.
+#include <string.h>
+#include "synth_internal.h"
+
+#define VOICE_CR 32
+#define VOICE_KS_SIZE 8192 /* pluck delay line, power of two: lowest note sample_rate / 8190 */
+#define VOICE_KS_MASK (VOICE_KS_SIZE - 1)
+#define VOICE_MAX_PARTIALS 32
+#define VOICE_MIN_ATTACK 0.0005f  /* s: no click at note start */
+#define VOICE_MIN_RELEASE 0.004f  /* s: no click at note end */
+
+void cdsp_voice_params_default(cdsp_voice_params *p) {
+    if (!p) return;
+    memset(p, 0, sizeof *p);
+    p->engine = CDSP_ENGINE_SUBTRACTIVE;
+    p->wave1 = CDSP_WAVE_SAW;
+    p->wave2 = CDSP_WAVE_SAW;
+    p->osc2_level = 0.5f;
+    p->osc2_detune = 7.0f;
+    p->pulse_width = 0.5f;
+    p->fm_ratio = 1.0f;
+    p->fm_index = 2.0f;
+    p->fm_index_decay = 0.5f;
+    p->pluck_damping = 0.3f;
+    p->pluck_brightness = 0.6f;
+    p->additive_partials = 8.0f;
+    p->additive_rolloff = 1.0f;
+    p->filter = CDSP_FILTER_SVF_LP;
+    p->cutoff = 1800.0f;
+    p->resonance = 0.15f;
+    p->filter_env_amount = 1.5f;
+    p->key_tracking = 0.5f;
+    p->velocity_to_cutoff = 1.0f;
+    p->drive = 1.0f;
+    p->amp_attack = 0.005f;
+    p->amp_decay = 0.6f;
+    p->amp_sustain = 0.7f;
+    p->amp_release = 0.25f;
+    p->filt_attack = 0.005f;
+    p->filt_decay = 0.6f;
+    p->filt_sustain = 0.3f;
+    p->filt_release = 0.3f;
+    p->vibrato_rate = 5.5f;
+    p->vibrato_delay = 0.3f;
+    p->gain = 0.5f;
+}
+
+static float clampf(float x, float lo, float hi, float fallback) {
+    if (!isfinite(x)) return fallback;
+    return x < lo ? lo : (x > hi ? hi : x);
+}
+
+/// A copy of the caller's parameters with every field forced into its documented range (NaN -> neutral).
+static void voice_sanitize(const cdsp_voice_params *in, cdsp_voice_params *p) {
+    *p = *in;
+    if (p->engine < CDSP_ENGINE_SUBTRACTIVE || p->engine > CDSP_ENGINE_ADDITIVE) p->engine = CDSP_ENGINE_SUBTRACTIVE;
+    if (p->wave1 < CDSP_WAVE_SINE || p->wave1 > CDSP_WAVE_TRIANGLE) p->wave1 = CDSP_WAVE_SAW;
+    if (p->wave2 < CDSP_WAVE_SINE || p->wave2 > CDSP_WAVE_TRIANGLE) p->wave2 = CDSP_WAVE_SAW;
+    if (p->filter < CDSP_FILTER_NONE || p->filter > CDSP_FILTER_SVF_HP) p->filter = CDSP_FILTER_NONE;
+    p->osc2_level = clampf(p->osc2_level, 0, 1, 0);
+    p->osc2_detune = clampf(p->osc2_detune, -100, 100, 0);
+    p->osc2_octave = clampf(p->osc2_octave, -2, 2, 0);
+    p->sub_level = clampf(p->sub_level, 0, 1, 0);
+    p->noise_level = clampf(p->noise_level, 0, 1, 0);
+    p->pulse_width = clampf(p->pulse_width, 0.05f, 0.95f, 0.5f);
+    p->unison_detune = clampf(p->unison_detune, 0, 100, 0);
+    p->fm_ratio = clampf(p->fm_ratio, 0.0625f, 32, 1);
+    p->fm_index = clampf(p->fm_index, 0, 20, 0);
+    p->fm_index_decay = clampf(p->fm_index_decay, 0, 60, 0);
+    p->fm_feedback = clampf(p->fm_feedback, 0, 1, 0);
+    p->pluck_damping = clampf(p->pluck_damping, 0, 1, 0.3f);
+    p->pluck_brightness = clampf(p->pluck_brightness, 0, 1, 0.6f);
+    p->additive_partials = clampf(p->additive_partials, 1, VOICE_MAX_PARTIALS, 8);
+    p->additive_rolloff = clampf(p->additive_rolloff, 0, 4, 1);
+    p->additive_decay = clampf(p->additive_decay, 0, 60, 0);
+    p->cutoff = clampf(p->cutoff, 20, 40000, 1800);
+    p->resonance = clampf(p->resonance, 0, 1, 0);
+    p->filter_env_amount = clampf(p->filter_env_amount, -8, 8, 0);
+    p->key_tracking = clampf(p->key_tracking, 0, 1, 0);
+    p->velocity_to_cutoff = clampf(p->velocity_to_cutoff, -8, 8, 0);
+    p->drive = clampf(p->drive, 1, 20, 1);
+    p->amp_attack = clampf(p->amp_attack, VOICE_MIN_ATTACK, 30, VOICE_MIN_ATTACK);
+    p->amp_decay = clampf(p->amp_decay, 0, 60, 0);
+    p->amp_sustain = clampf(p->amp_sustain, 0, 1, 1);
+    p->amp_release = clampf(p->amp_release, VOICE_MIN_RELEASE, 30, VOICE_MIN_RELEASE);
+    p->filt_attack = clampf(p->filt_attack, 0, 30, 0);
+    p->filt_decay = clampf(p->filt_decay, 0, 60, 0);
+    p->filt_sustain = clampf(p->filt_sustain, 0, 1, 0);
+    p->filt_release = clampf(p->filt_release, 0, 30, 0);
+    p->vibrato_rate = clampf(p->vibrato_rate, 0, 20, 0);
+    p->vibrato_depth = clampf(p->vibrato_depth, 0, 200, 0);
+    p->vibrato_delay = clampf(p->vibrato_delay, 0, 30, 0);
+    p->glide = clampf(p->glide, 0, 10, 0);
+    p->gain = clampf(p->gain, 0, 16, 0);
+}
+
+size_t cdsp_voice_tail_frames(const cdsp_voice_params *p, float sample_rate) {
+    if (!p || !(sample_rate > 0.0f)) return 0;
+    float release = clampf(p->amp_release, VOICE_MIN_RELEASE, 30, VOICE_MIN_RELEASE);
+    // the release falls 60 dB in `release` seconds, so -80 dB (where the envelope goes idle) takes 4/3 of it;
+    // one control block and a little more cover the block alignment.
+    return (size_t)ceilf(release * sample_rate * (80.0f / 60.0f)) + 2 * VOICE_CR;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Engine states
+
+typedef struct {
+    float p1[2], p2[2], psub, r1[2], r2[2], ug, l2, lsub, lnoise, norm;
+    int n1, w1, w2;
+    float pw;
+    synth_halfband hb;
+} sub_state;
+
+typedef struct {
+    float pc, pm, m1, m2, fb;
+} fm_state;
+
+typedef struct {
+    float buf[VOICE_KS_SIZE];
+    unsigned w;
+    int n;
+    float a, ap_x1, ap_y1, s, rho, lf_x1, t60, tuned_freq;
+} pluck_state;
+
+typedef struct {
+    float re[VOICE_MAX_PARTIALS], im[VOICE_MAX_PARTIALS], cr[VOICE_MAX_PARTIALS], ci[VOICE_MAX_PARTIALS];
+    float amp[VOICE_MAX_PARTIALS], decay[VOICE_MAX_PARTIALS];
+    int k;
+    float rot_freq, lnoise;
+    synth_svf breath;
+} add_state;
+
+/// Delay length, allpass coefficient and loop gain so that the loop's total phase delay at `freq` is exactly one
+/// period (integer delay + first-order allpass + the one-zero damping filter, each evaluated at the fundamental).
+static void pluck_tune(pluck_state *k, float freq, float sample_rate) {
+    double w = 2.0 * 3.14159265358979 * freq / sample_rate;
+    double period = sample_rate / freq;
+    double S = k->s;
+    double re = (1.0 - S) + S * cos(w), im = -S * sin(w);
+    double lf_delay = -atan2(im, re) / w;
+    double rest = period - lf_delay;
+    int n = (int)floor(rest - 0.5);
+    if (n < 1) n = 1;
+    if (n > VOICE_KS_SIZE - 2) n = VOICE_KS_SIZE - 2;
+    double d = rest - n;
+    double T = tan((1.0 - d) * w * 0.5);
+    double a = T / (sin(w) - T * cos(w));
+    if (!(a > -0.95)) a = -0.95;
+    if (a > 0.95) a = 0.95;
+    double g = pow(0.001, 1.0 / (freq * k->t60));
+    double rho = g / sqrt(re * re + im * im);
+    k->n = n;
+    k->a = (float)a;
+    k->rho = (float)(rho < 0.99999 ? rho : 0.99999);
+    k->tuned_freq = freq;
+}
+
+static void pluck_init(pluck_state *k, const cdsp_voice_params *p, float freq, float sample_rate, float velocity,
+                       cdsp_rng *rng) {
+    k->s = 0.1f + 0.4f * p->pluck_damping;
+    float t60 = 8.0f * powf(20.0f, -p->pluck_damping) * powf(220.0f / freq, 0.4f);
+    k->t60 = t60 < 0.15f ? 0.15f : (t60 > 15.0f ? 15.0f : t60);
+    k->ap_x1 = k->ap_y1 = k->lf_x1 = 0.0f;
+    pluck_tune(k, freq, sample_rate);
+    int n = k->n;
+    memset(k->buf, 0, sizeof k->buf);
+    // excitation: one period of noise, low-passed by brightness (and velocity), then a pick-position comb
+    float bright = p->pluck_brightness * (0.45f + 0.55f * velocity);
+    float c = 0.03f + 0.97f * bright * bright, y = 0.0f;
+    for (int i = 0; i < n; i++) {
+        y += c * (cdsp_rng_bipolar(rng) - y);
+        k->buf[i] = y;
+    }
+    int m = (int)lroundf(0.13f * (float)n);
+    if (m >= 1)
+        for (int i = n - 1; i >= m; i--) k->buf[i] -= 0.8f * k->buf[i - m];
+    float mean = 0.0f, peak = 0.0f;
+    for (int i = 0; i < n; i++) mean += k->buf[i];
+    mean /= (float)n;
+    for (int i = 0; i < n; i++) {
+        k->buf[i] -= mean;
+        float a = fabsf(k->buf[i]);
+        if (a > peak) peak = a;
+    }
+    if (peak > 0.0f)
+        for (int i = 0; i < n; i++) k->buf[i] *= 0.8f / peak;
+    k->w = (unsigned)n;
+}
+
+static void additive_rotations(add_state *s, float freq, float sample_rate) {
+    float w = SYNTH_TWO_PI * freq / sample_rate;
+    float c1 = cosf(w), s1 = sinf(w), c = c1, sn = s1;
+    for (int i = 0; i < s->k; i++) {
+        s->cr[i] = c;
+        s->ci[i] = sn;
+        float nc = c * c1 - sn * s1, ns = c * s1 + sn * c1;
+        c = nc;
+        sn = ns;
+    }
+    s->rot_freq = freq;
+}
+
+static void additive_init(add_state *s, const cdsp_voice_params *p, float freq, float max_freq, float sample_rate,
+                          float velocity) {
+    int k = (int)lroundf(p->additive_partials);
+    int fit = (int)floorf(0.45f * sample_rate / max_freq);
+    if (k > fit) k = fit;
+    if (k < 1) k = 1;
+    s->k = k;
+    float rolloff = p->additive_rolloff + 0.6f * (1.0f - velocity);   // softer notes are darker
+    float sum2 = 0.0f;
+    for (int i = 0; i < k; i++) {
+        float n = (float)(i + 1);
+        s->amp[i] = powf(n, -rolloff);
+        sum2 += s->amp[i] * s->amp[i];
+        s->re[i] = 1.0f;
+        s->im[i] = 0.0f;
+        // partial n decays with time constant additive_decay / n^0.8 (0 = organ: no decay)
+        s->decay[i] = p->additive_decay > 0.0f ? expf(-powf(n, 0.8f) / (p->additive_decay * sample_rate)) : 1.0f;
+    }
+    float norm = 1.0f / sqrtf(sum2);
+    for (int i = 0; i < k; i++) s->amp[i] *= norm;
+    additive_rotations(s, freq, sample_rate);
+    s->lnoise = p->noise_level;
+    s->breath.sample_rate = sample_rate;
+    s->breath.ic1 = s->breath.ic2 = 0.0f;
+    synth_svf_set(&s->breath, CDSP_SVF_BANDPASS, 2.0f * freq, 0.35f);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
+/// Everything one note needs. Large (the pluck delay line), so it is a file-scope type placed on the caller's
+/// stack by cdsp_voice_render.
+typedef struct {
+    cdsp_voice_params p;
+    float sr, freq, vel, level;
+    cdsp_rng rng;
+    synth_adsr amp, fenv;
+    synth_svf svf;
+    synth_ladder ladder;
+    union {
+        sub_state sub;
+        fm_state fm;
+        pluck_state pluck;
+        add_state add;
+    } e;
+} voice;
+
+static void render_subtractive(voice *v, float *buf, int n, float f0, float f1) {
+    sub_state *s = &v->e.sub;
+    const float inv2 = 0.5f / v->sr, sub_inc = 0.5f / v->sr;
+    const int w1 = s->w1, w2 = s->w2, uni = s->n1 == 2;
+    const float pw = s->pw, l2 = s->l2, lsub = s->lsub, lnoise = s->lnoise, norm = s->norm, ug = s->ug;
+    const float r1a = s->r1[0], r1b = s->r1[1], r2a = s->r2[0], r2b = s->r2[1];
+    float pa = s->p1[0], pb = s->p1[1], qa = s->p2[0], qb = s->p2[1], ps = s->psub;
+    float f = f0;
+    const float fstep = (f1 - f0) / (float)n;
+    for (int i = 0; i < n; i++) {
+        f += fstep;
+        const float dtb = f * inv2;
+        const float da = dtb * r1a, db = dtb * r1b;
+        float ea = dtb * r2a, eb = dtb * r2b;
+        if (ea > 0.45f) ea = 0.45f;
+        if (eb > 0.45f) eb = 0.45f;
+        float acc[2];
+        for (int h = 0; h < 2; h++) {   // two samples at the doubled rate
+            float x = synth_wave(w1, pa, da, pw);
+            pa += da;
+            pa -= pa >= 1.0f ? 1.0f : 0.0f;
+            if (uni) {
+                x += synth_wave(w1, pb, db, pw);
+                pb += db;
+                pb -= pb >= 1.0f ? 1.0f : 0.0f;
+            }
+            if (l2 > 0.0f) {
+                float y = synth_wave(w2, qa, ea, pw);
+                qa += ea;
+                qa -= qa >= 1.0f ? 1.0f : 0.0f;
+                if (uni) {
+                    y += synth_wave(w2, qb, eb, pw);
+                    qb += eb;
+                    qb -= qb >= 1.0f ? 1.0f : 0.0f;
+                }
+                x += l2 * y;
+            }
+            acc[h] = x;
+        }
+        float x = synth_halfband_process(&s->hb, acc[0], acc[1]) * ug;
+        if (lsub > 0.0f) {
+            x += lsub * synth_sin_cycles(ps);
+            ps += f * sub_inc;
+            ps -= ps >= 1.0f ? 1.0f : 0.0f;
+        }
+        if (lnoise > 0.0f) x += lnoise * cdsp_rng_bipolar(&v->rng);
+        buf[i] = x * norm;
+    }
+    s->p1[0] = pa;
+    s->p1[1] = pb;
+    s->p2[0] = qa;
+    s->p2[1] = qb;
+    s->psub = ps;
+}
+
+static void render_fm(voice *v, float *buf, int n, float f0, float f1, float idx0, float idx1) {
+    fm_state *s = &v->e.fm;
+    const float inv = 1.0f / v->sr, ratio = v->p.fm_ratio, fb = s->fb;
+    const float to_cycles = 1.0f / SYNTH_TWO_PI;
+    const float inv_n = 1.0f / (float)n;
+    for (int i = 0; i < n; i++) {
+        float a = (float)(i + 1) * inv_n;
+        float f = f0 + (f1 - f0) * a, idx = (idx0 + (idx1 - idx0) * a) * to_cycles;
+        float m = synth_sin_cycles(s->pm + fb * (s->m1 + s->m2));
+        s->m2 = s->m1;
+        s->m1 = m;
+        buf[i] = synth_sin_cycles(s->pc + idx * m);
+        s->pc += f * inv;
+        s->pm += f * ratio * inv;
+        if (s->pc >= 1.0f) s->pc -= 1.0f;
+        while (s->pm >= 1.0f) s->pm -= 1.0f;
+    }
+}
+
+static void render_pluck(voice *v, float *buf, int n, float f1) {
+    pluck_state *k = &v->e.pluck;
+    if (fabsf(f1 - k->tuned_freq) > 1e-4f * f1) pluck_tune(k, f1, v->sr);
+    const float a = k->a, s = k->s, rho = k->rho;
+    const unsigned len = (unsigned)k->n;
+    for (int i = 0; i < n; i++) {
+        float y = k->buf[(k->w - len) & VOICE_KS_MASK];
+        float ap = a * y + k->ap_x1 - a * k->ap_y1;
+        k->ap_x1 = y;
+        k->ap_y1 = ap;
+        float lf = rho * ((1.0f - s) * ap + s * k->lf_x1);
+        k->lf_x1 = ap;
+        k->buf[k->w & VOICE_KS_MASK] = lf;
+        k->w++;
+        buf[i] = lf;
+    }
+}
+
+static void render_additive(voice *v, float *buf, int n, float f1) {
+    add_state *s = &v->e.add;
+    if (fabsf(f1 - s->rot_freq) > 1e-5f * f1) additive_rotations(s, f1, v->sr);
+    const int k = s->k;
+    for (int i = 0; i < n; i++) {
+        float acc = 0.0f;
+        for (int j = 0; j < k; j++) {
+            float re = s->re[j] * s->cr[j] - s->im[j] * s->ci[j];
+            float im = s->re[j] * s->ci[j] + s->im[j] * s->cr[j];
+            s->re[j] = re;
+            s->im[j] = im;
+            acc += s->amp[j] * im;
+            s->amp[j] *= s->decay[j];
+        }
+        buf[i] = acc;
+    }
+    for (int j = 0; j < k; j++) {   // keep the rotating phasors on the unit circle (float rounding drifts)
+        float m2 = s->re[j] * s->re[j] + s->im[j] * s->im[j];
+        float c = 1.5f - 0.5f * m2;
+        s->re[j] *= c;
+        s->im[j] *= c;
+    }
+    if (s->lnoise > 0.0f)
+        for (int i = 0; i < n; i++) buf[i] += 0.5f * s->lnoise * synth_svf_tick(&s->breath, cdsp_rng_bipolar(&v->rng));
+}
+
+/// Frequency at time t: glide from glide_from (linear in pitch over p.glide seconds) and delayed vibrato.
+static float voice_pitch(const voice *v, float glide_octaves, float t) {
+    float oct = 0.0f;
+    if (glide_octaves != 0.0f && t < v->p.glide) oct += glide_octaves * (1.0f - t / v->p.glide);
+    if (v->p.vibrato_depth > 0.0f && v->p.vibrato_rate > 0.0f && t > v->p.vibrato_delay) {
+        float fade = (t - v->p.vibrato_delay) / 0.25f;
+        if (fade > 1.0f) fade = 1.0f;
+        oct += v->p.vibrato_depth / 1200.0f * fade * synth_sin_cycles(v->p.vibrato_rate * (t - v->p.vibrato_delay));
+    }
+    return oct == 0.0f ? v->freq : v->freq * exp2f(oct);
+}
+
+cdsp_status cdsp_voice_render(const cdsp_voice_params *params, float sample_rate, float frequency, float glide_from,
+                              float velocity, size_t frames_on, uint64_t seed, float *out, size_t frames_total) {
+    if (!params || (!out && frames_total > 0)) return CDSP_ERR_ARGUMENT;
+    if (!(sample_rate >= 8000.0f && sample_rate <= 384000.0f)) return CDSP_ERR_ARGUMENT;
+    if (!(frequency > 0.0f) || !isfinite(frequency) || frequency >= 0.45f * sample_rate) return CDSP_ERR_ARGUMENT;
+    if (frames_total == 0) return CDSP_OK;
+
+    voice v;
+    voice_sanitize(params, &v.p);
+    const cdsp_voice_params *p = &v.p;
+    v.sr = sample_rate;
+    v.freq = frequency;
+    v.vel = clampf(velocity, 0, 1, 0);
+    v.level = p->gain * v.vel * sqrtf(v.vel);   // velocity^1.5: -9 dB at half velocity
+    cdsp_rng_seed(&v.rng, seed);
+
+    v.amp = (synth_adsr){.sample_rate = sample_rate};
+    synth_adsr_set(&v.amp, p->amp_attack, p->amp_decay, p->amp_sustain, p->amp_release);
+    v.fenv = (synth_adsr){.sample_rate = sample_rate};
+    synth_adsr_set(&v.fenv, p->filt_attack, p->filt_decay, p->filt_sustain, p->filt_release);
+
+    float glide_oct = 0.0f, max_freq = frequency;
+    if (p->glide > 0.0f && glide_from > 0.0f && isfinite(glide_from)) {
+        glide_oct = log2f(glide_from / frequency);
+        if (glide_from > max_freq) max_freq = glide_from;
+    }
+    max_freq *= exp2f(p->vibrato_depth / 1200.0f);
+
+    switch (p->engine) {
+    case CDSP_ENGINE_FM:
+        v.e.fm = (fm_state){.pc = 0.0f, .pm = 0.0f, .fb = p->fm_feedback * 0.3f};
+        break;
+    case CDSP_ENGINE_PLUCK:
+        pluck_init(&v.e.pluck, p, frequency, sample_rate, v.vel, &v.rng);
+        break;
+    case CDSP_ENGINE_ADDITIVE:
+        additive_init(&v.e.add, p, frequency, max_freq, sample_rate, v.vel);
+        break;
+    default: {
+        sub_state *s = &v.e.sub;
+        memset(s, 0, sizeof *s);
+        s->w1 = p->wave1;
+        s->w2 = p->wave2;
+        s->pw = p->pulse_width;
+        s->n1 = p->unison_detune > 0.0f ? 2 : 1;
+        s->ug = s->n1 == 2 ? 0.70710678f : 1.0f;
+        float o2 = exp2f(p->osc2_octave + p->osc2_detune / 1200.0f);
+        for (int u = 0; u < s->n1; u++) {
+            float spread = s->n1 == 2 ? (u == 0 ? 0.5f : -0.5f) * p->unison_detune / 1200.0f : 0.0f;
+            s->r1[u] = exp2f(spread);
+            s->r2[u] = o2 * exp2f(-spread);
+            s->p1[u] = cdsp_rng_uniform(&v.rng);
+            s->p2[u] = cdsp_rng_uniform(&v.rng);
+        }
+        s->l2 = p->osc2_level;
+        s->lsub = p->sub_level;
+        s->lnoise = p->noise_level;
+        s->norm = 1.0f / (1.0f + 0.5f * (s->l2 + s->lsub + s->lnoise));
+        synth_halfband_init(&s->hb);
+        break;
+    }
+    }
+
+    const int fkind = p->filter;
+    v.svf = (synth_svf){.sample_rate = sample_rate};
+    v.ladder = (synth_ladder){.sample_rate = sample_rate};
+    int svf_mode = fkind == CDSP_FILTER_SVF_BP ? CDSP_SVF_BANDPASS
+                   : fkind == CDSP_FILTER_SVF_HP ? CDSP_SVF_HIGHPASS : CDSP_SVF_LOWPASS;
+    synth_svf_set(&v.svf, svf_mode, p->cutoff, p->resonance);
+    synth_ladder_set(&v.ladder, p->cutoff, p->resonance, p->drive);
+    const float key_oct = log2f(frequency / 261.6256f) * p->key_tracking;
+    const float base_cut_oct = key_oct + p->velocity_to_cutoff * v.vel;
+    const float fm_index = p->fm_index * (0.35f + 0.65f * v.vel);
+    const float fm_decay_coef = p->fm_index_decay > 0.0f ? -1.0f / p->fm_index_decay : 0.0f;
+
+    synth_adsr_gate(&v.amp, 1);
+    synth_adsr_gate(&v.fenv, 1);
+    int released = 0;
+    float buf[VOICE_CR];
+    float f_prev = voice_pitch(&v, glide_oct, 0.0f);
+    float idx_prev = fm_index;
+    float last_cut = -1.0f;
+    size_t pos = 0;
+    while (pos < frames_total) {
+        if (!released && pos >= frames_on) {
+            synth_adsr_gate(&v.amp, 0);
+            synth_adsr_gate(&v.fenv, 0);
+            released = 1;
+        }
+        if (released && v.amp.stage == SYNTH_ENV_IDLE) break;
+        size_t nz = frames_total - pos;
+        if (nz > VOICE_CR) nz = VOICE_CR;
+        if (!released && pos + nz > frames_on) nz = frames_on - pos;   // the gate closes on its exact frame
+        const int n = (int)nz;
+        const float t = (float)(pos + nz) / sample_rate;   // control values at the block's end, ramped from the last
+        const float f_now = voice_pitch(&v, glide_oct, t);
+
+        switch (p->engine) {
+        case CDSP_ENGINE_FM: {
+            float idx_now = fm_decay_coef != 0.0f ? fm_index * expf(t * fm_decay_coef) : fm_index;
+            render_fm(&v, buf, n, f_prev, f_now, idx_prev, idx_now);
+            idx_prev = idx_now;
+            break;
+        }
+        case CDSP_ENGINE_PLUCK: render_pluck(&v, buf, n, f_now); break;
+        case CDSP_ENGINE_ADDITIVE: render_additive(&v, buf, n, f_now); break;
+        default: render_subtractive(&v, buf, n, f_prev, f_now); break;
+        }
+        f_prev = f_now;
+
+        if (fkind != CDSP_FILTER_NONE) {
+            float fe = 0.0f;
+            for (int i = 0; i < n; i++) fe = synth_adsr_tick(&v.fenv);
+            float cut = p->cutoff * exp2f(base_cut_oct + p->filter_env_amount * fe);
+            if (fabsf(cut - last_cut) > 1e-3f * cut) {
+                last_cut = cut;
+                if (fkind == CDSP_FILTER_LADDER) synth_ladder_coefs(&v.ladder, cut);
+                else synth_svf_coefs(&v.svf, cut);
+            }
+            if (fkind == CDSP_FILTER_LADDER) synth_ladder_block(&v.ladder, buf, n);
+            else synth_svf_block(&v.svf, buf, n);
+        }
+        if (fkind != CDSP_FILTER_LADDER && p->drive > 1.0f)
+            for (int i = 0; i < n; i++) buf[i] = synth_drive(buf[i], p->drive);
+
+        float env[VOICE_CR];
+        synth_adsr_block(&v.amp, env, n);
+        float *o = out + pos;
+        const float level = v.level;
+        for (int i = 0; i < n; i++) o[i] += buf[i] * env[i] * level;
+        pos += nz;
+    }
+    return CDSP_OK;
+}
