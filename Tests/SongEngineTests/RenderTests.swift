@@ -162,6 +162,17 @@ import Testing
         #expect(brush < acoustic, "brush \(brush) vs acoustic \(acoustic)")
     }
 
+    /// The sung line has its own renderer: a vocals track adds nothing to the instrumental.
+    @Test func vocalsTrackIsNotRendered() throws {
+        var score = RenderFixtures.band(drums: false)
+        let plain = try Renderer.render(score: score, style: RenderFixtures.style(), instruments: RenderFixtures.library)
+        score.tracks.append(RenderFixtures.track(.vocals, "flute", [Note(start: 0, duration: 2, pitch: 72, velocity: 100)]))
+        let withVocals = try Renderer.render(score: score, style: RenderFixtures.style(),
+                                             instruments: RenderFixtures.library)
+        #expect(withVocals.stems[.vocals] == nil)
+        #expect(withVocals.mix.left == plain.mix.left)
+    }
+
     @Test func unknownInstrumentIsAnError() {
         let score = RenderFixtures.score([RenderFixtures.track(.lead, "theremin", [])], beats: 4)
         #expect(throws: RenderError.self) {

@@ -24,7 +24,8 @@ public enum RenderError: Error, CustomStringConvertible, Sendable {
 }
 
 /// Turns a Score into audio: every note through the C synth core, parts panned and levelled from the style's mix
-/// settings, shared reverb and tempo-synced delay buses, a drum bus with saturation.
+/// settings, shared reverb and tempo-synced delay buses, a drum bus with saturation. The `vocals` track is not
+/// rendered here (the sung line has its own renderer); the result is the instrumental.
 public enum Renderer {
     /// Longest tail (note releases, reverb, delay) rendered after the score's last beat.
     static let maximumTail = 4.0
@@ -59,7 +60,7 @@ public enum Renderer {
 
         // Resolve instruments and note frames.
         var plans: [PartPlan] = []
-        for (trackIndex, track) in score.tracks.enumerated() {
+        for (trackIndex, track) in score.tracks.enumerated() where track.role != .vocals {
             guard let instrument = instruments.instrument(track.instrument) else {
                 throw RenderError.unknownInstrument(track: track.name, instrument: track.instrument)
             }
