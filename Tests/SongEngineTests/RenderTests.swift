@@ -162,6 +162,23 @@ import Testing
         #expect(brush < acoustic, "brush \(brush) vs acoustic \(acoustic)")
     }
 
+    /// The delay is tempo-synced: a short marimba hit comes back delayBeats * 60 / bpm seconds later.
+    @Test func delayEchoArrivesOnTheBeatGrid() throws {
+        let score = RenderFixtures.score(
+            [RenderFixtures.track(.lead, "marimba", [Note(start: 0, duration: 0.1, pitch: 84, velocity: 110)])],
+            beats: 4, bpm: 100)
+        var style = RenderFixtures.style(reverb: 0, delay: 0.6)
+        style.parameters["delayBeats"] = 0.75
+        let song = try Renderer.render(score: score, style: style, instruments: RenderFixtures.library)
+        let lead = try #require(song.stems[.lead])
+        func energy(_ from: Double, _ to: Double) -> Double {
+            let range = Int(from * 44100)..<Int(to * 44100)
+            return RenderFixtures.rms(lead.left[range]) + RenderFixtures.rms(lead.right[range])
+        }
+        let echo = 0.75 * 60 / 100  // 0.45 s
+        #expect(energy(echo, echo + 0.04) > 3 * energy(echo - 0.06, echo - 0.02))
+    }
+
     /// The sung line has its own renderer: a vocals track adds nothing to the instrumental.
     @Test func vocalsTrackIsNotRendered() throws {
         var score = RenderFixtures.band(drums: false)
