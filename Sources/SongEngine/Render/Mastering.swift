@@ -7,6 +7,12 @@ public struct LoudnessReport: Codable, Sendable, Hashable {
     public var integratedLUFS: Double
     public var truePeakDBTP: Double
 
+    /// The manifest's names (`"loudness": {"integrated_lufs": -14.0, "true_peak_dbtp": -1.3}`).
+    enum CodingKeys: String, CodingKey {
+        case integratedLUFS = "integrated_lufs"
+        case truePeakDBTP = "true_peak_dbtp"
+    }
+
     public init(integratedLUFS: Double, truePeakDBTP: Double) {
         self.integratedLUFS = integratedLUFS
         self.truePeakDBTP = truePeakDBTP
