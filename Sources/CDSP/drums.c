@@ -115,7 +115,11 @@ cdsp_status cdsp_drum_render(cdsp_drum_kind kind, const cdsp_drum_params *params
     const float sr = sample_rate, inv_sr = 1.0f / sample_rate;
     const float vel = dclamp(velocity, 0, 1, 0);
     const float tone = dclamp(c.tone + 0.25f * (vel - 0.7f), 0, 1, 0.5f);
-    const float level = c.gain * powf(vel, 1.3f);
+    // balance between kinds at default settings (peaks: kick ~0.9, snare/toms ~0.8, hats ~0.5, cymbals ~0.55,
+    // shaker ~0.4 at gain 0.8), so a kit played at equal velocities sits like a mixed kit
+    static const float balance[CDSP_DRUM_KIND_COUNT] = {1.0f, 0.75f, 1.0f, 1.0f, 1.0f, 0.75f, 0.75f, 0.75f,
+                                                        0.55f, 0.4f, 0.75f, 0.3f};
+    const float level = c.gain * powf(vel, 1.3f) * balance[kind];
     const float dm = c.dm, rt = c.tune_ratio;
     const float drive_norm = c.drive > 1.0f ? 1.0f / synth_tanh(c.drive) : 1.0f;
     size_t len = cdsp_drum_length(kind, params, sample_rate);

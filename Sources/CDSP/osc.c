@@ -42,24 +42,35 @@ void cdsp_osc_process(cdsp_osc *osc, const float *frequency_mod, float *out, siz
     const int wave = osc->waveform;
     const float pw = osc->pulse_width;
     float t = osc->phase;
-    for (size_t i = 0; i < frames; i++) {
-        float dt = frequency_mod ? base * frequency_mod[i] : base;
-        if (!(dt >= 0.0f)) dt = 0.0f;   // also catches NaN modulation
-        if (dt > 0.45f) dt = 0.45f;
-        if (wave == CDSP_WAVE_SINE) {   // alias-free as it is; no oversampling (and no filter delay)
+    if (wave == CDSP_WAVE_SINE) {   // alias-free as it is: no oversampling (and no filter delay)
+        for (size_t i = 0; i < frames; i++) {
+            float dt = frequency_mod ? base * frequency_mod[i] : base;
+            if (!(dt >= 0.0f)) dt = 0.0f;   // also catches NaN modulation
+            if (dt > 0.45f) dt = 0.45f;
             out[i] = synth_sin_cycles(t);
             t += dt;
-        } else {
+            t -= t >= 1.0f ? 1.0f : 0.0f;
+        }
+        osc->phase = t;
+        return;
+    }
+    float x2[2 * SYNTH_HB_BLOCK];
+    for (size_t start = 0; start < frames; start += SYNTH_HB_BLOCK) {
+        int n = frames - start < SYNTH_HB_BLOCK ? (int)(frames - start) : SYNTH_HB_BLOCK;
+        for (int i = 0; i < n; i++) {
+            float dt = frequency_mod ? base * frequency_mod[start + (size_t)i] : base;
+            if (!(dt >= 0.0f)) dt = 0.0f;
+            if (dt > 0.45f) dt = 0.45f;
             // edges run at twice the rate (phase step dt/2), then the half-band decimator
             float h = 0.5f * dt, hs = h > 1e-6f ? h : 1e-6f;
-            float a = synth_wave(wave, t, hs, pw);
+            x2[2 * i] = synth_wave(wave, t, hs, pw);
             t += h;
-            if (t >= 1.0f) t -= 1.0f;
-            float b = synth_wave(wave, t, hs, pw);
+            t -= t >= 1.0f ? 1.0f : 0.0f;
+            x2[2 * i + 1] = synth_wave(wave, t, hs, pw);
             t += h;
-            out[i] = synth_halfband_process(&osc->hb, a, b);
+            t -= t >= 1.0f ? 1.0f : 0.0f;
         }
-        if (t >= 1.0f) t -= 1.0f;
+        synth_halfband_block(&osc->hb, x2, out + start, n);
     }
     osc->phase = t;
 }

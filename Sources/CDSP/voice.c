@@ -189,14 +189,19 @@ static void pluck_init(pluck_state *k, const cdsp_voice_params *p, float freq, f
         if (a > peak) peak = a;
     }
     if (peak > 0.0f)
-        for (int i = 0; i < n; i++) k->buf[i] *= 0.8f / peak;
+        for (int i = 0; i < n; i++) k->buf[i] *= 1.0f / peak;
     k->w = (unsigned)n;
 }
 
 static void additive_rotations(add_state *s, float freq, float sample_rate) {
     float w = SYNTH_TWO_PI * freq / sample_rate;
     float c1 = cosf(w), s1 = sinf(w), c = c1, sn = s1;
-    for (int i = 0; i < s->k; i++) {
+    for (int i = 0; i < VOICE_MAX_PARTIALS; i++) {
+        if (i >= s->k) {
+            s->cr[i] = 1.0f;
+            s->ci[i] = 0.0f;
+            continue;
+        }
         s->cr[i] = c;
         s->ci[i] = sn;
         float nc = c * c1 - sn * s1, ns = c * s1 + sn * c1;
@@ -226,6 +231,12 @@ static void additive_init(add_state *s, const cdsp_voice_params *p, float freq, 
     }
     float norm = 1.0f / sqrtf(sum2);
     for (int i = 0; i < k; i++) s->amp[i] *= norm;
+    for (int i = k; i < VOICE_MAX_PARTIALS; i++) {   // padding lanes of the 4-wide loop: silent, inert
+        s->amp[i] = 0.0f;
+        s->decay[i] = 1.0f;
+        s->re[i] = 1.0f;
+        s->im[i] = 0.0f;
+    }
     additive_rotations(s, freq, sample_rate);
     s->lnoise = p->noise_level;
     s->breath.sample_rate = sample_rate;
@@ -261,6 +272,7 @@ static void render_subtractive(voice *v, float *buf, int n, float f0, float f1) 
     float pa = s->p1[0], pb = s->p1[1], qa = s->p2[0], qb = s->p2[1], ps = s->psub;
     float f = f0;
     const float fstep = (f1 - f0) / (float)n;
+    float x2[2 * VOICE_CR];
     for (int i = 0; i < n; i++) {
         f += fstep;
         const float dtb = f * inv2;
@@ -268,7 +280,6 @@ static void render_subtractive(voice *v, float *buf, int n, float f0, float f1) 
         float ea = dtb * r2a, eb = dtb * r2b;
         if (ea > 0.45f) ea = 0.45f;
         if (eb > 0.45f) eb = 0.45f;
-        float acc[2];
         for (int h = 0; h < 2; h++) {   // two samples at the doubled rate
             float x = synth_wave(w1, pa, da, pw);
             pa += da;
@@ -289,9 +300,14 @@ static void render_subtractive(voice *v, float *buf, int n, float f0, float f1) 
                 }
                 x += l2 * y;
             }
-            acc[h] = x;
+            x2[2 * i + h] = x;
         }
-        float x = synth_halfband_process(&s->hb, acc[0], acc[1]) * ug;
+    }
+    synth_halfband_block(&s->hb, x2, buf, n);
+    f = f0;
+    for (int i = 0; i < n; i++) {
+        f += fstep;
+        float x = buf[i] * ug;
         if (lsub > 0.0f) {
             x += lsub * synth_sin_cycles(ps);
             ps += f * sub_inc;
@@ -340,26 +356,40 @@ static void render_pluck(voice *v, float *buf, int n, float f1) {
         k->lf_x1 = ap;
         k->buf[k->w & VOICE_KS_MASK] = lf;
         k->w++;
-        buf[i] = lf;
+        buf[i] = 1.6f * lf;   // the loop low-pass soon takes the excitation's top off: level it with the others
     }
 }
 
 static void render_additive(voice *v, float *buf, int n, float f1) {
     add_state *s = &v->e.add;
     if (fabsf(f1 - s->rot_freq) > 1e-5f * f1) additive_rotations(s, f1, v->sr);
-    const int k = s->k;
+    // four partials at a time (GCC/Clang vector extension); unused lanes have zero amplitude
+    typedef float v4 __attribute__((vector_size(16)));
+    const int groups = (s->k + 3) / 4;
+    v4 re[VOICE_MAX_PARTIALS / 4], im[VOICE_MAX_PARTIALS / 4], cr[VOICE_MAX_PARTIALS / 4], ci[VOICE_MAX_PARTIALS / 4];
+    v4 amp[VOICE_MAX_PARTIALS / 4], dec[VOICE_MAX_PARTIALS / 4];
+    __builtin_memcpy(re, s->re, sizeof(v4) * (size_t)groups);
+    __builtin_memcpy(im, s->im, sizeof(v4) * (size_t)groups);
+    __builtin_memcpy(cr, s->cr, sizeof(v4) * (size_t)groups);
+    __builtin_memcpy(ci, s->ci, sizeof(v4) * (size_t)groups);
+    __builtin_memcpy(amp, s->amp, sizeof(v4) * (size_t)groups);
+    __builtin_memcpy(dec, s->decay, sizeof(v4) * (size_t)groups);
     for (int i = 0; i < n; i++) {
-        float acc = 0.0f;
-        for (int j = 0; j < k; j++) {
-            float re = s->re[j] * s->cr[j] - s->im[j] * s->ci[j];
-            float im = s->re[j] * s->ci[j] + s->im[j] * s->cr[j];
-            s->re[j] = re;
-            s->im[j] = im;
-            acc += s->amp[j] * im;
-            s->amp[j] *= s->decay[j];
+        v4 acc = {0.0f, 0.0f, 0.0f, 0.0f};
+        for (int g = 0; g < groups; g++) {
+            v4 nr = re[g] * cr[g] - im[g] * ci[g];
+            v4 ni = re[g] * ci[g] + im[g] * cr[g];
+            re[g] = nr;
+            im[g] = ni;
+            acc += amp[g] * ni;
+            amp[g] *= dec[g];
         }
-        buf[i] = acc;
+        buf[i] = (acc[0] + acc[1]) + (acc[2] + acc[3]);
     }
+    __builtin_memcpy(s->re, re, sizeof(v4) * (size_t)groups);
+    __builtin_memcpy(s->im, im, sizeof(v4) * (size_t)groups);
+    __builtin_memcpy(s->amp, amp, sizeof(v4) * (size_t)groups);
+    const int k = s->k;
     for (int j = 0; j < k; j++) {   // keep the rotating phasors on the unit circle (float rounding drifts)
         float m2 = s->re[j] * s->re[j] + s->im[j] * s->im[j];
         float c = 1.5f - 0.5f * m2;
