@@ -190,10 +190,15 @@ import Testing
         #expect(withVocals.mix.left == plain.mix.left)
     }
 
-    @Test func unknownInstrumentIsAnError() {
+    @Test func unknownInstrumentOrBrokenNoteIsAnError() {
         let score = RenderFixtures.score([RenderFixtures.track(.lead, "theremin", [])], beats: 4)
         #expect(throws: RenderError.self) {
             try Renderer.render(score: score, style: RenderFixtures.style(), instruments: RenderFixtures.library)
+        }
+        let broken = RenderFixtures.score(
+            [RenderFixtures.track(.lead, "flute", [Note(start: 0, duration: .nan, pitch: 60, velocity: 90)])], beats: 4)
+        #expect(throws: RenderError.self) {
+            try Renderer.render(score: broken, style: RenderFixtures.style(), instruments: RenderFixtures.library)
         }
     }
 }

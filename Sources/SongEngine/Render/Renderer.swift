@@ -54,6 +54,15 @@ public enum Renderer {
         guard sampleRate >= 8000 && sampleRate <= 192_000 else {
             throw RenderError.invalidScore("sample rate \(sampleRate) outside 8000...192000")
         }
+        guard score.lengthBeats.isFinite, score.lengthBeats >= 0, score.durationSeconds <= 3600 else {
+            throw RenderError.invalidScore("length \(score.lengthBeats) beats must be finite and at most an hour")
+        }
+        for track in score.tracks {
+            for note in track.notes where !(note.start.isFinite && note.duration.isFinite && abs(note.start) < 1e6
+                                             && abs(note.duration) < 1e6) {
+                throw RenderError.invalidScore("track \"\(track.name)\" has a note at \(note.start) lasting \(note.duration)")
+            }
+        }
         let sr = Double(sampleRate)
         let framesPerBeat = score.secondsPerBeat * sr
         let scoreFrames = max(0, Int((score.lengthBeats * framesPerBeat).rounded(.up)))
@@ -73,7 +82,7 @@ public enum Renderer {
             case .voice(let voice):
                 var params = voice.cParams
                 let tail = cdsp_voice_tail_frames(&params, Float(sr))
-                for note in sorted where note.velocity > 0 && note.duration > 0 {
+                for note in sorted where note.velocity > 0 && note.duration > 0 && (0...127).contains(note.pitch) {
                     let start = Int((max(0, note.start) * framesPerBeat).rounded())
                     let on = max(1, Int((note.duration * framesPerBeat).rounded()))
                     events.append((note, start, on, tail))
