@@ -60,7 +60,8 @@ import Testing
         let (out, report, gain) = Mastering.master(StereoBuffer(frames: 44100, sampleRate: 44100))
         #expect(out.left.allSatisfy { $0 == 0 })
         #expect(report.integratedLUFS == -70 && gain == 1)
-        #expect((try? JSONEncoder().encode(report)) != nil)
+        let json = String(decoding: try! JSONEncoder().encode(report), as: UTF8.self)
+        #expect(json.contains("\"integrated_lufs\":-70") && json.contains("true_peak_dbtp"))
     }
 
     @Test func stemsWithTheMasterGainNeverExceedTheCeiling() {

@@ -59,33 +59,33 @@ enum RenderFixtures {
         return score(tracks, beats: Double(bars * 4))
     }
 
-    /// Frequency of the strongest spectral peak within +-100 cents of `expected`, by a Hann-windowed Goertzel scan
-    /// in 0.5-cent steps refined by a parabola through the best three.
+    /// Pitch near `expected`: a Hann-windowed Goertzel scan over +-100 cents in 1-cent steps, then the
+    /// power-weighted centroid of the scan within 25 cents of its peak. For one sinusoid that is the peak itself
+    /// (the window's main lobe is symmetric); for detuned oscillators it is their mean, the pitch a listener hears.
     static func pitch(of x: ArraySlice<Float>, sampleRate: Int, expected: Double) -> Double {
         let samples = Array(x)
         let n = samples.count
         let window = (0..<n).map { 0.5 - 0.5 * cos(2 * Double.pi * Double($0) / Double(n - 1)) }
+        let windowed = zip(samples, window).map { Double($0) * $1 }
         func power(_ f: Double) -> Double {
-            let w = 2 * Double.pi * f / Double(sampleRate)
-            let coefficient = 2 * cos(w)
+            let coefficient = 2 * cos(2 * Double.pi * f / Double(sampleRate))
             var s1 = 0.0, s2 = 0.0
-            for i in 0..<n {
-                let s0 = Double(samples[i]) * window[i] + coefficient * s1 - s2
+            for v in windowed {
+                let s0 = v + coefficient * s1 - s2
                 s2 = s1
                 s1 = s0
             }
             return s1 * s1 + s2 * s2 - coefficient * s1 * s2
         }
-        let cents = stride(from: -100.0, through: 100.0, by: 0.5).map { $0 }
+        let cents = (-100...100).map(Double.init)
         let powers = cents.map { power(expected * pow(2, $0 / 1200)) }
         let best = powers.indices.max { powers[$0] < powers[$1] }!
-        var c = cents[best]
-        if best > 0 && best < cents.count - 1 {
-            let (a, b, d) = (log(powers[best - 1]), log(powers[best]), log(powers[best + 1]))
-            let denominator = a - 2 * b + d
-            if denominator != 0 { c += 0.5 * 0.5 * (a - d) / denominator }
+        var weighted = 0.0, total = 0.0
+        for i in powers.indices where abs(cents[i] - cents[best]) <= 25 {
+            weighted += cents[i] * powers[i]
+            total += powers[i]
         }
-        return expected * pow(2, c / 1200)
+        return expected * pow(2, weighted / total / 1200)
     }
 
     static func cents(_ f: Double, from reference: Double) -> Double { 1200 * log2(f / reference) }

@@ -145,25 +145,50 @@ final class Limiter {
     func limited(left: [Float], right: [Float], gain: Float) -> (left: [Float], right: [Float]) {
         let n = left.count
         let lat = latency
-        var l = [Float](repeating: 0, count: n + lat)
-        var r = [Float](repeating: 0, count: n + lat)
-        l.withUnsafeMutableBufferPointer { lp in
-            r.withUnsafeMutableBufferPointer { rp in
-                left.withUnsafeBufferPointer { src in
-                    for i in 0..<n { lp[i] = src[i] * gain }
-                }
-                right.withUnsafeBufferPointer { src in
-                    for i in 0..<n { rp[i] = src[i] * gain }
-                }
-                var start = 0
-                while start < n + lat {
-                    let count = min(renderBlock, n + lat - start)
-                    cdsp_limiter_process(handle, lp.baseAddress! + start, rp.baseAddress! + start, count)
-                    start += count
+        var blockL = [Float](repeating: 0, count: renderBlock)
+        var blockR = [Float](repeating: 0, count: renderBlock)
+        var outL = [Float](repeating: 0, count: n)
+        var outR = [Float](repeating: 0, count: n)
+        left.withUnsafeBufferPointer { inL in
+            right.withUnsafeBufferPointer { inR in
+                outL.withUnsafeMutableBufferPointer { oL in
+                    outR.withUnsafeMutableBufferPointer { oR in
+                        blockL.withUnsafeMutableBufferPointer { bL in
+                            blockR.withUnsafeMutableBufferPointer { bR in
+                                var start = 0
+                                while start < n + lat {
+                                    let count = min(renderBlock, n + lat - start)
+                                    let real = max(0, min(count, n - start))
+                                    if real > 0 {
+                                        bL.baseAddress!.update(from: inL.baseAddress! + start, count: real)
+                                        bR.baseAddress!.update(from: inR.baseAddress! + start, count: real)
+                                        cdsp_gain(bL.baseAddress!, real, gain)
+                                        cdsp_gain(bR.baseAddress!, real, gain)
+                                    }
+                                    if real < count {
+                                        (bL.baseAddress! + real).update(repeating: 0, count: count - real)
+                                        (bR.baseAddress! + real).update(repeating: 0, count: count - real)
+                                    }
+                                    cdsp_limiter_process(handle, bL.baseAddress!, bR.baseAddress!, count)
+                                    // Output frame j of this block is input frame start + j - lat.
+                                    let skip = max(0, lat - start)
+                                    if skip < count {
+                                        let to = start + skip - lat
+                                        let copy = min(count - skip, n - to)
+                                        if copy > 0 {
+                                            (oL.baseAddress! + to).update(from: bL.baseAddress! + skip, count: copy)
+                                            (oR.baseAddress! + to).update(from: bR.baseAddress! + skip, count: copy)
+                                        }
+                                    }
+                                    start += count
+                                }
+                            }
+                        }
+                    }
                 }
             }
         }
-        return (Array(l[lat...]), Array(r[lat...]))
+        return (outL, outR)
     }
 }
 

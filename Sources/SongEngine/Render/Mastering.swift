@@ -7,6 +7,12 @@ public struct LoudnessReport: Codable, Sendable, Hashable {
     public var integratedLUFS: Double
     public var truePeakDBTP: Double
 
+    /// The manifest's names (`"loudness": {"integrated_lufs": -14.0, "true_peak_dbtp": -1.3}`).
+    enum CodingKeys: String, CodingKey {
+        case integratedLUFS = "integrated_lufs"
+        case truePeakDBTP = "true_peak_dbtp"
+    }
+
     public init(integratedLUFS: Double, truePeakDBTP: Double) {
         self.integratedLUFS = integratedLUFS
         self.truePeakDBTP = truePeakDBTP
@@ -67,8 +73,8 @@ public enum Mastering {
         // Glue compression at a fixed working level.
         let amount = max(0, min(1, compression))
         if amount > 0.01 {
-            let eqLUFS = measureLoudness(left: left, right: right, sampleRate: sr) ?? inputLUFS
-            let pre = Float(pow(10, (compressorLevel - eqLUFS) / 20))
+            // The input's loudness is close enough for the working level (the tilt moves it by a fraction of a dB).
+            let pre = Float(pow(10, (compressorLevel - inputLUFS) / 20))
             Renderer.scale(&left, pre)
             Renderer.scale(&right, pre)
             let compressor = Compressor(sampleRate: Float(sr), thresholdDB: Float(compressorLevel + 6 - 10 * amount),

@@ -24,7 +24,8 @@ public enum RenderError: Error, CustomStringConvertible, Sendable {
 }
 
 /// Turns a Score into audio: every note through the C synth core, parts panned and levelled from the style's mix
-/// settings, shared reverb and tempo-synced delay buses, a drum bus with saturation.
+/// settings, shared reverb and tempo-synced delay buses, a drum bus with saturation. The `vocals` track is not
+/// rendered here (the sung line has its own renderer); the result is the instrumental.
 public enum Renderer {
     /// Longest tail (note releases, reverb, delay) rendered after the score's last beat.
     static let maximumTail = 4.0
@@ -53,13 +54,22 @@ public enum Renderer {
         guard sampleRate >= 8000 && sampleRate <= 192_000 else {
             throw RenderError.invalidScore("sample rate \(sampleRate) outside 8000...192000")
         }
+        guard score.lengthBeats.isFinite, score.lengthBeats >= 0, score.durationSeconds <= 3600 else {
+            throw RenderError.invalidScore("length \(score.lengthBeats) beats must be finite and at most an hour")
+        }
+        for track in score.tracks {
+            for note in track.notes where !(note.start.isFinite && note.duration.isFinite && abs(note.start) < 1e6
+                                             && abs(note.duration) < 1e6) {
+                throw RenderError.invalidScore("track \"\(track.name)\" has a note at \(note.start) lasting \(note.duration)")
+            }
+        }
         let sr = Double(sampleRate)
         let framesPerBeat = score.secondsPerBeat * sr
         let scoreFrames = max(0, Int((score.lengthBeats * framesPerBeat).rounded(.up)))
 
         // Resolve instruments and note frames.
         var plans: [PartPlan] = []
-        for (trackIndex, track) in score.tracks.enumerated() {
+        for (trackIndex, track) in score.tracks.enumerated() where track.role != .vocals {
             guard let instrument = instruments.instrument(track.instrument) else {
                 throw RenderError.unknownInstrument(track: track.name, instrument: track.instrument)
             }
@@ -72,7 +82,7 @@ public enum Renderer {
             case .voice(let voice):
                 var params = voice.cParams
                 let tail = cdsp_voice_tail_frames(&params, Float(sr))
-                for note in sorted where note.velocity > 0 && note.duration > 0 {
+                for note in sorted where note.velocity > 0 && note.duration > 0 && (0...127).contains(note.pitch) {
                     let start = Int((max(0, note.start) * framesPerBeat).rounded())
                     let on = max(1, Int((note.duration * framesPerBeat).rounded()))
                     events.append((note, start, on, tail))
@@ -127,8 +137,10 @@ public enum Renderer {
 
         // Shared effect buses. Each part's stem receives a share of each return proportional to the (smoothed)
         // energy it sends, so the stems still sum exactly to the mix without running one reverb per part.
-        var stemsByPart = dry
+        // Sends and shares are taken from the dry parts before any return is added to them.
         let shareBlock = 1024
+        let energies = blockEnergies(dry, block: shareBlock)
+        var returns: [(left: [Float], right: [Float], gain: Float, share: [[Float]])] = []
         if usesReverb {
             let sends = plans.map { Float($0.mix.reverb) }
             let (sendL, sendR) = sendBus(dry, amounts: sends, frames: totalFrames)
@@ -137,11 +149,9 @@ public enum Renderer {
             let reverb = Reverb(sampleRate: Float(sr), size: Float(reverbSize),
                                 damping: Float(style.parameter("reverbDamping")), width: 1, predelay: 0.02)
             reverb.process(inLeft: sendL, inRight: sendR, outLeft: &wetL, outRight: &wetR)
-            let share = shares(dry, amounts: sends, block: shareBlock, memory: 0.6 + 3.0 * reverbSize, sampleRate: sr)
-            let g = cdsp_db_to_gain(Float(reverbReturnDB))
-            for i in plans.indices {
-                addShared(wetL, wetR, gain: g, share: share[i], block: shareBlock, into: &stemsByPart[i])
-            }
+            let share = shares(energies, amounts: sends, block: shareBlock, memory: 0.6 + 3.0 * reverbSize,
+                               sampleRate: sr)
+            returns.append((wetL, wetR, cdsp_db_to_gain(Float(reverbReturnDB)), share))
         }
         if usesDelay {
             let sends = plans.map { Float($0.mix.delay) }
@@ -151,31 +161,31 @@ public enum Renderer {
             let delay = Delay(sampleRate: Float(sr), time: Float(max(0.01, delayTime)), feedback: Float(delayFeedback),
                               damping: 0.35, pingPong: true)
             delay.process(inLeft: sendL, inRight: sendR, outLeft: &wetL, outRight: &wetR)
-            let share = shares(dry, amounts: sends, block: shareBlock, memory: fxTail, sampleRate: sr)
+            let share = shares(energies, amounts: sends, block: shareBlock, memory: fxTail, sampleRate: sr)
+            returns.append((wetL, wetR, delayReturnGain, share))
+        }
+        for r in returns {
             for i in plans.indices {
-                addShared(wetL, wetR, gain: delayReturnGain, share: share[i], block: shareBlock, into: &stemsByPart[i])
+                addShared(r.left, r.right, gain: r.gain, share: r.share[i], block: shareBlock, into: &dry[i])
             }
         }
-        dry = []
+        returns = []
 
         // Stems by role (several tracks of one role are summed), faded into silence at the very end.
         var stems: [Role: StereoBuffer] = [:]
         for (i, plan) in plans.enumerated() {
-            if var existing = stems[plan.track.role] {
-                addStereo(stemsByPart[i].left, stemsByPart[i].right, gain: 1, into: &existing.left, &existing.right)
-                stems[plan.track.role] = existing
+            if stems[plan.track.role] != nil {
+                add(dry[i], into: &stems[plan.track.role]!)
             } else {
-                stems[plan.track.role] = stemsByPart[i]
+                stems[plan.track.role] = dry[i]
             }
         }
+        dry = []
         let fadeFrames = min(totalFrames, totalFrames > scoreFrames ? Int(0.5 * sr) : Int(0.01 * sr))
         var mix = StereoBuffer(frames: totalFrames, sampleRate: sampleRate)
         for role in stems.keys.sorted() {
-            var stem = stems[role]!
-            fadeOut(&stem.left, frames: fadeFrames)
-            fadeOut(&stem.right, frames: fadeFrames)
-            addStereo(stem.left, stem.right, gain: 1, into: &mix.left, &mix.right)
-            stems[role] = stem
+            fadeOut(&stems[role]!, frames: fadeFrames)
+            addStereo(stems[role]!.left, stems[role]!.right, gain: 1, into: &mix.left, &mix.right)
         }
         return RenderedSong(mix: mix, stems: stems)
     }
@@ -301,32 +311,42 @@ public enum Renderer {
         return (left, right)
     }
 
+    /// Energy (both channels) of every part in blocks of `block` frames.
+    static func blockEnergies(_ parts: [StereoBuffer], block: Int) -> [[Double]] {
+        parts.map { part in
+            let frames = part.frames
+            let blocks = (frames + block - 1) / block
+            return part.left.withUnsafeBufferPointer { l in
+                part.right.withUnsafeBufferPointer { r in
+                    (0..<blocks).map { b in
+                        let start = b * block
+                        let count = min(block, frames - start)
+                        let lr = cdsp_rms(l.baseAddress! + start, count)
+                        let rr = cdsp_rms(r.baseAddress! + start, count)
+                        return Double(lr * lr + rr * rr)
+                    }
+                }
+            }
+        }
+    }
+
     /// Per part and block, the fraction of an effect return that belongs to the part: its send energy, smoothed
     /// by a one-pole memory of about the effect's decay time, over all parts' smoothed send energy. The fractions
     /// of one block sum to 1, so the stems sum to the mix.
-    static func shares(_ parts: [StereoBuffer], amounts: [Float], block: Int, memory: Double,
+    static func shares(_ energies: [[Double]], amounts: [Float], block: Int, memory: Double,
                        sampleRate: Double) -> [[Float]] {
-        guard let frames = parts.first?.frames, frames > 0 else { return parts.map { _ in [] } }
-        let blocks = (frames + block - 1) / block
+        guard let blocks = energies.first?.count else { return [] }
         let decay = exp(-Double(block) / (sampleRate * max(0.05, memory)))
-        var smoothed = [Double](repeating: 0, count: parts.count)
-        var result = [[Float]](repeating: [Float](repeating: 0, count: blocks), count: parts.count)
+        var smoothed = [Double](repeating: 0, count: energies.count)
+        var result = [[Float]](repeating: [Float](repeating: 0, count: blocks), count: energies.count)
         let firstSender = amounts.firstIndex { $0 > 0 } ?? 0
         for b in 0..<blocks {
-            let start = b * block
-            let count = min(block, frames - start)
             var total = 0.0
-            for (i, part) in parts.enumerated() {
-                var energy = 0.0
-                if amounts[i] > 0 {
-                    let l = part.left.withUnsafeBufferPointer { cdsp_rms($0.baseAddress! + start, count) }
-                    let r = part.right.withUnsafeBufferPointer { cdsp_rms($0.baseAddress! + start, count) }
-                    energy = Double(amounts[i] * amounts[i]) * Double(l * l + r * r)
-                }
-                smoothed[i] = smoothed[i] * decay + energy
+            for i in energies.indices {
+                smoothed[i] = smoothed[i] * decay + Double(amounts[i] * amounts[i]) * energies[i][b]
                 total += smoothed[i]
             }
-            for i in parts.indices {
+            for i in energies.indices {
                 result[i][b] = total > 0 ? Float(smoothed[i] / total) : (i == firstSender ? 1 : 0)
             }
         }
@@ -351,6 +371,15 @@ public enum Renderer {
                 }
             }
         }
+    }
+
+    static func add(_ source: StereoBuffer, into target: inout StereoBuffer) {
+        addStereo(source.left, source.right, gain: 1, into: &target.left, &target.right)
+    }
+
+    static func fadeOut(_ buffer: inout StereoBuffer, frames: Int) {
+        fadeOut(&buffer.left, frames: frames)
+        fadeOut(&buffer.right, frames: frames)
     }
 
     /// Raised-cosine fade over the last `frames` samples, ending at exactly zero.
