@@ -27,7 +27,8 @@ import Testing
 
     @Test(arguments: [Float(0.02), Float(0.3), Float(3.0)])
     func landsOnTargetLoudnessUnderTheCeiling(level: Float) {
-        let (out, report, gain) = Mastering.master(Self.testMix(level: level))
+        var out = Self.testMix(level: level)
+        let (report, gain) = Mastering.master(&out)
         let measured = measureLoudness(left: out.left, right: out.right, sampleRate: out.sampleRate)!
         let peak = measureTruePeak(left: out.left, right: out.right, sampleRate: out.sampleRate)
         #expect(abs(measured - -14) <= 0.3, "level \(level): \(measured) LUFS")
@@ -51,13 +52,14 @@ import Testing
             mix.left[i] = v
             mix.right[i] = v
         }
-        let (out, _, _) = Mastering.master(mix, brightness: 0.5, compression: 0)
-        let first = out.left.firstIndex { abs($0) > 0.05 }!
+        Mastering.master(&mix, brightness: 0.5, compression: 0)
+        let first = mix.left.firstIndex { abs($0) > 0.05 }!
         #expect(abs(first - onset) <= 3, "onset \(first), expected \(onset)")
     }
 
     @Test func silenceStaysSilent() {
-        let (out, report, gain) = Mastering.master(StereoBuffer(frames: 44100, sampleRate: 44100))
+        var out = StereoBuffer(frames: 44100, sampleRate: 44100)
+        let (report, gain) = Mastering.master(&out)
         #expect(out.left.allSatisfy { $0 == 0 })
         #expect(report.integratedLUFS == -70 && gain == 1)
         let json = String(decoding: try! JSONEncoder().encode(report), as: UTF8.self)
@@ -66,7 +68,8 @@ import Testing
 
     @Test func stemsWithTheMasterGainNeverExceedTheCeiling() {
         let stem = Self.testMix(level: 0.5, seconds: 3)
-        let out = Mastering.applyMasterGain(stem, gain: 8, ceilingDBTP: -1)
+        var out = stem
+        Mastering.applyMasterGain(&out, gain: 8, ceilingDBTP: -1)
         let peak = measureTruePeak(left: out.left, right: out.right, sampleRate: out.sampleRate)
         #expect(peak <= -1.0)
         #expect(out.frames == stem.frames)
@@ -81,9 +84,36 @@ import Testing
     @Test func renderedSongMastersToTarget() throws {
         let song = try Renderer.render(score: RenderFixtures.band(bars: 4), style: RenderFixtures.style(delay: 0.2),
                                        instruments: RenderFixtures.library)
-        let (out, report, _) = Mastering.master(song.mix)
+        var out = song.mix
+        let (report, _) = Mastering.master(&out)
         #expect(abs(report.integratedLUFS - -14) <= 0.3)
         #expect(report.truePeakDBTP <= -1)
         #expect(out.left.allSatisfy { abs($0) <= 1 })
+    }
+}
+
+@Suite struct MasterInPlaceTests {
+    /// Mastering works in the mix's own storage: no second copy of the song is made (the buffers' addresses do
+    /// not change), and the value form gives the same samples as the in-place form.
+    @Test func mastersInTheMixBuffer() {
+        let (valueOut, valueReport, _) = Mastering.master(MasterTests.testMix(level: 0.8, seconds: 4))
+        var mix = MasterTests.testMix(level: 0.8, seconds: 4)
+        let left = mix.left.withUnsafeBufferPointer { $0.baseAddress }
+        let right = mix.right.withUnsafeBufferPointer { $0.baseAddress }
+        let (report, _) = Mastering.master(&mix)
+        #expect(mix.left.withUnsafeBufferPointer { $0.baseAddress } == left)
+        #expect(mix.right.withUnsafeBufferPointer { $0.baseAddress } == right)
+        #expect(abs(report.integratedLUFS - -14) <= 0.3 && report.truePeakDBTP <= -1)
+        #expect(valueOut.left == mix.left && valueOut.right == mix.right && valueReport == report)
+    }
+
+    /// Loud, dense input needs the correction passes (the limiter takes loudness away): they still land on target.
+    @Test func heavilyLimitedInputLandsOnTarget() {
+        var mix = MasterTests.testMix(level: 6, seconds: 6)
+        let (report, _) = Mastering.master(&mix, compression: 0)
+        let measured = measureLoudness(left: mix.left, right: mix.right, sampleRate: mix.sampleRate)!
+        #expect(abs(measured - -14) <= 0.2, "\(measured) LUFS")
+        #expect(measureTruePeak(left: mix.left, right: mix.right, sampleRate: mix.sampleRate) <= -1)
+        #expect(abs(report.integratedLUFS - measured) < 1e-9)
     }
 }

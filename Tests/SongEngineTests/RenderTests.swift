@@ -100,7 +100,7 @@ import Testing
 
     @Test func drumsFreeScoreHasNoDrumStemAndStemsSumToMix() throws {
         let song = try Renderer.render(score: RenderFixtures.band(drums: false), style: RenderFixtures.style(delay: 0.3),
-                                       instruments: RenderFixtures.library)
+                                       instruments: RenderFixtures.library, stems: Set(Role.allCases))
         #expect(song.stems[.drums] == nil)
         #expect(Set(song.stems.keys) == [.chords, .bass, .lead])
         var worst: Float = 0
@@ -114,7 +114,7 @@ import Testing
 
     @Test func lengthIsScorePlusTailEndingInSilence() throws {
         let song = try Renderer.render(score: RenderFixtures.band(), style: RenderFixtures.style(),
-                                       instruments: RenderFixtures.library)
+                                       instruments: RenderFixtures.library, stems: [.drums])
         let scoreFrames = 4 * 44100
         #expect(song.mix.frames > scoreFrames && song.mix.frames <= scoreFrames + 4 * 44100)
         #expect(song.mix.left.last == 0 && song.mix.right.last == 0)
@@ -127,12 +127,14 @@ import Testing
     @Test func rendersAreDeterministicAndParallelMatchesSerial() throws {
         let score = RenderFixtures.band()
         let style = RenderFixtures.style(delay: 0.2)
+        let all = Set(Role.allCases)
         let a = try Renderer.render(score: score, style: style, instruments: RenderFixtures.library, sampleRate: 44100,
-                                    parallel: true)
+                                    stems: all, parallel: true)
         let b = try Renderer.render(score: score, style: style, instruments: RenderFixtures.library, sampleRate: 44100,
-                                    parallel: true)
+                                    stems: all, parallel: true)
         let serial = try Renderer.render(score: score, style: style, instruments: RenderFixtures.library,
-                                         sampleRate: 44100, parallel: false)
+                                         sampleRate: 44100, stems: all, parallel: false)
+        #expect(a.stems.count == 4)
         #expect(a.mix.left == b.mix.left && a.mix.right == b.mix.right)
         #expect(a.mix.left == serial.mix.left && a.mix.right == serial.mix.right)
         for role in a.stems.keys { #expect(a.stems[role]!.left == serial.stems[role]!.left) }
@@ -169,7 +171,7 @@ import Testing
             beats: 4, bpm: 100)
         var style = RenderFixtures.style(reverb: 0, delay: 0.6)
         style.parameters["delayBeats"] = 0.75
-        let song = try Renderer.render(score: score, style: style, instruments: RenderFixtures.library)
+        let song = try Renderer.render(score: score, style: style, instruments: RenderFixtures.library, stems: [.lead])
         let lead = try #require(song.stems[.lead])
         func energy(_ from: Double, _ to: Double) -> Double {
             let range = Int(from * 44100)..<Int(to * 44100)
@@ -185,7 +187,7 @@ import Testing
         let plain = try Renderer.render(score: score, style: RenderFixtures.style(), instruments: RenderFixtures.library)
         score.tracks.append(RenderFixtures.track(.vocals, "flute", [Note(start: 0, duration: 2, pitch: 72, velocity: 100)]))
         let withVocals = try Renderer.render(score: score, style: RenderFixtures.style(),
-                                             instruments: RenderFixtures.library)
+                                             instruments: RenderFixtures.library, stems: Set(Role.allCases))
         #expect(withVocals.stems[.vocals] == nil)
         #expect(withVocals.mix.left == plain.mix.left)
     }
@@ -200,5 +202,97 @@ import Testing
         #expect(throws: RenderError.self) {
             try Renderer.render(score: broken, style: RenderFixtures.style(), instruments: RenderFixtures.library)
         }
+    }
+}
+
+@Suite struct RenderStreamingTests {
+    static func plainStyle() -> StylePreset {
+        var style = RenderFixtures.style(reverb: 0)
+        style.parameters["drumDrive"] = 1
+        return style
+    }
+
+    /// A note and a crash ringing across a window boundary come out sample for sample as they do at the song's
+    /// start: the ring carries what rings past a window into the next.
+    @Test func notesAcrossWindowBoundariesAreUnbroken() throws {
+        // At 120 bpm a beat is 22050 frames: beat 8 starts 7920 frames before the first window ends.
+        let start = 8.0
+        let offset = 8 * 22050
+        #expect(offset < Renderer.windowFrames && offset + 2 * 22050 > Renderer.windowFrames)
+        func render(at beat: Double) throws -> StereoBuffer {
+            let score = RenderFixtures.score(
+                [RenderFixtures.track(.chords, "piano", [Note(start: beat, duration: 2, pitch: 60, velocity: 100)]),
+                 RenderFixtures.track(.drums, "acoustic_kit", [Note(start: beat, duration: 0.1, pitch: 49, velocity: 110)])],
+                beats: 16)
+            return try Renderer.render(score: score, style: Self.plainStyle(), instruments: RenderFixtures.library).mix
+        }
+        let early = try render(at: 0)
+        let late = try render(at: start)
+        let length = 4 * 22050
+        #expect(RenderFixtures.rms(early.left[0..<length]) > 0.01)
+        var worst: Float = 0
+        for i in 0..<length {
+            worst = max(worst, abs(early.left[i] - late.left[offset + i]), abs(early.right[i] - late.right[offset + i]))
+        }
+        #expect(worst == 0)
+        #expect(late.left[0..<offset].allSatisfy { $0 == 0 })
+    }
+
+    /// Stems cost a full-length buffer each, so only requested ones are made; the mix does not depend on them.
+    @Test func stemsOnlyOnRequest() throws {
+        let score = RenderFixtures.band()
+        let style = RenderFixtures.style(delay: 0.2)
+        let none = try Renderer.render(score: score, style: style, instruments: RenderFixtures.library)
+        let drums = try Renderer.render(score: score, style: style, instruments: RenderFixtures.library, stems: [.drums])
+        let all = try Renderer.render(score: score, style: style, instruments: RenderFixtures.library,
+                                      stems: Set(Role.allCases))
+        #expect(none.stems.isEmpty)
+        #expect(Set(drums.stems.keys) == [.drums])
+        #expect(Set(all.stems.keys) == [.chords, .bass, .lead, .drums])
+        #expect(none.mix.left == all.mix.left && drums.mix.right == all.mix.right)
+        // The requested stem is the same whichever others are requested.
+        #expect(drums.stems[.drums]!.left == all.stems[.drums]!.left)
+        var worst: Float = 0
+        for i in 0..<all.mix.frames {
+            let sum = all.stems.values.reduce(Float(0)) { $0 + $1.right[i] }
+            worst = max(worst, abs(sum - all.mix.right[i]))
+        }
+        #expect(worst < 1e-5)
+    }
+
+    /// Working memory (rings, windows, buses, drum hit cache) does not grow with the song: 8 bars and 64 bars
+    /// need the same (~17 MB: per part a window of stereo output and a ring, two effect buses); every distinct drum hit is synthesised once.
+    @Test func workingMemoryIsBoundedAndHitsAreCached() throws {
+        func stats(bars: Int) throws -> RenderStatistics {
+            let statistics = RenderStatistics()
+            _ = try Renderer.render(score: RenderFixtures.band(bars: bars), style: RenderFixtures.style(delay: 0.2),
+                                    instruments: RenderFixtures.library, sampleRate: 44100, parallel: false,
+                                    statistics: statistics)
+            return statistics
+        }
+        let short = try stats(bars: 8)
+        let long = try stats(bars: 64)
+        #expect(long.workingBytes == short.workingBytes, "\(short.workingBytes) vs \(long.workingBytes) bytes")
+        #expect(long.workingBytes < 24 << 20)
+        // 64 bars: 512 hits of 3 drums at 2 velocities; 3 variants each at most.
+        #expect(long.drumHitsPlayed == 64 * 8)
+        #expect(long.drumHitsSynthesised <= 3 * Renderer.drumVariants)
+    }
+
+    /// Velocity applied to a cached hit follows the drum's level law (level ~ velocity^1.3): a hit at velocity
+    /// 127 is about 20 * 1.3 * log10(127 / 64) = 7.7 dB above one at 64 (the tone shift moves it a little), and
+    /// neighbouring velocities in one bucket differ by the law's small step.
+    @Test func velocityScalesCachedHits() throws {
+        func level(_ velocity: Int) throws -> Double {
+            let score = RenderFixtures.score(
+                [RenderFixtures.track(.drums, "acoustic_kit", [Note(start: 0, duration: 0.1, pitch: 38, velocity: velocity)])],
+                beats: 2)
+            let mix = try Renderer.render(score: score, style: Self.plainStyle(), instruments: RenderFixtures.library).mix
+            return 20 * log10(RenderFixtures.rms(mix.left[0..<22050]))
+        }
+        let loud = try level(127), soft = try level(64)
+        #expect(abs((loud - soft) - 7.73) < 1.0, "\(loud - soft) dB")
+        let a = try level(95), b = try level(98)  // one bucket: 0.748 and 0.772 of full velocity
+        #expect(abs((b - a) - 20 * 1.3 * log10(98.0 / 95)) < 0.01, "\(b - a) dB")
     }
 }

@@ -6,6 +6,17 @@ internal import CDSP
 /// Processing block used by every stereo effect: big enough to amortise the call, small enough for the cache.
 let renderBlock = 4096
 
+/// Runs `body` over [0, frames) in blocks of at most `renderBlock` frames: (offset, count).
+@inline(__always)
+func forEachBlock(_ frames: Int, _ body: (Int, Int) -> Void) {
+    var start = 0
+    while start < frames {
+        let count = min(renderBlock, frames - start)
+        body(start, count)
+        start += count
+    }
+}
+
 final class Reverb {
     let handle: OpaquePointer
     init(sampleRate: Float, size: Float, damping: Float, width: Float, predelay: Float) {
@@ -14,23 +25,12 @@ final class Reverb {
     }
     deinit { cdsp_reverb_destroy(handle) }
 
-    /// 100%-wet output of the send bus `inLeft/inRight` into `outLeft/outRight` (overwritten), blockwise.
-    func process(inLeft: [Float], inRight: [Float], outLeft: inout [Float], outRight: inout [Float]) {
-        let n = inLeft.count
-        inLeft.withUnsafeBufferPointer { il in
-            inRight.withUnsafeBufferPointer { ir in
-                outLeft.withUnsafeMutableBufferPointer { ol in
-                    outRight.withUnsafeMutableBufferPointer { or in
-                        var start = 0
-                        while start < n {
-                            let count = min(renderBlock, n - start)
-                            cdsp_reverb_process(handle, il.baseAddress! + start, ir.baseAddress! + start,
-                                                ol.baseAddress! + start, or.baseAddress! + start, count)
-                            start += count
-                        }
-                    }
-                }
-            }
+    /// 100%-wet output of `frames` frames of the send bus into `outLeft/outRight` (overwritten), blockwise. The
+    /// reverb keeps its state between calls, so a song can be fed window by window.
+    func process(inLeft: UnsafePointer<Float>, inRight: UnsafePointer<Float>, outLeft: UnsafeMutablePointer<Float>,
+                 outRight: UnsafeMutablePointer<Float>, frames: Int) {
+        forEachBlock(frames) { start, count in
+            cdsp_reverb_process(handle, inLeft + start, inRight + start, outLeft + start, outRight + start, count)
         }
     }
 }
@@ -43,22 +43,11 @@ final class Delay {
     }
     deinit { cdsp_delay_destroy(handle) }
 
-    func process(inLeft: [Float], inRight: [Float], outLeft: inout [Float], outRight: inout [Float]) {
-        let n = inLeft.count
-        inLeft.withUnsafeBufferPointer { il in
-            inRight.withUnsafeBufferPointer { ir in
-                outLeft.withUnsafeMutableBufferPointer { ol in
-                    outRight.withUnsafeMutableBufferPointer { or in
-                        var start = 0
-                        while start < n {
-                            let count = min(renderBlock, n - start)
-                            cdsp_delay_process(handle, il.baseAddress! + start, ir.baseAddress! + start,
-                                               ol.baseAddress! + start, or.baseAddress! + start, count)
-                            start += count
-                        }
-                    }
-                }
-            }
+    /// Like `Reverb.process`: 100% wet, state kept between calls.
+    func process(inLeft: UnsafePointer<Float>, inRight: UnsafePointer<Float>, outLeft: UnsafeMutablePointer<Float>,
+                 outRight: UnsafeMutablePointer<Float>, frames: Int) {
+        forEachBlock(frames) { start, count in
+            cdsp_delay_process(handle, inLeft + start, inRight + start, outLeft + start, outRight + start, count)
         }
     }
 }
@@ -71,18 +60,9 @@ final class Chorus {
     }
     deinit { cdsp_chorus_destroy(handle) }
 
-    func process(left: inout [Float], right: inout [Float]) {
-        let n = left.count
-        left.withUnsafeMutableBufferPointer { l in
-            right.withUnsafeMutableBufferPointer { r in
-                var start = 0
-                while start < n {
-                    let count = min(renderBlock, n - start)
-                    cdsp_chorus_process(handle, l.baseAddress! + start, r.baseAddress! + start, count)
-                    start += count
-                }
-            }
-        }
+    /// In place, state kept between calls.
+    func process(left: UnsafeMutablePointer<Float>, right: UnsafeMutablePointer<Float>, frames: Int) {
+        forEachBlock(frames) { start, count in cdsp_chorus_process(handle, left + start, right + start, count) }
     }
 }
 
@@ -140,47 +120,40 @@ final class Limiter {
 
     var latency: Int { cdsp_limiter_latency(handle) }
 
-    /// Limits `gain * input` and returns it aligned with the input: the look-ahead latency is compensated by
-    /// feeding `latency` frames of silence at the end and dropping the first `latency` frames of output.
-    func limited(left: [Float], right: [Float], gain: Float) -> (left: [Float], right: [Float]) {
+    /// Limits `gain * signal` in place, aligned with the input: the look-ahead latency is compensated by feeding
+    /// `latency` frames of silence at the end and dropping the first `latency` frames of output. Output frame
+    /// `i` is written only after input frames up to `i + latency` were read, so one block of scratch suffices.
+    func limitInPlace(left: inout [Float], right: inout [Float], gain: Float) {
         let n = left.count
         let lat = latency
         var blockL = [Float](repeating: 0, count: renderBlock)
         var blockR = [Float](repeating: 0, count: renderBlock)
-        var outL = [Float](repeating: 0, count: n)
-        var outR = [Float](repeating: 0, count: n)
-        left.withUnsafeBufferPointer { inL in
-            right.withUnsafeBufferPointer { inR in
-                outL.withUnsafeMutableBufferPointer { oL in
-                    outR.withUnsafeMutableBufferPointer { oR in
-                        blockL.withUnsafeMutableBufferPointer { bL in
-                            blockR.withUnsafeMutableBufferPointer { bR in
-                                var start = 0
-                                while start < n + lat {
-                                    let count = min(renderBlock, n + lat - start)
-                                    let real = max(0, min(count, n - start))
-                                    if real > 0 {
-                                        bL.baseAddress!.update(from: inL.baseAddress! + start, count: real)
-                                        bR.baseAddress!.update(from: inR.baseAddress! + start, count: real)
-                                        cdsp_gain(bL.baseAddress!, real, gain)
-                                        cdsp_gain(bR.baseAddress!, real, gain)
-                                    }
-                                    if real < count {
-                                        (bL.baseAddress! + real).update(repeating: 0, count: count - real)
-                                        (bR.baseAddress! + real).update(repeating: 0, count: count - real)
-                                    }
-                                    cdsp_limiter_process(handle, bL.baseAddress!, bR.baseAddress!, count)
-                                    // Output frame j of this block is input frame start + j - lat.
-                                    let skip = max(0, lat - start)
-                                    if skip < count {
-                                        let to = start + skip - lat
-                                        let copy = min(count - skip, n - to)
-                                        if copy > 0 {
-                                            (oL.baseAddress! + to).update(from: bL.baseAddress! + skip, count: copy)
-                                            (oR.baseAddress! + to).update(from: bR.baseAddress! + skip, count: copy)
-                                        }
-                                    }
-                                    start += count
+        left.withUnsafeMutableBufferPointer { ioL in
+            right.withUnsafeMutableBufferPointer { ioR in
+                blockL.withUnsafeMutableBufferPointer { bL in
+                    blockR.withUnsafeMutableBufferPointer { bR in
+                        let l = ioL.baseAddress!, r = ioR.baseAddress!, sl = bL.baseAddress!, sr = bR.baseAddress!
+                        forEachBlock(n + lat) { start, count in
+                            let real = max(0, min(count, n - start))
+                            if real > 0 {
+                                sl.update(from: l + start, count: real)
+                                sr.update(from: r + start, count: real)
+                                cdsp_gain(sl, real, gain)
+                                cdsp_gain(sr, real, gain)
+                            }
+                            if real < count {
+                                (sl + real).update(repeating: 0, count: count - real)
+                                (sr + real).update(repeating: 0, count: count - real)
+                            }
+                            cdsp_limiter_process(handle, sl, sr, count)
+                            // Output frame j of this block is input frame start + j - lat (already read).
+                            let skip = max(0, lat - start)
+                            if skip < count {
+                                let to = start + skip - lat
+                                let copy = min(count - skip, n - to)
+                                if copy > 0 {
+                                    (l + to).update(from: sl + skip, count: copy)
+                                    (r + to).update(from: sr + skip, count: copy)
                                 }
                             }
                         }
@@ -188,7 +161,6 @@ final class Limiter {
                 }
             }
         }
-        return (outL, outR)
     }
 }
 

@@ -37,19 +37,29 @@ public enum Mastering {
 
     /// DC block, tilt EQ (`brightness` 0 dark ... 0.5 neutral ... 1 bright), glue compression (`compression`
     /// 0...1), gain to `targetLUFS`, true-peak limiting with latency compensation, then up to three measured
-    /// correction passes. Returns the master, its measured loudness and the overall gain of the chain (output
-    /// over input integrated loudness, linear) for stems to use with `applyMasterGain`.
-    public static func master(_ mix: StereoBuffer, targetLUFS: Double = -14, ceilingDBTP: Double = -1,
-                              brightness: Double = 0.5,
-                              compression: Double = 0.5) -> (StereoBuffer, LoudnessReport, gain: Float) {
+    /// correction passes: all in place on `mix`, block by block, so mastering holds no second copy of the song.
+    /// Returns the measured loudness and the overall gain of the chain (output over input integrated loudness,
+    /// linear) for stems to use with `applyMasterGain`.
+    ///
+    /// A correction pass works on the already limited signal: too quiet, it is limited again with the missing
+    /// gain; too loud, it is scaled down; over the ceiling, it is limited again at a lower ceiling.
+    @discardableResult
+    public static func master(_ mix: inout StereoBuffer, targetLUFS: Double = -14, ceilingDBTP: Double = -1,
+                              brightness: Double = 0.5, compression: Double = 0.5) -> (LoudnessReport, gain: Float) {
         let sr = mix.sampleRate
         guard let inputLUFS = measureLoudness(left: mix.left, right: mix.right, sampleRate: sr) else {
             // Silence (or nothing above the gate): nothing to level; still remove DC and respect the ceiling.
-            let out = applyMasterGain(mix, gain: 1, ceilingDBTP: ceilingDBTP)
-            return (out, report(out, ceiling: ceilingDBTP), 1)
+            applyMasterGain(&mix, gain: 1, ceilingDBTP: ceilingDBTP)
+            return (report(mix, ceiling: ceilingDBTP), 1)
         }
-        var left = mix.left
-        var right = mix.right
+        // Take the channels out of the struct (a move, not a copy) so each can be processed in place.
+        var left: [Float] = [], right: [Float] = []
+        swap(&left, &mix.left)
+        swap(&right, &mix.right)
+        defer {
+            swap(&left, &mix.left)
+            swap(&right, &mix.right)
+        }
         dcBlock(&left, &right, sampleRate: sr)
 
         // Tilt EQ around ~1 kHz: a low shelf and a high shelf moving in opposite directions.
@@ -84,45 +94,74 @@ public enum Mastering {
         let preLUFS = measureLoudness(left: left, right: right, sampleRate: sr) ?? inputLUFS
 
         // Gain to the target, limit, measure, correct.
-        var gainDB = targetLUFS - preLUFS
         var limiterCeiling = ceilingDBTP - limiterMargin
-        var best = limit(left, right, sampleRate: sr, gainDB: gainDB, ceiling: limiterCeiling)
-        var measured = report(best, ceiling: ceilingDBTP)
+        limit(&left, &right, sampleRate: sr, gainDB: targetLUFS - preLUFS, ceiling: limiterCeiling)
+        var measured = report(left, right, sampleRate: sr, ceiling: ceilingDBTP)
         for _ in 0..<3 {
             let loudOK = abs(measured.integratedLUFS - targetLUFS) <= tolerance
             let peakOK = measured.truePeakDBTP <= ceilingDBTP
             if loudOK && peakOK { break }
-            gainDB += targetLUFS - measured.integratedLUFS
-            if !peakOK { limiterCeiling -= measured.truePeakDBTP - ceilingDBTP + 0.05 }
-            best = limit(left, right, sampleRate: sr, gainDB: gainDB, ceiling: limiterCeiling)
-            measured = report(best, ceiling: ceilingDBTP)
+            let correction = targetLUFS - measured.integratedLUFS
+            if peakOK && correction < 0 {
+                // Too loud and under the ceiling: a plain gain keeps it under.
+                let down = Float(pow(10, correction / 20))
+                Renderer.scale(&left, down)
+                Renderer.scale(&right, down)
+            } else {
+                if !peakOK { limiterCeiling -= measured.truePeakDBTP - ceilingDBTP + 0.05 }
+                limit(&left, &right, sampleRate: sr, gainDB: correction, ceiling: limiterCeiling)
+            }
+            measured = report(left, right, sampleRate: sr, ceiling: ceilingDBTP)
         }
         if measured.truePeakDBTP > ceilingDBTP {
             // Last resort: the limiter could not hold the ceiling by the meter's reading; scale down.
             let down = Float(pow(10, (ceilingDBTP - measured.truePeakDBTP - 0.02) / 20))
-            Renderer.scale(&best.left, down)
-            Renderer.scale(&best.right, down)
-            measured = report(best, ceiling: ceilingDBTP)
+            Renderer.scale(&left, down)
+            Renderer.scale(&right, down)
+            measured = report(left, right, sampleRate: sr, ceiling: ceilingDBTP)
         }
         let gain = Float(pow(10, (measured.integratedLUFS - inputLUFS) / 20))
-        return (best, measured, gain)
+        return (measured, gain)
+    }
+
+    /// The value form of `master(_:inout ...)`. It copies the song when the caller still holds `mix`: prefer
+    /// the in-place form for whole songs.
+    public static func master(_ mix: StereoBuffer, targetLUFS: Double = -14, ceilingDBTP: Double = -1,
+                              brightness: Double = 0.5,
+                              compression: Double = 0.5) -> (StereoBuffer, LoudnessReport, gain: Float) {
+        var out = mix
+        let (report, gain) = master(&out, targetLUFS: targetLUFS, ceilingDBTP: ceilingDBTP, brightness: brightness,
+                                    compression: compression)
+        return (out, report, gain)
     }
 
     /// Scales a stem by the master's `gain` (see `master`), removes DC, and limits it at the ceiling (minus the
-    /// limiter margin) so it never clips; below the ceiling the stem is only scaled.
-    public static func applyMasterGain(_ stem: StereoBuffer, gain: Float, ceilingDBTP: Double = -1) -> StereoBuffer {
-        guard stem.frames > 0 else { return stem }
-        var left = stem.left
-        var right = stem.right
-        dcBlock(&left, &right, sampleRate: stem.sampleRate)
-        var out = limit(left, right, sampleRate: stem.sampleRate, gainDB: 20 * log10(Double(max(gain, 1e-9))),
-                        ceiling: ceilingDBTP - limiterMargin)
-        let peak = measureTruePeak(left: out.left, right: out.right, sampleRate: stem.sampleRate)
+    /// limiter margin) so it never clips; below the ceiling the stem is only scaled. In place.
+    public static func applyMasterGain(_ stem: inout StereoBuffer, gain: Float, ceilingDBTP: Double = -1) {
+        guard stem.frames > 0 else { return }
+        let sr = stem.sampleRate
+        var left: [Float] = [], right: [Float] = []
+        swap(&left, &stem.left)
+        swap(&right, &stem.right)
+        defer {
+            swap(&left, &stem.left)
+            swap(&right, &stem.right)
+        }
+        dcBlock(&left, &right, sampleRate: sr)
+        limit(&left, &right, sampleRate: sr, gainDB: 20 * log10(Double(max(gain, 1e-9))),
+              ceiling: ceilingDBTP - limiterMargin)
+        let peak = measureTruePeak(left: left, right: right, sampleRate: sr)
         if peak > ceilingDBTP {
             let down = Float(pow(10, (ceilingDBTP - peak - 0.02) / 20))
-            Renderer.scale(&out.left, down)
-            Renderer.scale(&out.right, down)
+            Renderer.scale(&left, down)
+            Renderer.scale(&right, down)
         }
+    }
+
+    /// The value form of `applyMasterGain(_:inout ...)`.
+    public static func applyMasterGain(_ stem: StereoBuffer, gain: Float, ceilingDBTP: Double = -1) -> StereoBuffer {
+        var out = stem
+        applyMasterGain(&out, gain: gain, ceilingDBTP: ceilingDBTP)
         return out
     }
 
@@ -133,17 +172,20 @@ public enum Mastering {
         right.withUnsafeMutableBufferPointer { if let b = $0.baseAddress { cdsp_dc_block(b, $0.count, Float(sampleRate)) } }
     }
 
-    static func limit(_ left: [Float], _ right: [Float], sampleRate: Int, gainDB: Double,
-                      ceiling: Double) -> StereoBuffer {
+    /// True-peak limits `gain * signal` in place.
+    static func limit(_ left: inout [Float], _ right: inout [Float], sampleRate: Int, gainDB: Double, ceiling: Double) {
         let limiter = Limiter(sampleRate: Float(sampleRate), lookahead: lookahead, ceilingDBTP: Float(ceiling),
                               release: limiterRelease)
-        let (l, r) = limiter.limited(left: left, right: right, gain: Float(pow(10, gainDB / 20)))
-        return StereoBuffer(left: l, right: r, sampleRate: sampleRate)
+        limiter.limitInPlace(left: &left, right: &right, gain: Float(pow(10, gainDB / 20)))
     }
 
     static func report(_ buffer: StereoBuffer, ceiling: Double) -> LoudnessReport {
-        let lufs = measureLoudness(left: buffer.left, right: buffer.right, sampleRate: buffer.sampleRate)
-        let peak = measureTruePeak(left: buffer.left, right: buffer.right, sampleRate: buffer.sampleRate)
+        report(buffer.left, buffer.right, sampleRate: buffer.sampleRate, ceiling: ceiling)
+    }
+
+    static func report(_ left: [Float], _ right: [Float], sampleRate: Int, ceiling: Double) -> LoudnessReport {
+        let lufs = measureLoudness(left: left, right: right, sampleRate: sampleRate)
+        let peak = measureTruePeak(left: left, right: right, sampleRate: sampleRate)
         return LoudnessReport(integratedLUFS: lufs ?? LoudnessReport.silenceLUFS,
                               truePeakDBTP: peak.isFinite ? peak : LoudnessReport.silenceDBTP)
     }

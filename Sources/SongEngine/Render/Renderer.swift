@@ -3,10 +3,12 @@ internal import CDSP
 
 /// A rendered song before mastering.
 public struct RenderedSong: Sendable {
-    /// The instrumental mix, before mastering: exactly the sum of `stems`.
+    /// The instrumental mix, before mastering: the sum of every part and of the reverb and delay returns.
     public var mix: StereoBuffer
-    /// One stereo buffer per role that plays, at the gain it has in the mix, including its share of the reverb and
-    /// delay returns. A role without a track (e.g. no drums) has no entry.
+    /// One stereo buffer per requested role that plays, at the gain it has in the mix, including its share of the
+    /// reverb and delay returns. Only roles asked for in `render(...stems:)` are present; a role without a track
+    /// (e.g. no drums) has no entry. With every playing role requested, the stems sum to the mix (to float
+    /// rounding, ~1e-6).
     public var stems: [Role: StereoBuffer]
 }
 
@@ -23,18 +25,55 @@ public enum RenderError: Error, CustomStringConvertible, Sendable {
     }
 }
 
+/// Counters of one render, for tests and benchmarks.
+final class RenderStatistics: @unchecked Sendable {
+    private let lock = NSLock()
+    private(set) var drumHitsPlayed = 0
+    private(set) var drumHitsSynthesised = 0
+    /// Bytes of every buffer the render holds besides the mix and the stems: rings, windows, buses, hit cache.
+    private(set) var workingBytes = 0
+
+    func add(played: Int, synthesised: Int) {
+        lock.withLock {
+            drumHitsPlayed += played
+            drumHitsSynthesised += synthesised
+        }
+    }
+
+    func setWorkingBytes(_ bytes: Int) { lock.withLock { workingBytes = bytes } }
+}
+
 /// Turns a Score into audio: every note through the C synth core, parts panned and levelled from the style's mix
 /// settings, shared reverb and tempo-synced delay buses, a drum bus with saturation. The `vocals` track is not
 /// rendered here (the sung line has its own renderer); the result is the instrumental.
+///
+/// The render streams in windows of `windowFrames`: each part keeps a ring of one window plus its longest note,
+/// every note that starts in the window is rendered into the ring, the window is panned and levelled, sent to
+/// the effect buses (whose objects keep their state from window to window) and added to the mix. Memory beyond
+/// the one full-length mix (and any requested stems) does not grow with the song's length.
 public enum Renderer {
     /// Longest tail (note releases, reverb, delay) rendered after the score's last beat.
     static let maximumTail = 4.0
     /// Level of the delay return relative to its send.
     static let delayReturnGain: Float = 0.5
+    /// Frames per streaming window (~4.2 s at 44.1 kHz): a multiple of the effect block and of `shareBlock`.
+    static let windowFrames = 45 * renderBlock
+    /// Frames over which a part's share of an effect return is measured.
+    static let shareBlock = 1024
+    /// Longest a single note (hold plus release) may ring, in seconds: longer holds are released earlier so
+    /// that the ring stays bounded. No composed note comes near it.
+    static let maximumNoteDuration = 30.0
+    /// Drum hits: round-robin variants per drum sound and velocity bucket, and the number of velocity buckets
+    /// (the drum's tone moves with velocity by 0.25 * velocity, so a bucket of 0.1 moves it by at most 0.0125).
+    static let drumVariants = 3
+    static let drumVelocityBuckets = 10
 
+    /// Renders the instrumental. `stems`: the roles whose stems to return (each costs one full-length stereo
+    /// buffer); the default returns none.
     public static func render(score: Score, style: StylePreset, instruments: InstrumentLibrary,
-                              sampleRate: Int = 44100) throws -> RenderedSong {
-        try render(score: score, style: style, instruments: instruments, sampleRate: sampleRate, parallel: true)
+                              sampleRate: Int = 44100, stems: Set<Role> = []) throws -> RenderedSong {
+        try render(score: score, style: style, instruments: instruments, sampleRate: sampleRate, stems: stems,
+                   parallel: true)
     }
 
     /// A part ready to render: resolved instrument and the frames of every note.
@@ -49,7 +88,8 @@ public enum Renderer {
     }
 
     static func render(score: Score, style: StylePreset, instruments: InstrumentLibrary, sampleRate: Int,
-                       parallel: Bool) throws -> RenderedSong {
+                       stems requested: Set<Role> = [], parallel: Bool,
+                       statistics: RenderStatistics? = nil) throws -> RenderedSong {
         guard score.bpm > 0, score.bpm.isFinite else { throw RenderError.invalidScore("bpm \(score.bpm) must be > 0") }
         guard sampleRate >= 8000 && sampleRate <= 192_000 else {
             throw RenderError.invalidScore("sample rate \(sampleRate) outside 8000...192000")
@@ -66,6 +106,7 @@ public enum Renderer {
         let sr = Double(sampleRate)
         let framesPerBeat = score.secondsPerBeat * sr
         let scoreFrames = max(0, Int((score.lengthBeats * framesPerBeat).rounded(.up)))
+        let noteCap = Int(maximumNoteDuration * sr)
 
         // Resolve instruments and note frames.
         var plans: [PartPlan] = []
@@ -81,17 +122,17 @@ public enum Renderer {
             switch instrument {
             case .voice(let voice):
                 var params = voice.cParams
-                let tail = cdsp_voice_tail_frames(&params, Float(sr))
+                let tail = min(cdsp_voice_tail_frames(&params, Float(sr)), noteCap / 2)
                 for note in sorted where note.velocity > 0 && note.duration > 0 && (0...127).contains(note.pitch) {
                     let start = Int((max(0, note.start) * framesPerBeat).rounded())
-                    let on = max(1, Int((note.duration * framesPerBeat).rounded()))
+                    let on = max(1, min(noteCap - tail, Int((note.duration * framesPerBeat).rounded())))
                     events.append((note, start, on, tail))
                 }
             case .kit(let kit):
                 for note in sorted where note.velocity > 0 {
                     guard let (kind, canonical) = DrumMap.kind(note.pitch) else { continue }
                     var params = (kit[note.pitch] ?? kit[canonical] ?? InstrumentLibrary.Drum(values: [:])).cParams
-                    let length = cdsp_drum_length(kind, &params, Float(sr))
+                    let length = min(noteCap, cdsp_drum_length(kind, &params, Float(sr)))
                     let start = Int((max(0, note.start) * framesPerBeat).rounded())
                     events.append((note, start, 0, length))
                 }
@@ -119,151 +160,72 @@ public enum Renderer {
         let wanted = hasSound ? lastSound + Int(fxTail * sr) : scoreFrames
         let totalFrames = min(scoreFrames + Int(maximumTail * sr), max(scoreFrames, wanted))
 
-        // Render every part (dry, panned, levelled) independently: parallel and serial give the same bits.
-        let parts = PartBuffers(count: plans.count)
+        // Streaming state: one ring per part, the effect buses, the full-length mix and requested stems.
+        let window = windowFrames
         let drumDrive = Float(style.parameter("drumDrive"))
         let drumGain = cdsp_db_to_gain(Float(style.parameter("drumGain")))
-        let frozenPlans = plans
-        let work: @Sendable (Int) -> Void = { i in
-            parts.set(i, renderPart(frozenPlans[i], frames: totalFrames, sampleRate: sr, drumDrive: drumDrive,
-                                    drumGain: drumGain))
+        let parts = plans.map {
+            PartStream(plan: $0, window: window, totalFrames: totalFrames, sampleRate: sr, drumDrive: drumDrive,
+                       drumGain: drumGain)
         }
-        if parallel && plans.count > 1 {
-            DispatchQueue.concurrentPerform(iterations: plans.count, execute: work)
-        } else {
-            for i in plans.indices { work(i) }
-        }
-        var dry = parts.take()
-
-        // Shared effect buses. Each part's stem receives a share of each return proportional to the (smoothed)
-        // energy it sends, so the stems still sum exactly to the mix without running one reverb per part.
-        // Sends and shares are taken from the dry parts before any return is added to them.
-        let shareBlock = 1024
-        let energies = blockEnergies(dry, block: shareBlock)
-        var returns: [(left: [Float], right: [Float], gain: Float, share: [[Float]])] = []
+        var buses: [EffectBus] = []
         if usesReverb {
-            let sends = plans.map { Float($0.mix.reverb) }
-            let (sendL, sendR) = sendBus(dry, amounts: sends, frames: totalFrames)
-            var wetL = [Float](repeating: 0, count: totalFrames)
-            var wetR = [Float](repeating: 0, count: totalFrames)
             let reverb = Reverb(sampleRate: Float(sr), size: Float(reverbSize),
                                 damping: Float(style.parameter("reverbDamping")), width: 1, predelay: 0.02)
-            reverb.process(inLeft: sendL, inRight: sendR, outLeft: &wetL, outRight: &wetR)
-            let share = shares(energies, amounts: sends, block: shareBlock, memory: 0.6 + 3.0 * reverbSize,
-                               sampleRate: sr)
-            returns.append((wetL, wetR, cdsp_db_to_gain(Float(reverbReturnDB)), share))
+            buses.append(EffectBus(sends: plans.map { Float($0.mix.reverb) }, gain: cdsp_db_to_gain(Float(reverbReturnDB)),
+                                   memory: 0.6 + 3.0 * reverbSize, sampleRate: sr, window: window,
+                                   process: { reverb.process(inLeft: $0, inRight: $1, outLeft: $2, outRight: $3, frames: $4) }))
         }
         if usesDelay {
-            let sends = plans.map { Float($0.mix.delay) }
-            let (sendL, sendR) = sendBus(dry, amounts: sends, frames: totalFrames)
-            var wetL = [Float](repeating: 0, count: totalFrames)
-            var wetR = [Float](repeating: 0, count: totalFrames)
             let delay = Delay(sampleRate: Float(sr), time: Float(max(0.01, delayTime)), feedback: Float(delayFeedback),
                               damping: 0.35, pingPong: true)
-            delay.process(inLeft: sendL, inRight: sendR, outLeft: &wetL, outRight: &wetR)
-            let share = shares(energies, amounts: sends, block: shareBlock, memory: fxTail, sampleRate: sr)
-            returns.append((wetL, wetR, delayReturnGain, share))
+            buses.append(EffectBus(sends: plans.map { Float($0.mix.delay) }, gain: delayReturnGain, memory: fxTail,
+                                   sampleRate: sr, window: window,
+                                   process: { delay.process(inLeft: $0, inRight: $1, outLeft: $2, outRight: $3, frames: $4) }))
         }
-        for r in returns {
-            for i in plans.indices {
-                addShared(r.left, r.right, gain: r.gain, share: r.share[i], block: shareBlock, into: &dry[i])
-            }
-        }
-        returns = []
-
-        // Stems by role (several tracks of one role are summed), faded into silence at the very end.
+        let stemRoles = Set(plans.map(\.track.role)).intersection(requested)
         var stems: [Role: StereoBuffer] = [:]
-        for (i, plan) in plans.enumerated() {
-            if stems[plan.track.role] != nil {
-                add(dry[i], into: &stems[plan.track.role]!)
-            } else {
-                stems[plan.track.role] = dry[i]
-            }
-        }
-        dry = []
-        let fadeFrames = min(totalFrames, totalFrames > scoreFrames ? Int(0.5 * sr) : Int(0.01 * sr))
+        for role in stemRoles { stems[role] = StereoBuffer(frames: totalFrames, sampleRate: sampleRate) }
         var mix = StereoBuffer(frames: totalFrames, sampleRate: sampleRate)
-        for role in stems.keys.sorted() {
-            fadeOut(&stems[role]!, frames: fadeFrames)
-            addStereo(stems[role]!.left, stems[role]!.right, gain: 1, into: &mix.left, &mix.right)
+        statistics?.setWorkingBytes(parts.reduce(0) { $0 + $1.workingBytes } + buses.reduce(0) { $0 + $1.workingBytes })
+
+        var start = 0
+        while start < totalFrames {
+            let count = min(window, totalFrames - start)
+            let windowStart = start
+            // Parts render independently into their own rings and windows: parallel and serial give the same bits.
+            let work: @Sendable (Int) -> Void = { i in parts[i].renderWindow(start: windowStart, count: count) }
+            if parallel && parts.count > 1 {
+                DispatchQueue.concurrentPerform(iterations: parts.count, execute: work)
+            } else {
+                for i in parts.indices { work(i) }
+            }
+            // Sum in fixed order: dry parts, then each effect's return.
+            for part in parts { part.addWindow(into: &mix, at: start, count: count, gain: 1) }
+            for bus in buses {
+                bus.run(parts, count: count)
+                bus.addReturn(into: &mix, at: start, count: count, share: nil)
+            }
+            if !stemRoles.isEmpty {
+                for bus in buses { bus.updateShares(parts, count: count) }
+                for (i, part) in parts.enumerated() where stemRoles.contains(part.plan.track.role) {
+                    let role = part.plan.track.role
+                    part.addWindow(into: &stems[role]!, at: start, count: count, gain: 1)
+                    for bus in buses { bus.addReturn(into: &stems[role]!, at: start, count: count, share: i) }
+                }
+            }
+            start += count
         }
+        statistics?.setWorkingBytes(parts.reduce(0) { $0 + $1.workingBytes } + buses.reduce(0) { $0 + $1.workingBytes })
+        for part in parts {
+            statistics?.add(played: part.drumHitsPlayed, synthesised: part.drumHitsSynthesised)
+        }
+
+        // Faded into silence at the very end.
+        let fadeFrames = min(totalFrames, totalFrames > scoreFrames ? Int(0.5 * sr) : Int(0.01 * sr))
+        fadeOut(&mix, frames: fadeFrames)
+        for role in stemRoles { fadeOut(&stems[role]!, frames: fadeFrames) }
         return RenderedSong(mix: mix, stems: stems)
-    }
-
-    // MARK: Parts
-
-    /// Renders one part: notes into a mono buffer (the left channel), then equal-power pan and gain into stereo,
-    /// the instrument's chorus, and for drum kits the drum bus (saturation, gain).
-    static func renderPart(_ plan: PartPlan, frames: Int, sampleRate sr: Double, drumDrive: Float,
-                           drumGain: Float) -> StereoBuffer {
-        var left = [Float](repeating: 0, count: frames)
-        var right = [Float](repeating: 0, count: frames)
-        let gain = cdsp_db_to_gain(Float(plan.mix.gain))
-        let pan = Float(max(-1, min(1, plan.mix.pan)))
-        switch plan.instrument {
-        case .voice(let voice):
-            var params = voice.cParams
-            left.withUnsafeMutableBufferPointer { out in
-                guard let base = out.baseAddress else { return }
-                var previous: Float = 0
-                for (index, event) in plan.events.enumerated() where event.start < frames {
-                    let frequency = Float(440 * pow(2, Double(event.note.pitch - 69) / 12))
-                    let velocity = Float(max(0, min(127, event.note.velocity))) / 127
-                    let total = min(event.on + event.tail, frames - event.start)
-                    let seed = noteSeed(plan.seedBase, index)
-                    _ = cdsp_voice_render(&params, Float(sr), frequency, previous > 0 ? previous : frequency, velocity,
-                                          event.on, seed, base + event.start, total)
-                    previous = frequency
-                }
-            }
-            right = left
-            let (gl, gr) = panGains(pan)
-            scale(&left, gain * gl)
-            scale(&right, gain * gr)
-            if voice.value("chorusMix") > 0 {
-                let chorus = Chorus(sampleRate: Float(sr), rate: Float(voice.value("chorusRate")),
-                                    depth: Float(voice.value("chorusDepth")), mix: Float(voice.value("chorusMix")))
-                chorus.process(left: &left, right: &right)
-            }
-        case .kit(let kit):
-            // One pass per drum sound, so every drum keeps its own place in the stereo image.
-            var scratch = [Float](repeating: 0, count: frames)
-            let numbers = Set(plan.events.map(\.note.pitch)).sorted()
-            for number in numbers {
-                guard let (kind, canonical) = DrumMap.kind(number) else { continue }
-                let drum = kit[number] ?? kit[canonical] ?? InstrumentLibrary.Drum(values: [:])
-                var params = drum.cParams
-                let drumPan = max(-1, min(1, pan + Float(drum.value("pan"))))
-                var low = Int.max, high = 0
-                scratch.withUnsafeMutableBufferPointer { out in
-                    let base = out.baseAddress!
-                    for (index, event) in plan.events.enumerated()
-                    where event.note.pitch == number && event.start < frames {
-                        let velocity = Float(max(0, min(127, event.note.velocity))) / 127
-                        let total = min(event.tail, frames - event.start)
-                        _ = cdsp_drum_render(kind, &params, Float(sr), velocity, noteSeed(plan.seedBase, index),
-                                             base + event.start, total)
-                        low = min(low, event.start)
-                        high = max(high, event.start + total)
-                    }
-                    guard low < high else { return }
-                    left.withUnsafeMutableBufferPointer { l in
-                        right.withUnsafeMutableBufferPointer { r in
-                            cdsp_mix_add_panned(base + low, high - low, gain, drumPan, l.baseAddress! + low,
-                                                r.baseAddress! + low)
-                        }
-                    }
-                    (base + low).update(repeating: 0, count: high - low)
-                }
-            }
-            if drumDrive > 1 {
-                left.withUnsafeMutableBufferPointer { cdsp_saturate($0.baseAddress!, $0.count, drumDrive) }
-                right.withUnsafeMutableBufferPointer { cdsp_saturate($0.baseAddress!, $0.count, drumDrive) }
-            }
-            scale(&left, drumGain)
-            scale(&right, drumGain)
-        }
-        return StereoBuffer(left: left, right: right, sampleRate: Int(sr))
     }
 
     // MARK: Helpers
@@ -286,97 +248,6 @@ public enum Renderer {
         x.withUnsafeMutableBufferPointer { if let b = $0.baseAddress { cdsp_gain(b, $0.count, gain) } }
     }
 
-    static func addStereo(_ inLeft: [Float], _ inRight: [Float], gain: Float, into left: inout [Float],
-                          _ right: inout [Float]) {
-        let n = min(inLeft.count, left.count)
-        guard n > 0 else { return }
-        inLeft.withUnsafeBufferPointer { il in
-            inRight.withUnsafeBufferPointer { ir in
-                left.withUnsafeMutableBufferPointer { l in
-                    right.withUnsafeMutableBufferPointer { r in
-                        cdsp_mix_add_stereo(il.baseAddress!, ir.baseAddress!, n, gain, l.baseAddress!, r.baseAddress!)
-                    }
-                }
-            }
-        }
-    }
-
-    /// The send bus: the sum of every part times its send amount.
-    static func sendBus(_ parts: [StereoBuffer], amounts: [Float], frames: Int) -> ([Float], [Float]) {
-        var left = [Float](repeating: 0, count: frames)
-        var right = [Float](repeating: 0, count: frames)
-        for (part, amount) in zip(parts, amounts) where amount > 0 {
-            addStereo(part.left, part.right, gain: amount, into: &left, &right)
-        }
-        return (left, right)
-    }
-
-    /// Energy (both channels) of every part in blocks of `block` frames.
-    static func blockEnergies(_ parts: [StereoBuffer], block: Int) -> [[Double]] {
-        parts.map { part in
-            let frames = part.frames
-            let blocks = (frames + block - 1) / block
-            return part.left.withUnsafeBufferPointer { l in
-                part.right.withUnsafeBufferPointer { r in
-                    (0..<blocks).map { b in
-                        let start = b * block
-                        let count = min(block, frames - start)
-                        let lr = cdsp_rms(l.baseAddress! + start, count)
-                        let rr = cdsp_rms(r.baseAddress! + start, count)
-                        return Double(lr * lr + rr * rr)
-                    }
-                }
-            }
-        }
-    }
-
-    /// Per part and block, the fraction of an effect return that belongs to the part: its send energy, smoothed
-    /// by a one-pole memory of about the effect's decay time, over all parts' smoothed send energy. The fractions
-    /// of one block sum to 1, so the stems sum to the mix.
-    static func shares(_ energies: [[Double]], amounts: [Float], block: Int, memory: Double,
-                       sampleRate: Double) -> [[Float]] {
-        guard let blocks = energies.first?.count else { return [] }
-        let decay = exp(-Double(block) / (sampleRate * max(0.05, memory)))
-        var smoothed = [Double](repeating: 0, count: energies.count)
-        var result = [[Float]](repeating: [Float](repeating: 0, count: blocks), count: energies.count)
-        let firstSender = amounts.firstIndex { $0 > 0 } ?? 0
-        for b in 0..<blocks {
-            var total = 0.0
-            for i in energies.indices {
-                smoothed[i] = smoothed[i] * decay + Double(amounts[i] * amounts[i]) * energies[i][b]
-                total += smoothed[i]
-            }
-            for i in energies.indices {
-                result[i][b] = total > 0 ? Float(smoothed[i] / total) : (i == firstSender ? 1 : 0)
-            }
-        }
-        return result
-    }
-
-    /// Adds wet * gain * share[block] into the stem, block by block.
-    static func addShared(_ wetLeft: [Float], _ wetRight: [Float], gain: Float, share: [Float], block: Int,
-                          into stem: inout StereoBuffer) {
-        let frames = stem.frames
-        wetLeft.withUnsafeBufferPointer { wl in
-            wetRight.withUnsafeBufferPointer { wr in
-                stem.left.withUnsafeMutableBufferPointer { l in
-                    stem.right.withUnsafeMutableBufferPointer { r in
-                        for (b, fraction) in share.enumerated() where fraction > 0 {
-                            let start = b * block
-                            let count = min(block, frames - start)
-                            cdsp_mix_add_stereo(wl.baseAddress! + start, wr.baseAddress! + start, count,
-                                                gain * fraction, l.baseAddress! + start, r.baseAddress! + start)
-                        }
-                    }
-                }
-            }
-        }
-    }
-
-    static func add(_ source: StereoBuffer, into target: inout StereoBuffer) {
-        addStereo(source.left, source.right, gain: 1, into: &target.left, &target.right)
-    }
-
     static func fadeOut(_ buffer: inout StereoBuffer, frames: Int) {
         fadeOut(&buffer.left, frames: frames)
         fadeOut(&buffer.right, frames: frames)
@@ -396,22 +267,315 @@ public enum Renderer {
     }
 }
 
-/// Results of the parallel part renders: each slot written by exactly one iteration, read after all finished.
-final class PartBuffers: @unchecked Sendable {
-    private var slots: [StereoBuffer?]
-    private let lock = NSLock()
+/// One part while streaming: its ring (mono for voices; stereo for drum kits, whose sounds are panned apart),
+/// its window output, its chorus and, for kits, the cache of rendered hits. Touched by one thread at a time:
+/// `renderWindow` by one iteration of the window's parallel loop, everything else between windows.
+final class PartStream: @unchecked Sendable {
+    let plan: Renderer.PartPlan
+    let window: Int
+    let totalFrames: Int
+    let sampleRate: Double
+    let drumDrive: Float
+    let drumGain: Float
+    let gain: Float
+    let pan: Float
+    /// Frames a note may reach past its start: the ring holds one window plus this.
+    let reach: Int
+    var ringLeft: [Float]
+    var ringRight: [Float]
+    /// The part's output for the current window, panned, levelled, with chorus / drum bus applied.
+    var outLeft: [Float]
+    var outRight: [Float]
+    var nextEvent = 0
+    var previousFrequency: Float = 0
+    var voiceParams = cdsp_voice_params()
+    let chorus: Chorus?
+    /// Kits: per drum number its kind, parameters, pan and hit length; rendered hits by (number, bucket, variant).
+    var drums: [Int: (kind: cdsp_drum_kind, params: cdsp_drum_params, pan: Float, length: Int)] = [:]
+    var hits: [HitKey: [Float]] = [:]
+    var roundRobin: [Int: Int] = [:]
+    private(set) var drumHitsPlayed = 0
+    private(set) var drumHitsSynthesised = 0
 
-    init(count: Int) { slots = Array(repeating: nil, count: count) }
-
-    func set(_ index: Int, _ buffer: StereoBuffer) {
-        lock.lock()
-        slots[index] = buffer
-        lock.unlock()
+    struct HitKey: Hashable {
+        var number: Int
+        var bucket: Int
+        var variant: Int
     }
 
-    func take() -> [StereoBuffer] {
-        lock.lock()
-        defer { lock.unlock() }
-        return slots.map { $0! }
+    init(plan: Renderer.PartPlan, window: Int, totalFrames: Int, sampleRate: Double, drumDrive: Float,
+         drumGain: Float) {
+        self.plan = plan
+        self.window = window
+        self.totalFrames = totalFrames
+        self.sampleRate = sampleRate
+        self.drumDrive = drumDrive
+        self.drumGain = drumGain
+        gain = cdsp_db_to_gain(Float(plan.mix.gain))
+        pan = Float(max(-1, min(1, plan.mix.pan)))
+        reach = plan.events.map { $0.on + $0.tail }.max() ?? 0
+        ringLeft = [Float](repeating: 0, count: window + reach)
+        outLeft = [Float](repeating: 0, count: window)
+        outRight = [Float](repeating: 0, count: window)
+        switch plan.instrument {
+        case .voice(let voice):
+            ringRight = []
+            voiceParams = voice.cParams
+            chorus = voice.value("chorusMix") > 0
+                ? Chorus(sampleRate: Float(sampleRate), rate: Float(voice.value("chorusRate")),
+                         depth: Float(voice.value("chorusDepth")), mix: Float(voice.value("chorusMix")))
+                : nil
+        case .kit(let kit):
+            ringRight = [Float](repeating: 0, count: window + reach)
+            chorus = nil
+            for event in plan.events where drums[event.note.pitch] == nil {
+                guard let (kind, canonical) = DrumMap.kind(event.note.pitch) else { continue }
+                let drum = kit[event.note.pitch] ?? kit[canonical] ?? InstrumentLibrary.Drum(values: [:])
+                drums[event.note.pitch] = (kind, drum.cParams, max(-1, min(1, pan + Float(drum.value("pan")))),
+                                           event.tail)
+            }
+        }
+    }
+
+    var workingBytes: Int {
+        let hitFrames = hits.values.reduce(0) { $0 + $1.count }
+        return 4 * (ringLeft.count + ringRight.count + outLeft.count + outRight.count + hitFrames)
+    }
+
+    /// Renders the window [start, start + count): every note starting in it into the ring, then the ring's first
+    /// `count` frames into `outLeft/outRight`; then the ring moves on by `count` frames.
+    func renderWindow(start: Int, count: Int) {
+        let end = start + count
+        if plan.isDrums { renderDrums(start: start, end: end) } else { renderVoices(start: start, end: end) }
+        outLeft.withUnsafeMutableBufferPointer { ol in
+            outRight.withUnsafeMutableBufferPointer { or in
+                ringLeft.withUnsafeMutableBufferPointer { rl in
+                    let l = ol.baseAddress!, r = or.baseAddress!, ring = rl.baseAddress!
+                    l.update(repeating: 0, count: count)
+                    r.update(repeating: 0, count: count)
+                    if plan.isDrums {
+                        ringRight.withUnsafeMutableBufferPointer { rr in
+                            l.update(from: ring, count: count)
+                            r.update(from: rr.baseAddress!, count: count)
+                            shift(rr.baseAddress!, count: count)
+                        }
+                        if drumDrive > 1 {
+                            cdsp_saturate(l, count, drumDrive)
+                            cdsp_saturate(r, count, drumDrive)
+                        }
+                        if drumGain != 1 {
+                            cdsp_gain(l, count, drumGain)
+                            cdsp_gain(r, count, drumGain)
+                        }
+                    } else {
+                        cdsp_mix_add_panned(ring, count, gain, pan, l, r)
+                    }
+                    shift(ring, count: count)
+                }
+            }
+        }
+        if let chorus {
+            outLeft.withUnsafeMutableBufferPointer { l in
+                outRight.withUnsafeMutableBufferPointer { r in
+                    chorus.process(left: l.baseAddress!, right: r.baseAddress!, frames: count)
+                }
+            }
+        }
+    }
+
+    /// Moves the ring on by `count` frames: what rang past the window comes to the front, the back is cleared.
+    private func shift(_ ring: UnsafeMutablePointer<Float>, count: Int) {
+        let length = window + reach
+        ring.update(from: ring + count, count: length - count)
+        (ring + length - count).update(repeating: 0, count: count)
+    }
+
+    private func renderVoices(start: Int, end: Int) {
+        let sr = Float(sampleRate)
+        ringLeft.withUnsafeMutableBufferPointer { ring in
+            let base = ring.baseAddress!
+            while nextEvent < plan.events.count, plan.events[nextEvent].start < end {
+                let index = nextEvent
+                let event = plan.events[index]
+                nextEvent += 1
+                let frequency = Float(440 * pow(2, Double(event.note.pitch - 69) / 12))
+                let velocity = Float(max(0, min(127, event.note.velocity))) / 127
+                let total = min(event.on + event.tail, totalFrames - event.start)
+                let seed = Renderer.noteSeed(plan.seedBase, index)
+                let glideFrom = previousFrequency > 0 ? previousFrequency : frequency
+                _ = cdsp_voice_render(&voiceParams, sr, frequency, glideFrom, velocity, event.on, seed,
+                                      base + (event.start - start), total)
+                previousFrequency = frequency
+            }
+        }
+    }
+
+    /// Each hit comes from the cache: per drum sound, velocity bucket (the drum's tone follows velocity) and
+    /// round-robin variant, synthesised once at the bucket's centre velocity; the hit's own velocity is applied
+    /// as a gain with the drum's level law (level ~ velocity^1.3, exactly as the C drum scales it).
+    private func renderDrums(start: Int, end: Int) {
+        let sr = Float(sampleRate)
+        let buckets = Renderer.drumVelocityBuckets
+        while nextEvent < plan.events.count, plan.events[nextEvent].start < end {
+            let event = plan.events[nextEvent]
+            nextEvent += 1
+            let number = event.note.pitch
+            guard let drum = drums[number] else { continue }
+            let velocity = Float(max(0, min(127, event.note.velocity))) / 127
+            let bucket = min(buckets - 1, Int(velocity * Float(buckets)))
+            let centre = (Float(bucket) + 0.5) / Float(buckets)
+            let turn = roundRobin[number, default: 0]
+            roundRobin[number] = turn + 1
+            let key = HitKey(number: number, bucket: bucket, variant: turn % Renderer.drumVariants)
+            if hits[key] == nil {
+                var hit = [Float](repeating: 0, count: drum.length)
+                var params = drum.params
+                let seed = Renderer.noteSeed(Renderer.noteSeed(plan.seedBase, number), bucket * 64 + key.variant)
+                hit.withUnsafeMutableBufferPointer { h in
+                    _ = cdsp_drum_render(drum.kind, &params, sr, centre, seed, h.baseAddress!, h.count)
+                }
+                hits[key] = hit
+                drumHitsSynthesised += 1
+            }
+            drumHitsPlayed += 1
+            let level = gain * pow(velocity / centre, 1.3)
+            let total = min(drum.length, totalFrames - event.start)
+            let offset = event.start - start
+            hits[key]!.withUnsafeBufferPointer { h in
+                ringLeft.withUnsafeMutableBufferPointer { l in
+                    ringRight.withUnsafeMutableBufferPointer { r in
+                        cdsp_mix_add_panned(h.baseAddress!, total, level, drum.pan, l.baseAddress! + offset,
+                                            r.baseAddress! + offset)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Adds the current window's output times `gain` into `target` at frame `at`.
+    func addWindow(into target: inout StereoBuffer, at: Int, count: Int, gain: Float) {
+        addStereo(outLeft, outRight, count: count, gain: gain, into: &target, at: at)
+    }
+}
+
+/// Adds `count` frames of a stereo pair times `gain` into `target` at frame `at`.
+func addStereo(_ left: [Float], _ right: [Float], count: Int, gain: Float, into target: inout StereoBuffer,
+               at: Int) {
+    guard count > 0 else { return }
+    left.withUnsafeBufferPointer { il in
+        right.withUnsafeBufferPointer { ir in
+            target.left.withUnsafeMutableBufferPointer { l in
+                target.right.withUnsafeMutableBufferPointer { r in
+                    cdsp_mix_add_stereo(il.baseAddress!, ir.baseAddress!, count, gain, l.baseAddress! + at,
+                                        r.baseAddress! + at)
+                }
+            }
+        }
+    }
+}
+
+/// A shared effect (reverb or delay) fed by a send bus, window by window. For stems, each part gets a share of
+/// the return proportional to the (smoothed) energy it sends: per `shareBlock` frames, the part's send energy
+/// smoothed by a one-pole memory of about the effect's decay time, over all parts' smoothed send energy. The
+/// shares of one block sum to 1, so the stems sum to the mix without running one effect per part (the split of
+/// a return between parts is an approximation: a long tail is credited to whoever sends most recently).
+final class EffectBus {
+    let sends: [Float]
+    let gain: Float
+    let decay: Double
+    let firstSender: Int
+    let process: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>,
+                  UnsafeMutablePointer<Float>, Int) -> Void
+    var sendLeft: [Float], sendRight: [Float], wetLeft: [Float], wetRight: [Float]
+    var smoothed: [Double]
+    /// Per part, per block of the current window: its share of the return.
+    var shares: [[Float]]
+
+    init(sends: [Float], gain: Float, memory: Double, sampleRate: Double, window: Int,
+         process: @escaping (UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>,
+                             UnsafeMutablePointer<Float>, Int) -> Void) {
+        self.sends = sends
+        self.gain = gain
+        self.process = process
+        decay = exp(-Double(Renderer.shareBlock) / (sampleRate * max(0.05, memory)))
+        firstSender = sends.firstIndex { $0 > 0 } ?? 0
+        sendLeft = [Float](repeating: 0, count: window)
+        sendRight = sendLeft
+        wetLeft = sendLeft
+        wetRight = sendLeft
+        smoothed = [Double](repeating: 0, count: sends.count)
+        let blocks = (window + Renderer.shareBlock - 1) / Renderer.shareBlock
+        shares = [[Float]](repeating: [Float](repeating: 0, count: blocks), count: sends.count)
+    }
+
+    var workingBytes: Int { 4 * 4 * sendLeft.count + 4 * shares.reduce(0) { $0 + $1.count } }
+
+    /// Sums the parts' windows into the send bus and runs the effect (state carries over between windows).
+    func run(_ parts: [PartStream], count: Int) {
+        sendLeft.withUnsafeMutableBufferPointer { sl in
+            sendRight.withUnsafeMutableBufferPointer { sr in
+                wetLeft.withUnsafeMutableBufferPointer { wl in
+                    wetRight.withUnsafeMutableBufferPointer { wr in
+                        sl.baseAddress!.update(repeating: 0, count: count)
+                        sr.baseAddress!.update(repeating: 0, count: count)
+                        for (part, amount) in zip(parts, sends) where amount > 0 {
+                            part.outLeft.withUnsafeBufferPointer { pl in
+                                part.outRight.withUnsafeBufferPointer { pr in
+                                    cdsp_mix_add_stereo(pl.baseAddress!, pr.baseAddress!, count, amount,
+                                                        sl.baseAddress!, sr.baseAddress!)
+                                }
+                            }
+                        }
+                        process(sl.baseAddress!, sr.baseAddress!, wl.baseAddress!, wr.baseAddress!, count)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Updates the per-block shares of the current window from the parts' dry output.
+    func updateShares(_ parts: [PartStream], count: Int) {
+        let block = Renderer.shareBlock
+        let blocks = (count + block - 1) / block
+        var energies = [Double](repeating: 0, count: parts.count)
+        for b in 0..<blocks {
+            let start = b * block
+            let n = min(block, count - start)
+            var total = 0.0
+            for (i, part) in parts.enumerated() {
+                let lr = part.outLeft.withUnsafeBufferPointer { cdsp_rms($0.baseAddress! + start, n) }
+                let rr = part.outRight.withUnsafeBufferPointer { cdsp_rms($0.baseAddress! + start, n) }
+                energies[i] = Double(lr * lr + rr * rr)
+                smoothed[i] = smoothed[i] * decay + Double(sends[i] * sends[i]) * energies[i]
+                total += smoothed[i]
+            }
+            for i in parts.indices {
+                shares[i][b] = total > 0 ? Float(smoothed[i] / total) : (i == firstSender ? 1 : 0)
+            }
+        }
+    }
+
+    /// Adds the return times its gain (times part `share`'s fraction, per block, when given) into `target`.
+    func addReturn(into target: inout StereoBuffer, at: Int, count: Int, share: Int?) {
+        guard let share else {
+            addStereo(wetLeft, wetRight, count: count, gain: gain, into: &target, at: at)
+            return
+        }
+        let block = Renderer.shareBlock
+        wetLeft.withUnsafeBufferPointer { wl in
+            wetRight.withUnsafeBufferPointer { wr in
+                target.left.withUnsafeMutableBufferPointer { l in
+                    target.right.withUnsafeMutableBufferPointer { r in
+                        for (b, fraction) in shares[share].enumerated() where fraction > 0 && b * block < count {
+                            let start = b * block
+                            let n = min(block, count - start)
+                            cdsp_mix_add_stereo(wl.baseAddress! + start, wr.baseAddress! + start, n,
+                                                gain * fraction, l.baseAddress! + at + start,
+                                                r.baseAddress! + at + start)
+                        }
+                    }
+                }
+            }
+        }
     }
 }
