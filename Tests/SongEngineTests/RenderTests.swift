@@ -215,9 +215,10 @@ import Testing
     /// A note and a crash ringing across a window boundary come out sample for sample as they do at the song's
     /// start: the ring carries what rings past a window into the next.
     @Test func notesAcrossWindowBoundariesAreUnbroken() throws {
-        // At 120 bpm a beat is 22050 frames: beat 8 starts 7920 frames before the first window ends.
-        let start = 8.0
-        let offset = 8 * 22050
+        // At 120 bpm a beat is 22050 frames: the last whole beat inside the first window, two beats long.
+        let beats = Renderer.windowFrames / 22050
+        let start = Double(beats)
+        let offset = beats * 22050
         #expect(offset < Renderer.windowFrames && offset + 2 * 22050 > Renderer.windowFrames)
         func render(at beat: Double) throws -> StereoBuffer {
             let score = RenderFixtures.score(
@@ -261,7 +262,7 @@ import Testing
     }
 
     /// Working memory (rings, windows, buses, drum hit cache) does not grow with the song: 8 bars and 64 bars
-    /// need the same (~17 MB: per part a window of stereo output and a ring, two effect buses); every distinct drum hit is synthesised once.
+    /// need the same (~9 MB: per part a window of stereo output and a ring, two effect buses); every distinct drum hit is synthesised once.
     @Test func workingMemoryIsBoundedAndHitsAreCached() throws {
         func stats(bars: Int) throws -> RenderStatistics {
             let statistics = RenderStatistics()
@@ -273,7 +274,7 @@ import Testing
         let short = try stats(bars: 8)
         let long = try stats(bars: 64)
         #expect(long.workingBytes == short.workingBytes, "\(short.workingBytes) vs \(long.workingBytes) bytes")
-        #expect(long.workingBytes < 24 << 20)
+        #expect(long.workingBytes < 12 << 20)
         // 64 bars: 512 hits of 3 drums at 2 velocities; 3 variants each at most.
         #expect(long.drumHitsPlayed == 64 * 8)
         #expect(long.drumHitsSynthesised <= 3 * Renderer.drumVariants)

@@ -56,8 +56,10 @@ public enum Renderer {
     static let maximumTail = 4.0
     /// Level of the delay return relative to its send.
     static let delayReturnGain: Float = 0.5
-    /// Frames per streaming window (~4.2 s at 44.1 kHz): a multiple of the effect block and of `shareBlock`.
-    static let windowFrames = 45 * renderBlock
+    /// Frames per streaming window (~2 s at 44.1 kHz): a multiple of the effect block and of `shareBlock`. The
+    /// per-window cost (a parallel fork/join, a ring shift) is negligible at this size; working memory is about
+    /// five stereo windows per part.
+    static let windowFrames = 22 * renderBlock
     /// Frames over which a part's share of an effect return is measured.
     static let shareBlock = 1024
     /// Longest a single note (hold plus release) may ring, in seconds: longer holds are released earlier so
