@@ -463,6 +463,8 @@ static void render_additive(voice *v, float *buf, int n, float f1) {
         }
         buf[i] = (acc[0] + acc[1]) + (acc[2] + acc[3]);
     }
+    // partials decayed 300 dB are silent: flush them before they turn into slow subnormal floats
+    for (int g = 0; g < groups; g++) amp[g] = (synth_v4f)((synth_v4i)amp[g] & (amp[g] > 1e-15f));
     __builtin_memcpy(s->re, re, sizeof(v4) * (size_t)groups);
     __builtin_memcpy(s->im, im, sizeof(v4) * (size_t)groups);
     __builtin_memcpy(s->amp, amp, sizeof(v4) * (size_t)groups);
