@@ -71,29 +71,39 @@ size_t cdsp_drum_length(cdsp_drum_kind kind, const cdsp_drum_params *p, float sa
 
 static inline float decay_coef(float tau, float sr) { return expf(-1.0f / (tau * sr)); }
 
-/// Six detuned square oscillators at inharmonic ratios: the metallic core of hats and cymbals.
+/// One step of an exponential decay, flushed to 0 once it is 300 dB down: fast transients (clicks, pitch drops)
+/// would otherwise reach subnormal floats long before the hit ends, and those cost ~100x per operation.
+static inline float decay_step(float x, float c) {
+    x *= c;
+    return x > 1e-15f ? x : 0.0f;
+}
+
+/// Six detuned square oscillators at inharmonic ratios: the metallic core of hats and cymbals. Two 4-wide lanes
+/// (the last two lanes silent).
 typedef struct {
-    float phase[6], inc[6];
+    synth_v4f phase[2], inc[2], w[2];
 } metal_bank;
 
 static void metal_init(metal_bank *m, float base, float sr, cdsp_rng *rng) {
     static const float ratios[6] = {1.0f, 1.4827f, 1.8003f, 2.5461f, 2.6303f, 3.8967f};
-    for (int i = 0; i < 6; i++) {
-        float f = base * ratios[i];
+    for (int i = 0; i < 8; i++) {
+        float f = i < 6 ? base * ratios[i] : base;
         if (f > 0.45f * sr) f = 0.45f * sr;
-        m->inc[i] = f / sr;
-        m->phase[i] = cdsp_rng_uniform(rng);
+        m->inc[i / 4][i % 4] = f / sr;
+        m->phase[i / 4][i % 4] = i < 6 ? cdsp_rng_uniform(rng) : 0.0f;
+        m->w[i / 4][i % 4] = i < 6 ? 1.0f / 6.0f : 0.0f;
     }
 }
 
 static inline float metal_tick(metal_bank *m) {
-    float x = 0.0f;
-    for (int i = 0; i < 6; i++) {
-        x += m->phase[i] < 0.5f ? 1.0f : -1.0f;
-        m->phase[i] += m->inc[i];
-        m->phase[i] -= m->phase[i] >= 1.0f ? 1.0f : 0.0f;
+    synth_v4f acc = synth_v4_splat(0.0f);
+    for (int g = 0; g < 2; g++) {
+        // +w below half a cycle, -w above: flip the sign bit of w where phase >= 1/2
+        synth_v4f sq = (synth_v4f)((synth_v4i)m->w[g] ^ ((m->phase[g] >= 0.5f) & (synth_v4i)synth_v4_splat(-0.0f)));
+        acc += sq;
+        m->phase[g] = synth_v4_wrap(m->phase[g] + m->inc[g]);
     }
-    return x * (1.0f / 6.0f);
+    return synth_v4_sum(acc);
 }
 
 static inline float drum_drive(float x, float drive, float norm) {
@@ -126,6 +136,7 @@ cdsp_status cdsp_drum_render(cdsp_drum_kind kind, const cdsp_drum_params *params
     size_t n = frames < len ? frames : len;
     cdsp_rng rng;
     cdsp_rng_seed(&rng, seed ^ ((uint64_t)kind * 0x9E3779B97F4A7C15ull));
+    uint32_t ns = synth_noise_seed(&rng);   // the per-sample white noise: inline xorshift32, seeded per hit
 
     switch (kind) {
     case CDSP_DRUM_KICK: {
@@ -136,12 +147,12 @@ cdsp_status cdsp_drum_render(cdsp_drum_kind kind, const cdsp_drum_params *params
         synth_svf hp = make_svf(sr, CDSP_SVF_BANDPASS, 2500.0f + 3000.0f * tone, 0.2f);
         for (size_t i = 0; i < n; i++) {
             float f = f_end + (f_start - f_end) * sweep;
-            float x = synth_sin_cycles(ph) * amp + click * synth_svf_tick(&hp, cdsp_rng_bipolar(&rng));
+            float x = synth_sin_cycles(ph) * amp + click * synth_svf_tick(&hp, synth_noise(&ns));
             ph += f * inv_sr;
             ph -= ph >= 1.0f ? 1.0f : 0.0f;
-            sweep *= sweep_c;
-            amp *= amp_c;
-            click *= click_c;
+            sweep = decay_step(sweep, sweep_c);
+            amp = decay_step(amp, amp_c);
+            click = decay_step(click, click_c);
             out[i] += level * drum_drive(x, c.drive, drive_norm);
         }
         break;
@@ -158,14 +169,14 @@ cdsp_status cdsp_drum_render(cdsp_drum_kind kind, const cdsp_drum_params *params
         for (size_t i = 0; i < n; i++) {
             float bend = 1.0f + 0.25f * drop;
             float x = body_l * body * (0.65f * synth_sin_cycles(p1) + 0.35f * synth_sin_cycles(p2));
-            x += wire_l * wires * synth_svf_tick(&lp, synth_svf_tick(&hp, cdsp_rng_bipolar(&rng)));
+            x += wire_l * wires * synth_svf_tick(&lp, synth_svf_tick(&hp, synth_noise(&ns)));
             p1 += f1 * bend * inv_sr;
             p1 -= p1 >= 1.0f ? 1.0f : 0.0f;
             p2 += f2 * bend * inv_sr;
             p2 -= p2 >= 1.0f ? 1.0f : 0.0f;
-            drop *= drop_c;
-            body *= body_c;
-            wires *= wires_c;
+            drop = decay_step(drop, drop_c);
+            body = decay_step(body, body_c);
+            wires = decay_step(wires, wires_c);
             out[i] += level * drum_drive(x, c.drive, drive_norm);
         }
         break;
@@ -192,7 +203,7 @@ cdsp_status cdsp_drum_render(cdsp_drum_kind kind, const cdsp_drum_params *params
         const float bell_c = decay_coef(0.3f * dm, sr);
         const float bf1 = 2450.0f * rt * inv_sr, bf2 = 3610.0f * rt * inv_sr;
         for (size_t i = 0; i < n; i++) {
-            float x = metal_tick(&m) + noise_l * cdsp_rng_bipolar(&rng);
+            float x = metal_tick(&m) + noise_l * synth_noise(&ns);
             x = synth_svf_tick(&bp, x);
             x = synth_svf_tick(&hp2, synth_svf_tick(&hp1, x));
             x *= amp * (0.6f + 0.4f * att);
@@ -202,10 +213,10 @@ cdsp_status cdsp_drum_render(cdsp_drum_kind kind, const cdsp_drum_params *params
                 b1 -= b1 >= 1.0f ? 1.0f : 0.0f;
                 b2 += bf2;
                 b2 -= b2 >= 1.0f ? 1.0f : 0.0f;
-                bell *= bell_c;
+                bell = decay_step(bell, bell_c);
             }
-            amp *= amp_c;
-            att *= att_c;
+            amp = decay_step(amp, amp_c);
+            att = decay_step(att, att_c);
             out[i] += 2.0f * level * drum_drive(x, c.drive, drive_norm);
         }
         break;
@@ -226,10 +237,10 @@ cdsp_status cdsp_drum_render(cdsp_drum_kind kind, const cdsp_drum_params *params
             float env = burst;
             if (next == 4 && (float)i >= starts[3]) {
                 env += 0.45f * tail;
-                tail *= tail_c;
+                tail = decay_step(tail, tail_c);
             }
-            burst *= burst_c;
-            float x = 1.6f * env * synth_svf_tick(&bp, cdsp_rng_bipolar(&rng));
+            burst = decay_step(burst, burst_c);
+            float x = 1.6f * env * synth_svf_tick(&bp, synth_noise(&ns));
             out[i] += level * drum_drive(x, c.drive, drive_norm);
         }
         break;
@@ -248,15 +259,15 @@ cdsp_status cdsp_drum_render(cdsp_drum_kind kind, const cdsp_drum_params *params
         for (size_t i = 0; i < n; i++) {
             float bend = 1.0f + 0.35f * drop;
             float x = amp * synth_sin_cycles(p1) + amp2 * synth_sin_cycles(p2);
-            x += stick * synth_svf_tick(&lp, cdsp_rng_bipolar(&rng));
+            x += stick * synth_svf_tick(&lp, synth_noise(&ns));
             p1 += base * bend * inv_sr;
             p1 -= p1 >= 1.0f ? 1.0f : 0.0f;
             p2 += 1.593f * base * bend * inv_sr;
             p2 -= p2 >= 1.0f ? 1.0f : 0.0f;
-            drop *= drop_c;
-            amp *= amp_c;
-            amp2 *= amp2_c;
-            stick *= stick_c;
+            drop = decay_step(drop, drop_c);
+            amp = decay_step(amp, amp_c);
+            amp2 = decay_step(amp2, amp2_c);
+            stick = decay_step(stick, stick_c);
             out[i] += level * drum_drive(x, c.drive, drive_norm);
         }
         break;
@@ -269,13 +280,13 @@ cdsp_status cdsp_drum_render(cdsp_drum_kind kind, const cdsp_drum_params *params
         synth_svf bp = make_svf(sr, CDSP_SVF_BANDPASS, 2200.0f + 2000.0f * tone, 0.3f);
         for (size_t i = 0; i < n; i++) {
             float x = amp * (0.6f * synth_sin_cycles(p1) + 0.5f * synth_sin_cycles(p2));
-            x += crack * synth_svf_tick(&bp, cdsp_rng_bipolar(&rng));
+            x += crack * synth_svf_tick(&bp, synth_noise(&ns));
             p1 += f1;
             p1 -= p1 >= 1.0f ? 1.0f : 0.0f;
             p2 += f2;
             p2 -= p2 >= 1.0f ? 1.0f : 0.0f;
-            amp *= amp_c;
-            crack *= crack_c;
+            amp = decay_step(amp, amp_c);
+            crack = decay_step(crack, crack_c);
             out[i] += level * drum_drive(x, c.drive, drive_norm);
         }
         break;
@@ -292,9 +303,9 @@ cdsp_status cdsp_drum_render(cdsp_drum_kind kind, const cdsp_drum_params *params
             if ((float)i < rise) env = (float)i / rise;
             else {
                 env = amp;
-                amp *= amp_c;
+                amp = decay_step(amp, amp_c);
             }
-            float x = 1.4f * env * synth_svf_tick(&hp2, synth_svf_tick(&hp1, cdsp_rng_bipolar(&rng)));
+            float x = 1.4f * env * synth_svf_tick(&hp2, synth_svf_tick(&hp1, synth_noise(&ns)));
             out[i] += level * drum_drive(x, c.drive, drive_norm);
         }
         break;

@@ -110,10 +110,22 @@ size_t cdsp_voice_tail_frames(const cdsp_voice_params *p, float sample_rate) {
 // ---------------------------------------------------------------------------------------------------------------
 // Engine states
 
+/// Subtractive oscillators as lanes of 4-wide vectors, grouped by kernel: band-limited saws (a pulse is the
+/// difference of two saws half a width apart, so it takes two saw lanes), triangles, and sines (the sub
+/// oscillator is one more sine lane). Unused lanes have weight 0. `os` is 2 when the note is high enough for
+/// polyBLEP's aliases to matter (then the lanes run at twice the rate into the half-band decimator), else 1.
+#define SUB_SAW_GROUPS 2
+#define SUB_TRI_GROUPS 1
+#define SUB_SINE_GROUPS 2
 typedef struct {
-    float p1[2], p2[2], psub, r1[2], r2[2], ug, l2, lsub, lnoise, norm;
-    int n1, w1, w2;
-    float pw;
+    synth_v4f t, ratio, w;
+} sub_lanes;
+
+typedef struct {
+    sub_lanes saw[SUB_SAW_GROUPS], tri[SUB_TRI_GROUPS], sine[SUB_SINE_GROUPS];
+    int nsaw, ntri, nsine, os;   // lanes in use per kernel; oversampling factor
+    float lnoise, norm;
+    uint32_t noise;
     synth_halfband hb;
 } sub_state;
 
@@ -263,64 +275,129 @@ typedef struct {
     } e;
 } voice;
 
+/// Adds a lane: kind 0 saw, 1 triangle, 2 sine.
+static void sub_add_lane(sub_state *s, int kind, float phase, float ratio, float weight) {
+    sub_lanes *g = kind == 0 ? s->saw : (kind == 1 ? s->tri : s->sine);
+    int *count = kind == 0 ? &s->nsaw : (kind == 1 ? &s->ntri : &s->nsine);
+    int i = (*count)++;
+    g[i / 4].t[i % 4] = phase;
+    g[i / 4].ratio[i % 4] = ratio;
+    g[i / 4].w[i % 4] = weight;
+}
+
+/// One oscillator (wave, phase, frequency ratio, weight) as lanes.
+static void sub_add_osc(sub_state *s, int wave, float phase, float ratio, float weight, float pw) {
+    switch (wave) {
+    case CDSP_WAVE_SAW: sub_add_lane(s, 0, phase, ratio, weight); break;
+    case CDSP_WAVE_SQUARE: {   // pulse minus its mean = saw(t + 1 - pw) - saw(t), edges included
+        float t2 = phase + 1.0f - pw;
+        sub_add_lane(s, 0, phase, ratio, -weight);
+        sub_add_lane(s, 0, t2 >= 1.0f ? t2 - 1.0f : t2, ratio, weight);
+        break;
+    }
+    case CDSP_WAVE_TRIANGLE: sub_add_lane(s, 1, phase, ratio, weight); break;
+    default: sub_add_lane(s, 2, phase, ratio, weight); break;
+    }
+}
+
+#define VOICE_OS_HZ 1500.0f /* highest edged-oscillator frequency rendered without oversampling */
+
+static void sub_init(sub_state *s, const cdsp_voice_params *p, float max_freq, cdsp_rng *rng) {
+    memset(s, 0, sizeof *s);
+    for (int g = 0; g < SUB_SAW_GROUPS; g++) s->saw[g].ratio = synth_v4_splat(1.0f);   // inert padding lanes
+    for (int g = 0; g < SUB_TRI_GROUPS; g++) s->tri[g].ratio = synth_v4_splat(1.0f);
+    for (int g = 0; g < SUB_SINE_GROUPS; g++) s->sine[g].ratio = synth_v4_splat(1.0f);
+    const int n1 = p->unison_detune > 0.0f ? 2 : 1;
+    const float ug = n1 == 2 ? 0.70710678f : 1.0f;
+    const float o2 = exp2f(p->osc2_octave + p->osc2_detune / 1200.0f);
+    float top = 0.0f;   // highest frequency ratio of an oscillator with edges
+    for (int u = 0; u < n1; u++) {
+        float spread = n1 == 2 ? (u == 0 ? 0.5f : -0.5f) * p->unison_detune / 1200.0f : 0.0f;
+        float r1 = exp2f(spread), r2 = o2 * exp2f(-spread);
+        float p1 = cdsp_rng_uniform(rng), p2 = cdsp_rng_uniform(rng);
+        sub_add_osc(s, p->wave1, p1, r1, ug, p->pulse_width);
+        if (p->wave1 != CDSP_WAVE_SINE && r1 > top) top = r1;
+        if (p->osc2_level > 0.0f) {
+            sub_add_osc(s, p->wave2, p2, r2, ug * p->osc2_level, p->pulse_width);
+            if (p->wave2 != CDSP_WAVE_SINE && r2 > top) top = r2;
+        }
+    }
+    if (p->sub_level > 0.0f) sub_add_lane(s, 2, 0.0f, 0.5f, p->sub_level);
+    s->os = max_freq * top > VOICE_OS_HZ ? 2 : 1;
+    s->lnoise = p->noise_level;
+    s->norm = 1.0f / (1.0f + 0.5f * (p->osc2_level + p->sub_level + p->noise_level));
+    s->noise = synth_noise_seed(rng);
+    synth_halfband_init(&s->hb);
+}
+
+/// Lane phase steps (cycles per sample at the oscillators' rate) at the block's end, clamped below 0.45.
+static inline synth_v4f sub_dt(const sub_lanes *g, float f) {
+    return synth_v4_min(g->ratio * f, synth_v4_splat(0.45f));
+}
+
 static void render_subtractive(voice *v, float *buf, int n, float f0, float f1) {
     sub_state *s = &v->e.sub;
-    const float inv2 = 0.5f / v->sr, sub_inc = 0.5f / v->sr;
-    const int w1 = s->w1, w2 = s->w2, uni = s->n1 == 2;
-    const float pw = s->pw, l2 = s->l2, lsub = s->lsub, lnoise = s->lnoise, norm = s->norm, ug = s->ug;
-    const float r1a = s->r1[0], r1b = s->r1[1], r2a = s->r2[0], r2b = s->r2[1];
-    float pa = s->p1[0], pb = s->p1[1], qa = s->p2[0], qb = s->p2[1], ps = s->psub;
-    float f = f0;
-    const float fstep = (f1 - f0) / (float)n;
-    float x2[2 * VOICE_CR];
-    for (int i = 0; i < n; i++) {
-        f += fstep;
-        const float dtb = f * inv2;
-        const float da = dtb * r1a, db = dtb * r1b;
-        float ea = dtb * r2a, eb = dtb * r2b;
-        if (ea > 0.45f) ea = 0.45f;
-        if (eb > 0.45f) eb = 0.45f;
-        for (int h = 0; h < 2; h++) {   // two samples at the doubled rate
-            float x = synth_wave(w1, pa, da, pw);
-            pa += da;
-            pa -= pa >= 1.0f ? 1.0f : 0.0f;
-            if (uni) {
-                x += synth_wave(w1, pb, db, pw);
-                pb += db;
-                pb -= pb >= 1.0f ? 1.0f : 0.0f;
+    const int os = s->os, m = n * os;
+    // the pitch ramps linearly over the block: per-lane step dt grows by ddt each sample
+    const float scale = 1.0f / (v->sr * (float)os);
+    const float fa = f0 * scale, fb = f1 * scale, fmid = 0.5f * (fa + fb);
+    synth_v4f acc[2 * VOICE_CR];
+    for (int j = 0; j < m; j++) acc[j] = synth_v4_splat(0.0f);
+    for (int g = 0; g < (s->nsaw + 3) / 4; g++) {
+        sub_lanes *L = &s->saw[g];
+        synth_v4f t = L->t, w = L->w, dt = sub_dt(L, fa), ddt = (sub_dt(L, fb) - dt) * (1.0f / (float)m);
+        const synth_v4f inv = 1.0f / sub_dt(L, fmid);   // the residual's width: one value per block is plenty
+        if (os == 2)
+            for (int j = 0; j < m; j++) {
+                dt += ddt;
+                acc[j] += w * synth_v4_saw(t, inv);
+                t = synth_v4_wrap(t + dt);
             }
-            if (l2 > 0.0f) {
-                float y = synth_wave(w2, qa, ea, pw);
-                qa += ea;
-                qa -= qa >= 1.0f ? 1.0f : 0.0f;
-                if (uni) {
-                    y += synth_wave(w2, qb, eb, pw);
-                    qb += eb;
-                    qb -= qb >= 1.0f ? 1.0f : 0.0f;
-                }
-                x += l2 * y;
+        else
+            for (int j = 0; j < m; j++) {
+                dt += ddt;
+                acc[j] += w * synth_v4_saw4(t, inv);
+                t = synth_v4_wrap(t + dt);
             }
-            x2[2 * i + h] = x;
-        }
+        L->t = t;
     }
-    synth_halfband_block(&s->hb, x2, buf, n);
-    f = f0;
-    for (int i = 0; i < n; i++) {
-        f += fstep;
-        float x = buf[i] * ug;
-        if (lsub > 0.0f) {
-            x += lsub * synth_sin_cycles(ps);
-            ps += f * sub_inc;
-            ps -= ps >= 1.0f ? 1.0f : 0.0f;
+    for (int g = 0; g < (s->ntri + 3) / 4; g++) {
+        sub_lanes *L = &s->tri[g];
+        synth_v4f t = L->t, w = L->w, dt = sub_dt(L, fa), ddt = (sub_dt(L, fb) - dt) * (1.0f / (float)m);
+        const synth_v4f dtm = sub_dt(L, fmid), inv = 1.0f / dtm;
+        for (int j = 0; j < m; j++) {
+            dt += ddt;
+            acc[j] += w * synth_v4_tri(t, dtm, inv);
+            t = synth_v4_wrap(t + dt);
         }
-        if (lnoise > 0.0f) x += lnoise * cdsp_rng_bipolar(&v->rng);
-        buf[i] = x * norm;
+        L->t = t;
     }
-    s->p1[0] = pa;
-    s->p1[1] = pb;
-    s->p2[0] = qa;
-    s->p2[1] = qb;
-    s->psub = ps;
+    for (int g = 0; g < (s->nsine + 3) / 4; g++) {
+        sub_lanes *L = &s->sine[g];
+        synth_v4f t = L->t, w = L->w, dt = sub_dt(L, fa), ddt = (sub_dt(L, fb) - dt) * (1.0f / (float)m);
+        for (int j = 0; j < m; j++) {
+            dt += ddt;
+            acc[j] += w * synth_v4_sin(t);
+            t = synth_v4_wrap(t + dt);
+        }
+        L->t = t;
+    }
+    if (os == 2) {
+        float x2[2 * VOICE_CR];
+        for (int j = 0; j < m; j++) x2[j] = synth_v4_sum(acc[j]);
+        synth_halfband_block(&s->hb, x2, buf, n);
+    } else {
+        for (int j = 0; j < n; j++) buf[j] = synth_v4_sum(acc[j]);
+    }
+    const float norm = s->norm;
+    if (s->lnoise > 0.0f) {
+        const float ln = s->lnoise;
+        uint32_t r = s->noise;
+        for (int i = 0; i < n; i++) buf[i] = (buf[i] + ln * synth_noise(&r)) * norm;
+        s->noise = r;
+    } else {
+        for (int i = 0; i < n; i++) buf[i] *= norm;
+    }
 }
 
 static void render_fm(voice *v, float *buf, int n, float f0, float f1, float idx0, float idx1) {
@@ -386,6 +463,8 @@ static void render_additive(voice *v, float *buf, int n, float f1) {
         }
         buf[i] = (acc[0] + acc[1]) + (acc[2] + acc[3]);
     }
+    // partials decayed 300 dB are silent: flush them before they turn into slow subnormal floats
+    for (int g = 0; g < groups; g++) amp[g] = (synth_v4f)((synth_v4i)amp[g] & (amp[g] > 1e-15f));
     __builtin_memcpy(s->re, re, sizeof(v4) * (size_t)groups);
     __builtin_memcpy(s->im, im, sizeof(v4) * (size_t)groups);
     __builtin_memcpy(s->amp, amp, sizeof(v4) * (size_t)groups);
@@ -450,29 +529,9 @@ cdsp_status cdsp_voice_render(const cdsp_voice_params *params, float sample_rate
     case CDSP_ENGINE_ADDITIVE:
         additive_init(&v.e.add, p, frequency, max_freq, sample_rate, v.vel);
         break;
-    default: {
-        sub_state *s = &v.e.sub;
-        memset(s, 0, sizeof *s);
-        s->w1 = p->wave1;
-        s->w2 = p->wave2;
-        s->pw = p->pulse_width;
-        s->n1 = p->unison_detune > 0.0f ? 2 : 1;
-        s->ug = s->n1 == 2 ? 0.70710678f : 1.0f;
-        float o2 = exp2f(p->osc2_octave + p->osc2_detune / 1200.0f);
-        for (int u = 0; u < s->n1; u++) {
-            float spread = s->n1 == 2 ? (u == 0 ? 0.5f : -0.5f) * p->unison_detune / 1200.0f : 0.0f;
-            s->r1[u] = exp2f(spread);
-            s->r2[u] = o2 * exp2f(-spread);
-            s->p1[u] = cdsp_rng_uniform(&v.rng);
-            s->p2[u] = cdsp_rng_uniform(&v.rng);
-        }
-        s->l2 = p->osc2_level;
-        s->lsub = p->sub_level;
-        s->lnoise = p->noise_level;
-        s->norm = 1.0f / (1.0f + 0.5f * (s->l2 + s->lsub + s->lnoise));
-        synth_halfband_init(&s->hb);
+    default:
+        sub_init(&v.e.sub, p, max_freq, &v.rng);
         break;
-    }
     }
 
     const int fkind = p->filter;
@@ -523,8 +582,7 @@ cdsp_status cdsp_voice_render(const cdsp_voice_params *params, float sample_rate
         f_prev = f_now;
 
         if (fkind != CDSP_FILTER_NONE) {
-            float fe = 0.0f;
-            for (int i = 0; i < n; i++) fe = synth_adsr_tick(&v.fenv);
+            const float fe = synth_adsr_skip(&v.fenv, n);
             float cut = p->cutoff * exp2f(base_cut_oct + p->filter_env_amount * fe);
             if (fabsf(cut - last_cut) > 1e-3f * cut) {
                 last_cut = cut;
