@@ -94,7 +94,7 @@ import Testing
                                         styles: engine.styles, seed: 9)
             let style = try #require(engine.styles.style(id: plan.style))
             let score = Composer.compose(plan: plan, style: style, seed: 9)
-            let rendered = try Renderer.render(score: score, style: style, instruments: engine.instruments)
+            let rendered = try Renderer.render(score: score, style: style, instruments: engine.instruments, stems: [.drums])
             let drumTrack = score.track(.drums)
             let drumStem = rendered.stems[.drums]
             let drumPeak = drumStem.map { max($0.left.map(abs).max() ?? 0, $0.right.map(abs).max() ?? 0) } ?? 0
@@ -149,40 +149,68 @@ import Testing
     }
 }
 
-/// `python3 -m http.server` on a free loopback port, serving a folder: a real HTTP server for URL tests.
-final class LoopbackFileServer {
-    let process = Process()
+/// A minimal HTTP/1.0 file server on a free loopback port (GET only), for URL tests: a real server on a real
+/// socket, so the engine's fetch path is exercised end to end.
+final class LoopbackFileServer: @unchecked Sendable {
     let port: Int
+    private let listener: Int32
+    private let directory: URL
+    private let thread: Thread
 
     init(directory: URL) throws {
-        port = 20000 + Int.random(in: 0..<20000)
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-m", "http.server", String(port), "--bind", "127.0.0.1", "--directory", directory.path]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        // Wait until it accepts connections (at most 5 s).
-        for _ in 0..<50 {
-            if LoopbackFileServer.canConnect(port: port) { return }
-            Thread.sleep(forTimeInterval: 0.1)
-        }
-    }
-
-    static func canConnect(port: Int) -> Bool {
+        self.directory = directory
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
+        var yes: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_port = 0
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0, listen(fd, 8) == 0 else { throw POSIXError(.EADDRINUSE) }
+        var actual = sockaddr_in()
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &actual) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        port = Int(UInt16(bigEndian: actual.sin_port))
+        listener = fd
+        let root = directory
+        thread = Thread {
+            while true {
+                let client = accept(fd, nil, nil)
+                if client < 0 { return }
+                LoopbackFileServer.serve(client: client, root: root)
+                close(client)
+            }
+        }
+        thread.start()
+    }
+
+    static func serve(client: Int32, root: URL) {
+        var request = [UInt8](repeating: 0, count: 4096)
+        let n = read(client, &request, request.count)
+        guard n > 0 else { return }
+        let line = String(decoding: request[0..<n], as: UTF8.self).split(separator: "\r\n").first ?? ""
+        let parts = line.split(separator: " ")
+        let name = parts.count > 1 ? String(parts[1].dropFirst()) : ""
+        let body = FileManager.default.contents(atPath: root.appendingPathComponent(name).path)
+        let head = body == nil ? "HTTP/1.0 404 Not Found\r\nContent-Length: 0\r\n\r\n"
+            : "HTTP/1.0 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: \(body!.count)\r\n\r\n"
+        var payload = Array(head.utf8)
+        if let body { payload += body }
+        var sent = 0
+        while sent < payload.count {
+            let w = payload[sent...].withUnsafeBytes { write(client, $0.baseAddress, $0.count) }
+            if w <= 0 { return }
+            sent += w
         }
     }
 
     func stop() {
-        process.terminate()
-        process.waitUntilExit()
+        shutdown(listener, Int32(SHUT_RDWR))
+        close(listener)
     }
 }

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 @testable import SongEngine
 
 /// Paths and small builders shared by the end-to-end tests.
@@ -54,7 +57,8 @@ enum TestSupport {
         try process.run()
         let outData = out.fileHandleForReading.readDataToEndOfFile()
         let errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        // Foundation's waitUntilExit spins a run loop off the main thread; poll instead.
+        while process.isRunning { usleep(10_000) }
         return RunResult(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
                          stderr: String(decoding: errData, as: UTF8.self))
     }

@@ -113,7 +113,8 @@ public final class ChromasongEngine: Sendable {
         }
         let title = TitleMaker.title(colourNames: features.palette.map(\.name), valence: plan.valence,
                                      arousal: plan.arousal, lightness: features.meanLightness,
-                                     warmth: features.warmth, style: style.name, prompt: request.prompt, seed: baseSeed)
+                                     warmth: features.warmth, style: style.name, prompt: request.prompt,
+                                     seed: planSeed(request, imageBytes: bytes))
 
         let staging = try StagingDirectory(destination: directory)
         do {
@@ -170,15 +171,17 @@ public final class ChromasongEngine: Sendable {
         let score = clock.measure("composition", version: index) { Composer.compose(plan: plan, style: style, seed: seed) }
         try Task.checkCancellation()
         progress.report(version: index, stage: "synthesis", within: 0.1)
-        let rendered = try clock.measure("synthesis+mix", version: index, audio: score.durationSeconds) {
+        var rendered = try clock.measure("synthesis+mix", version: index, audio: score.durationSeconds) {
             try Renderer.render(score: score, style: style, instruments: instruments, sampleRate: sampleRate)
         }
         try Task.checkCancellation()
         progress.report(version: index, stage: "mastering", within: 0.6)
-        let (master, loudness, _) = clock.measure("mastering", version: index, audio: score.durationSeconds) {
-            Mastering.master(rendered.mix, brightness: style.parameter("brightness"),
+        // Mastered in place: the song exists once in memory per version.
+        let (loudness, _) = clock.measure("mastering", version: index, audio: score.durationSeconds) {
+            Mastering.master(&rendered.mix, brightness: style.parameter("brightness"),
                              compression: style.parameter("compression"))
         }
+        let master = rendered.mix
         var mixFiles: [String: String] = [:]
         for (k, format) in request.formats.enumerated() {
             try Task.checkCancellation()
