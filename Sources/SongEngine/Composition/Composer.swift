@@ -138,24 +138,26 @@ public enum Composer {
         let key = plan.key
         let energy = spans[i].energy
         let chordCenter = 12 * (Int(style.parameter("chordOctave").rounded()) + 1) + 6
+        let slow = plan.bpm < Drums.slowTempo
         switch role {
         case .chords:
             return Parts.chords(h, key: key, pattern: style.chordPattern, center: chordCenter,
-                                velocity: velocity(energy, -6), rng: &rng)
+                                velocity: velocity(energy, -6), slow: slow, rng: &rng)
         case .pad:
             return Parts.pad(h, key: key, center: chordCenter + 12, velocity: velocity(energy, -14))
         case .bass:
             let base = 12 * (Int(style.parameter("bassOctave").rounded()) + 1)
             return Parts.bass(h, key: key, pattern: style.bassPattern, base: base, velocity: velocity(energy, 2),
-                              syncopation: style.parameter("syncopation"), rng: &rng)
+                              syncopation: style.parameter("syncopation"), slow: slow, rng: &rng)
         case .arp:
-            let step = plan.density > 0.6 || energy > 0.8 ? 0.25 : 0.5
+            // Below 80 bpm even eighths read as the beat: the arpeggio moves in quarters there.
+            let step = plan.bpm < 80 ? 1.0 : ((plan.density > 0.6 || energy > 0.8) && !slow ? 0.25 : 0.5)
             return Parts.arp(h, key: key, center: chordCenter + 12, step: step, velocity: velocity(energy, -16),
                              rng: &rng)
         case .drums:
             let crash = i > 0 && h.kind != .intro
             return Drums.section(h, pattern: style.drumPattern, energy: energy, density: plan.density,
-                                 crashAtStart: crash, fillAtEnd: i + 1 < harmony.count, rng: &rng)
+                                 bpm: plan.bpm, crashAtStart: crash, fillAtEnd: i + 1 < harmony.count, rng: &rng)
         case .lead:
             let family: SectionKind = h.kind == .breakdown ? .bridge : (h.kind == .intro ? .verse : h.kind)
             guard let motif = lead.motifs[family] ?? lead.motifs[.verse] else { return [] }

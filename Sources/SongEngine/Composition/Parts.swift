@@ -14,8 +14,9 @@ enum Parts {
         return result
     }
 
+    /// `slow`: below about 96 bpm repeated chords move in quarters, on the beat (see `Drums.adaptToTempo`).
     static func chords(_ h: SectionHarmony, key: Key, pattern: StylePreset.ChordPattern, center: Int, velocity: Int,
-                       rng: inout SeededGenerator) -> [Note] {
+                       slow: Bool = false, rng: inout SeededGenerator) -> [Note] {
         let voicings = voicings(h, key: key, center: center, count: pattern == .sustain || pattern == .strum ? 4 : 3)
         var notes: [Note] = []
         // One rhythm per section so the part grooves consistently.
@@ -63,13 +64,13 @@ enum Parts {
             case .pulse:
                 var t = slot.start
                 while t < end - 1e-9 {
-                    add(t, 0.4, velocity - ((t - slot.start).truncatingRemainder(dividingBy: 1) == 0 ? 0 : 10))
-                    t += 0.5
+                    add(t, slow ? 0.8 : 0.4, velocity - ((t - slot.start).truncatingRemainder(dividingBy: 1) == 0 ? 0 : 10))
+                    t += slow ? 1 : 0.5
                 }
             case .offbeat:
-                var t = slot.start + 0.5
+                var t = slot.start + (slow ? 0 : 0.5)
                 while t < end - 1e-9 {
-                    add(t, 0.3, velocity)
+                    add(t, slow ? 0.6 : 0.3, velocity)
                     t += 1
                 }
             }
@@ -89,7 +90,7 @@ enum Parts {
     static func bassPitch(_ pc: Int, base: Int) -> Int { base + ((pc - base) % 12 + 12) % 12 }
 
     static func bass(_ h: SectionHarmony, key: Key, pattern: StylePreset.BassPattern, base: Int, velocity: Int,
-                     syncopation: Double, rng: inout SeededGenerator) -> [Note] {
+                     syncopation: Double, slow: Bool = false, rng: inout SeededGenerator) -> [Note] {
         var notes: [Note] = []
         func add(_ t: Double, _ len: Double, _ p: Int, _ v: Int) {
             notes.append(Note(start: t, duration: max(0.05, len), pitch: min(127, max(0, p)), velocity: v))
@@ -137,8 +138,8 @@ enum Parts {
                 while t < end - 1e-9 {
                     var p = pattern == .octaves && i % 2 == 1 ? root + 12 : root
                     if t >= end - 0.5 - 1e-9, let a = approach { p = a }
-                    add(t, 0.42, p, velocity - (i % 2 == 0 ? 0 : 10))
-                    t += 0.5
+                    add(t, slow ? 0.84 : 0.42, p, velocity - (i % 2 == 0 ? 0 : 10))
+                    t += slow ? 1 : 0.5
                     i += 1
                 }
             case .syncopated:
