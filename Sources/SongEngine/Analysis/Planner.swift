@@ -323,8 +323,15 @@ public enum Planner {
         while total() - target >= 4 && form.count > 1 {
             // The last occurrence of the least important section whose removal does not undershoot the target by
             // more than half its length; the bar trimming below absorbs the rest.
-            let candidate = dropOrder.lazy.compactMap { name -> Int? in
-                if name == "chorus" && form.filter({ $0.0 == "chorus" }).count <= 1 { return nil }
+            // Verses and choruses go in pairs, so a short song keeps the shape verse-chorus rather than
+            // becoming a row of choruses: the more numerous of the two loses one first.
+            let verses = form.filter { $0.0 == "verse" }.count
+            let choruses = form.filter { $0.0 == "chorus" }.count
+            let order = dropOrder.filter { $0 != "verse" && $0 != "chorus" && $0 != "intro" && $0 != "outro" }
+                + (choruses > verses ? ["chorus", "verse"] : ["verse", "chorus"]) + ["intro", "outro"]
+            let candidate = order.lazy.compactMap { name -> Int? in
+                if name == "chorus" && choruses <= 1 { return nil }
+                if name == "verse" && verses <= 1 && choruses >= 1 && form.count > 3 { return nil }
                 guard let i = form.lastIndex(where: { $0.0 == name }) else { return nil }
                 return total() - form[i].1 >= target - form[i].1 / 2 ? i : nil
             }.first
