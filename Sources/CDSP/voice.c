@@ -604,3 +604,8 @@ cdsp_status cdsp_voice_render(const cdsp_voice_params *params, float sample_rate
     }
     return CDSP_OK;
 }
+
+void cdsp_voice_add_note(const float *note, size_t frames, float gain, float *out) {
+    if (!note || !out) return;
+    for (size_t i = 0; i < frames; i++) out[i] += gain * note[i];
+}

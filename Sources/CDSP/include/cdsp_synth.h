@@ -156,6 +156,9 @@ size_t cdsp_drum_length(cdsp_drum_kind kind, const cdsp_drum_params *p, float sa
 cdsp_status cdsp_drum_render(cdsp_drum_kind kind, const cdsp_drum_params *p, float sample_rate, float velocity,
                              uint64_t seed, float *out, size_t frames);
 
+/// ADDS a rendered note times `gain` into out[0 ..< frames] (the renderer's note cache plays notes back with it).
+void cdsp_voice_add_note(const float *note, size_t frames, float gain, float *out);
+
 #ifdef __cplusplus
 }
 #endif
