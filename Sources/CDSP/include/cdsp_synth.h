@@ -119,7 +119,7 @@ void cdsp_voice_params_default(cdsp_voice_params *p);
 cdsp_status cdsp_voice_render(const cdsp_voice_params *p, float sample_rate, float frequency, float glide_from,
                               float velocity, size_t frames_on, uint64_t seed, float *out, size_t frames_total);
 
-/// Frames needed after note-off for the release to fall below -80 dB.
+/// Frames needed after note-off for the release to fall below -70 dB, where the note stops.
 size_t cdsp_voice_tail_frames(const cdsp_voice_params *p, float sample_rate);
 
 // ---------------------------------------------------------------------------------------------------------------
