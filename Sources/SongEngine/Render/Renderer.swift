@@ -299,8 +299,9 @@ public enum Renderer {
         return (bucket, (Float(bucket) + 0.5) / Float(buckets))
     }
 
-    /// Splits the cache budget between melodic parts: each gets what its repeated notes could use at most (the
-    /// bytes of its distinct keys that occur more than once), the rest shared evenly (water-filling).
+    /// Splits the cache budget between melodic parts in proportion to what their repeated notes could use (the
+    /// bytes of their distinct keys that occur more than once), never more than that (water-filling): long
+    /// pad notes, the costliest to synthesise, get the most room.
     static func noteCacheBudgets(_ plans: [PartPlan]) -> [Int] {
         var need = plans.map { plan -> Int in
             var seen: Set<NoteKey> = []
@@ -315,10 +316,10 @@ public enum Renderer {
         while left > 0 {
             let open = need.indices.filter { need[$0] > 0 }
             guard !open.isEmpty else { break }
-            let share = left / open.count
-            guard share > 0 else { break }
+            let openNeed = open.reduce(0) { $0 + need[$1] }
+            let pool = left
             for i in open {
-                let give = min(share, need[i])
+                let give = min(max(1, Int(Double(pool) * Double(need[i]) / Double(openNeed))), need[i], left)
                 budgets[i] += give
                 need[i] -= give
                 left -= give
