@@ -13,6 +13,7 @@
 #define VOICE_MAX_PARTIALS 32
 #define VOICE_MIN_ATTACK 0.0005f  /* s: no click at note start */
 #define VOICE_MIN_RELEASE 0.004f  /* s: no click at note end */
+#define VOICE_TAIL_FLOOR 3.1622777e-4f /* -70 dB: a released note stops once its envelope is below this */
 
 void cdsp_voice_params_default(cdsp_voice_params *p) {
     if (!p) return;
@@ -102,9 +103,9 @@ static void voice_sanitize(const cdsp_voice_params *in, cdsp_voice_params *p) {
 size_t cdsp_voice_tail_frames(const cdsp_voice_params *p, float sample_rate) {
     if (!p || !(sample_rate > 0.0f)) return 0;
     float release = clampf(p->amp_release, VOICE_MIN_RELEASE, 30, VOICE_MIN_RELEASE);
-    // the release falls 60 dB in `release` seconds, so -80 dB (where the envelope goes idle) takes 4/3 of it;
-    // one control block and a little more cover the block alignment.
-    return (size_t)ceilf(release * sample_rate * (80.0f / 60.0f)) + 2 * VOICE_CR;
+    // the release falls 60 dB in `release` seconds, so -70 dB (where the note stops) takes 7/6 of it; one control
+    // block and a little more cover the block alignment.
+    return (size_t)ceilf(release * sample_rate * (70.0f / 60.0f)) + 2 * VOICE_CR;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -560,7 +561,7 @@ cdsp_status cdsp_voice_render(const cdsp_voice_params *params, float sample_rate
             synth_adsr_gate(&v.fenv, 0);
             released = 1;
         }
-        if (released && v.amp.stage == SYNTH_ENV_IDLE) break;
+        if (released && (v.amp.stage == SYNTH_ENV_IDLE || v.amp.level < VOICE_TAIL_FLOOR)) break;
         size_t nz = frames_total - pos;
         if (nz > VOICE_CR) nz = VOICE_CR;
         if (!released && pos + nz > frames_on) nz = frames_on - pos;   // the gate closes on its exact frame
@@ -603,4 +604,9 @@ cdsp_status cdsp_voice_render(const cdsp_voice_params *params, float sample_rate
         pos += nz;
     }
     return CDSP_OK;
+}
+
+void cdsp_voice_add_note(const float *note, size_t frames, float gain, float *out) {
+    if (!note || !out) return;
+    for (size_t i = 0; i < frames; i++) out[i] += gain * note[i];
 }

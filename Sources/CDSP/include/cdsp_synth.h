@@ -119,7 +119,7 @@ void cdsp_voice_params_default(cdsp_voice_params *p);
 cdsp_status cdsp_voice_render(const cdsp_voice_params *p, float sample_rate, float frequency, float glide_from,
                               float velocity, size_t frames_on, uint64_t seed, float *out, size_t frames_total);
 
-/// Frames needed after note-off for the release to fall below -80 dB.
+/// Frames needed after note-off for the release to fall below -70 dB, where the note stops.
 size_t cdsp_voice_tail_frames(const cdsp_voice_params *p, float sample_rate);
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -155,6 +155,9 @@ size_t cdsp_drum_length(cdsp_drum_kind kind, const cdsp_drum_params *p, float sa
 /// Renders one hit at velocity 0...1 and ADDS it into out[0 ..< frames] (truncated if shorter than the hit).
 cdsp_status cdsp_drum_render(cdsp_drum_kind kind, const cdsp_drum_params *p, float sample_rate, float velocity,
                              uint64_t seed, float *out, size_t frames);
+
+/// ADDS a rendered note times `gain` into out[0 ..< frames] (the renderer's note cache plays notes back with it).
+void cdsp_voice_add_note(const float *note, size_t frames, float gain, float *out);
 
 #ifdef __cplusplus
 }

@@ -30,6 +30,11 @@ final class RenderStatistics: @unchecked Sendable {
     private let lock = NSLock()
     private(set) var drumHitsPlayed = 0
     private(set) var drumHitsSynthesised = 0
+    /// Melodic notes played, and rendered by the synth (the others came from the note cache).
+    private(set) var notesPlayed = 0
+    private(set) var notesSynthesised = 0
+    /// Largest number of bytes the note cache held at once, summed over parts.
+    private(set) var noteCacheBytes = 0
     /// Bytes of every buffer the render holds besides the mix and the stems: rings, windows, buses, hit cache.
     private(set) var workingBytes = 0
 
@@ -41,6 +46,14 @@ final class RenderStatistics: @unchecked Sendable {
     }
 
     func setWorkingBytes(_ bytes: Int) { lock.withLock { workingBytes = bytes } }
+
+    func addNotes(played: Int, synthesised: Int, cacheBytes: Int) {
+        lock.withLock {
+            notesPlayed += played
+            notesSynthesised += synthesised
+            noteCacheBytes += cacheBytes
+        }
+    }
 }
 
 /// Turns a Score into audio: every note through the C synth core, parts panned and levelled from the style's mix
@@ -69,6 +82,12 @@ public enum Renderer {
     /// (the drum's tone moves with velocity by 0.25 * velocity, so a bucket of 0.1 moves it by at most 0.0125).
     static let drumVariants = 3
     static let drumVelocityBuckets = 10
+    /// Melodic notes: velocity buckets of the note cache. A note is rendered at its bucket's centre and its own
+    /// velocity applied as a gain with the voice's level law (velocity^1.5); velocity also opens the filter (at
+    /// most 4 octaves at full velocity), so half a bucket moves the cutoff by at most 4 / 32 octave.
+    static let noteVelocityBuckets = 16
+    /// Bytes the note cache of one render may hold (split between the melodic parts that repeat notes).
+    static let noteCacheBudget = 16 << 20
 
     /// Renders the instrumental. `stems`: the roles whose stems to return (each costs one full-length stereo
     /// buffer); the default returns none.
@@ -86,7 +105,30 @@ public enum Renderer {
         /// Sorted notes with start frame, held frames and tail frames.
         var events: [(note: Note, start: Int, on: Int, tail: Int)]
         var seedBase: UInt64
+        /// Melodic parts: per event its note-cache key and the index of the next event with the same key.
+        var keys: [NoteKey] = []
+        var nextUse: [Int?] = []
         var isDrums: Bool { if case .kit = instrument { return true } else { return false } }
+
+        /// Fills `keys` and `nextUse` for a melodic part.
+        mutating func assignNoteKeys(glides: Bool) {
+            keys = []
+            keys.reserveCapacity(events.count)
+            var previous = -1
+            for event in events {
+                let velocity = Float(max(0, min(127, event.note.velocity))) / 127
+                let from = glides && previous >= 0 && previous != event.note.pitch ? previous : -1
+                keys.append(NoteKey(pitch: event.note.pitch, on: event.on,
+                                    bucket: Renderer.velocityBucket(velocity).bucket, glideFrom: from))
+                previous = event.note.pitch
+            }
+            nextUse = [Int?](repeating: nil, count: events.count)
+            var last: [NoteKey: Int] = [:]
+            for i in keys.indices.reversed() {
+                nextUse[i] = last[keys[i]]
+                last[keys[i]] = i
+            }
+        }
     }
 
     static func render(score: Score, style: StylePreset, instruments: InstrumentLibrary, sampleRate: Int,
@@ -141,8 +183,11 @@ public enum Renderer {
             }
             let mix = style.mix[track.role.rawValue] ?? MixSettings()
             let seedBase = stableHash(Array("\(trackIndex):\(track.role.rawValue):\(track.instrument)".utf8))
-            plans.append(PartPlan(track: track, instrument: instrument, mix: mix, events: events, seedBase: seedBase))
+            var plan = PartPlan(track: track, instrument: instrument, mix: mix, events: events, seedBase: seedBase)
+            if case .voice(let voice) = instrument { plan.assignNoteKeys(glides: voice.value("glideDuration") > 0) }
+            plans.append(plan)
         }
+        let cacheBudgets = noteCacheBudgets(plans)
 
         // Length: the score plus the longest tail (notes ringing on, then the effect tails), capped.
         let reverbSize = style.parameter("reverbSize")
@@ -166,9 +211,9 @@ public enum Renderer {
         let window = windowFrames
         let drumDrive = Float(style.parameter("drumDrive"))
         let drumGain = cdsp_db_to_gain(Float(style.parameter("drumGain")))
-        let parts = plans.map {
-            PartStream(plan: $0, window: window, totalFrames: totalFrames, sampleRate: sr, drumDrive: drumDrive,
-                       drumGain: drumGain)
+        let parts = plans.indices.map {
+            PartStream(plan: plans[$0], window: window, totalFrames: totalFrames, sampleRate: sr, drumDrive: drumDrive,
+                       drumGain: drumGain, noteCacheBudget: cacheBudgets[$0])
         }
         var buses: [EffectBus] = []
         if usesReverb {
@@ -221,6 +266,8 @@ public enum Renderer {
         statistics?.setWorkingBytes(parts.reduce(0) { $0 + $1.workingBytes } + buses.reduce(0) { $0 + $1.workingBytes })
         for part in parts {
             statistics?.add(played: part.drumHitsPlayed, synthesised: part.drumHitsSynthesised)
+            statistics?.addNotes(played: part.notesPlayed, synthesised: part.notesSynthesised,
+                                 cacheBytes: part.noteCachePeakBytes)
         }
 
         // Faded into silence at the very end.
@@ -228,6 +275,57 @@ public enum Renderer {
         fadeOut(&mix, frames: fadeFrames)
         for role in stemRoles { fadeOut(&stems[role]!, frames: fadeFrames) }
         return RenderedSong(mix: mix, stems: stems)
+    }
+
+    // MARK: Note cache
+
+    /// What makes two melodic notes of a part the same sound: pitch, held frames, velocity bucket and, for a
+    /// gliding instrument, the pitch it glides from (-1: none).
+    struct NoteKey: Hashable, Sendable {
+        var pitch: Int
+        var on: Int
+        var bucket: Int
+        var glideFrom: Int
+
+        /// The note's seed: from the key, so identical notes are identical sounds wherever they fall.
+        func seed(_ base: UInt64) -> UInt64 {
+            Renderer.noteSeed(Renderer.noteSeed(base, on), pitch | bucket << 8 | (glideFrom + 1) << 16)
+        }
+    }
+
+    static func velocityBucket(_ velocity: Float) -> (bucket: Int, centre: Float) {
+        let buckets = noteVelocityBuckets
+        let bucket = max(0, min(buckets - 1, Int(velocity * Float(buckets))))
+        return (bucket, (Float(bucket) + 0.5) / Float(buckets))
+    }
+
+    /// Splits the cache budget between melodic parts in proportion to what their repeated notes could use (the
+    /// bytes of their distinct keys that occur more than once), never more than that (water-filling): long
+    /// pad notes, the costliest to synthesise, get the most room.
+    static func noteCacheBudgets(_ plans: [PartPlan]) -> [Int] {
+        var need = plans.map { plan -> Int in
+            var seen: Set<NoteKey> = []
+            var bytes = 0
+            for (i, key) in plan.keys.enumerated() where plan.nextUse[i] != nil && seen.insert(key).inserted {
+                bytes += 4 * (plan.events[i].on + plan.events[i].tail)
+            }
+            return bytes
+        }
+        var budgets = [Int](repeating: 0, count: plans.count)
+        var left = noteCacheBudget
+        while left > 0 {
+            let open = need.indices.filter { need[$0] > 0 }
+            guard !open.isEmpty else { break }
+            let openNeed = open.reduce(0) { $0 + need[$1] }
+            let pool = left
+            for i in open {
+                let give = min(max(1, Int(Double(pool) * Double(need[i]) / Double(openNeed))), need[i], left)
+                budgets[i] += give
+                need[i] -= give
+                left -= give
+            }
+        }
+        return budgets
     }
 
     // MARK: Helpers
@@ -289,7 +387,6 @@ final class PartStream: @unchecked Sendable {
     var outLeft: [Float]
     var outRight: [Float]
     var nextEvent = 0
-    var previousFrequency: Float = 0
     var voiceParams = cdsp_voice_params()
     let chorus: Chorus?
     /// Kits: per drum number its kind, parameters, pan and hit length; rendered hits by (number, bucket, variant).
@@ -298,6 +395,15 @@ final class PartStream: @unchecked Sendable {
     var roundRobin: [Int: Int] = [:]
     private(set) var drumHitsPlayed = 0
     private(set) var drumHitsSynthesised = 0
+    /// Melodic notes by key, each with the index of the event that next uses it; bytes held, its budget.
+    var notes: [Renderer.NoteKey: (samples: [Float], nextUse: Int)] = [:]
+    var noteBytes = 0
+    let noteCacheBudget: Int
+    private(set) var noteCachePeakBytes = 0
+    /// A note not kept in the cache is rendered here (the longest note's frames, allocated on first use).
+    var scratch: [Float] = []
+    private(set) var notesPlayed = 0
+    private(set) var notesSynthesised = 0
 
     struct HitKey: Hashable {
         var number: Int
@@ -306,8 +412,9 @@ final class PartStream: @unchecked Sendable {
     }
 
     init(plan: Renderer.PartPlan, window: Int, totalFrames: Int, sampleRate: Double, drumDrive: Float,
-         drumGain: Float) {
+         drumGain: Float, noteCacheBudget: Int) {
         self.plan = plan
+        self.noteCacheBudget = noteCacheBudget
         self.window = window
         self.totalFrames = totalFrames
         self.sampleRate = sampleRate
@@ -341,7 +448,8 @@ final class PartStream: @unchecked Sendable {
 
     var workingBytes: Int {
         let hitFrames = hits.values.reduce(0) { $0 + $1.count }
-        return 4 * (ringLeft.count + ringRight.count + outLeft.count + outRight.count + hitFrames)
+        return 4 * (ringLeft.count + ringRight.count + outLeft.count + outRight.count + hitFrames + scratch.count)
+            + noteBytes
     }
 
     /// Renders the window [start, start + count): every note starting in it into the ring, then the ring's first
@@ -392,22 +500,87 @@ final class PartStream: @unchecked Sendable {
         (ring + length - count).update(repeating: 0, count: count)
     }
 
+    /// Every note comes through the note cache: rendered once per key at its velocity bucket's centre (seeded by
+    /// the key), its own velocity applied as a gain with the voice's level law (velocity^1.5, as the C voice
+    /// scales it). A rendered note is kept while another event will use it and the part's budget allows; when
+    /// it does not, the note whose next use is farthest away makes room (or the new one is not kept). Kept or
+    /// not, every note takes the same path, so the output does not depend on the cache.
     private func renderVoices(start: Int, end: Int) {
         let sr = Float(sampleRate)
-        ringLeft.withUnsafeMutableBufferPointer { ring in
-            let base = ring.baseAddress!
-            while nextEvent < plan.events.count, plan.events[nextEvent].start < end {
-                let index = nextEvent
-                let event = plan.events[index]
-                nextEvent += 1
-                let frequency = Float(440 * pow(2, Double(event.note.pitch - 69) / 12))
-                let velocity = Float(max(0, min(127, event.note.velocity))) / 127
-                let total = min(event.on + event.tail, totalFrames - event.start)
-                let seed = Renderer.noteSeed(plan.seedBase, index)
-                let glideFrom = previousFrequency > 0 ? previousFrequency : frequency
-                _ = cdsp_voice_render(&voiceParams, sr, frequency, glideFrom, velocity, event.on, seed,
-                                      base + (event.start - start), total)
-                previousFrequency = frequency
+        while nextEvent < plan.events.count, plan.events[nextEvent].start < end {
+            let index = nextEvent
+            let event = plan.events[index]
+            let key = plan.keys[index]
+            nextEvent += 1
+            notesPlayed += 1
+            let velocity = Float(max(0, min(127, event.note.velocity))) / 127
+            let centre = Renderer.velocityBucket(velocity).centre
+            let length = event.on + event.tail
+            let total = min(length, totalFrames - event.start)
+            let offset = event.start - start
+            let level = pow(velocity / centre, 1.5)
+            if let cached = notes[key] {
+                addNote(cached.samples, total: total, level: level, offset: offset)
+                if let next = plan.nextUse[index] {
+                    notes[key]!.nextUse = next
+                } else {
+                    notes[key] = nil
+                    noteBytes -= 4 * cached.samples.count
+                }
+                continue
+            }
+            notesSynthesised += 1
+            let frequency = Float(440 * pow(2, Double(key.pitch - 69) / 12))
+            let glideFrom = key.glideFrom >= 0 ? Float(440 * pow(2, Double(key.glideFrom - 69) / 12)) : frequency
+            let seed = key.seed(plan.seedBase)
+            if let next = plan.nextUse[index], makeRoom(bytes: 4 * length, nextUse: next) {
+                var samples = [Float](repeating: 0, count: length)
+                samples.withUnsafeMutableBufferPointer {
+                    _ = cdsp_voice_render(&voiceParams, sr, frequency, glideFrom, centre, event.on, seed,
+                                          $0.baseAddress!, length)
+                }
+                addNote(samples, total: total, level: level, offset: offset)
+                notes[key] = (samples, next)
+                noteBytes += 4 * length
+                noteCachePeakBytes = max(noteCachePeakBytes, noteBytes)
+            } else {
+                if scratch.count < reach { scratch = [Float](repeating: 0, count: reach) }
+                scratch.withUnsafeMutableBufferPointer {
+                    $0.baseAddress!.update(repeating: 0, count: total)
+                    _ = cdsp_voice_render(&voiceParams, sr, frequency, glideFrom, centre, event.on, seed,
+                                          $0.baseAddress!, total)
+                }
+                addNote(scratch, total: total, level: level, offset: offset)
+            }
+        }
+    }
+
+    /// Frees cache entries, farthest next use first, until `bytes` more fit the budget; false (nothing freed)
+    /// when the new note would be the one used farthest away.
+    private func makeRoom(bytes: Int, nextUse: Int) -> Bool {
+        guard bytes <= noteCacheBudget else { return false }
+        var victims: [(key: Renderer.NoteKey, bytes: Int)] = []
+        var freed = 0
+        if noteBytes + bytes > noteCacheBudget {
+            let byDistance = notes.filter { $0.value.nextUse > nextUse }
+                .sorted { $0.value.nextUse > $1.value.nextUse }
+            for (key, entry) in byDistance where noteBytes - freed + bytes > noteCacheBudget {
+                victims.append((key, 4 * entry.samples.count))
+                freed += 4 * entry.samples.count
+            }
+            guard noteBytes - freed + bytes <= noteCacheBudget else { return false }
+        }
+        for victim in victims {
+            notes[victim.key] = nil
+            noteBytes -= victim.bytes
+        }
+        return true
+    }
+
+    private func addNote(_ samples: [Float], total: Int, level: Float, offset: Int) {
+        samples.withUnsafeBufferPointer { n in
+            ringLeft.withUnsafeMutableBufferPointer { ring in
+                cdsp_voice_add_note(n.baseAddress!, total, level, ring.baseAddress! + offset)
             }
         }
     }
