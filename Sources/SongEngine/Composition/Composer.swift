@@ -151,7 +151,8 @@ public enum Composer {
                               syncopation: style.parameter("syncopation"), slow: slow, rng: &rng)
         case .arp:
             // Below 80 bpm even eighths read as the beat: the arpeggio moves in quarters there.
-            let step = plan.bpm < 80 ? 1.0 : ((plan.density > 0.6 || energy > 0.8) && !slow ? 0.25 : 0.5)
+            let fast = plan.bpm >= Drums.fastTempo
+            let step = plan.bpm < 80 ? 1.0 : ((plan.density > 0.6 || energy > 0.8) && !slow && !fast ? 0.25 : 0.5)
             return Parts.arp(h, key: key, center: chordCenter + 12, step: step, velocity: velocity(energy, -16),
                              rng: &rng)
         case .drums:

@@ -95,25 +95,30 @@ enum Drums {
             let beatKeepers: Set<Int> = [kick, snare, clap, rim, lowTom, midTom, highTom, crash]
             hits = hits.filter { beatKeepers.contains($0.0) || $0.1 % 4 == 0 }
         }
-        if bpm >= 140 {
+        if bpm >= fastTempo {
             // Sixteenth-note cymbals at fast tempi blur the beat: keep them to eighths.
             let cymbals: Set<Int> = [closedHat, openHat, ride, shaker]
             hits = hits.filter { !cymbals.contains($0.0) || $0.1 % 2 == 0 }
         }
-        if bpm < slowTempo || bpm >= 140 {
+        if bpm < slowTempo || bpm >= fastTempo {
             let before = hits.count
             hits = hits.filter { !($0.0 == snare && $0.1 == 8) }
             if hits.count != before { hits += [(snare, 4, 108), (snare, 12, 108)] }
         }
-        if bpm >= 140 && hits.contains(where: { $0.0 == kick }) && !hits.contains(where: { $0.0 == kick && $0.1 == 8 }) {
-            // Every beat gets a kick or a snare, or the groove reads at half speed.
-            hits.append((kick, 8, 100))
+        if bpm >= fastTempo && hits.contains(where: { $0.0 == kick }) {
+            // Every beat gets a kick, or the groove reads at half speed (a 160 bpm backbeat under a piano melody
+            // in quarters and halves measured as 80 bpm).
+            for step in [0, 4, 8, 12] where !hits.contains(where: { $0.0 == kick && $0.1 == step }) {
+                hits.append((kick, step, 96))
+            }
         }
         return hits
     }
 
     /// Below this tempo every part keeps to quarter notes on the beat.
     static let slowTempo = 96
+    /// From this tempo on, no part moves faster than eighths and no syncopated layer blurs the beat.
+    static let fastTempo = 140
 
     /// One section's drum notes (beats relative to the section start).
     static func section(_ h: SectionHarmony, pattern: StylePreset.DrumPattern, energy: Double, density: Double,
@@ -125,7 +130,7 @@ enum Drums {
         var notes: [Note] = []
         // Euclidean percussion layer when the section is busy enough.
         var euclid: [(Int, Int, Int)] = []
-        if (energy >= 0.55 || density >= 0.6) && bpm >= slowTempo {
+        if (energy >= 0.55 || density >= 0.6) && bpm >= slowTempo && bpm < fastTempo {
             let pulses = [3, 5, 7][min(2, Int(density * 3))]
             let rotation = rng.int(in: 0...3)
             let pitch = pattern == .folk || pattern == .ambientPulse ? rim : shaker
