@@ -92,8 +92,7 @@ enum Drums {
     static func adaptToTempo(_ hits: [(Int, Int, Int)], bpm: Int) -> [(Int, Int, Int)] {
         var hits = hits
         if bpm < slowTempo {
-            let beatKeepers: Set<Int> = [kick, snare, clap, rim, lowTom, midTom, highTom, crash]
-            hits = hits.filter { beatKeepers.contains($0.0) || $0.1 % 4 == 0 }
+            hits = hits.filter { $0.1 % 4 == 0 }
         }
         if bpm >= fastTempo {
             // Sixteenth-note cymbals at fast tempi blur the beat: keep them to eighths.

@@ -149,7 +149,7 @@ enum Parts {
                         let next = i + 1 < syncopatedOnsets.count ? syncopatedOnsets[i + 1] : 4
                         var p = [root, root, fifth, root + 12, root][i % 5]
                         if bar + 4 >= end - 1e-9, i == syncopatedOnsets.count - 1, let a = approach { p = a }
-                        if o != o.rounded() && !rng.chance(0.5 + syncopation / 2) { continue }
+                        if o != o.rounded() && (slow || !rng.chance(0.5 + syncopation / 2)) { continue }
                         add(bar + o, min(next - o, end - bar - o) - 0.08, p, velocity - (o == 0 ? 0 : 12))
                     }
                     bar += 4
