@@ -24,8 +24,8 @@ cdsp_chorus *cdsp_chorus_create(float sample_rate) {
     if (!c) return NULL;
     c->fs = sample_rate;
     c->len = (size_t)ceilf(0.05f * sample_rate) + 8;  // 15 ms base + up to 20 ms depth + margin
-    c->buf[0] = calloc(c->len, sizeof(float));
-    c->buf[1] = calloc(c->len, sizeof(float));
+    c->buf[0] = calloc(2 * c->len, sizeof(float));  // mirrored: sample i is also at i + len
+    c->buf[1] = calloc(2 * c->len, sizeof(float));
     if (!c->buf[0] || !c->buf[1]) {
         cdsp_chorus_destroy(c);
         return NULL;
@@ -48,25 +48,25 @@ void cdsp_chorus_set(cdsp_chorus *c, float rate, float depth, float mix) {
 }
 
 void cdsp_chorus_reset(cdsp_chorus *c) {
-    memset(c->buf[0], 0, c->len * sizeof(float));
-    memset(c->buf[1], 0, c->len * sizeof(float));
+    memset(c->buf[0], 0, 2 * c->len * sizeof(float));
+    memset(c->buf[1], 0, 2 * c->len * sizeof(float));
     c->pos = 0;
     c->phase = 0.0;
 }
 
-static inline float read_cubic(const float *buf, size_t len, size_t pos, float delay) {
-    float rp = (float)pos - delay;
-    if (rp < 0.0f) rp += (float)len;   // delay < len, so one wrap is enough
-    size_t i1 = (size_t)rp;
+/// Catmull-Rom read at fractional index rp of a mirrored buffer (every sample is stored at i and i + len, so the
+/// four taps are contiguous and never wrap); the arrangement of the cubic after Laurent de Soras.
+static inline float read_cubic(const float *buf, float rp) {
+    int i1 = (int)rp;  // rp > 1: truncation is floor (a signed 32-bit conversion is one instruction)
     float t = rp - (float)i1;
-    if (i1 >= len) i1 -= len;          // rounding at the wrap point
-    size_t i0 = i1 == 0 ? len - 1 : i1 - 1, i2 = i1 + 1 == len ? 0 : i1 + 1, i3 = i2 + 1 == len ? 0 : i2 + 1;
-    float y0 = buf[i0], y1 = buf[i1], y2 = buf[i2], y3 = buf[i3];
-    // Catmull-Rom
-    float a = -0.5f * y0 + 1.5f * y1 - 1.5f * y2 + 0.5f * y3;
-    float b = y0 - 2.5f * y1 + 2.0f * y2 - 0.5f * y3;
-    float cc = -0.5f * y0 + 0.5f * y2;
-    return ((a * t + b) * t + cc) * t + y1;
+    const float *y = buf + i1 - 1;
+    float y0 = y[0], y1 = y[1], y2 = y[2], y3 = y[3];
+    float c1 = 0.5f * (y2 - y0);
+    float v = y1 - y2;
+    float w = c1 + v;
+    float a = w + v + 0.5f * (y3 - y1);
+    float b = w + a;
+    return ((a * t - b) * t + c1) * t + y1;
 }
 
 #define CHORUS_CR 32 /* frames per LFO control block: the delays ramp linearly between block ends */
@@ -76,14 +76,18 @@ void cdsp_chorus_process(cdsp_chorus *c, float *left, float *right, size_t frame
     const double inc = c->rate / c->fs;
     const float dry = 1.0f - 0.5f * c->mix, wet = c->mix / VOICES;
     const float two_pi = 6.2831853f;
+    const size_t len = c->len;
     float dl[VOICES], dr[VOICES];   // delays (samples) at the current frame, for each voice
     for (int v = 0; v < VOICES; v++) {
         float ph = (float)c->phase + (float)v / VOICES;
         dl[v] = base + depth * sinf(two_pi * ph);
         dr[v] = base + depth * sinf(two_pi * (ph + 0.25f));
     }
-    for (size_t start = 0; start < frames; start += CHORUS_CR) {
-        const size_t n = frames - start < CHORUS_CR ? frames - start : CHORUS_CR;
+    float wl[CHORUS_CR], wr[CHORUS_CR];
+    for (size_t start = 0, n = 0; start < frames; start += n) {
+        // a block never crosses the buffer's end, so its samples are contiguous in both halves
+        n = frames - start < CHORUS_CR ? frames - start : CHORUS_CR;
+        if (n > len - c->pos) n = len - c->pos;
         double end_phase = c->phase + inc * (double)n;
         if (end_phase >= 1.0) end_phase -= 1.0;
         float stepl[VOICES], stepr[VOICES];
@@ -92,22 +96,45 @@ void cdsp_chorus_process(cdsp_chorus *c, float *left, float *right, size_t frame
             stepl[v] = (base + depth * sinf(two_pi * ph) - dl[v]) / (float)n;
             stepr[v] = (base + depth * sinf(two_pi * (ph + 0.25f)) - dr[v]) / (float)n;
         }
-        float *L = left + start, *R = right ? right + start : NULL;
+        float *L = left + start, *R = right ? right + start : L;
+        float *b0 = c->buf[0], *b1 = c->buf[1];
         for (size_t i = 0; i < n; i++) {
-            float l = L[i], r = R ? R[i] : L[i];
-            c->buf[0][c->pos] = l;
-            c->buf[1][c->pos] = r;
-            float wl = 0.0f, wr = 0.0f;
-            for (int v = 0; v < VOICES; v++) {
-                wl += read_cubic(c->buf[0], c->len, c->pos, dl[v]);
-                wr += read_cubic(c->buf[1], c->len, c->pos, dr[v]);
-                dl[v] += stepl[v];
-                dr[v] += stepr[v];
-            }
-            L[i] = dry * l + wet * wl;
-            if (R) R[i] = dry * r + wet * wr;
-            if (++c->pos == c->len) c->pos = 0;
+            b0[c->pos + i] = b0[c->pos + len + i] = L[i];
+            b1[c->pos + i] = b1[c->pos + len + i] = R[i];
         }
+        // read positions (mirrored index pos + len + i - delay) for each voice, ramping with the delays; the
+        // block's input is already in the buffer and delays are >= 3 ms (> 2 samples), so every tap reads the
+        // current or an earlier frame, as a frame-by-frame loop would
+        float pl[VOICES], pr[VOICES], il[VOICES], ir[VOICES];
+        for (int v = 0; v < VOICES; v++) {
+            pl[v] = (float)(c->pos + len) - dl[v];
+            pr[v] = (float)(c->pos + len) - dr[v];
+            il[v] = 1.0f - stepl[v];
+            ir[v] = 1.0f - stepr[v];
+        }
+        for (size_t i = 0; i < n; i++) {
+            float sl = 0.0f, sr = 0.0f;
+            for (int v = 0; v < VOICES; v++) {
+                sl += read_cubic(b0, pl[v] + il[v] * (float)i);
+                sr += read_cubic(b1, pr[v] + ir[v] * (float)i);
+            }
+            wl[i] = sl;
+            wr[i] = sr;
+        }
+        if (right) {
+            for (size_t i = 0; i < n; i++) {
+                L[i] = dry * L[i] + wet * wl[i];
+                R[i] = dry * R[i] + wet * wr[i];
+            }
+        } else {
+            for (size_t i = 0; i < n; i++) L[i] = dry * L[i] + wet * wl[i];
+        }
+        for (int v = 0; v < VOICES; v++) {
+            dl[v] += stepl[v] * (float)n;
+            dr[v] += stepr[v] * (float)n;
+        }
+        c->pos += n;
+        if (c->pos == len) c->pos = 0;
         c->phase = end_phase;
     }
 }

@@ -98,47 +98,91 @@ void cdsp_reverb_reset(cdsp_reverb *r) {
     }
 }
 
-static inline float comb_tick(line *c, float in, float feedback, float damp) {
-    float out = c->buf[c->pos];
-    c->store = out * (1.0f - damp) + c->store * damp;
-    if (fabsf(c->store) < 1e-20f) c->store = 0.0f;
-    c->buf[c->pos] = in + c->store * feedback;
-    if (++c->pos == c->len) c->pos = 0;
-    return out;
+enum { RV_BLOCK = 64 };
+
+/// One channel's 8 combs over n frames, none of which wraps (the caller cuts blocks at wrap points). The combs
+/// run interleaved in one loop so their 8 independent damping recursions overlap; the stores live in registers.
+static void combs_block(line *c, const float *restrict input, float *restrict out, size_t n, float feedback,
+                        float damp) {
+    float *p[COMBS], s[COMBS];
+    for (int k = 0; k < COMBS; k++) {
+        p[k] = c[k].buf + c[k].pos;
+        s[k] = c[k].store;
+    }
+    const float undamp = 1.0f - damp;
+    for (size_t i = 0; i < n; i++) {
+        const float in = input[i];
+        float acc = 0.0f;
+        for (int k = 0; k < COMBS; k++) {
+            float o = p[k][i];
+            float st = o * undamp + s[k] * damp;
+            st = fabsf(st) < 1e-20f ? 0.0f : st;
+            s[k] = st;
+            p[k][i] = in + st * feedback;
+            acc += o;
+        }
+        out[i] = acc;
+    }
+    for (int k = 0; k < COMBS; k++) {
+        c[k].store = s[k];
+        c[k].pos += n;
+        if (c[k].pos == c[k].len) c[k].pos = 0;
+    }
 }
 
-static inline float allpass_tick(line *a, float in) {
-    float buffered = a->buf[a->pos];
-    float out = buffered - in;
-    float next = in + buffered * 0.5f;
-    a->buf[a->pos] = fabsf(next) < 1e-20f ? 0.0f : next;
-    if (++a->pos == a->len) a->pos = 0;
-    return out;
+/// One allpass over n <= len frames, in place on x: every read is of a value written at least len frames ago,
+/// so the frames are independent and the loop vectorises. Splits itself at the wrap point.
+static void allpass_block(line *a, float *restrict x, size_t n) {
+    while (n > 0) {
+        size_t m = a->len - a->pos < n ? a->len - a->pos : n;
+        float *restrict b = a->buf + a->pos;
+        for (size_t i = 0; i < m; i++) {
+            float buffered = b[i], in = x[i];
+            float next = in + buffered * 0.5f;
+            b[i] = fabsf(next) < 1e-20f ? 0.0f : next;
+            x[i] = buffered - in;
+        }
+        a->pos += m;
+        if (a->pos == a->len) a->pos = 0;
+        x += m;
+        n -= m;
+    }
 }
 
 void cdsp_reverb_process(cdsp_reverb *r, const float *in_left, const float *in_right, float *out_left,
                          float *out_right, size_t frames) {
     const float input_gain = 0.015f;
-    for (size_t i = 0; i < frames; i++) {
-        float inl = in_left[i], inr = in_right ? in_right[i] : in_left[i];
-        // pre-delay
-        size_t rd = (r->pre_pos + r->pre_len - r->pre_delay) % r->pre_len;
-        r->pre[0][r->pre_pos] = inl;
-        r->pre[1][r->pre_pos] = inr;
-        float dl = r->pre[0][rd], dr = r->pre[1][rd];
-        if (++r->pre_pos == r->pre_len) r->pre_pos = 0;
-        // both sides feed from the mono sum, as Freeverb does; the different line lengths decorrelate them
-        float input = (dl + dr) * input_gain;
-        float outs[2];
-        for (int ch = 0; ch < 2; ch++) {
-            float acc = 0.0f;
-            for (int k = 0; k < COMBS; k++) acc += comb_tick(&r->comb[ch][k], input, r->feedback, r->damp);
-            for (int k = 0; k < ALLPASSES; k++) acc = allpass_tick(&r->allpass[ch][k], acc);
-            outs[ch] = acc;
+    size_t block = RV_BLOCK;  // allpasses need block <= their length
+    for (int ch = 0; ch < 2; ch++)
+        for (int k = 0; k < ALLPASSES; k++) block = r->allpass[ch][k].len < block ? r->allpass[ch][k].len : block;
+    float input[RV_BLOCK], outs[2][RV_BLOCK];
+    for (size_t start = 0; start < frames; start += block) {
+        const size_t n = frames - start < block ? frames - start : block;
+        // pre-delay; both sides feed from the mono sum, as Freeverb does (the line lengths decorrelate them)
+        size_t rd = r->pre_pos >= r->pre_delay ? r->pre_pos - r->pre_delay : r->pre_pos + r->pre_len - r->pre_delay;
+        for (size_t i = 0; i < n; i++) {
+            size_t j = start + i;
+            float inl = in_left[j], inr = in_right ? in_right[j] : in_left[j];
+            r->pre[0][r->pre_pos] = inl;
+            r->pre[1][r->pre_pos] = inr;
+            input[i] = (r->pre[0][rd] + r->pre[1][rd]) * input_gain;
+            if (++r->pre_pos == r->pre_len) r->pre_pos = 0;
+            if (++rd == r->pre_len) rd = 0;
         }
-        float ol = outs[0] * r->wet1 + outs[1] * r->wet2;
-        float orr = outs[1] * r->wet1 + outs[0] * r->wet2;
-        out_left[i] = ol;
-        out_right[i] = orr;
+        for (int ch = 0; ch < 2; ch++) {
+            line *c = r->comb[ch];
+            for (size_t done = 0; done < n;) {  // cut at the combs' wrap points
+                size_t m = n - done;
+                for (int k = 0; k < COMBS; k++) m = c[k].len - c[k].pos < m ? c[k].len - c[k].pos : m;
+                combs_block(c, input + done, outs[ch] + done, m, r->feedback, r->damp);
+                done += m;
+            }
+            for (int k = 0; k < ALLPASSES; k++) allpass_block(&r->allpass[ch][k], outs[ch], n);
+        }
+        const float w1 = r->wet1, w2 = r->wet2;
+        for (size_t i = 0; i < n; i++) {
+            out_left[start + i] = outs[0][i] * w1 + outs[1][i] * w2;
+            out_right[start + i] = outs[1][i] * w1 + outs[0][i] * w2;
+        }
     }
 }

@@ -295,6 +295,138 @@ CDSP_TEST(chorus_keeps_level_and_mix_zero_is_dry) {
     free(r);
 }
 
+/// Test signal: a 220 Hz tone with decaying noise bursts, deterministic.
+static float *test_signal(size_t n, unsigned seed) {
+    float *x = malloc(n * sizeof(float));
+    unsigned st = seed;
+    for (size_t i = 0; i < n; i++) {
+        st = st * 1664525u + 1013904223u;
+        float noise = ((float)(st >> 8) / 16777216.0f - 0.5f) * expf(-(float)(i % 9000) / 900.0f);
+        x[i] = 0.3f * sinf(2.0f * (float)M_PI * 220.0f * (float)i / FS) + noise;
+    }
+    return x;
+}
+
+/// Frame-by-frame Freeverb with the library's tunings and gains: the reference for the block implementation.
+static void reference_reverb(const float *in, float *outl, float *outr, size_t n, float size, float damping,
+                             float predelay) {
+    static const int ct[8] = {1116, 1188, 1277, 1356, 1422, 1491, 1557, 1617}, at[4] = {556, 441, 341, 225};
+    float *cb[2][8], *ab[2][4], cs[2][8] = {{0}};
+    size_t cl[2][8], al[2][4], cp[2][8] = {{0}}, ap[2][4] = {{0}};
+    for (int ch = 0; ch < 2; ch++) {
+        for (int k = 0; k < 8; k++) cb[ch][k] = calloc(cl[ch][k] = (size_t)(ct[k] + 23 * ch), sizeof(float));
+        for (int k = 0; k < 4; k++) ab[ch][k] = calloc(al[ch][k] = (size_t)(at[k] + 23 * ch), sizeof(float));
+    }
+    const float fb = 0.70f + 0.25f * size, damp = 0.4f * damping;
+    const size_t pd = (size_t)lroundf(predelay * FS);
+    for (size_t i = 0; i < n; i++) {
+        float input = (i >= pd ? 2.0f * in[i - pd] : 0.0f) * 0.015f;
+        float o[2];
+        for (int ch = 0; ch < 2; ch++) {
+            float acc = 0.0f;
+            for (int k = 0; k < 8; k++) {
+                float out = cb[ch][k][cp[ch][k]];
+                cs[ch][k] = out * (1.0f - damp) + cs[ch][k] * damp;
+                if (fabsf(cs[ch][k]) < 1e-20f) cs[ch][k] = 0.0f;
+                cb[ch][k][cp[ch][k]] = input + cs[ch][k] * fb;
+                if (++cp[ch][k] == cl[ch][k]) cp[ch][k] = 0;
+                acc += out;
+            }
+            for (int k = 0; k < 4; k++) {
+                float b = ab[ch][k][ap[ch][k]], next = acc + b * 0.5f;
+                ab[ch][k][ap[ch][k]] = fabsf(next) < 1e-20f ? 0.0f : next;
+                if (++ap[ch][k] == al[ch][k]) ap[ch][k] = 0;
+                acc = b - acc;
+            }
+            o[ch] = acc;
+        }
+        outl[i] = o[0] * 3.0f;  // width 1: wet1 = 3, wet2 = 0
+        outr[i] = o[1] * 3.0f;
+    }
+    for (int ch = 0; ch < 2; ch++) {
+        for (int k = 0; k < 8; k++) free(cb[ch][k]);
+        for (int k = 0; k < 4; k++) free(ab[ch][k]);
+    }
+}
+
+CDSP_TEST(reverb_blocks_match_frame_by_frame_reference_in_odd_chunks) {
+    size_t n = (size_t)(FS * 3);
+    float *in = test_signal(n, 7), *l = malloc(n * sizeof(float)), *r = malloc(n * sizeof(float));
+    float *rl = malloc(n * sizeof(float)), *rr = malloc(n * sizeof(float));
+    reference_reverb(in, rl, rr, n, 0.7f, 0.5f, 0.02f);
+    cdsp_reverb *rv = cdsp_reverb_create(FS);
+    cdsp_reverb_set(rv, 0.7f, 0.5f, 1.0f, 0.02f);
+    size_t chunks[4] = {1, 333, 64, 4097};
+    for (size_t at = 0, c = 0; at < n; c++) {
+        size_t m = chunks[c % 4] < n - at ? chunks[c % 4] : n - at;
+        cdsp_reverb_process(rv, in + at, in + at, l + at, r + at, m);
+        at += m;
+    }
+    double err = 0, ref = 0;
+    for (size_t i = 0; i < n; i++) {
+        err = fmax(err, fmax(fabs(l[i] - rl[i]), fabs(r[i] - rr[i])));
+        ref = fmax(ref, fabs(rl[i]));
+    }
+    printf("   reverb block vs reference: max error %.2e (reference peak %.3f)\n", err, ref);
+    CDSP_CHECK(ref > 0.05 && err < 1e-5 * ref);
+    cdsp_reverb_destroy(rv);
+    free(in); free(l); free(r); free(rl); free(rr);
+}
+
+/// Frame-by-frame three-voice Catmull-Rom chorus, LFO evaluated per frame: the reference for the block version
+/// (which ramps the delays over 32-frame control blocks).
+static void reference_chorus(float *l, float *r, size_t n, float rate, float depth_s, float mix) {
+    size_t len = (size_t)ceilf(0.05f * FS) + 8;
+    float *b[2] = {calloc(len, sizeof(float)), calloc(len, sizeof(float))};
+    const double base = 0.015 * FS, depth = depth_s * FS;
+    for (size_t i = 0, pos = 0; i < n; i++, pos = (pos + 1) % len) {
+        b[0][pos] = l[i];
+        b[1][pos] = r[i];
+        double w[2] = {0, 0};
+        for (int v = 0; v < 3; v++)
+            for (int ch = 0; ch < 2; ch++) {
+                double ph = fmod(rate * (double)i / FS + v / 3.0 + 0.25 * ch, 1.0);
+                double rp = (double)pos - (base + depth * sin(2 * M_PI * ph));
+                if (rp < 0) rp += (double)len;
+                size_t i1 = (size_t)rp;
+                double t = rp - (double)i1;
+                double y0 = b[ch][(i1 + len - 1) % len], y1 = b[ch][i1], y2 = b[ch][(i1 + 1) % len],
+                       y3 = b[ch][(i1 + 2) % len];
+                w[ch] += y1 + 0.5 * t * (y2 - y0 + t * (2 * y0 - 5 * y1 + 4 * y2 - y3 + t * (3 * (y1 - y2) + y3 - y0)));
+            }
+        l[i] = (float)((1 - 0.5 * mix) * l[i] + mix / 3 * w[0]);
+        r[i] = (float)((1 - 0.5 * mix) * r[i] + mix / 3 * w[1]);
+    }
+    free(b[0]);
+    free(b[1]);
+}
+
+CDSP_TEST(chorus_blocks_match_frame_by_frame_reference) {
+    size_t n = (size_t)(FS * 2);
+    float *l = test_signal(n, 3), *r = test_signal(n, 5);
+    float *rl = malloc(n * sizeof(float)), *rr = malloc(n * sizeof(float));
+    memcpy(rl, l, n * sizeof(float));
+    memcpy(rr, r, n * sizeof(float));
+    reference_chorus(rl, rr, n, 0.9f, 0.004f, 0.6f);
+    cdsp_chorus *c = cdsp_chorus_create(FS);
+    cdsp_chorus_set(c, 0.9f, 0.004f, 0.6f);
+    size_t chunks[3] = {7, 1000, 129};
+    for (size_t at = 0, k = 0; at < n; k++) {
+        size_t m = chunks[k % 3] < n - at ? chunks[k % 3] : n - at;
+        cdsp_chorus_process(c, l + at, r + at, m);
+        at += m;
+    }
+    double err = 0, wet = 0;
+    for (size_t i = 0; i < n; i++) {
+        err = fmax(err, fmax(fabs(l[i] - rl[i]), fabs(r[i] - rr[i])));
+        wet = fmax(wet, fabs(rl[i] - rr[i]));
+    }
+    printf("   chorus block vs reference: max error %.2e (L-R difference peak %.3f)\n", err, wet);
+    CDSP_CHECK(wet > 0.05 && err < 1e-3);
+    cdsp_chorus_destroy(c);
+    free(l); free(r); free(rl); free(rr);
+}
+
 // --- EQ, mixing, resampling ------------------------------------------------------------------------------------
 
 static double eq_gain_db(cdsp_eq_kind kind, float f0, float q, float g, float probe) {
@@ -374,6 +506,8 @@ int main(void) {
     CDSP_RUN(reverb_decays_grows_with_size_and_decorrelates);
     CDSP_RUN(delay_repeats_at_time_with_feedback_and_ping_pong);
     CDSP_RUN(chorus_keeps_level_and_mix_zero_is_dry);
+    CDSP_RUN(reverb_blocks_match_frame_by_frame_reference_in_odd_chunks);
+    CDSP_RUN(chorus_blocks_match_frame_by_frame_reference);
     CDSP_RUN(biquads_have_their_responses);
     CDSP_RUN(mixing_helpers);
     CDSP_RUN(resample_keeps_pitch_and_length);
