@@ -192,9 +192,15 @@ public final class ChromasongEngine: Sendable {
             }
             mixFiles[format.rawValue] = path
         }
+        // In an instrumental render the instrumental stem is the mastered mix itself: copy the WAV when one was
+        // written rather than encoding the same samples twice.
         let stemPath = "\(folder)/instrumental.wav"
         try clock.measure("encode stems", version: index, audio: master.duration) {
-            try AudioFile.write(master, to: try staging.url(stemPath), format: .wav)
+            if let mixWav = mixFiles[AudioFormat.wav.rawValue] {
+                try FileManager.default.copyItem(at: try staging.url(mixWav), to: try staging.url(stemPath))
+            } else {
+                try AudioFile.write(master, to: try staging.url(stemPath), format: .wav)
+            }
         }
         let midiPath = "\(folder)/song.mid"
         try clock.measure("midi", version: index) {
