@@ -91,7 +91,7 @@ struct EngineBench {
             return Row(stage: stage, seconds: seconds, audioSeconds: audioSeconds,
                        realtimeFactor: audioSeconds > 0 && seconds > 0 ? audioSeconds / seconds : nil)
         }
-        let synthThroughMaster = ["synthesis+mix", "mastering"].compactMap { sums[$0] }
+        let synthThroughMaster = ["synthesis", "effects+mix", "mastering"].compactMap { sums[$0] }
         let stSeconds = synthThroughMaster.reduce(0) { $0 + $1.0 }
         let stAudio = sums["mastering"]?.1 ?? 0
         let report = Report(request: request, cores: ProcessInfo.processInfo.activeProcessorCount, wallSeconds: wall,

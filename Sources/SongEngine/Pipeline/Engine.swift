@@ -171,9 +171,9 @@ public final class ChromasongEngine: Sendable {
         let score = clock.measure("composition", version: index) { Composer.compose(plan: plan, style: style, seed: seed) }
         try Task.checkCancellation()
         progress.report(version: index, stage: "synthesis", within: 0.1)
-        var rendered = try clock.measure("synthesis+mix", version: index, audio: score.durationSeconds) {
-            try Renderer.render(score: score, style: style, instruments: instruments, sampleRate: sampleRate)
-        }
+        var rendered = try Renderer.render(score: score, style: style, instruments: instruments, sampleRate: sampleRate)
+        clock.record("synthesis", version: index, seconds: rendered.synthesisSeconds, audio: score.durationSeconds)
+        clock.record("effects+mix", version: index, seconds: rendered.effectsSeconds, audio: score.durationSeconds)
         try Task.checkCancellation()
         progress.report(version: index, stage: "mastering", within: 0.6)
         // Mastered in place: the song exists once in memory per version.
@@ -264,6 +264,10 @@ final class TimingRecorder: @unchecked Sendable {
     private var recorded: [StageTiming] = []
 
     var timings: [StageTiming] { lock.withLock { recorded } }
+
+    func record(_ stage: String, version: Int?, seconds: Double, audio: Double) {
+        lock.withLock { recorded.append(StageTiming(stage: stage, version: version, seconds: seconds, audioSeconds: audio)) }
+    }
 
     func measure<T>(_ stage: String, version: Int? = nil, audio: Double = 0, _ body: () throws -> T) rethrows -> T {
         let start = DispatchTime.now().uptimeNanoseconds

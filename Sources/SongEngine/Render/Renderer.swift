@@ -10,6 +10,10 @@ public struct RenderedSong: Sendable {
     /// (e.g. no drums) has no entry. With every playing role requested, the stems sum to the mix (to float
     /// rounding, ~1e-6).
     public var stems: [Role: StereoBuffer]
+    /// Wall seconds spent rendering the parts (notes, drum hits, per-part chorus), for engine-bench.
+    public var synthesisSeconds: Double = 0
+    /// Wall seconds spent on the effect buses and summing the mix and stems, for engine-bench.
+    public var effectsSeconds: Double = 0
 }
 
 public enum RenderError: Error, CustomStringConvertible, Sendable {
@@ -236,17 +240,23 @@ public enum Renderer {
         var mix = StereoBuffer(frames: totalFrames, sampleRate: sampleRate)
         statistics?.setWorkingBytes(parts.reduce(0) { $0 + $1.workingBytes } + buses.reduce(0) { $0 + $1.workingBytes })
 
+        var synthesisNanoseconds: UInt64 = 0
+        var effectsNanoseconds: UInt64 = 0
         var start = 0
         while start < totalFrames {
             let count = min(window, totalFrames - start)
             let windowStart = start
             // Parts render independently into their own rings and windows: parallel and serial give the same bits.
             let work: @Sendable (Int) -> Void = { i in parts[i].renderWindow(start: windowStart, count: count) }
+            let synthesisStart = DispatchTime.now().uptimeNanoseconds
             if parallel && parts.count > 1 {
                 DispatchQueue.concurrentPerform(iterations: parts.count, execute: work)
             } else {
                 for i in parts.indices { work(i) }
             }
+            let effectsStart = DispatchTime.now().uptimeNanoseconds
+            synthesisNanoseconds += effectsStart - synthesisStart
+            defer { effectsNanoseconds += DispatchTime.now().uptimeNanoseconds - effectsStart }
             // Sum in fixed order: dry parts, then each effect's return.
             for part in parts { part.addWindow(into: &mix, at: start, count: count, gain: 1) }
             for bus in buses {
@@ -274,7 +284,8 @@ public enum Renderer {
         let fadeFrames = min(totalFrames, totalFrames > scoreFrames ? Int(0.5 * sr) : Int(0.01 * sr))
         fadeOut(&mix, frames: fadeFrames)
         for role in stemRoles { fadeOut(&stems[role]!, frames: fadeFrames) }
-        return RenderedSong(mix: mix, stems: stems)
+        return RenderedSong(mix: mix, stems: stems, synthesisSeconds: Double(synthesisNanoseconds) / 1e9,
+                            effectsSeconds: Double(effectsNanoseconds) / 1e9)
     }
 
     // MARK: Note cache
