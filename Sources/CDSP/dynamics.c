@@ -57,14 +57,16 @@ void cdsp_compressor_process(cdsp_compressor *c, float *left, float *right, cons
     const float *kr = key_left ? (key_right ? key_right : key_left) : (right ? right : left);
     float makeup = cdsp_db_to_gain(c->makeup);
     float y = c->reduction_db, aa = c->attack_coeff, ar = c->release_coeff;
+    const float knee_floor = fmaxf(1e-6f, exp2f(0.16609640f * (c->threshold - 0.5f * c->knee)));
     for (size_t i = 0; i < frames; i++) {
         float a = fabsf(kl[i]), b = fabsf(kr[i]);
         float level = a > b ? a : b;
-        float level_db = level > 1e-6f ? 20.0f * log10f(level) : -120.0f;
-        float target = static_reduction(c, level_db);
+        // Below the knee no reduction is due: skip the logarithm (most samples of most material).
+        float target = level > knee_floor ? static_reduction(c, 6.0205999f * log2f(level)) : 0.0f;
         float coeff = target > y ? aa : ar;
         y = target + (y - target) * coeff;
-        float g = makeup * cdsp_db_to_gain(-y);
+        // 10^(-y/20) as exp2, and no call at all once the reduction has died away.
+        float g = y > 1e-7f ? makeup * exp2f(-0.16609640f * y) : makeup;
         left[i] *= g;
         if (right) right[i] *= g;
     }
