@@ -123,6 +123,23 @@ import Testing
         #expect(acoustic.count * 2 >= melodic.count, "relaxed acoustic plan uses \(relaxed.instruments)")
     }
 
+    /// Cancelling the calling task stops the render and leaves nothing at the destination.
+    @Test func cancellationLeavesNothing() async throws {
+        let out = TestSupport.temporaryDirectory("cancel")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let destination = out.appendingPathComponent("song")
+        let request = SongRequest(image: .file(TestSupport.example.path), makeInstrumental: true, duration: 120)
+        let engine = self.engine
+        let task = Task { try await engine.render(request, to: destination) }
+        try await Task.sleep(nanoseconds: 50_000_000)
+        task.cancel()
+        let result = await task.result
+        #expect(throws: CancellationError.self) { try result.get() }
+        #expect(!FileManager.default.fileExists(atPath: destination.path))
+        let left = (try? FileManager.default.contentsOfDirectory(atPath: out.path)) ?? []
+        #expect(left.isEmpty, "staging left behind: \(left)")
+    }
+
     /// What every instrumental delivery holds (contract §2-§3).
     func checkDelivery(_ result: RenderResult, versions: Int, formats: [String]) throws {
         let m = result.manifest
