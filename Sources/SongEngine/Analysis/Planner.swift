@@ -72,7 +72,9 @@ public enum Planner {
             decisions.append(Decision(name: "mode", value: requested.mode.rawValue, reason: "requested key \(requested)"))
             decisions.append(Decision(name: "key", value: requested.description, reason: "requested"))
         } else {
-            let pMajor = 1 / (1 + exp(-4 * (valence + 0.05)))
+            // Steep enough that clearly light images are major (and dark ones minor) nearly always; the middle stays a
+            // seeded draw. (With slope 4 a bright meadow at valence 0.40 still came out minor one time in seven.)
+            let pMajor = 1 / (1 + exp(-7 * (valence + 0.05)))
             var modeRng = rng.fork("mode")
             let mode: Key.Mode = modeRng.chance(pMajor) ? .major : .minor
             decisions.append(Decision(
@@ -340,30 +342,33 @@ public enum Planner {
             form.remove(at: i)
         }
         if !dropped.isEmpty { reason += "; dropped \(dropped.joined(separator: ", "))" }
-        // Trim or extend bar counts to land on the target exactly (each section 1...32 bars).
+        // Trim or extend bar counts toward the target (each section 1...32 bars).
         var diff = target - total()
         let growOrder = ["outro", "intro", "chorus", "verse", "bridge", "pre_chorus", "breakdown"]
         var guardCount = 0
-        while diff != 0 && guardCount < 10_000 {
+        // Without a requested duration sections keep whole 4-bar phrases and land within 2 bars of the target; a
+        // requested duration is met to the bar.
+        let quantum = duration == nil ? 4 : 1
+        while abs(diff) * 2 > quantum && guardCount < 10_000 {
             guardCount += 1
             var changed = false
             for name in diff > 0 ? growOrder : Array(growOrder.reversed()) {
                 for i in form.indices where form[i].0 == name {
-                    if diff > 0 && form[i].1 < 32 {
-                        let step = min(diff, 32 - form[i].1, 4)
+                    if diff > 0 && form[i].1 + quantum <= 32 {
+                        let step = quantum == 1 ? min(diff, 32 - form[i].1, 4) : 4
                         form[i].1 += step; diff -= step; changed = true
-                    } else if diff < 0 && form[i].1 > 1 {
-                        let step = min(-diff, form[i].1 - 1, 4)
+                    } else if diff < 0 && form[i].1 - quantum >= quantum {
+                        let step = quantum == 1 ? min(-diff, form[i].1 - 1, 4) : 4
                         form[i].1 -= step; diff += step; changed = true
                     }
-                    if diff == 0 { break }
+                    if abs(diff) * 2 <= quantum { break }
                 }
-                if diff == 0 { break }
+                if abs(diff) * 2 <= quantum { break }
             }
             if !changed {
                 // Everything at 32 bars: add another chorus.
                 if diff > 0 {
-                    form.insert(("chorus", min(32, diff)), at: form.count - 1)
+                    form.insert(("chorus", quantum == 1 ? min(32, diff) : 8), at: form.count - 1)
                     diff = target - total()
                 } else {
                     break

@@ -153,6 +153,9 @@ public enum PromptInterpreter {
             if energeticWords.contains(w) { arousal += 0.35 * sign; r.notes.append("\(w): arousal \(sign > 0 ? "+" : "-")0.35") }
             if sadWords.contains(w) { valence -= 0.35 * sign; r.notes.append("\(w): valence \(sign > 0 ? "-" : "+")0.35") }
             if happyWords.contains(w) { valence += 0.35 * sign; r.notes.append("\(w): valence \(sign > 0 ? "+" : "-")0.35") }
+            // A calm word also slows the song a little (unless a tempo word says otherwise): "relaxing" at the middle
+            // of a style's range did not sound relaxed.
+            if calmWords.contains(w) && sign > 0 && r.tempoFactor == 1 { r.tempoFactor = 0.9; r.notes.append("\(w): tempo x0.90") }
             if slowWords.contains(w) && sign > 0 { r.tempoFactor = 0.85; r.notes.append("\(w): tempo x0.85") }
             if fastWords.contains(w) && sign > 0 { r.tempoFactor = 1.15; r.notes.append("\(w): tempo x1.15") }
             if w == "bpm" || w.hasSuffix("bpm") {
