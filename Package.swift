@@ -33,13 +33,13 @@ let package = Package(
             cSettings: [.define("_GNU_SOURCE")],
             linkerSettings: [.linkedLibrary("m")]
         ),
-        .target(name: "SongEngine", dependencies: ["CDSP"], resources: []),
+        .target(name: "SongEngine", dependencies: ["CDSP", "VoiceConvert"]),
         .target(name: "VoiceConvert", dependencies: ["CDSP"]),
         .executableTarget(
             name: "chromasong",
             dependencies: ["SongEngine", "VoiceConvert", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(name: "engine-bench", dependencies: ["SongEngine"]),
-        .testTarget(name: "SongEngineTests", dependencies: ["SongEngine"]),
+        .testTarget(name: "SongEngineTests", dependencies: ["SongEngine", "VoiceConvert"]),
     ]
 )

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SongEngine
+import VoiceConvert
 
 #if canImport(Glibc)
 import Glibc
@@ -12,7 +13,7 @@ struct Chromasong: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "chromasong",
         abstract: "Turn an image into a song, offline.",
-        subcommands: [Render.self, Analyze.self, Styles.self]
+        subcommands: [Render.self, Analyze.self, Styles.self, Voices.self]
     )
 }
 
@@ -69,10 +70,10 @@ struct Render: AsyncParsableCommand {
                 image: source, prompt: prompt, lyrics: lyricsText, negativeTags: negativeTags,
                 makeInstrumental: instrumental, vocalOnly: vocalOnly, key: key, bpm: bpm, voiceId: voice, seed: seed,
                 duration: duration, versions: versions, formats: try SongRequest.parseFormats(formats))
-            try request.validate()
+            let engine = try ChromasongEngine()
+            try engine.validate(request)
             let options = RenderOptions()
             let directory = URL(fileURLWithPath: out ?? "out/\(options.taskId)")
-            let engine = try ChromasongEngine()
             let bar = ProgressBar()
             let result = try await engine.render(request, to: directory, options: options) { bar.show($0) }
             bar.finish()
@@ -133,6 +134,33 @@ struct Styles: AsyncParsableCommand {
                 let id = style.id.padding(toLength: 14, withPad: " ", startingAt: 0)
                 let tempo = "\(style.tempoMin)-\(style.tempoMax) bpm".padding(toLength: 13, withPad: " ", startingAt: 0)
                 print("\(id)\(tempo)\(style.description)")
+            }
+        } catch {
+            fail(error)
+        }
+    }
+}
+
+struct Voices: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List the voice catalog (ids for --voice).")
+
+    @Argument(help: "Only voices matching these words.") var query: [String] = []
+    @Flag(help: "Print JSON instead of a table.") var json = false
+
+    func run() async throws {
+        do {
+            let engine = try ChromasongEngine()
+            let voices = engine.voices.search(query.joined(separator: " "))
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                print(String(decoding: try encoder.encode(voices), as: UTF8.self))
+                return
+            }
+            for v in voices {
+                let pitch = String(format: "%+.0f st", v.value("pitchShift")).padding(toLength: 8, withPad: " ", startingAt: 0)
+                print(v.id.padding(toLength: 8, withPad: " ", startingAt: 0) + v.name.padding(toLength: 8, withPad: " ", startingAt: 0)
+                      + pitch + v.description)
             }
         } catch {
             fail(error)

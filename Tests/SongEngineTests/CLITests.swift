@@ -31,6 +31,7 @@ import Testing
             Case(name: "duration 3", image: jpeg, arguments: ["--duration", "3"], field: "duration"),
             Case(name: "instrumental and vocal-only", image: jpeg, arguments: ["--instrumental", "--vocal-only"],
                  field: "make_instrumental"),
+            Case(name: "unknown voice", image: jpeg, arguments: ["--voice", "nobody"], field: "voice_id"),
             Case(name: "301-character prompt", image: jpeg, arguments: ["--prompt", String(repeating: "a", count: 301)],
                  field: "prompt"),
         ]

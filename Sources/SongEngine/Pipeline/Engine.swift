@@ -1,4 +1,5 @@
 import Foundation
+public import VoiceConvert
 
 /// How far a render has got: the stage running and the share of the whole job done (0...1).
 public struct RenderProgress: Sendable {
@@ -54,6 +55,7 @@ public struct RenderResult: Sendable {
 public final class ChromasongEngine: Sendable {
     public let styles: StyleLibrary
     public let instruments: InstrumentLibrary
+    public let voices: VoiceCatalog
 
     /// Loads and validates the presets from `presetsDirectory` (holding `styles/` and `instruments/`), or from the
     /// default location (see `StyleLibrary.defaultDirectory()`).
@@ -63,11 +65,21 @@ public final class ChromasongEngine: Sendable {
         }
         styles = try StyleLibrary.load(from: root.appendingPathComponent("styles"))
         instruments = try InstrumentLibrary.load(from: root.appendingPathComponent("instruments"))
+        voices = try VoiceCatalog.load(from: root.appendingPathComponent("voices"))
+    }
+
+    /// Every rule of the contract that needs no image bytes, including that `voice_id` names a voice of the catalog.
+    public func validate(_ request: SongRequest) throws(RequestError) {
+        try request.validate()
+        if !request.voiceId.isEmpty && voices.voice(id: request.voiceId) == nil {
+            throw RequestError(field: "voice_id", message: "unknown voice \"\(request.voiceId.prefix(60))\"; "
+                + "known: \(voices.voices.map(\.id).joined(separator: ", "))")
+        }
     }
 
     /// Image features and the plan, without rendering.
     public func analyze(_ request: SongRequest) async throws -> AnalysisResult {
-        try request.validate()
+        try validate(request)
         let bytes = try await ImageLoader.bytes(of: request.image)
         let image = try ImageLoader.decode(bytes, field: imageField(request))
         let features = ImageAnalyzer.analyze(image)
@@ -80,7 +92,7 @@ public final class ChromasongEngine: Sendable {
     /// cancellation (of the calling task) the staged files are removed.
     public func render(_ request: SongRequest, to directory: URL, options: RenderOptions = RenderOptions(),
                        progress: @escaping @Sendable (RenderProgress) -> Void = { _ in }) async throws -> RenderResult {
-        try request.validate()
+        try validate(request)
         if request.vocalOnly {
             throw RequestError(field: "vocal_only", message: "singing is not available in this build yet (instrumental only)")
         }
@@ -142,6 +154,9 @@ public final class ChromasongEngine: Sendable {
             var notes: [String] = []
             if request.wantsVocals {
                 notes.append("vocals were requested but the singing engine is not built yet: this render is instrumental")
+            }
+            if !request.voiceId.isEmpty {
+                notes.append("voice_id \(request.voiceId) is a known voice, but there is no sung vocal to convert yet")
             }
             let manifest = Manifest(
                 taskId: options.taskId, title: title, cover: "cover.png", coverThumbnail: "cover_thumb.png",
