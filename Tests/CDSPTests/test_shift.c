@@ -106,6 +106,57 @@ CDSP_TEST(shifted_tone_hits_target_f0) {
     free(y);
 }
 
+/// Formant preservation on the vowel tone with 5.5 Hz +-30 cent vibrato: every 4096-sample frame, the output's
+/// harmonics (at the shifted, measured f0) are read against the true envelope at their frequencies; the RMS of
+/// the dB differences (150...3000 Hz, overall gain removed) is the envelope error. Also the f0 track error.
+static void envelope_and_f0_error(const float *x, const float *y, size_t n, double ratio, double *env_err,
+                                  double *f0_err) {
+    double d[400];
+    int count = 0, frames = 0;
+    double mae = 0;
+    for (size_t s = (size_t)(FS * 0.3); s + 4096 < n; s += 4096) {
+        double t = (double)(s + 2048) / FS;
+        double guess = 220.0 * pow(2.0, 30.0 * sin(2 * M_PI * 5.5 * t) / 1200.0);
+        double fi = peak_frequency(x, s, 2048, guess, 3.0);
+        double fo = peak_frequency(y, s, 2048, fi * ratio, 3.0);
+        mae += fabs(cents(fo, fi * ratio));
+        frames++;
+        for (int h = 1; h <= 20 && count < 400; h++) {
+            double f = fi * ratio * h;
+            if (f < 150.0 || f > 3000.0) continue;
+            d[count++] = 20 * log10(dft_mag(y, s, 4096, f) + 1e-9) - 20 * log10(envelope(f, 0));
+        }
+    }
+    double mean = 0, var = 0;
+    for (int i = 0; i < count; i++) mean += d[i] / count;
+    for (int i = 0; i < count; i++) var += (d[i] - mean) * (d[i] - mean) / count;
+    *env_err = sqrt(var);
+    *f0_err = mae / frames;
+}
+
+CDSP_TEST(formants_kept_on_vibrato_tone) {
+    size_t n = (size_t)(FS * 1.5);
+    float *x = harmonic_tone(n, 220.0, 20, 0, 5.5, 30.0);
+    float *y = malloc(n * sizeof(float));
+    const float shifts[2] = {4.0f, -5.0f};
+    for (int i = 0; i < 2; i++) {
+        double ratio = pow(2.0, shifts[i] / 12.0), kept, plain, f0e, unused;
+        CDSP_CHECK(cdsp_pitch_shift(x, n, FS, shifts[i], 0.0f, y) == CDSP_OK);
+        envelope_and_f0_error(x, y, n, ratio, &kept, &f0e);
+        CDSP_CHECK(cdsp_pitch_shift(x, n, FS, shifts[i], shifts[i], y) == CDSP_OK);  // formants follow the pitch
+        envelope_and_f0_error(x, y, n, ratio, &plain, &unused);
+        printf("  shift %+.0f: envelope error %.2f dB kept, %.2f dB plain; f0 error %.2f cents\n", shifts[i], kept,
+               plain, f0e);
+        // on 30 s of this tone Rubber Band 3.1.2 R3 -F scores 2.7 / 3.7 dB by this measure (1.6 / 1.7 for a
+        // perfect resynthesis: the vibrato's own level changes); 1.5 s here reads a few tenths higher
+        CDSP_CHECK(kept <= 3.5);
+        CDSP_CHECK(plain >= 2.5 * kept);
+        CDSP_CHECK(f0e <= 1.5);
+    }
+    free(x);
+    free(y);
+}
+
 CDSP_TEST(zero_shift_returns_input) {
     size_t n = (size_t)(FS * 1.0);
     float *x = harmonic_tone(n, 180.0, 20, 0, 5.5, 30.0);
@@ -283,6 +334,7 @@ CDSP_TEST(instances_on_threads_match_sequential) {
 
 int main(void) {
     CDSP_RUN(shifted_tone_hits_target_f0);
+    CDSP_RUN(formants_kept_on_vibrato_tone);
     CDSP_RUN(zero_shift_returns_input);
     CDSP_RUN(formant_only_shift_moves_the_peak);
     CDSP_RUN(clicks_stay_in_place);
