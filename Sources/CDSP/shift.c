@@ -328,7 +328,6 @@ static void process_frame(cdsp_shifter *s) {
             s->peaks[np++] = kmax;
         }
         float r = s->pitch_ratio, fr = s->formant_ratio;
-        float expected_scale = 6.2831853f * (float)s->hop / (float)n;
         for (int i = 0; i < np; i++) {
             // each peak moves by a whole number of bins; its region is laid out in the output: from halfway to
             // the previous moved peak to halfway to the next, so every output bin is filled once (no gaps when
@@ -345,22 +344,28 @@ static void process_frame(cdsp_shifter *s) {
             int lo = jlo - shift, hi = jhi - shift;
             if (lo < 0) lo = 0;
             if (hi > b - 1) hi = b - 1;
-            float re = s->spec[kp][0], im = s->spec[kp][1];
-            float phase_in = atan2f(im, re);
-            float pre = s->prev_out[kout][0], pim = s->prev_out[kout][1];
-            float rot;
-            if (onset || pre * pre + pim * pim < 1e-30f) {
-                rot = 0.0f;
+            // phases in double: the rotation carries over from frame to frame, so rounding would accumulate
+            const double tau = 6.283185307179586;
+            double re = s->spec[kp][0], im = s->spec[kp][1];
+            double pre = s->prev_out[kout][0], pim = s->prev_out[kout][1];
+            double rot;
+            if (onset || pre * pre + pim * pim < 1e-30) {
+                rot = 0.0;
             } else {
-                // instantaneous frequency from the phase change since the last frame
-                float xr = s->prev_in[kp][0], xi = s->prev_in[kp][1];
-                float dphi = atan2f(im * xr - re * xi, re * xr + im * xi);
-                float expected = expected_scale * (float)kp;
-                float advance = expected + princarg(dphi - expected);
-                float synth = atan2f(pim, pre) + advance * r;
-                rot = princarg(synth - phase_in);
+                // instantaneous frequency from the phase change since the last frame, in cycles per hop: the
+                // bin-centre advance kp*hop/n plus the deviation measured from the phases
+                double xr = s->prev_in[kp][0], xi = s->prev_in[kp][1];
+                double dphi = atan2(im * xr - re * xi, re * xr + im * xi) / tau;
+                double cycles = (double)kp * (double)s->hop / (double)n;
+                double dev = dphi - cycles;
+                dev -= floor(dev + 0.5);
+                double moved = (cycles + dev) * (double)r;
+                double phase_in = atan2(im, re) / tau;
+                double synth = atan2(pim, pre) / tau + (moved - floor(moved));
+                rot = synth - phase_in;
+                rot = tau * (rot - floor(rot + 0.5));
             }
-            float cr = cosf(rot), ci = sinf(rot);
+            float cr = (float)cos(rot), ci = (float)sin(rot);
             int klo = lo, khi = hi;
             if (klo + shift < 0) klo = -shift;
             if (khi + shift > b - 1) khi = b - 1 - shift;
