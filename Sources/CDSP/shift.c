@@ -73,9 +73,6 @@ static inline float fast_exp2(float x) {
     return v.f * p;
 }
 
-static inline float princarg(float a) {
-    return a - 6.2831853f * floorf(a * 0.15915494f + 0.5f);
-}
 
 // --- the shifter --------------------------------------------------------------------------------------------------
 
