@@ -14,5 +14,6 @@
 #include "cdsp_synth.h"
 #include "cdsp_fx.h"
 #include "cdsp_io.h"
+#include "cdsp_shift.h"
 
 #endif
