@@ -13,7 +13,7 @@ struct Chromasong: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "chromasong",
         abstract: "Turn an image into a song, offline.",
-        subcommands: [Render.self, Analyze.self, Styles.self, Voices.self]
+        subcommands: [Render.self, Analyze.self, Styles.self, Voices.self, Convert.self]
     )
 }
 
@@ -162,6 +162,29 @@ struct Voices: AsyncParsableCommand {
                 print(v.id.padding(toLength: 8, withPad: " ", startingAt: 0) + v.name.padding(toLength: 8, withPad: " ", startingAt: 0)
                       + pitch + v.description)
             }
+        } catch {
+            fail(error)
+        }
+    }
+}
+
+struct Convert: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Shift the pitch and/or formants of a WAV file, or convert it to a catalog voice.")
+
+    @Argument(help: "Input WAV (mono or stereo).") var input: String
+    @Argument(help: "Output WAV (24-bit).") var output: String
+    @Option(parsing: .unconditional, help: "Pitch shift in semitones, -24...24 (negative values as `--semitones -5`).")
+    var semitones: Double = 0
+    @Option(parsing: .unconditional, help: "Formant shift in semitones relative to the input, -24...24 (0 keeps the voice's formants).")
+    var formantSemitones: Double = 0
+    @Option(help: "A voice id from `chromasong voices` (its pitch and formant shifts; --semitones transposes on top).")
+    var voice = ""
+
+    func run() async throws {
+        do {
+            try ChromasongEngine().convert(input: input, output: output, semitones: semitones,
+                                           formantSemitones: formantSemitones, voiceId: voice)
         } catch {
             fail(error)
         }
