@@ -409,25 +409,25 @@ static void process_frame(cdsp_shifter *s) {
 }
 
 void cdsp_shifter_process(cdsp_shifter *s, const float *in, size_t frames, float *out) {
-    int n = s->n, hop = s->hop, latency = n - hop;
+    int n = s->n, hop = s->hop, fill = n - hop;  // the input FIFO keeps n - hop samples between frames
     size_t done = 0;
     while (done < frames) {
         size_t room = (size_t)(n - s->rover);
         size_t take = frames - done < room ? frames - done : room;
         for (size_t i = 0; i < take; i++) {
             float x = in[done + i];  // read before writing: in and out may alias
-            out[done + i] = s->out_fifo[s->rover - latency + (int)i];
+            out[done + i] = s->out_fifo[s->rover - fill + (int)i];
             s->in_fifo[s->rover + (int)i] = x;
         }
         s->rover += (int)take;
         done += take;
         if (s->rover >= n) {
-            s->rover = latency;
+            s->rover = fill;
             process_frame(s);
             memcpy(s->out_fifo, s->ola, (size_t)hop * sizeof(float));
             memmove(s->ola, s->ola + hop, (size_t)(n - hop) * sizeof(float));
             memset(s->ola + (n - hop), 0, (size_t)hop * sizeof(float));
-            memmove(s->in_fifo, s->in_fifo + hop, (size_t)latency * sizeof(float));
+            memmove(s->in_fifo, s->in_fifo + hop, (size_t)fill * sizeof(float));
         }
     }
 }

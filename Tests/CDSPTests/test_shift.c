@@ -239,6 +239,15 @@ CDSP_TEST(formant_only_shift_moves_the_peak) {
         CDSP_CHECK(fabs(ratio / want - 1.0) <= 0.10);
         CDSP_CHECK(fabs(cents(f, f0)) <= 2.0);
     }
+    // both at once: pitch +4, formants -2 (a lower, darker voice that sings higher)
+    CDSP_CHECK(cdsp_pitch_shift(x, n, FS, 4.0f, -2.0f, y) == CDSP_OK);
+    double f0_out = f0 * pow(2.0, 4.0 / 12.0);
+    double out_peak = formant_peak(y, start, len, f0_out, 30);
+    double f = peak_frequency(y, start, len, f0_out, 4.0);
+    printf("  pitch +4, formant -2: peak %.1f Hz (want %.1f), f0 error %.3f cents\n", out_peak,
+           in_peak * pow(2.0, -2.0 / 12.0), cents(f, f0_out));
+    CDSP_CHECK(fabs(out_peak / (in_peak * pow(2.0, -2.0 / 12.0)) - 1.0) <= 0.10);
+    CDSP_CHECK(fabs(cents(f, f0_out)) <= 1.5);
     free(x);
     free(y);
 }
