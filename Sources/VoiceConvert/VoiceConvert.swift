@@ -125,20 +125,4 @@ public struct VoiceCatalog: Sendable {
             return words.allSatisfy { text.contains($0) }
         }
     }
-
-    /// The repo's presets/voices: CHROMASONG_PRESETS/voices if set, else found from this source file's location.
-    public static func defaultDirectory() -> URL? {
-        let fm = FileManager.default
-        if let root = ProcessInfo.processInfo.environment["CHROMASONG_PRESETS"] {
-            return URL(fileURLWithPath: root).appendingPathComponent("voices")
-        }
-        var dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        for _ in 0..<5 {
-            if fm.fileExists(atPath: dir.appendingPathComponent("Package.swift").path) {
-                return dir.appendingPathComponent("presets/voices")
-            }
-            dir = dir.deletingLastPathComponent()
-        }
-        return nil
-    }
 }

@@ -64,14 +64,12 @@ struct Render: AsyncParsableCommand {
                 }
                 lyricsText = text
             }
-            let source: ImageSource = image.lowercased().hasPrefix("http://") || image.lowercased().hasPrefix("https://")
-                ? .url(image) : .file(image)
+            let source = ImageSource(pathOrURL: image)
             let request = SongRequest(
                 image: source, prompt: prompt, lyrics: lyricsText, negativeTags: negativeTags,
                 makeInstrumental: instrumental, vocalOnly: vocalOnly, key: key, bpm: bpm, voiceId: voice, seed: seed,
                 duration: duration, versions: versions, formats: try SongRequest.parseFormats(formats))
             let engine = try ChromasongEngine()
-            try engine.validate(request)
             let options = RenderOptions()
             let directory = URL(fileURLWithPath: out ?? "out/\(options.taskId)")
             let bar = ProgressBar()
@@ -102,8 +100,7 @@ struct Analyze: AsyncParsableCommand {
 
     func run() async throws {
         do {
-            let source: ImageSource = image.lowercased().hasPrefix("http://") || image.lowercased().hasPrefix("https://")
-                ? .url(image) : .file(image)
+            let source = ImageSource(pathOrURL: image)
             let request = SongRequest(image: source, prompt: prompt, negativeTags: negativeTags, makeInstrumental: true,
                                       key: key, bpm: bpm, duration: duration)
             let result = try await ChromasongEngine().analyze(request)

@@ -1,5 +1,5 @@
 import Foundation
-public import VoiceConvert
+import VoiceConvert
 
 extension ChromasongEngine {
     /// Converts a WAV file (mono or stereo) to `output` (24-bit WAV): `semitones` of pitch shift, `formantSemitones`

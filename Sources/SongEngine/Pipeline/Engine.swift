@@ -104,10 +104,11 @@ public final class ChromasongEngine: Sendable {
 
         progress(RenderProgress(stage: "analysis", fraction: 0.05))
         let steering = steering(request)
+        // The plan seed hashes the image bytes (up to 20 MiB): once per render, shared by plan, title and versions.
+        let requestSeed = planSeed(request, imageBytes: bytes)
         let (features, plan) = try clock.measure("analysis") {
             let features = ImageAnalyzer.analyze(image)
-            let plan = try Planner.plan(features: features, steering: steering, styles: styles,
-                                        seed: planSeed(request, imageBytes: bytes))
+            let plan = try Planner.plan(features: features, steering: steering, styles: styles, seed: requestSeed)
             return (features, plan)
         }
         guard var mixedStyle = styles.style(id: plan.style) else {
@@ -118,7 +119,7 @@ public final class ChromasongEngine: Sendable {
             mixedStyle.mix[role.rawValue, default: MixSettings()].gain += offset
         }
         let style = mixedStyle
-        let baseSeed = request.seed ?? planSeed(request, imageBytes: bytes)
+        let baseSeed = request.seed ?? requestSeed
         let seeds = (0..<request.versions).map { versionSeed(base: baseSeed, index: $0) }
         let ids = (0..<request.versions).map { i in
             options.conversionIds.flatMap { i < $0.count ? $0[i] : nil } ?? UUID().uuidString.lowercased()
@@ -126,7 +127,7 @@ public final class ChromasongEngine: Sendable {
         let title = TitleMaker.title(colourNames: features.palette.map(\.name), valence: plan.valence,
                                      arousal: plan.arousal, lightness: features.meanLightness,
                                      warmth: features.warmth, style: style.name, prompt: request.prompt,
-                                     seed: planSeed(request, imageBytes: bytes))
+                                     seed: requestSeed)
 
         let staging = try StagingDirectory(destination: directory)
         do {

@@ -5,6 +5,12 @@ public enum ImageSource: Sendable, Hashable {
     case file(String)
     case url(String)
     case bytes(Data)
+
+    /// A command-line argument: an http(s) URL (any case) or else a file path.
+    public init(pathOrURL text: String) {
+        let lower = text.lowercased()
+        self = lower.hasPrefix("http://") || lower.hasPrefix("https://") ? .url(text) : .file(text)
+    }
 }
 
 /// Audio formats a render can deliver.
