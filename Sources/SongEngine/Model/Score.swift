@@ -73,6 +73,8 @@ public struct Score: Sendable, Codable {
     public var tracks: [Track]
     /// Length of the music in beats (the last section's end); rendering adds the reverb/release tail.
     public var lengthBeats: Double
+    /// The sung line's lyrics and syllable placement, when the song has vocals (notes: the `vocals` track).
+    public var vocal: VocalScore? = nil
 
     public init(bpm: Double, key: Key, beatsPerBar: Int, sections: [SectionSpan], tracks: [Track], lengthBeats: Double) {
         self.bpm = bpm
