@@ -1,5 +1,6 @@
 /// Lyrics as sections of lines, in sung order. User lyrics are parsed into this (tags drive the form); written
 /// lyrics are produced in this shape. A chorus that is sung three times appears three times, with its lines.
+/// Once fitted to a plan, `sections[i]` is sung over `plan.form[i]`; a section with no lines is instrumental.
 public struct LyricSection: Sendable, Codable, Hashable {
     /// Plan section name: "intro", "verse", "pre_chorus", "chorus", "bridge", "outro".
     public var kind: String
@@ -28,9 +29,9 @@ public struct Lyrics: Sendable, Codable, Hashable {
         self.written = written
     }
 
-    /// The lyrics as sung: tags and lines, a blank line between sections.
+    /// The lyrics as sung: tags and lines, a blank line between sections (instrumental sections left out).
     public var text: String {
-        sections.map { ([$0.tag] + $0.lines).joined(separator: "\n") }.joined(separator: "\n\n")
+        sections.filter { !$0.lines.isEmpty }.map { ([$0.tag] + $0.lines).joined(separator: "\n") }.joined(separator: "\n\n")
     }
 }
 
