@@ -154,6 +154,14 @@ public enum Planner {
                              register: register, brightness: brightness, form: form, instruments: instruments,
                              contour: contour, decisions: decisions)
         plan.gainOffsets = reading.gainOffsets.filter { instruments[$0.key] != nil }
+
+        // 9. Voice.
+        if steering.vocals {
+            let (voice, reason) = VoiceChoice.choose(prompt: steering.prompt, voiceId: steering.voiceId, valence: valence,
+                                                     brightness: brightness, lightness: f.meanLightness)
+            plan.voice = voice
+            plan.decisions.append(Decision(name: "voice", value: voice.rawValue, reason: reason))
+        }
         return plan
     }
 

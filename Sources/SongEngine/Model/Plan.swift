@@ -37,6 +37,12 @@ public struct Steering: Sendable, Codable, Hashable {
     public var bpm: Int?
     /// Requested duration in seconds, or nil for the style's natural form.
     public var duration: Double?
+    /// Whether the song is sung (lyrics given or written); false for make_instrumental.
+    public var vocals: Bool = false
+    /// The user's lyrics (empty: the engine writes them when `vocals`).
+    public var lyrics: String = ""
+    /// The catalog voice the vocal is converted to, if any (the base singer is then the catalog's reference).
+    public var voiceId: String = ""
 
     public init(prompt: String = "", negativeTags: String = "", key: Key? = nil, bpm: Int? = nil, duration: Double? = nil) {
         self.prompt = prompt
@@ -73,6 +79,8 @@ public struct MusicPlan: Sendable, Codable {
     public var decisions: [Decision]
     /// Level changes in dB per part asked for by negative tags ("avoid loud drums" -> drums -8 dB).
     public var gainOffsets: [Role: Double] = [:]
+    /// The base singer, when the song is sung.
+    public var voice: VoiceBase? = nil
 
     public init(key: Key, bpm: Int, style: String, valence: Double, arousal: Double, density: Double, register: Int,
                 brightness: Double, form: [SectionPlan], instruments: [Role: String], contour: [Double],

@@ -250,8 +250,12 @@ public final class ChromasongEngine: Sendable {
     }
 
     func steering(_ request: SongRequest) -> Steering {
-        Steering(prompt: request.prompt, negativeTags: request.negativeTags, key: request.parsedKey,
-                 bpm: request.bpm == 0 ? nil : request.bpm, duration: request.duration)
+        var s = Steering(prompt: request.prompt, negativeTags: request.negativeTags, key: request.parsedKey,
+                         bpm: request.bpm == 0 ? nil : request.bpm, duration: request.duration)
+        s.vocals = request.wantsVocals
+        s.lyrics = request.wantsVocals ? request.lyrics : ""
+        s.voiceId = request.voiceId
+        return s
     }
 
     /// The seed of the shared plan: the image bytes and every parameter that steers the plan, so the same request
@@ -260,8 +264,9 @@ public final class ChromasongEngine: Sendable {
         var h = stableHash(imageBytes)
         let text = [request.prompt, request.negativeTags, request.key, String(request.bpm),
                     request.duration.map { String($0) } ?? "", request.makeInstrumental ? "i" : "", request.lyrics]
-            .joined(separator: "\u{1F}")
-        h = stableHash(Array(text.utf8), seed: h)
+            + (request.voiceId.isEmpty ? [] : [request.voiceId])
+        let joined = text.joined(separator: "\u{1F}")
+        h = stableHash(Array(joined.utf8), seed: h)
         return h
     }
 
