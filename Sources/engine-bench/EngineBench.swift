@@ -9,7 +9,9 @@ import Glibc
 /// second of work), plus the process's peak resident memory, as a table and as JSON.
 ///
 ///   engine-bench [--image PATH] [--duration S] [--versions N] [--formats mp3,wav] [--seed N] [--runs N]
-///                [--json FILE] [--prompt T]
+///                [--json FILE] [--prompt T] [--instrumental | --vocal-only] [--lyrics-file F]
+/// By default the request is the engine's default: sung, with lyrics the engine writes. The vocal stages
+/// (stage names starting "vocal ") are also summed into one figure: x real time of sung audio.
 /// Pin to one core with `taskset -c 0` to measure single-core speed.
 @main
 struct EngineBench {
@@ -30,9 +32,18 @@ struct EngineBench {
         let runs = Int(option("--runs") ?? "1") ?? 1
         let jsonPath = option("--json")
         let prompt = option("--prompt") ?? ""
+        let lyrics = try? option("--lyrics-file").map { try String(contentsOfFile: $0, encoding: .utf8) } ?? ""
+        func flag(_ name: String) -> Bool {
+            guard let i = args.firstIndex(of: name) else { return false }
+            args.remove(at: i)
+            return true
+        }
+        let instrumental = flag("--instrumental")
+        let vocalOnly = flag("--vocal-only")
         do {
             let engine = try ChromasongEngine()
-            let request = SongRequest(image: .file(image), prompt: prompt, makeInstrumental: true, seed: seed,
+            let request = SongRequest(image: .file(image), prompt: prompt, lyrics: lyrics ?? "",
+                                      makeInstrumental: instrumental, vocalOnly: vocalOnly, seed: seed,
                                       duration: duration, versions: versions,
                                       formats: try SongRequest.parseFormats(formatsText))
             var best: (wall: Double, timings: [StageTiming], audio: Double)?
@@ -47,7 +58,7 @@ struct EngineBench {
             }
             guard let best else { return }
             report(best.timings, wall: best.wall, audio: best.audio, versions: versions, jsonPath: jsonPath,
-                   request: "image=\(URL(fileURLWithPath: image).lastPathComponent) duration=\(duration) versions=\(versions) formats=\(formatsText) seed=\(seed)")
+                   request: "image=\(URL(fileURLWithPath: image).lastPathComponent) duration=\(duration) versions=\(versions) formats=\(formatsText) seed=\(seed) mode=\(instrumental ? "instrumental" : (vocalOnly ? "vocal-only" : "sung"))")
         } catch {
             FileHandle.standardError.write(Data("engine-bench: \(error)\n".utf8))
             exit(1)
@@ -74,6 +85,8 @@ struct EngineBench {
         var audioSeconds: Double
         var wallRealtimeFactor: Double
         var synthesisThroughMasteringRealtimeFactor: Double
+        /// Seconds of sung audio per second of all "vocal ..." stages together (nil without vocals).
+        var vocalStagesRealtimeFactor: Double?
         var peakResidentMB: Double
         var stages: [Row]
     }
@@ -94,9 +107,14 @@ struct EngineBench {
         let synthThroughMaster = ["synthesis", "effects+mix", "mastering"].compactMap { sums[$0] }
         let stSeconds = synthThroughMaster.reduce(0) { $0 + $1.0 }
         let stAudio = sums["mastering"]?.1 ?? 0
+        // Every vocal stage records the same sung seconds: the figure is sung audio over their summed time.
+        let vocalRows = rows.filter { $0.stage.hasPrefix("vocal ") }
+        let vocalSeconds = vocalRows.reduce(0) { $0 + $1.seconds }
+        let sungAudio = vocalRows.map(\.audioSeconds).max() ?? 0
         let report = Report(request: request, cores: ProcessInfo.processInfo.activeProcessorCount, wallSeconds: wall,
                             audioSeconds: audio, wallRealtimeFactor: audio / wall,
                             synthesisThroughMasteringRealtimeFactor: stSeconds > 0 ? stAudio / stSeconds : 0,
+                            vocalStagesRealtimeFactor: vocalSeconds > 0 && sungAudio > 0 ? sungAudio / vocalSeconds : nil,
                             peakResidentMB: peakResidentMB(), stages: rows)
         print("engine-bench: \(request), \(report.cores) cores")
         print("stage".padding(toLength: 18, withPad: " ", startingAt: 0) + "   seconds   audio s   x real time")
@@ -107,6 +125,9 @@ struct EngineBench {
         }
         print(String(format: "synthesis through mastering: %.1fx real time (stage time summed over versions)",
                      report.synthesisThroughMasteringRealtimeFactor))
+        if let v = report.vocalStagesRealtimeFactor {
+            print(String(format: "vocal stages: %.1fx real time of sung audio (%.1f s sung, %.3f s of work)", v, sungAudio, vocalSeconds))
+        }
         print(String(format: "whole job: %.2f s wall for %.1f s of audio (%.1fx real time)", wall, audio, audio / wall))
         print(String(format: "peak resident memory: %.1f MB", report.peakResidentMB))
         let encoder = JSONEncoder()
