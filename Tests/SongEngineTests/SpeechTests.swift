@@ -60,7 +60,7 @@ import Testing
             0x20...0x7E, 0x00...0x1F, 0xA0...0x24F, 0x300...0x36F, 0x370...0x3FF, 0x400...0x4FF, 0x2000...0x206F,
             0x2190...0x23FF, 0x3040...0x30FF, 0x4E00...0x4EFF, 0xFE00...0xFE0F, 0xFF00...0xFFEF, 0x1F300...0x1FAFF,
         ]
-        for _ in 0..<300 {
+        for round in 0..<300 {
             var s = String.UnicodeScalarView()
             for _ in 0..<rng.int(in: 0...60) {
                 let pool = rng.chance(0.5) ? pools[0] : pools[rng.int(in: 0...(pools.count - 1))]
@@ -68,6 +68,14 @@ import Testing
                 if let scalar = Unicode.Scalar(v) { s.append(scalar) }
             }
             let line = speech.pronounce(line: String(s))
+            if round % 30 == 0 {
+                // A few are spoken too: same line, phones contiguous and within the line's syllables.
+                let u = speech.speak(line: String(s), voice: round % 60 == 0 ? .female : .male, f0: 150)
+                #expect(u.line == line)
+                #expect(zip(u.phones, u.phones.dropFirst()).allSatisfy { $0.end == $1.start })
+                #expect(u.phones.allSatisfy { $0.syllable < line.syllableCount })
+                #expect(line.words.isEmpty || !u.samples.isEmpty)
+            }
             for word in line.words {
                 #expect(!word.syllables.isEmpty)
                 for syllable in word.syllables {
@@ -111,8 +119,8 @@ import Testing
         // Measured pitch over the vowels: within 3% of the request.
         var estimates: [Double] = []
         for p in u.phones where p.isVowel && p.end - p.start >= 0.04 {
-            let mid = (p.start + p.end) / 2
-            let from = Int((mid - 0.016) * 16_000), to = Int((mid + 0.016) * 16_000)
+            let mid = (p.start + p.end) / 2, half = max(0.016, min(0.03, 0.4 * (p.end - p.start)))
+            let from = Int((mid - half) * 16_000), to = Int((mid + half) * 16_000)
             guard from >= 0, to <= u.samples.count else { continue }
             if let f = Self.autocorrelationPitch(u.samples[from..<to], sampleRate: 16_000) { estimates.append(f) }
         }
@@ -138,6 +146,24 @@ import Testing
             #expect(!p.words.isEmpty)
             #expect(speech.speak(line: text, voice: .male, f0: 110).line == p, "\(text)")
         }
+    }
+
+    @Test func concurrentCallsAgreeWithSerialOnes() async {
+        let lines = ["morning comes", "over the hills", "we run and run", "hold on 2 me", "forever young", "la la la"]
+        let serial = lines.map { speech.pronounce(line: $0) }
+        let parallel = await withTaskGroup(of: (Int, PronouncedLine, Int).self) { group in
+            for (i, line) in lines.enumerated() {
+                group.addTask {
+                    let spoken = Speech.shared.speak(line: line, voice: i % 2 == 0 ? .female : .male, f0: 180)
+                    return (i, Speech.shared.pronounce(line: line), spoken.line == Speech.shared.pronounce(line: line) ? 1 : 0)
+                }
+            }
+            var out = [(Int, PronouncedLine, Int)]()
+            for await r in group { out.append(r) }
+            return out.sorted { $0.0 < $1.0 }
+        }
+        #expect(parallel.map(\.1) == serial)
+        #expect(parallel.allSatisfy { $0.2 == 1 })
     }
 
     /// Fundamental by normalised autocorrelation (70...450 Hz): the first lag whose correlation comes within 10%

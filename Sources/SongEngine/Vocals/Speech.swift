@@ -41,6 +41,8 @@ public final class Speech: Pronouncing, Sendable {
     /// `stretch` (clamped to 0.25...4). The utterance's `line` comes from the same flite run as its phones.
     public func speak(line: String, voice: VoiceBase, f0: Double, stretch: Double = 1) -> SpeechUtterance {
         let input = Self.prepare(line)
+        let f0 = f0.isNaN ? 120 : min(max(f0, 50), 500)
+        let stretch = stretch.isNaN ? 1 : min(max(stretch, 0.25), 4)
         let empty = SpeechUtterance(sampleRate: Self.sampleRate, f0: f0, samples: [], phones: [],
                                     line: PronouncedLine(words: []))
         guard !input.tokens.isEmpty else { return empty }
