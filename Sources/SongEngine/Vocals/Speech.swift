@@ -22,19 +22,27 @@ public final class Speech: Pronouncing, Sendable {
     /// Longer tokens are cut to this many characters (after folding to ASCII).
     public static let maxTokenLength = 32
 
+    /// Pronunciations already worked out (the lyric writer asks about the same words many times); flite is
+    /// deterministic, so a cached line is the line flite would give again.
+    private let cache = PronunciationCache(limit: 4096)
+
     private init() {
         _ = csp_init()
     }
 
     public func pronounce(line: String) -> PronouncedLine {
+        if let cached = cache[line] { return cached }
         let input = Self.prepare(line)
-        guard !input.tokens.isEmpty else { return PronouncedLine(words: []) }
-        var result: UnsafeMutablePointer<csp_result>?
-        guard csp_pronounce(input.text, &result) == CSP_OK.rawValue, let r = result else {
-            return PronouncedLine(words: [])
+        var pronounced = PronouncedLine(words: [])
+        if !input.tokens.isEmpty {
+            var result: UnsafeMutablePointer<csp_result>?
+            if csp_pronounce(input.text, &result) == CSP_OK.rawValue, let r = result {
+                pronounced = Self.line(from: r.pointee, input: input)
+                csp_result_free(r)
+            }
         }
-        defer { csp_result_free(r) }
-        return Self.line(from: r.pointee, input: input)
+        cache[line] = pronounced
+        return pronounced
     }
 
     /// Speaks `line` with the base `voice` at a flat pitch of `f0` Hz (clamped to 50...500), durations scaled by
@@ -165,5 +173,25 @@ public final class Speech: Pronouncing, Sendable {
             words.append(PronouncedWord(text: text, syllables: syllables))
         }
         return PronouncedLine(words: words)
+    }
+}
+
+/// A bounded map from line to pronunciation, safe to share between threads (emptied when full: lyric writing
+/// touches a working set far below the limit).
+private final class PronunciationCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var lines: [String: PronouncedLine] = [:]
+    private let limit: Int
+
+    init(limit: Int) { self.limit = limit }
+
+    subscript(line: String) -> PronouncedLine? {
+        get { lock.withLock { lines[line] } }
+        set {
+            lock.withLock {
+                if lines.count >= limit { lines.removeAll(keepingCapacity: true) }
+                lines[line] = newValue
+            }
+        }
     }
 }
