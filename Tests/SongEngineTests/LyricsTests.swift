@@ -131,3 +131,129 @@ import Testing
         }
     }
 }
+
+@Suite(.serialized) struct LyricsWriterTests {
+    struct Photo {
+        var name: String
+        var features: ImageFeatures
+        var plan: MusicPlan
+    }
+
+    /// The 12 shared photos through the real analysis path, once.
+    static let photos: [Photo] = {
+        guard let library = try? StyleLibrary.loadDefault() else { return [] }
+        // The shared photos beside the checkout, or where CHROMASONG_SHARED_IMAGES says (a worktree elsewhere).
+        var urls = TestSupport.photos
+        if urls.isEmpty, let dir = ProcessInfo.processInfo.environment["CHROMASONG_SHARED_IMAGES"] {
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
+            urls = names.filter { !$0.hasSuffix(".md") }.sorted().map { URL(fileURLWithPath: dir).appendingPathComponent($0) }
+        }
+        return urls.compactMap { url in
+            guard let data = try? Data(contentsOf: url), let image = try? ImageLoader.decode(data) else { return nil }
+            let f = ImageAnalyzer.analyze(image)
+            guard let plan = try? Planner.plan(features: f, steering: Steering(), styles: library, seed: 7) else { return nil }
+            return Photo(name: url.lastPathComponent, features: f, plan: plan)
+        }
+    }()
+
+    static let drafts: [LyricsWriter.Draft] = photos.map {
+        LyricsWriter.draft(features: $0.features, plan: $0.plan, prompt: "", pronouncer: Speech.shared, seed: 11)
+    }
+
+    @Test func sectionsAlignWithTheForm() throws {
+        #expect(Self.photos.count == 12)
+        for (photo, draft) in zip(Self.photos, Self.drafts) {
+            let l = draft.lyrics
+            #expect(l.written)
+            #expect(l.sections.count == photo.plan.form.count)
+            var verses: [[String]] = []
+            var choruses: [[String]] = []
+            for (section, planned) in zip(l.sections, photo.plan.form) {
+                #expect(section.kind == planned.name)
+                #expect(section.tag.hasPrefix("[") && section.tag.hasSuffix("]"))
+                if ["intro", "outro", "breakdown"].contains(planned.name) {
+                    #expect(section.lines.isEmpty)
+                } else {
+                    #expect(section.lines.count == max(1, planned.bars / 2), "\(photo.name) \(section.tag)")
+                }
+                if section.kind == "verse" { verses.append(section.lines) }
+                if section.kind == "chorus" && planned.bars == photo.plan.form.first(where: { $0.name == "chorus" })?.bars {
+                    choruses.append(section.lines)
+                }
+            }
+            #expect(Set(choruses).count <= 1, "\(photo.name): every chorus sings the same lines")
+            #expect(Set(verses).count == verses.count, "\(photo.name): verses differ")
+            let verseTags = l.sections.filter { $0.kind == "verse" }.map(\.tag)
+            #expect(verseTags == verseTags.indices.map { "[Verse \($0 + 1)]" })
+        }
+    }
+
+    @Test func linesScanAndRhyme() {
+        var pairs = 0, rhymed = 0, lines = 0, inRange = 0
+        var histogram: [Int: Int] = [:]
+        for draft in Self.drafts {
+            for (s, section) in draft.lyrics.sections.enumerated() {
+                for line in section.lines {
+                    let n = Speech.shared.pronounce(line: line).syllableCount
+                    histogram[n, default: 0] += 1
+                    lines += 1
+                    if LyricsWriter.syllableRange.contains(n) { inRange += 1 }
+                }
+                for p in draft.rhymePairs[s] {
+                    pairs += 1
+                    let a = Speech.shared.rhymeKey(line: section.lines[p.first])
+                    let b = Speech.shared.rhymeKey(line: section.lines[p.second])
+                    if a != nil && a == b { rhymed += 1 }
+                }
+            }
+        }
+        let rhymeShare = Double(rhymed) / Double(max(1, pairs))
+        let rangeShare = Double(inRange) / Double(max(1, lines))
+        print("lyrics: \(rhymed)/\(pairs) pairs rhyme (\(Int(rhymeShare * 100))%), \(inRange)/\(lines) lines in 6-9 syllables; syllables \(histogram.sorted { $0.key < $1.key })")
+        #expect(pairs >= 12 * 4)
+        #expect(rhymeShare >= 0.7)
+        #expect(rangeShare >= 0.9)
+    }
+
+    /// Prints every photo's lyrics (CHROMASONG_PRINT_LYRICS=1), for reading them.
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["CHROMASONG_PRINT_LYRICS"] != nil)) func printLyrics() {
+        for (photo, draft) in zip(Self.photos, Self.drafts) {
+            print("=== \(photo.name) (\(photo.plan.style), valence \(photo.plan.valence)): \(draft.lyrics.title ?? "")")
+            print(draft.lyrics.text)
+        }
+    }
+
+    @Test func titlesAndDistinctLyrics() {
+        var texts = Set<String>()
+        for (photo, draft) in zip(Self.photos, Self.drafts) {
+            let words = draft.lyrics.title?.split(separator: " ") ?? []
+            #expect((2...5).contains(words.count), "\(photo.name): title \(draft.lyrics.title ?? "nil")")
+            texts.insert(draft.lyrics.text)
+        }
+        #expect(texts.count == Self.drafts.count)
+    }
+
+    @Test func deterministicPerSeed() throws {
+        let p = try #require(Self.photos.first)
+        let a = LyricsWriter.write(features: p.features, plan: p.plan, prompt: "a lighthouse by the harbour",
+                                   pronouncer: Speech.shared, seed: 5)
+        let b = LyricsWriter.write(features: p.features, plan: p.plan, prompt: "a lighthouse by the harbour",
+                                   pronouncer: Speech.shared, seed: 5)
+        let c = LyricsWriter.write(features: p.features, plan: p.plan, prompt: "a lighthouse by the harbour",
+                                   pronouncer: Speech.shared, seed: 6)
+        #expect(a == b)
+        #expect(a != c)
+        // The prompt's content words are sung.
+        let text = a.text.lowercased()
+        #expect(text.contains("lighthouse") || text.contains("harbour"))
+    }
+
+    @Test func imageryFollowsThePicture() {
+        // Every song sings at least one of its palette's colour words, and its light words follow the lightness.
+        for (photo, draft) in zip(Self.photos, Self.drafts) {
+            let text = draft.lyrics.text.lowercased()
+            let colourWords = photo.features.palette.map { LyricsWordBank.colour(forPaletteName: $0.name).word }
+            #expect(colourWords.contains { text.contains($0) }, "\(photo.name)")
+        }
+    }
+}

@@ -7,6 +7,7 @@
 ///   vH    a bare verb whose subject is "we" ("...in the morning we rise")
 ///   adjW  an adjective said of a thing ("...the sky above is grey")
 ///   adjH  an adjective said of people ("...in the evening we are free")
+///   vGo   a verb of going, after "where to" ("...I don't know where to run")
 ///   col   a colour ("...the river is turning gold")
 /// Image tags weight a word up when the image matches: bright, dark, warm, cool, calm, energy, happy, sad, and a
 /// colour family (blue, green, gold, red, grey, white, black, pink, brown, violet, teal, orange).
@@ -20,33 +21,31 @@ enum LyricsWordBank {
     /// "word classes tags", classes and tags comma separated.
     static let endWordSpecs: [String] = [
         "light obj bright", "night obj dark", "bright adjW bright,happy", "white adjW,col white,bright",
-        "sky obj bright,blue", "fly vH,vN energy,happy", "high adjW,adjH energy,happy", "cry vH sad", "try vH",
-        "dry adjW warm", "glow vN bright,warm", "flow vN cool,calm", "go vH energy", "slow adjW calm",
-        "low adjW calm,dark", "snow obj cool,white", "grow vN,vH happy,green", "know vH",
-        "gold adjW,col gold,warm,bright", "cold adjW cool,sad", "old adjW sad", "bold adjH energy", "unfold vN calm",
-        "blue adjW,col blue,cool", "true adjH happy", "new adjW,adjH happy", "dew obj calm,green", "day obj bright",
-        "way obj", "grey adjW,col grey,dark", "stay vH calm", "play vH happy,energy", "sway vN,vH calm",
-        "bay obj cool,blue", "rain obj cool,sad,grey", "lane obj", "remain vH calm", "flame obj warm,energy,red",
-        "sea obj cool,blue", "free adjH happy,energy", "tree obj green,calm", "green adjW,col green",
-        "serene adjW calm", "tide obj cool,blue", "side obj", "ride vH energy", "hide vH dark,sad",
-        "wide adjW bright", "glide vN calm", "shine vN bright,happy,gold", "line obj", "fine adjH happy",
-        "pine obj green,cool", "climb vH energy", "fire obj warm,energy,red,orange", "wire obj energy",
-        "star obj dark,bright", "car obj energy", "shore obj cool,blue", "door obj", "floor obj", "roar vN energy",
-        "soar vH,vN energy,happy", "sun obj bright,warm,gold", "run vH energy", "sand obj warm,gold,brown",
-        "land obj", "hand obj", "stand vH", "town obj grey", "brown adjW,col brown,warm", "drown vH sad,blue",
-        "dark adjW dark,black", "spark obj bright,energy,orange", "park obj green", "red adjW,col red,warm",
-        "pink adjW,col pink", "brink obj dark", "teal adjW,col teal,cool", "real adjH", "heal vH calm",
-        "steel obj grey,cool", "black adjW,col black,dark", "track obj energy", "still adjW calm",
-        "hill obj green,calm", "alive adjH happy,energy", "drive vH energy", "dive vH energy,blue", "fall vN,vH sad",
-        "wall obj grey", "burn vN warm,energy,red", "turn vN,vH", "learn vH", "return vH calm",
-        "west obj warm,orange", "rest vH calm", "nest obj calm,brown", "dream obj calm", "stream obj cool,blue,green",
-        "gleam vN bright", "ground obj brown", "wave obj cool,blue", "brave adjH energy", "cave obj dark",
-        "deep adjW cool,dark,blue", "sleep vH calm,dark", "sweep vN energy", "fade vN sad,calm",
-        "shade obj dark,green", "parade obj happy,energy", "stone obj grey", "alone adjH sad", "unknown obj dark",
-        "home obj calm,happy", "foam obj cool,white", "roam vH calm", "strong adjH energy", "belong vH happy",
-        "sing vH happy", "spring obj green,happy", "glass obj cool", "grass obj green", "pass vN calm",
-        "dust obj brown,grey", "moon obj dark,white", "noon obj bright,warm", "space obj dark", "place obj",
-        "race vH energy", "breeze obj cool,calm", "trees obj green", "freeze vN cool,white",
+        "sky obj bright,blue", "fly vH,vN,vGo energy,happy", "high adjW,adjH energy,happy", "cry vH sad", "try vH",
+        "glow vN bright,warm", "flow vN cool,calm", "go vH,vGo energy", "low adjW calm,dark",
+        "snow obj cool,white", "grow vN,vH happy,green", "know vH", "gold adjW,col gold,warm,bright",
+        "cold adjW cool,sad", "bold adjH energy", "unfold vN calm", "blue adjW,col blue,cool", "true adjH happy",
+        "new adjW,adjH happy", "dew obj calm,green", "day obj bright", "way obj", "grey adjW,col grey,dark",
+        "stay vH calm", "play vH happy,energy", "sway vN,vH calm", "bay obj cool,blue", "rain obj cool,sad,grey",
+        "lane obj", "remain vH calm", "flame obj warm,energy,red", "sea obj cool,blue", "free adjH happy,energy",
+        "tree obj green,calm", "green adjW,col green", "serene adjW calm", "tide obj cool,blue", "side obj",
+        "ride vH,vGo energy", "hide vH,vGo dark,sad", "wide adjW bright", "glide vN calm",
+        "shine vN bright,happy,gold", "line obj", "fine adjH happy", "pine obj green,cool", "climb vH,vGo energy",
+        "fire obj warm,energy,red,orange", "star obj dark,bright", "shore obj cool,blue", "door obj", "floor obj",
+        "roar vN energy", "soar vH,vN energy,happy", "sun obj bright,warm,gold", "run vH,vGo energy",
+        "sand obj warm,gold,brown", "land obj", "hand obj", "stand vH", "town obj grey", "brown adjW,col brown,warm",
+        "drown vH sad,blue", "dark adjW dark,black", "spark obj bright,energy,orange", "red adjW,col red,warm",
+        "pink adjW,col pink", "teal adjW,col teal,cool", "real adjH", "heal vH calm", "black adjW,col black,dark",
+        "track obj energy", "still adjW calm", "hill obj green,calm", "alive adjH happy,energy",
+        "drive vH,vGo energy", "dive vH,vGo energy,blue", "fall vN,vH,vGo sad", "wall obj grey",
+        "burn vN warm,energy,red", "turn vN,vH,vGo", "learn vH", "return vH,vGo calm", "west obj warm,orange",
+        "rest vH calm", "dream obj calm", "stream obj cool,blue,green", "gleam vN bright", "ground obj brown",
+        "wave obj cool,blue", "brave adjH energy", "cave obj dark", "deep adjW cool,dark,blue", "sleep vH calm,dark",
+        "sweep vN energy", "fade vN sad,calm", "shade obj dark,green", "parade obj happy,energy", "stone obj grey",
+        "alone adjH sad", "unknown obj dark", "foam obj cool,white", "roam vH,vGo calm", "strong adjH energy",
+        "belong vH happy", "sing vH happy", "spring obj green,happy", "glass obj cool", "grass obj green",
+        "pass vN calm", "dust obj brown,grey", "moon obj dark,white", "noon obj bright,warm", "space obj dark",
+        "race vH,vGo energy", "breeze obj cool,calm", "trees obj green", "freeze vN cool,white",
         "rise vN,vH bright,energy", "skies obj blue,bright", "storm obj energy,dark,grey",
         "warm adjW,adjH warm,happy", "air obj", "fair adjW happy", "bare adjW sad", "clear adjW bright,blue",
         "mellow adjW calm,gold", "yellow adjW,col gold", "silver adjW,col grey,white", "violet adjW,col violet",
@@ -71,13 +70,13 @@ enum LyricsWordBank {
 
     static let templateSpecs: [(String, String, String, String)] = [
         // Nouns after "the".
-        ("I can see the $C across the #", "obj", "any", "verse"),
+        ("There's a $C light across the #", "obj", "any", "verse"),
         ("We are $M through the #", "obj", "any", "any"),
         ("A $C light is falling on the #", "obj", "any", "verse"),
         ("Meet me down beside the #", "obj", "any", "any"),
         ("Carry me across the #", "obj", "any", "chorus"),
         ("There is $F in the #", "obj", "any", "verse"),
-        ("Every $L I think about the #", "obj", "any", "verse"),
+        ("Day and night I think about the #", "obj", "any", "verse"),
         ("Hold on to the $C #", "obj", "any", "chorus"),
         ("Underneath the $C #", "obj", "any", "any"),
         ("Somewhere out beyond the #", "obj", "any", "any"),
@@ -88,6 +87,8 @@ enum LyricsWordBank {
         ("You and I against the #", "obj", "any", "chorus"),
         ("From the $P to the #", "obj", "any", "any"),
         ("All the way from the $P to the #", "obj", "any", "verse"),
+        ("Dreaming of the $P and the #", "obj", "any", "any"),
+        ("I still see the $P in the #", "obj", "any", "verse"),
         ("I left my heart beside the #", "obj", "sad", "any"),
         ("Lost and lonely in the #", "obj", "sad", "any"),
         ("I still remember the #", "obj", "sad", "verse"),
@@ -112,10 +113,10 @@ enum LyricsWordBank {
         ("Now is the time for us to #", "vH", "happy", "chorus"),
         ("Under $C skies we #", "vH", "any", "any"),
         ("Take my hand and we will #", "vH", "happy", "chorus"),
-        ("Every $L we learn to #", "vH", "any", "verse"),
-        ("And I don't know where to #", "vH", "sad", "any"),
+        ("Every day we learn to #", "vH", "any", "verse"),
+        ("And I don't know where to #", "vGo", "sad", "any"),
         ("But one day we will #", "vH", "any", "bridge"),
-        ("With the $E we #", "vH", "any", "verse"),
+        ("Out in the $E we #", "vH", "any", "verse"),
         // Adjectives said of things.
         ("Tonight the $E is #", "adjW", "any", "any"),
         ("The world outside is #", "adjW", "any", "verse"),
@@ -141,11 +142,16 @@ enum LyricsWordBank {
     static let brightLight = ["morning", "daylight", "sunrise", "sunlight"]
     static let midLight = ["evening", "twilight", "afternoon", "morning"]
     static let darkLight = ["midnight", "moonlight", "darkness", "evening"]
-    static let warmElements = ["fire", "sun", "desert", "summer", "ember"]
+    static let warmElements = ["fire", "sun", "desert", "summer", "heat"]
     static let coolElements = ["river", "ocean", "rain", "winter", "water"]
     static let mildElements = ["city", "forest", "meadow", "valley", "garden"]
     static let fastMotion = ["running", "racing", "dancing", "flying", "spinning", "rushing"]
     static let slowMotion = ["drifting", "floating", "dreaming", "swaying", "wandering", "falling"]
+    /// Adjectives that join the palette's colours in `$C` slots (a fifth of the draws), so one-colour images do not
+    /// sing the same colour on every line.
+    static let brightAdjectives = ["shining", "open"]
+    static let darkAdjectives = ["quiet", "endless"]
+    static let midAdjectives = ["gentle", "distant"]
     static let happyFeelings = ["hope", "joy", "wonder", "laughter", "magic"]
     static let sadFeelings = ["sorrow", "silence", "longing", "shadow", "sadness"]
 

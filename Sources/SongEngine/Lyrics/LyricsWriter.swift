@@ -90,6 +90,11 @@ private struct Writer {
     var usedWords = Set<String>()
     var usedGroups = Set<String>()
     var usedTemplates = Set<String>()
+    var sectionTemplates = Set<String>()
+    var promptSung = false
+    /// The palette's colour words; until one is sung, lines with a colour slot are preferred.
+    var paletteWords = Set<String>()
+    var colourSung = false
 
     init(features f: ImageFeatures, plan: MusicPlan, prompt: String, pronouncer: any Pronouncing, seed: UInt64) {
         self.plan = plan
@@ -112,6 +117,12 @@ private struct Writer {
             tags[c.family, default: 0] += 4 * p.share + 0.5
         }
         if colours.isEmpty { colours = [("silver", 1)] }
+        paletteWords = Set(colours.map(\.0))
+        let shares = colours.reduce(0) { $0 + $1.1 }
+        colours = colours.map { ($0.0, 0.8 * $0.1 / shares) }
+        let moodAdjectives = f.meanLightness > 62 ? LyricsWordBank.brightAdjectives
+            : f.meanLightness < 38 ? LyricsWordBank.darkAdjectives : LyricsWordBank.midAdjectives
+        colours += moodAdjectives.map { ($0, 0.2 / Double(moodAdjectives.count)) }
         // Light.
         if f.meanLightness > 62 {
             lights = LyricsWordBank.brightLight
@@ -242,8 +253,8 @@ private struct Writer {
             schemes.append(made.scheme)
             pairs.append(made.pairs)
         }
-        let chorusHook = repeated["chorus"]?.lines.first ?? sections.first { !$0.lines.isEmpty }?.lines.first
-        let lyrics = Lyrics(sections: sections, title: title(hook: chorusHook), written: true)
+        let hookLines = repeated["chorus"]?.lines ?? sections.first { !$0.lines.isEmpty }?.lines ?? []
+        let lyrics = Lyrics(sections: sections, title: title(hookLines: hookLines), written: true)
         return LyricsWriter.Draft(lyrics: lyrics, schemes: schemes, rhymePairs: pairs)
     }
 
@@ -286,6 +297,7 @@ private struct Writer {
         pairs.sort { ($0.first, $0.second) < ($1.first, $1.second) }
 
         var lines = [String](repeating: "", count: n)
+        sectionTemplates = []
         for g in members.keys.sorted() {
             let lineIndices = members[g]!
             let groupIndex = pickGroup(needing: lineIndices.count)
@@ -343,7 +355,15 @@ private struct Writer {
         guard !fitting.isEmpty else { return nil }
         var best: (text: String, distance: Int)?
         for _ in 0..<6 {
-            let t = fitting[rng.weightedIndex(fitting.map { usedTemplates.contains($0.text) ? 0.15 : 1 })]
+            // Not twice in a section, rarely twice in a song; the prompt's words are wanted until one is sung.
+            let weights = fitting.map { t -> Double in
+                if sectionTemplates.contains(t.text) { return 0.001 }
+                var w = usedTemplates.contains(t.text) ? 0.15 : 1
+                if t.text.contains("$P") && !promptSung { w *= 6 }
+                if (t.text.contains("$C") || t.ending == "col") && !colourSung { w *= 4 }
+                return w
+            }
+            let t = fitting[rng.weightedIndex(weights)]
             guard let filled = fill(t.text, end: word.word) else { continue }
             for prefix in ["", "And ", "Oh, ", "And oh, "] {
                 let text = capitalised(prefix + (prefix.isEmpty ? filled : lowerFirst(filled)))
@@ -355,6 +375,11 @@ private struct Writer {
             }
             if best?.distance == 0 {
                 usedTemplates.insert(t.text)
+                sectionTemplates.insert(t.text)
+                if t.text.contains("$P") { promptSung = true }
+                if best!.text.lowercased().split(separator: " ").contains(where: { paletteWords.contains(String($0)) }) {
+                    colourSung = true
+                }
                 return best
             }
         }
@@ -372,7 +397,9 @@ private struct Writer {
             var w: String
             switch t {
             case "#": w = end
-            case "$C": w = colours[rng.weightedIndex(colours.map(\.1))].0
+            case "$C":
+                // Only the palette's colours until one has been sung.
+                w = colours[rng.weightedIndex(colours.map { colourSung || paletteWords.contains($0.0) ? $0.1 : 0 })].0
             case "$L": w = lights[rng.int(in: 0...(lights.count - 1))]
             case "$E": w = elements[rng.int(in: 0...(elements.count - 1))]
             case "$M": w = motions[rng.int(in: 0...(motions.count - 1))]
@@ -400,30 +427,29 @@ private struct Writer {
         return s.prefix(1).lowercased() + s.dropFirst()
     }
 
-    /// 2-5 words: the end of the chorus hook ("Take me to the golden sun" -> "Golden Sun"); when that leaves one
-    /// word, the image's main colour before it ("...through the night" -> "Golden Night"); else colour and light.
-    mutating func title(hook: String?) -> String {
+    /// 2-5 words: the noun phrase closing the first chorus line that ends on a noun ("Take me to the golden sun" ->
+    /// "Golden Sun"); a bare noun gets the image's main colour ("...through the night" -> "Golden Night"); with no
+    /// such line, the main colour and a light word ("Golden Morning").
+    mutating func title(hookLines: [String]) -> String {
         let small: Set<String> = ["and", "oh", "to", "the", "of", "in", "on", "by", "a", "but", "so", "from", "into",
                                   "across", "through", "beside", "upon", "beyond", "against", "underneath", "is",
                                   "are", "we", "i", "me", "will", "be", "was", "were", "been", "never", "have", "for",
                                   "us", "you", "tonight", "with", "feel", "that", "tell"]
         func cap(_ w: String) -> String { w.prefix(1).uppercased() + w.dropFirst().lowercased() }
         let colour = cap(colours[0].0)
-        if let hook {
-            let words = hook.replacingOccurrences(of: ",", with: "").split(separator: " ").map(String.init)
+        let nouns = Set(LyricsWordBank.endWords.filter { $0.classes.contains("obj") }.map(\.word) + promptWords)
+        for line in hookLines {
+            let words = line.replacingOccurrences(of: ",", with: "").split(separator: " ").map(String.init)
+            guard let last = words.last?.lowercased(), nouns.contains(last) else { continue }
             var phrase: [String] = []
             for w in words.reversed() {
-                if small.contains(w.lowercased()) && phrase.count >= 2 { break }
+                if small.contains(w.lowercased()) && !phrase.isEmpty { break }
                 phrase.insert(w, at: 0)
-                if phrase.count >= 4 { break }
+                if phrase.count >= 3 { break }
             }
             while let f = phrase.first, small.contains(f.lowercased()) { phrase.removeFirst() }
             if (2...5).contains(phrase.count) { return phrase.map(cap).joined(separator: " ") }
-            if let last = words.last?.lowercased(), phrase.count == 1, last != colour.lowercased(),
-               LyricsWordBank.endWords.contains(where: { $0.word == last && $0.classes.contains("obj") })
-                || promptWords.contains(last) {
-                return colour + " " + cap(last)
-            }
+            if phrase.count == 1 && last != colour.lowercased() { return colour + " " + cap(last) }
         }
         return colour + " " + cap(lights[rng.int(in: 0...(lights.count - 1))])
     }
