@@ -253,7 +253,11 @@ import Testing
         for (photo, draft) in zip(Self.photos, Self.drafts) {
             let text = draft.lyrics.text.lowercased()
             let colourWords = photo.features.palette.map { LyricsWordBank.colour(forPaletteName: $0.name).word }
-            #expect(colourWords.contains { text.contains($0) }, "\(photo.name)")
+            let words = Set(text.split(whereSeparator: { !$0.isLetter }).map(String.init))
+            #expect(colourWords.contains { words.contains($0) }, "\(photo.name)")
+            // Light words follow the image's lightness: no daylight in a dark picture, no midnight in a bright one.
+            if photo.features.meanLightness < 38 { #expect(words.isDisjoint(with: LyricsWordBank.brightLight)) }
+            if photo.features.meanLightness > 62 { #expect(words.isDisjoint(with: LyricsWordBank.darkLight)) }
         }
     }
 }

@@ -37,7 +37,7 @@ enum LyricsWordBank {
         "drown vH sad,blue", "dark adjW dark,black", "spark obj bright,energy,orange", "red adjW,col red,warm",
         "pink adjW,col pink", "teal adjW,col teal,cool", "real adjH", "heal vH calm", "black adjW,col black,dark",
         "track obj energy", "still adjW calm", "hill obj green,calm", "alive adjH happy,energy",
-        "drive vH,vGo energy", "dive vH,vGo energy,blue", "fall vN,vH,vGo sad", "wall obj grey",
+        "drive vH,vGo energy", "dive vH,vGo energy,blue", "fall vN,vH,vGo sad",
         "burn vN warm,energy,red", "turn vN,vH,vGo", "learn vH", "return vH,vGo calm", "west obj warm,orange",
         "rest vH calm", "dream obj calm", "stream obj cool,blue,green", "gleam vN bright", "ground obj brown",
         "wave obj cool,blue", "brave adjH energy", "cave obj dark", "deep adjW cool,dark,blue", "sleep vH calm,dark",

@@ -95,6 +95,7 @@ private struct Writer {
     /// The palette's colour words; until one is sung, lines with a colour slot are preferred.
     var paletteWords = Set<String>()
     var colourSung = false
+    var titleColour: String?
 
     init(features f: ImageFeatures, plan: MusicPlan, prompt: String, pronouncer: any Pronouncing, seed: UInt64) {
         self.plan = plan
@@ -118,6 +119,8 @@ private struct Writer {
         }
         if colours.isEmpty { colours = [("silver", 1)] }
         paletteWords = Set(colours.map(\.0))
+        titleColour = f.palette.map { LyricsWordBank.colour(forPaletteName: $0.name) }
+            .first { !["black", "white", "grey"].contains($0.family) }?.word
         let shares = colours.reduce(0) { $0 + $1.1 }
         colours = colours.map { ($0.0, 0.8 * $0.1 / shares) }
         let moodAdjectives = f.meanLightness > 62 ? LyricsWordBank.brightAdjectives
@@ -201,7 +204,15 @@ private struct Writer {
         for key in byKey.keys.sorted() {
             let members = byKey[key]!
             guard members.count >= 2 else { continue }
-            let weights = members.map { w in 1 + w.tags.reduce(0) { $0 + (tags[$1] ?? 0) } }
+            // Words matching the image weigh more; words of the opposite light, temperature or mood much less
+            // (no freezing fire in a warm picture).
+            let opposite = ["warm": "cool", "cool": "warm", "bright": "dark", "dark": "bright", "happy": "sad",
+                            "sad": "happy", "calm": "energy", "energy": "calm"]
+            let weights = members.map { w -> Double in
+                let fit = 1 + w.tags.reduce(0) { $0 + (tags[$1] ?? 0) }
+                let clash = w.tags.contains { opposite[$0].map { imageTags[$0] != nil } ?? false }
+                return clash ? fit * 0.2 : fit
+            }
             groups.append(Group(key: key, words: members, weights: weights))
         }
     }
@@ -436,7 +447,10 @@ private struct Writer {
                                   "are", "we", "i", "me", "will", "be", "was", "were", "been", "never", "have", "for",
                                   "us", "you", "tonight", "with", "feel", "that", "tell"]
         func cap(_ w: String) -> String { w.prefix(1).uppercased() + w.dropFirst().lowercased() }
-        let colour = cap(colours[0].0)
+        // The most colourful palette entry with a fair share names the song; black, white and greys only when the
+        // image has nothing else.
+        let colour = cap(titleColour ?? colours[0].0)
+
         let nouns = Set(LyricsWordBank.endWords.filter { $0.classes.contains("obj") }.map(\.word) + promptWords)
         for line in hookLines {
             let words = line.replacingOccurrences(of: ",", with: "").split(separator: " ").map(String.init)
