@@ -49,6 +49,9 @@ import Testing
         // A bare tag of a kind never sung stays empty (instrumental); a bare [Verse 3] repeats the latest verse.
         let m = LyricsParser.parse("[Bridge]\n[Verse 1]\nA B C\n[Verse 3]")
         #expect(shape(m) == ["bridge [Bridge] 0", "verse [Verse 1] 1", "verse [Verse 3] 1"])
+        // "[Chorus x2]" sings it twice; "[Verse 2]" is not a repeat count.
+        let r = LyricsParser.parse("[Verse 2]\nla di da\n[Chorus x2]\nhey hey\n[Outro (2x)]\nbye")
+        #expect(shape(r) == ["verse [Verse 2] 1", "chorus [Chorus] 1", "chorus [Chorus] 1", "outro [Outro] 1", "outro [Outro] 1"])
     }
 
     @Test func unknownTagsAreVersesWithTheUsersWords() {

@@ -4,6 +4,7 @@
 ///   on the same line is the section's first line. Bare `Chorus:` or `(Chorus)` lines also count when they name a
 ///   known kind. Kinds: intro, verse, pre_chorus, chorus (also hook, refrain, post-chorus), bridge, outro; anything
 ///   else is a verse that keeps the user's words as its tag. Tags are shown title-cased ("[Verse 2]").
+/// - "[Chorus x2]" sings the section twice (up to 4 times).
 /// - A tag with no lines under it repeats the section sung before under the same tag, or else the latest section
 ///   of the same kind; when there is none it stays an empty (instrumental) section.
 /// - Untagged text: stanzas by blank lines (groups of 4 lines when there is no blank line), stanzas over 8 lines
@@ -20,7 +21,7 @@ public enum LyricsParser {
         var sections: [LyricSection] = []
         var stanzas: [[String]] = []  // untagged text before the first tag, by blank lines
         var current: [String] = []
-        var openTag: (kind: String, tag: String)?
+        var openTag: (kind: String, tag: String, times: Int)?
 
         func closeSection() {
             if let open = openTag {
@@ -31,7 +32,7 @@ public enum LyricsParser {
                         ?? sections.last { $0.kind == open.kind && !$0.lines.isEmpty }
                     lines = source?.lines ?? []
                 }
-                sections.append(LyricSection(kind: open.kind, tag: open.tag, lines: lines))
+                for _ in 0..<open.times { sections.append(LyricSection(kind: open.kind, tag: open.tag, lines: lines)) }
             } else if !current.isEmpty {
                 stanzas.append(current)
             }
@@ -41,9 +42,9 @@ public enum LyricsParser {
         let normalised = text.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n")
         for raw in normalised.split(separator: "\n", omittingEmptySubsequences: false) {
             let line = clean(String(raw))
-            if let (kind, tag, rest) = readTag(line) {
+            if let (kind, tag, rest, times) = readTag(line) {
                 closeSection()
-                openTag = (kind, tag)
+                openTag = (kind, tag, times)
                 if let rest { current += split(rest) }
                 continue
             }
@@ -66,16 +67,22 @@ public enum LyricsParser {
     // MARK: - Tags
 
     /// A tag line: `[...]` (with optional text after it), or a bare known kind written as `Chorus:` / `(Chorus)`.
-    static func readTag(_ line: String) -> (kind: String, tag: String, rest: String?)? {
+    /// `times` > 1 for "[Chorus x2]" (also "2x", "×2"): the section is sung that many times (at most 4).
+    static func readTag(_ line: String) -> (kind: String, tag: String, rest: String?, times: Int)? {
         if line.hasPrefix("["), let close = line.firstIndex(of: "]") {
             let inner = String(line[line.index(after: line.startIndex)..<close])
             let restText = clean(String(line[line.index(after: close)...]))
             let rest = restText.unicodeScalars.contains(where: { isLetterOrDigit($0) }) ? restText : nil
             // The part before a colon names the section ("[Verse 1: Ana]" is a verse).
             let name = inner.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
-            let words = tagWords(name)
+            var words = tagWords(name)
+            var times = 1
+            if let last = words.last, words.count > 1, let n = repeatCount(last) {
+                times = n
+                words.removeLast()
+            }
             guard words.contains(where: { $0.unicodeScalars.contains(where: isLetterOrDigit) }) else { return nil }
-            return (kind(of: words) ?? "verse", "[" + titleCase(words) + "]", rest)
+            return (kind(of: words) ?? "verse", "[" + titleCase(words) + "]", rest, times)
         }
         var inner = line
         if inner.hasPrefix("(") && inner.hasSuffix(")") && inner.count >= 2 {
@@ -90,7 +97,16 @@ public enum LyricsParser {
         // Only "Chorus", "Verse 2", "Pre-Chorus"...: the known word first, at most a number after it.
         let known: Set<String> = ["intro", "verse", "pre", "prechorus", "chorus", "hook", "refrain", "bridge", "outro", "post", "postchorus"]
         guard known.contains(words[0].lowercased()) else { return nil }
-        return (kind, "[" + titleCase(words) + "]", nil)
+        return (kind, "[" + titleCase(words) + "]", nil, 1)
+    }
+
+    /// "x2", "2x", "×3" -> 2, 3 (capped at 4); nil for anything else.
+    static func repeatCount(_ word: String) -> Int? {
+        let w = word.lowercased().replacingOccurrences(of: "×", with: "x").replacingOccurrences(of: "(", with: "")
+            .replacingOccurrences(of: ")", with: "")
+        let digits = w.hasPrefix("x") ? w.dropFirst() : w.hasSuffix("x") ? w.dropLast() : Substring("")
+        guard !digits.isEmpty, digits.count <= 2, digits.allSatisfy(\.isASCII), let n = Int(digits), n >= 1 else { return nil }
+        return min(n, 4)
     }
 
     /// The tag's words, whitespace collapsed; hyphens kept inside words ("pre-chorus").
