@@ -218,6 +218,35 @@ import Testing
         #expect(rangeShare >= 0.9)
     }
 
+    /// More seeds, a prompt and fitted durations (odd bar counts, long choruses): the same floors hold.
+    @Test func acrossSeedsAndDurations() throws {
+        let library = try StyleLibrary.loadDefault()
+        var pairs = 0, rhymed = 0, lines = 0, inRange = 0
+        for (i, photo) in Self.photos.enumerated() {
+            let duration = [45.0, 75, 130, 240][i % 4]
+            let plan = try Planner.plan(features: photo.features, steering: Steering(duration: duration), styles: library,
+                                        seed: UInt64(i))
+            let draft = LyricsWriter.draft(features: photo.features, plan: plan, prompt: "neon city lights at the harbour",
+                                           pronouncer: Speech.shared, seed: UInt64(100 + i))
+            #expect(draft.lyrics.sections.count == plan.form.count)
+            for (s, section) in draft.lyrics.sections.enumerated() {
+                #expect(section.kind == plan.form[s].name)
+                for line in section.lines {
+                    lines += 1
+                    if LyricsWriter.syllableRange.contains(Speech.shared.pronounce(line: line).syllableCount) { inRange += 1 }
+                }
+                for p in draft.rhymePairs[s] {
+                    pairs += 1
+                    let a = Speech.shared.rhymeKey(line: section.lines[p.first])
+                    if a != nil && a == Speech.shared.rhymeKey(line: section.lines[p.second]) { rhymed += 1 }
+                }
+            }
+        }
+        print("lyrics, fitted durations: \(rhymed)/\(pairs) pairs rhyme, \(inRange)/\(lines) lines in 6-9 syllables")
+        #expect(Double(rhymed) >= 0.7 * Double(pairs))
+        #expect(Double(inRange) >= 0.9 * Double(lines))
+    }
+
     /// Prints every photo's lyrics (CHROMASONG_PRINT_LYRICS=1), for reading them.
     @Test(.enabled(if: ProcessInfo.processInfo.environment["CHROMASONG_PRINT_LYRICS"] != nil)) func printLyrics() {
         for (photo, draft) in zip(Self.photos, Self.drafts) {

@@ -3,6 +3,7 @@
 ///
 /// End-word classes say which line endings a word can close grammatically:
 ///   obj   a noun after "the" ("...across the sea")
+///   place a noun one can be beside or in (obj words like sea, hill, town; not sky or noon)
 ///   vN    a bare verb whose subject is a thing ("...let the river flow")
 ///   vH    a bare verb whose subject is "we" ("...in the morning we rise")
 ///   adjW  an adjective said of a thing ("...the sky above is grey")
@@ -22,30 +23,31 @@ enum LyricsWordBank {
     static let endWordSpecs: [String] = [
         "light obj bright", "night obj dark", "bright adjW bright,happy", "white adjW,col white,bright",
         "sky obj bright,blue", "fly vH,vN,vGo energy,happy", "high adjW,adjH energy,happy", "cry vH sad", "try vH",
-        "glow vN bright,warm", "flow vN cool,calm", "go vH,vGo energy", "low adjW calm,dark",
-        "snow obj cool,white", "grow vN,vH happy,green", "know vH", "gold adjW,col gold,warm,bright",
-        "cold adjW cool,sad", "bold adjH energy", "unfold vN calm", "blue adjW,col blue,cool", "true adjH happy",
-        "new adjW,adjH happy", "dew obj calm,green", "day obj bright", "way obj", "grey adjW,col grey,dark",
-        "stay vH calm", "play vH happy,energy", "sway vN,vH calm", "bay obj cool,blue", "rain obj cool,sad,grey",
-        "lane obj", "remain vH calm", "flame obj warm,energy,red", "sea obj cool,blue", "free adjH happy,energy",
-        "tree obj green,calm", "green adjW,col green", "serene adjW calm", "tide obj cool,blue", "side obj",
-        "ride vH,vGo energy", "hide vH,vGo dark,sad", "wide adjW bright", "glide vN calm",
-        "shine vN bright,happy,gold", "line obj", "fine adjH happy", "pine obj green,cool", "climb vH,vGo energy",
-        "fire obj warm,energy,red,orange", "star obj dark,bright", "shore obj cool,blue", "door obj", "floor obj",
-        "roar vN energy", "soar vH,vN energy,happy", "sun obj bright,warm,gold", "run vH,vGo energy",
-        "sand obj warm,gold,brown", "land obj", "hand obj", "stand vH", "town obj grey", "brown adjW,col brown,warm",
-        "drown vH sad,blue", "dark adjW dark,black", "spark obj bright,energy,orange", "red adjW,col red,warm",
-        "pink adjW,col pink", "teal adjW,col teal,cool", "real adjH", "heal vH calm", "black adjW,col black,dark",
-        "track obj energy", "still adjW calm", "hill obj green,calm", "alive adjH happy,energy",
-        "drive vH,vGo energy", "dive vH,vGo energy,blue", "fall vN,vH,vGo sad",
-        "burn vN warm,energy,red", "turn vN,vH,vGo", "learn vH", "return vH,vGo calm", "west obj warm,orange",
-        "rest vH calm", "dream obj calm", "stream obj cool,blue,green", "gleam vN bright", "ground obj brown",
-        "wave obj cool,blue", "brave adjH energy", "cave obj dark", "deep adjW cool,dark,blue", "sleep vH calm,dark",
-        "sweep vN energy", "fade vN sad,calm", "shade obj dark,green", "parade obj happy,energy", "stone obj grey",
-        "alone adjH sad", "unknown obj dark", "foam obj cool,white", "roam vH,vGo calm", "strong adjH energy",
-        "belong vH happy", "sing vH happy", "spring obj green,happy", "glass obj cool", "grass obj green",
+        "glow vN bright,warm", "flow vN cool,calm", "go vH,vGo energy", "low adjW calm,dark", "snow obj cool,white",
+        "grow vN,vH happy,green", "know vH", "gold adjW,col gold,warm,bright", "cold adjW cool,sad",
+        "bold adjH energy", "unfold vN calm", "blue adjW,col blue,cool", "true adjH happy", "new adjW,adjH happy",
+        "dew obj calm,green", "day obj bright", "way obj", "grey adjW,col grey,dark", "stay vH calm",
+        "play vH happy,energy", "sway vN,vH calm", "bay obj,place cool,blue", "rain obj cool,sad,grey",
+        "lane obj,place", "remain vH calm", "flame obj warm,energy,red", "sea obj,place cool,blue",
+        "free adjH happy,energy", "tree obj,place green,calm", "green adjW,col green", "serene adjW calm",
+        "tide obj,place cool,blue", "side obj", "ride vH,vGo energy", "hide vH,vGo dark,sad", "wide adjW bright",
+        "glide vN calm", "shine vN bright,happy,gold", "line obj", "fine adjH happy", "pine obj,place green,cool",
+        "climb vH,vGo energy", "fire obj warm,energy,red,orange", "star obj dark,bright", "shore obj,place cool,blue",
+        "door obj,place", "floor obj,place", "roar vN energy", "soar vH,vN energy,happy", "sun obj bright,warm,gold",
+        "run vH,vGo energy", "sand obj,place warm,gold,brown", "land obj,place", "hand obj", "stand vH",
+        "town obj,place grey", "brown adjW,col brown,warm", "drown vH sad,blue", "dark adjW dark,black",
+        "spark obj bright,energy,orange", "red adjW,col red,warm", "pink adjW,col pink", "teal adjW,col teal,cool",
+        "real adjH", "heal vH calm", "black adjW,col black,dark", "track obj,place energy", "still adjW calm",
+        "hill obj,place green,calm", "alive adjH happy,energy", "drive vH,vGo energy", "dive vH,vGo energy,blue",
+        "fall vN,vH,vGo sad", "burn vN warm,energy,red", "turn vN,vH,vGo", "learn vH", "return vH,vGo calm",
+        "west obj warm,orange", "rest vH calm", "dream obj calm", "stream obj,place cool,blue,green",
+        "gleam vN bright", "ground obj,place brown", "wave obj,place cool,blue", "brave adjH energy",
+        "cave obj,place dark", "deep adjW cool,dark,blue", "sleep vH calm,dark", "sweep vN energy",
+        "fade vN sad,calm", "shade obj dark,green", "parade obj happy,energy", "stone obj,place grey",
+        "alone adjH sad", "unknown obj dark", "foam obj,place cool,white", "roam vH,vGo calm", "strong adjH energy",
+        "belong vH happy", "sing vH happy", "spring obj green,happy", "glass obj cool", "grass obj,place green",
         "pass vN calm", "dust obj brown,grey", "moon obj dark,white", "noon obj bright,warm", "space obj dark",
-        "race vH,vGo energy", "breeze obj cool,calm", "trees obj green", "freeze vN cool,white",
+        "race vH,vGo energy", "breeze obj cool,calm", "trees obj,place green", "freeze vN cool,white",
         "rise vN,vH bright,energy", "skies obj blue,bright", "storm obj energy,dark,grey",
         "warm adjW,adjH warm,happy", "air obj", "fair adjW happy", "bare adjW sad", "clear adjW bright,blue",
         "mellow adjW calm,gold", "yellow adjW,col gold", "silver adjW,col grey,white", "violet adjW,col violet",
@@ -73,7 +75,7 @@ enum LyricsWordBank {
         ("There's a $C light across the #", "obj", "any", "verse"),
         ("We are $M through the #", "obj", "any", "any"),
         ("A $C light is falling on the #", "obj", "any", "verse"),
-        ("Meet me down beside the #", "obj", "any", "any"),
+        ("Meet me down beside the #", "place", "any", "any"),
         ("Carry me across the #", "obj", "any", "chorus"),
         ("There is $F in the #", "obj", "any", "verse"),
         ("Day and night I think about the #", "obj", "any", "verse"),
@@ -89,8 +91,8 @@ enum LyricsWordBank {
         ("All the way from the $P to the #", "obj", "any", "verse"),
         ("Dreaming of the $P and the #", "obj", "any", "any"),
         ("I still see the $P in the #", "obj", "any", "verse"),
-        ("I left my heart beside the #", "obj", "sad", "any"),
-        ("Lost and lonely in the #", "obj", "sad", "any"),
+        ("I left my heart beside the #", "place", "sad", "any"),
+        ("Lost and lonely in the #", "place", "sad", "any"),
         ("I still remember the #", "obj", "sad", "verse"),
         ("Nothing left but the $C #", "obj", "sad", "any"),
         ("We'll be $M in the #", "obj", "happy", "chorus"),
@@ -99,7 +101,7 @@ enum LyricsWordBank {
         ("But who will show me the #", "obj", "any", "bridge"),
         ("But now I see the $C #", "obj", "any", "bridge"),
         ("And the $F of the #", "obj", "any", "verse"),
-        ("In the $C $L, by the #", "obj", "any", "verse"),
+        ("In the $C $L, by the #", "place", "any", "verse"),
         // Verbs with a thing as subject.
         ("Watch the $C $E #", "vN", "any", "any"),
         ("Let the $C $E #", "vN", "any", "chorus"),
@@ -146,7 +148,7 @@ enum LyricsWordBank {
     static let coolElements = ["river", "ocean", "rain", "winter", "water"]
     static let mildElements = ["city", "forest", "meadow", "valley", "garden"]
     static let fastMotion = ["running", "racing", "dancing", "flying", "spinning", "rushing"]
-    static let slowMotion = ["drifting", "floating", "dreaming", "swaying", "wandering", "falling"]
+    static let slowMotion = ["drifting", "floating", "gliding", "swaying", "wandering", "falling"]
     /// Adjectives that join the palette's colours in `$C` slots (a fifth of the draws), so one-colour images do not
     /// sing the same colour on every line.
     static let brightAdjectives = ["shining", "open"]
