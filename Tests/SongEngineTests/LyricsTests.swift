@@ -247,6 +247,29 @@ import Testing
         #expect(Double(inRange) >= 0.9 * Double(lines))
     }
 
+    struct Silent: Pronouncing {
+        func pronounce(line _: String) -> PronouncedLine { PronouncedLine(words: []) }
+    }
+
+    /// Odd plans never crash: one-bar and 32-bar sections, unknown section names, an empty palette, a pronouncer
+    /// that knows no word.
+    @Test func oddPlansDoNotCrash() throws {
+        let p = try #require(Self.photos.first)
+        var plan = p.plan
+        plan.form = [SectionPlan(name: "verse", bars: 1, energy: 0.5), SectionPlan(name: "chorus", bars: 32, energy: 1),
+                     SectionPlan(name: "chorus", bars: 3, energy: 1), SectionPlan(name: "breakdown", bars: 4, energy: 0.2),
+                     SectionPlan(name: "solo", bars: 8, energy: 0.5)]
+        var features = p.features
+        features.palette = []
+        let l = LyricsWriter.write(features: features, plan: plan, prompt: "🙂 ###", pronouncer: Speech.shared, seed: 1)
+        #expect(l.sections.map(\.lines.count) == [1, 16, 1, 0, 4])
+        #expect(l.sections[2].lines[0] == l.sections[1].lines[0])
+        let silent = LyricsWriter.write(features: features, plan: plan, prompt: "", pronouncer: Silent(), seed: 1)
+        #expect(silent.sections.map(\.lines.count) == [1, 16, 1, 0, 4])
+        plan.form = []
+        #expect(LyricsWriter.write(features: features, plan: plan, prompt: "", pronouncer: Speech.shared, seed: 1).sections.isEmpty)
+    }
+
     /// Prints every photo's lyrics (CHROMASONG_PRINT_LYRICS=1), for reading them.
     @Test(.enabled(if: ProcessInfo.processInfo.environment["CHROMASONG_PRINT_LYRICS"] != nil)) func printLyrics() {
         for (photo, draft) in zip(Self.photos, Self.drafts) {

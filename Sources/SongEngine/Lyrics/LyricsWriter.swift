@@ -309,6 +309,11 @@ private struct Writer {
 
         var lines = [String](repeating: "", count: n)
         sectionTemplates = []
+        // A pronouncer that knows no word leaves no rhyme groups: plain lines, still sung.
+        guard !groups.isEmpty else {
+            return ((0..<n).map { _ in LyricsWordBank.fallback(word: lights[rng.int(in: 0...(lights.count - 1))]) },
+                    nil, [])
+        }
         for g in members.keys.sorted() {
             let lineIndices = members[g]!
             let groupIndex = pickGroup(needing: lineIndices.count)
