@@ -1,0 +1,480 @@
+/// Writes lyrics for a song when the user gave none: one section per `plan.form` section (index-aligned), lines of
+/// 6-9 syllables from grammatical templates whose slots hold the image's colours, light, warmth, motion and mood
+/// and the prompt's words, end rhymes chosen from rhyme groups that the pronouncer builds at run time. Rules in
+/// docs/vocals.md ("Lyrics"). Deterministic per seed.
+public enum LyricsWriter {
+    /// Sung syllables per written line.
+    public static let syllableRange = 6...9
+    /// Sections sung without words.
+    public static let instrumentalKinds: Set<String> = ["intro", "outro", "breakdown"]
+
+    public enum RhymeScheme: String, Sendable, Codable {
+        case aabb = "AABB"
+        case abab = "ABAB"
+    }
+
+    /// Two lines of one section whose last words are meant to rhyme.
+    public struct RhymePair: Sendable, Hashable, Codable {
+        public var first: Int
+        public var second: Int
+    }
+
+    /// The lyrics and how they were built: per section the rhyme scheme (nil when instrumental or one line) and the
+    /// line pairs meant to rhyme.
+    public struct Draft: Sendable {
+        public var lyrics: Lyrics
+        public var schemes: [RhymeScheme?]
+        public var rhymePairs: [[RhymePair]]
+    }
+
+    public static func write(features: ImageFeatures, plan: MusicPlan, prompt: String, pronouncer: any Pronouncing,
+                             seed: UInt64) -> Lyrics {
+        draft(features: features, plan: plan, prompt: prompt, pronouncer: pronouncer, seed: seed).lyrics
+    }
+
+    public static func draft(features: ImageFeatures, plan: MusicPlan, prompt: String, pronouncer: any Pronouncing,
+                             seed: UInt64) -> Draft {
+        var writer = Writer(features: features, plan: plan, prompt: prompt, pronouncer: pronouncer, seed: seed)
+        return writer.run()
+    }
+
+    /// Lines a sung section gets: one per 2 bars, at least one.
+    public static func lineCount(bars: Int) -> Int { max(1, bars / 2) }
+
+    /// Words of a prompt sung as images: lower-cased letters only, 3-12 letters, not a style, tempo or function
+    /// word, and not shaped like an adverb or adjective (-ly, -ous, -ful, -ive, -ic, -ed, -ish, -less, -able).
+    static func promptImages(_ prompt: String) -> [String] {
+        var seen = Set<String>()
+        var out: [String] = []
+        for raw in prompt.lowercased().split(whereSeparator: { !$0.isLetter }) {
+            let w = String(raw)
+            guard (3...12).contains(w.count), w.allSatisfy({ $0.isASCII }), !LyricsWordBank.promptStopWords.contains(w)
+            else { continue }
+            if ["ly", "ous", "ful", "ive", "ic", "ed", "ish", "less", "able", "ing"].contains(where: { w.hasSuffix($0) }) {
+                continue
+            }
+            if seen.insert(w).inserted { out.append(w) }
+        }
+        return Array(out.prefix(4))
+    }
+}
+
+/// A pronouncer that returns one fixed pronunciation: lets the shared `rhymeKey` read a cached word.
+private struct FixedPronunciation: Pronouncing {
+    var line: PronouncedLine
+    func pronounce(line _: String) -> PronouncedLine { line }
+}
+
+private struct Writer {
+    struct Group {
+        var key: String
+        var words: [LyricsWordBank.EndWord]
+        var weights: [Double]
+    }
+
+    let plan: MusicPlan
+    let pronouncer: any Pronouncing
+    var rng: SeededGenerator
+    var cache: [String: PronouncedLine] = [:]
+    let mood: String
+    let use: [String: String] = ["verse": "verse", "pre_chorus": "verse", "chorus": "chorus", "bridge": "bridge"]
+    // Slot words with weights.
+    var colours: [(String, Double)] = []
+    var lights: [String] = []
+    var elements: [String] = []
+    var motions: [String] = []
+    var feelings: [String] = []
+    var promptWords: [String] = []
+    var imageTags: [String: Double] = [:]
+    var groups: [Group] = []
+    var usedWords = Set<String>()
+    var usedGroups = Set<String>()
+    var usedTemplates = Set<String>()
+    var sectionTemplates = Set<String>()
+    var promptSung = false
+    /// The palette's colour words; until one is sung, lines with a colour slot are preferred.
+    var paletteWords = Set<String>()
+    var colourSung = false
+    var titleColour: String?
+
+    init(features f: ImageFeatures, plan: MusicPlan, prompt: String, pronouncer: any Pronouncing, seed: UInt64) {
+        self.plan = plan
+        self.pronouncer = pronouncer
+        // The image's own numbers join the seed, so two images differ even under one seed.
+        var h = stableHash(Array("\(f.meanLightness) \(f.warmth) \(f.edgeDensity) \(f.colourfulness)".utf8), seed: seed)
+        h = stableHash(Array(prompt.utf8), seed: h)
+        rng = SeededGenerator(seed: h).fork("lyrics")
+        mood = plan.valence > 0.15 ? "happy" : plan.valence < -0.15 ? "sad" : "any"
+
+        // Colours: the palette's names, weighted by share.
+        var tags: [String: Double] = [:]
+        for p in f.palette {
+            let c = LyricsWordBank.colour(forPaletteName: p.name)
+            if let i = colours.firstIndex(where: { $0.0 == c.word }) {
+                colours[i].1 += p.share
+            } else {
+                colours.append((c.word, p.share))
+            }
+            tags[c.family, default: 0] += 4 * p.share + 0.5
+        }
+        if colours.isEmpty { colours = [("silver", 1)] }
+        paletteWords = Set(colours.map(\.0))
+        titleColour = f.palette.map { LyricsWordBank.colour(forPaletteName: $0.name) }
+            .first { !["black", "white", "grey"].contains($0.family) }?.word
+        let shares = colours.reduce(0) { $0 + $1.1 }
+        colours = colours.map { ($0.0, 0.8 * $0.1 / shares) }
+        let moodAdjectives = f.meanLightness > 62 ? LyricsWordBank.brightAdjectives
+            : f.meanLightness < 38 ? LyricsWordBank.darkAdjectives : LyricsWordBank.midAdjectives
+        colours += moodAdjectives.map { ($0, 0.2 / Double(moodAdjectives.count)) }
+        // Light.
+        if f.meanLightness > 62 {
+            lights = LyricsWordBank.brightLight
+            tags["bright", default: 0] += 1.5
+        } else if f.meanLightness < 38 {
+            lights = LyricsWordBank.darkLight
+            tags["dark", default: 0] += 1.5
+        } else {
+            lights = LyricsWordBank.midLight
+        }
+        // Warmth.
+        if f.warmth > 0.15 {
+            elements = LyricsWordBank.warmElements
+            tags["warm", default: 0] += 1.5
+        } else if f.warmth < -0.15 {
+            elements = LyricsWordBank.coolElements
+            tags["cool", default: 0] += 1.5
+        } else {
+            elements = LyricsWordBank.mildElements
+        }
+        // Motion: arousal and the image's edges.
+        let energy = 0.7 * (plan.arousal + 1) / 2 + 0.3 * min(1, f.edgeDensity * 4)
+        if energy > 0.5 {
+            motions = LyricsWordBank.fastMotion
+            tags["energy", default: 0] += 1.5
+        } else {
+            motions = LyricsWordBank.slowMotion
+            tags["calm", default: 0] += 1.5
+        }
+        // Mood.
+        switch mood {
+        case "happy":
+            feelings = LyricsWordBank.happyFeelings
+            tags["happy", default: 0] += 1.5
+        case "sad":
+            feelings = LyricsWordBank.sadFeelings
+            tags["sad", default: 0] += 1.5
+        default:
+            feelings = Array(LyricsWordBank.happyFeelings.prefix(3) + LyricsWordBank.sadFeelings.prefix(3))
+        }
+        imageTags = tags
+        promptWords = LyricsWriter.promptImages(prompt)
+        buildGroups()
+    }
+
+    // MARK: - Pronunciation
+
+    mutating func pronounced(_ word: String) -> PronouncedLine {
+        if let p = cache[word] { return p }
+        let p = pronouncer.pronounce(line: word)
+        cache[word] = p
+        return p
+    }
+
+    mutating func syllables(_ line: String) -> Int {
+        line.split(separator: " ").reduce(0) { total, raw in
+            let w = String(raw.filter { $0.isLetter || $0 == "'" }).lowercased()
+            return total + (w.isEmpty ? 0 : pronounced(w).syllableCount)
+        }
+    }
+
+    /// End words grouped by the pronouncer's rhyme key; groups of one word are dropped.
+    mutating func buildGroups() {
+        var words = LyricsWordBank.endWords
+        for w in promptWords where !words.contains(where: { $0.word == w }) {
+            words.append(.init(word: w, classes: ["obj"], tags: ["prompt"]))
+        }
+        var byKey: [String: [LyricsWordBank.EndWord]] = [:]
+        for w in words {
+            let p = pronounced(w.word)
+            guard p.syllableCount > 0, let key = FixedPronunciation(line: p).rhymeKey(line: w.word) else { continue }
+            byKey[key, default: []].append(w)
+        }
+        var tags = imageTags
+        tags["prompt"] = 5
+        for key in byKey.keys.sorted() {
+            let members = byKey[key]!
+            guard members.count >= 2 else { continue }
+            // Words matching the image weigh more; words of the opposite light, temperature or mood much less
+            // (no freezing fire in a warm picture).
+            let opposite = ["warm": "cool", "cool": "warm", "bright": "dark", "dark": "bright", "happy": "sad",
+                            "sad": "happy", "calm": "energy", "energy": "calm"]
+            let weights = members.map { w -> Double in
+                let fit = 1 + w.tags.reduce(0) { $0 + (tags[$1] ?? 0) }
+                let clash = w.tags.contains { opposite[$0].map { imageTags[$0] != nil } ?? false }
+                return clash ? fit * 0.2 : fit
+            }
+            groups.append(Group(key: key, words: members, weights: weights))
+        }
+    }
+
+    // MARK: - Song
+
+    mutating func run() -> LyricsWriter.Draft {
+        var sections: [LyricSection] = []
+        var schemes: [LyricsWriter.RhymeScheme?] = []
+        var pairs: [[LyricsWriter.RhymePair]] = []
+        var repeated: [String: (lines: [String], scheme: LyricsWriter.RhymeScheme?, pairs: [LyricsWriter.RhymePair])] = [:]
+        var verseNumber = 0
+        var bridgeNumber = 0
+        for s in plan.form {
+            let kind = StyleLibrary.sectionNames.contains(s.name) ? s.name : "verse"
+            let tag: String
+            switch kind {
+            case "verse":
+                verseNumber += 1
+                tag = "[Verse \(verseNumber)]"
+            case "bridge":
+                bridgeNumber += 1
+                tag = bridgeNumber == 1 ? "[Bridge]" : "[Bridge \(bridgeNumber)]"
+            case "pre_chorus": tag = "[Pre-Chorus]"
+            default: tag = "[" + kind.prefix(1).uppercased() + kind.dropFirst() + "]"
+            }
+            if LyricsWriter.instrumentalKinds.contains(kind) {
+                sections.append(LyricSection(kind: kind, tag: tag, lines: []))
+                schemes.append(nil)
+                pairs.append([])
+                continue
+            }
+            let n = LyricsWriter.lineCount(bars: s.bars)
+            // The chorus and the pre-chorus are written once and repeat; a longer one cycles its lines.
+            if kind == "chorus" || kind == "pre_chorus" {
+                if repeated[kind] == nil {
+                    let made = section(kind: kind, count: n)
+                    repeated[kind] = made
+                }
+                let base = repeated[kind]!
+                let lines = (0..<n).map { base.lines[$0 % base.lines.count] }
+                sections.append(LyricSection(kind: kind, tag: tag, lines: lines))
+                schemes.append(n >= 2 ? base.scheme : nil)
+                pairs.append(n == base.lines.count ? base.pairs : base.pairs.filter { $0.second < n })
+                continue
+            }
+            let made = section(kind: kind, count: n)
+            sections.append(LyricSection(kind: kind, tag: tag, lines: made.lines))
+            schemes.append(made.scheme)
+            pairs.append(made.pairs)
+        }
+        let hookLines = repeated["chorus"]?.lines ?? sections.first { !$0.lines.isEmpty }?.lines ?? []
+        let lyrics = Lyrics(sections: sections, title: title(hookLines: hookLines), written: true)
+        return LyricsWriter.Draft(lyrics: lyrics, schemes: schemes, rhymePairs: pairs)
+    }
+
+    /// Rhyme group of each line: AABB (pairs in order) or ABAB (alternate lines of each four); an odd line left over
+    /// joins the group of the line before it.
+    static func groupIndices(count n: Int, scheme: LyricsWriter.RhymeScheme) -> [Int] {
+        var g: [Int] = []
+        var next = 0
+        var i = 0
+        while i < n {
+            let left = n - i
+            if scheme == .abab && left >= 4 {
+                g += [next, next + 1, next, next + 1]
+                next += 2
+                i += 4
+            } else if left >= 2 {
+                g += [next, next]
+                next += 1
+                i += 2
+            } else {
+                g.append(g.last ?? next)
+                i += 1
+            }
+        }
+        return g
+    }
+
+    mutating func section(kind: String, count n: Int)
+        -> (lines: [String], scheme: LyricsWriter.RhymeScheme?, pairs: [LyricsWriter.RhymePair])
+    {
+        let scheme: LyricsWriter.RhymeScheme = n >= 4 && rng.chance(0.5) ? .abab : .aabb
+        let gi = Self.groupIndices(count: n, scheme: scheme)
+        var pairs: [LyricsWriter.RhymePair] = []
+        var members: [Int: [Int]] = [:]
+        for (line, g) in gi.enumerated() { members[g, default: []].append(line) }
+        for g in members.keys.sorted() {
+            let m = members[g]!
+            for k in 1..<max(1, m.count) { pairs.append(.init(first: m[k - 1], second: m[k])) }
+        }
+        pairs.sort { ($0.first, $0.second) < ($1.first, $1.second) }
+
+        var lines = [String](repeating: "", count: n)
+        sectionTemplates = []
+        // A pronouncer that knows no word leaves no rhyme groups: plain lines, still sung.
+        guard !groups.isEmpty else {
+            return ((0..<n).map { _ in LyricsWordBank.fallback(word: lights[rng.int(in: 0...(lights.count - 1))]) },
+                    nil, [])
+        }
+        for g in members.keys.sorted() {
+            let lineIndices = members[g]!
+            let groupIndex = pickGroup(needing: lineIndices.count)
+            var group = groups[groupIndex]
+            usedGroups.insert(group.key)
+            for line in lineIndices {
+                // Try the group's unused words, best weighted first, until a line lands in 6-9 syllables.
+                var best: (text: String, distance: Int, word: String)?
+                for _ in 0..<4 {
+                    let candidates = group.words.indices.filter { !usedWords.contains(group.words[$0].word) }
+                    let pool = candidates.isEmpty ? Array(group.words.indices) : candidates
+                    let wi = pool[rng.weightedIndex(pool.map { group.weights[$0] })]
+                    let word = group.words[wi]
+                    if let made = makeLine(ending: word, kind: kind) {
+                        if best == nil || made.distance < best!.distance { best = (made.text, made.distance, word.word) }
+                        if made.distance == 0 { break }
+                    }
+                    group.weights[wi] *= 0.2  // try another word next
+                }
+                let chosen = best ?? (LyricsWordBank.fallback(word: group.words[0].word), 0, group.words[0].word)
+                usedWords.insert(chosen.word)
+                lines[line] = chosen.text
+            }
+        }
+        return (lines, n >= 2 ? scheme : nil, pairs)
+    }
+
+    /// A rhyme group with at least `count` unused words, weighted by how well its words fit the image; groups sung
+    /// before count a tenth.
+    mutating func pickGroup(needing count: Int) -> Int {
+        var weights: [Double] = []
+        for g in groups {
+            let fresh = g.words.indices.filter { !usedWords.contains(g.words[$0].word) }
+            if fresh.count < count {
+                weights.append(0)
+                continue
+            }
+            let best = fresh.map { g.weights[$0] }.sorted(by: >).prefix(count).reduce(0, +)
+            weights.append(best * (usedGroups.contains(g.key) ? 0.1 : 1))
+        }
+        if weights.allSatisfy({ $0 == 0 }) { weights = groups.map { _ in 1 } }
+        return rng.weightedIndex(weights)
+    }
+
+    /// One line ending in `word`: templates for its classes, the section and the mood, slots filled from the image.
+    /// Returns the line closest to 6-9 syllables over a few tries (distance 0 = inside).
+    mutating func makeLine(ending word: LyricsWordBank.EndWord, kind: String) -> (text: String, distance: Int)? {
+        let section = use[kind] ?? "verse"
+        let fitting = LyricsWordBank.templates.filter { t in
+            word.classes.contains(t.ending)
+                && (t.mood == "any" || mood == "any" || t.mood == mood)
+                && (t.use == "any" || t.use == section)
+                && (promptWords.isEmpty ? !t.text.contains("$P") : true)
+        }
+        guard !fitting.isEmpty else { return nil }
+        var best: (text: String, distance: Int)?
+        for _ in 0..<6 {
+            // Not twice in a section, rarely twice in a song; the prompt's words are wanted until one is sung.
+            let weights = fitting.map { t -> Double in
+                if sectionTemplates.contains(t.text) { return 0.001 }
+                var w = usedTemplates.contains(t.text) ? 0.15 : 1
+                if t.text.contains("$P") && !promptSung { w *= 6 }
+                if (t.text.contains("$C") || t.ending == "col") && !colourSung { w *= 4 }
+                return w
+            }
+            let t = fitting[rng.weightedIndex(weights)]
+            guard let filled = fill(t.text, end: word.word) else { continue }
+            for prefix in ["", "And ", "Oh, ", "And oh, "] {
+                let text = capitalised(prefix + (prefix.isEmpty ? filled : lowerFirst(filled)))
+                let count = syllables(text)
+                let d = count < LyricsWriter.syllableRange.lowerBound ? LyricsWriter.syllableRange.lowerBound - count
+                    : count > LyricsWriter.syllableRange.upperBound ? count - LyricsWriter.syllableRange.upperBound : 0
+                if best == nil || d < best!.distance { best = (text, d) }
+                if d == 0 || count >= LyricsWriter.syllableRange.lowerBound { break }
+            }
+            if best?.distance == 0 {
+                usedTemplates.insert(t.text)
+                sectionTemplates.insert(t.text)
+                if t.text.contains("$P") { promptSung = true }
+                if best!.text.lowercased().split(separator: " ").contains(where: { paletteWords.contains(String($0)) }) {
+                    colourSung = true
+                }
+                return best
+            }
+        }
+        return best
+    }
+
+    /// The template with its slots filled; nil when a slot would repeat a word of the line.
+    mutating func fill(_ template: String, end: String) -> String? {
+        var words: [String] = []
+        var used = Set([end])
+        for token in template.split(separator: " ") {
+            var t = String(token)
+            let trailing = t.hasSuffix(",") ? "," : ""
+            if !trailing.isEmpty { t.removeLast() }
+            var w: String
+            switch t {
+            case "#": w = end
+            case "$C":
+                // Only the palette's colours until one has been sung.
+                w = colours[rng.weightedIndex(colours.map { colourSung || paletteWords.contains($0.0) ? $0.1 : 0 })].0
+            case "$L": w = lights[rng.int(in: 0...(lights.count - 1))]
+            case "$E": w = elements[rng.int(in: 0...(elements.count - 1))]
+            case "$M": w = motions[rng.int(in: 0...(motions.count - 1))]
+            case "$F": w = feelings[rng.int(in: 0...(feelings.count - 1))]
+            case "$P":
+                guard !promptWords.isEmpty else { return nil }
+                w = promptWords[rng.int(in: 0...(promptWords.count - 1))]
+            default:
+                words.append(t + trailing)
+                continue
+            }
+            if t != "#" {
+                if used.contains(w) { return nil }
+                used.insert(w)
+            }
+            words.append(w + trailing)
+        }
+        return words.joined(separator: " ")
+    }
+
+    func capitalised(_ s: String) -> String { s.prefix(1).uppercased() + s.dropFirst() }
+    func lowerFirst(_ s: String) -> String {
+        // "I" stays upper case.
+        if s.hasPrefix("I ") || s.hasPrefix("I'") { return s }
+        return s.prefix(1).lowercased() + s.dropFirst()
+    }
+
+    /// 2-5 words: the noun phrase closing the first chorus line that ends on a noun ("Take me to the golden sun" ->
+    /// "Golden Sun"); a bare noun gets the image's main colour ("...through the night" -> "Golden Night"); with no
+    /// such line, the main colour and a light word ("Golden Morning").
+    mutating func title(hookLines: [String]) -> String {
+        let small: Set<String> = ["and", "oh", "to", "the", "of", "in", "on", "by", "a", "but", "so", "from", "into",
+                                  "across", "through", "beside", "upon", "beyond", "against", "underneath", "is",
+                                  "are", "we", "i", "me", "will", "be", "was", "were", "been", "never", "have", "for",
+                                  "us", "you", "tonight", "with", "feel", "that", "tell"]
+        func cap(_ w: String) -> String { w.prefix(1).uppercased() + w.dropFirst().lowercased() }
+        // The most colourful palette entry with a fair share names the song; black, white and greys only when the
+        // image has nothing else.
+        let colour = cap(titleColour ?? colours[0].0)
+
+        let nouns = Set(LyricsWordBank.endWords.filter { $0.classes.contains("obj") }.map(\.word) + promptWords)
+        for line in hookLines {
+            let words = line.replacingOccurrences(of: ",", with: "").split(separator: " ").map(String.init)
+            guard let last = words.last?.lowercased(), nouns.contains(last) else { continue }
+            var phrase: [String] = []
+            for w in words.reversed() {
+                if small.contains(w.lowercased()) && !phrase.isEmpty { break }
+                phrase.insert(w, at: 0)
+                if phrase.count >= 3 { break }
+            }
+            while let f = phrase.first, small.contains(f.lowercased()) { phrase.removeFirst() }
+            if (2...5).contains(phrase.count) { return phrase.map(cap).joined(separator: " ") }
+            if phrase.count == 1 && last != colour.lowercased() { return colour + " " + cap(last) }
+        }
+        return colour + " " + cap(lights[rng.int(in: 0...(lights.count - 1))])
+    }
+}
+
+extension LyricsWordBank {
+    /// A plain line for a word no template could close (never expected: every class has templates).
+    static func fallback(word: String) -> String { "And we sing about the \(word)" }
+}
