@@ -41,9 +41,16 @@ public enum Planner {
         return Affect(valence: valence, arousal: arousal, valenceTerms: vt, arousalTerms: at)
     }
 
-    public static func plan(features f: ImageFeatures, steering: Steering, styles: StyleLibrary, seed: UInt64) throws
-        -> MusicPlan
+    /// `lyricsTime` hears how long the lyric work (parsing, pronouncing, writing) took, in seconds.
+    public static func plan(features f: ImageFeatures, steering: Steering, styles: StyleLibrary, seed: UInt64,
+                            lyricsTime: ((Double) -> Void)? = nil) throws -> MusicPlan
     {
+        var textSeconds = 0.0
+        func timed<T>(_ body: () -> T) -> T {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            defer { textSeconds += Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9 }
+            return body()
+        }
         guard !styles.styles.isEmpty else { throw PlanError(description: "no style presets loaded") }
         let reading = PromptInterpreter.read(prompt: steering.prompt, negativeTags: steering.negativeTags, styles: styles)
         var decisions: [Decision] = []
@@ -133,8 +140,21 @@ public enum Planner {
                 reason: "negative tags ask for quieter parts"))
         }
 
-        // 7. Form and energy.
-        let (names, formReason) = fitForm(style: style, bpm: bpm, duration: steering.duration)
+        // 7. Form and energy: the user's lyrics decide the form when there are any; otherwise the style's form.
+        let userLyrics = steering.vocals ? timed { singableLyrics(steering.lyrics) } : nil
+        var fitted: (lyrics: Lyrics, pronounced: [[PronouncedLine]])?
+        let names: [(String, Int)]
+        let formReason: String
+        if let (lyrics, pronounced) = userLyrics {
+            let fit = LyricForm.fit(lyrics: lyrics, pronounced: pronounced, bpm: bpm, style: style)
+            names = fit.names
+            fitted = (fit.lyrics, fit.pronounced)
+            let sung = fit.lyrics.sections.filter { !$0.lines.isEmpty }.count
+            formReason = "the lyrics' \(sung) sung sections in their order, each fitted to its lines at this tempo"
+                + (steering.duration != nil ? " (the lyrics decide the length; the requested duration gives way)" : "")
+        } else {
+            (names, formReason) = fitForm(style: style, bpm: bpm, duration: steering.duration)
+        }
         let form = energies(names: names, arousal: arousal, profile: f.verticalProfile)
         let seconds = Double(form.reduce(0) { $0 + $1.bars }) * 240 / Double(bpm)
         decisions.append(Decision(
@@ -161,8 +181,53 @@ public enum Planner {
                                                      brightness: brightness, lightness: f.meanLightness)
             plan.voice = voice
             plan.decisions.append(Decision(name: "voice", value: voice.rawValue, reason: reason))
+            // 10. Lyrics: the user's, fitted above, or written from the image and the prompt.
+            if let fitted {
+                plan.lyrics = fitted.lyrics
+                plan.pronounced = fitted.pronounced
+                let lines = fitted.lyrics.sections.reduce(0) { $0 + $1.lines.count }
+                plan.decisions.append(Decision(name: "lyrics", value: "the user's, \(lines) lines",
+                                               reason: "tags drive the form; lines with nothing to sing are dropped"))
+            } else {
+                var lyricRng = rng.fork("lyrics")
+                let current = plan
+                let written = timed {
+                    LyricsWriter.write(features: f, plan: current, prompt: steering.prompt, pronouncer: Speech.shared,
+                                       seed: lyricRng.next())
+                }
+                plan.lyrics = written
+                plan.pronounced = timed { written.sections.map { $0.lines.map { Speech.shared.pronounce(line: $0) } } }
+                plan.decisions.append(Decision(
+                    name: "lyrics", value: "written: \(written.title ?? "")",
+                    reason: "no lyrics given: written from the image's colours, light, warmth and motion and the prompt's words"))
+            }
         }
+        lyricsTime?(textSeconds)
         return plan
+    }
+
+    /// The user's lyrics parsed, with every line pronounced and lines with nothing to sing (emoji, symbols)
+    /// dropped; nil when nothing singable remains.
+    static func singableLyrics(_ text: String) -> (Lyrics, [[PronouncedLine]])? {
+        guard text.contains(where: { $0.isLetter || $0.isNumber }) else { return nil }
+        let parsed = LyricsParser.parse(text)
+        var sections: [LyricSection] = []
+        var pronounced: [[PronouncedLine]] = []
+        for section in parsed.sections {
+            var kept = section
+            kept.lines = []
+            var said: [PronouncedLine] = []
+            for line in section.lines {
+                let p = Speech.shared.pronounce(line: line)
+                guard p.syllableCount > 0 else { continue }
+                kept.lines.append(line)
+                said.append(p)
+            }
+            sections.append(kept)
+            pronounced.append(said)
+        }
+        guard sections.contains(where: { !$0.lines.isEmpty }) else { return nil }
+        return (Lyrics(sections: sections, title: nil, written: false), pronounced)
     }
 
     // MARK: - Style

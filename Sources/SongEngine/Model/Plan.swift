@@ -81,6 +81,10 @@ public struct MusicPlan: Sendable, Codable {
     public var gainOffsets: [Role: Double] = [:]
     /// The base singer, when the song is sung.
     public var voice: VoiceBase? = nil
+    /// What is sung, aligned with `form` (`lyrics.sections[i]` over `form[i]`), when the song is sung.
+    public var lyrics: Lyrics? = nil
+    /// Pronunciation of every lyric line, indexed like `lyrics.sections` [section][line].
+    public var pronounced: [[PronouncedLine]]? = nil
 
     public init(key: Key, bpm: Int, style: String, valence: Double, arousal: Double, density: Double, register: Int,
                 brightness: Double, form: [SectionPlan], instruments: [Role: String], contour: [Double],

@@ -6,6 +6,8 @@ public struct Manifest: Codable, Sendable {
         public var instrumental: [String: String]?
         public var vocals: [String: String]?
         public var midi: String
+        /// The timed lyrics as an LRC file beside the manifest (sung renders only).
+        public var lrc: String?
     }
 
     public struct Loudness: Codable, Sendable {

@@ -93,9 +93,6 @@ public final class ChromasongEngine: Sendable {
     public func render(_ request: SongRequest, to directory: URL, options: RenderOptions = RenderOptions(),
                        progress: @escaping @Sendable (RenderProgress) -> Void = { _ in }) async throws -> RenderResult {
         try validate(request)
-        if request.vocalOnly {
-            throw RequestError(field: "vocal_only", message: "singing is not available in this build yet (instrumental only)")
-        }
         let clock = TimingRecorder()
         progress(RenderProgress(stage: "decode", fraction: 0))
         let bytes = try await ImageLoader.bytes(of: request.image)
@@ -106,10 +103,16 @@ public final class ChromasongEngine: Sendable {
         let steering = steering(request)
         // The plan seed hashes the image bytes (up to 20 MiB): once per render, shared by plan, title and versions.
         let requestSeed = planSeed(request, imageBytes: bytes)
+        var textSeconds = 0.0
         let (features, plan) = try clock.measure("analysis") {
             let features = ImageAnalyzer.analyze(image)
-            let plan = try Planner.plan(features: features, steering: steering, styles: styles, seed: requestSeed)
+            let plan = try Planner.plan(features: features, steering: steering, styles: styles, seed: requestSeed,
+                                        lyricsTime: { textSeconds = $0 })
             return (features, plan)
+        }
+        if plan.lyrics != nil {
+            // Lyric parsing, pronouncing and writing happen inside the analysis: reported on their own as well.
+            clock.record("vocal text", version: nil, seconds: textSeconds, audio: 0)
         }
         guard var mixedStyle = styles.style(id: plan.style) else {
             throw RequestError(field: "style", message: "the plan chose an unknown style \(plan.style)")
@@ -124,7 +127,7 @@ public final class ChromasongEngine: Sendable {
         let ids = (0..<request.versions).map { i in
             options.conversionIds.flatMap { i < $0.count ? $0[i] : nil } ?? UUID().uuidString.lowercased()
         }
-        let title = TitleMaker.title(colourNames: features.palette.map(\.name), valence: plan.valence,
+        let title = plan.lyrics?.title ?? TitleMaker.title(colourNames: features.palette.map(\.name), valence: plan.valence,
                                      arousal: plan.arousal, lightness: features.meanLightness,
                                      warmth: features.warmth, style: style.name, prompt: request.prompt,
                                      seed: requestSeed)
@@ -153,11 +156,8 @@ public final class ChromasongEngine: Sendable {
                                     to: try staging.url("cover.png"), thumbnail: try staging.url("cover_thumb.png"))
             }
             var notes: [String] = []
-            if request.wantsVocals {
-                notes.append("vocals were requested but the singing engine is not built yet: this render is instrumental")
-            }
-            if !request.voiceId.isEmpty {
-                notes.append("voice_id \(request.voiceId) is a known voice, but there is no sung vocal to convert yet")
+            if request.wantsVocals && plan.lyrics == nil {
+                notes.append("vocals were requested but there is nothing to sing: this render is instrumental")
             }
             let manifest = Manifest(
                 taskId: options.taskId, title: title, cover: "cover.png", coverThumbnail: "cover_thumb.png",
@@ -178,56 +178,127 @@ public final class ChromasongEngine: Sendable {
         }
     }
 
-    /// One version: compose, render, master, encode, MIDI.
+    /// One version: compose, sing, render the accompaniment, mix, master, encode, MIDI, timed lyrics.
     private func renderVersion(index: Int, seed: UInt64, conversionId: String, plan: MusicPlan, style: StylePreset,
                                title: String, request: SongRequest, staging: StagingDirectory, sampleRate: Int,
                                clock: TimingRecorder, progress: ProgressShare) throws -> Manifest.Version {
         let folder = "v\(index + 1)"
         progress.report(version: index, stage: "composition", within: 0)
-        let score = clock.measure("composition", version: index) { Composer.compose(plan: plan, style: style, seed: seed) }
+        let vocalInput: VocalInput? = request.wantsVocals
+            ? plan.lyrics.flatMap { lyrics in
+                plan.pronounced.map { VocalInput(lyrics: lyrics, pronounced: $0, base: plan.voice ?? .female) }
+            }
+            : nil
+        let score = clock.measure("composition", version: index) {
+            Composer.compose(plan: plan, style: style, seed: seed, vocal: vocalInput)
+        }
         try Task.checkCancellation()
-        progress.report(version: index, stage: "synthesis", within: 0.1)
-        var rendered = try Renderer.render(score: score, style: style, instruments: instruments, sampleRate: sampleRate)
-        clock.record("synthesis", version: index, seconds: rendered.synthesisSeconds, audio: score.durationSeconds)
-        clock.record("effects+mix", version: index, seconds: rendered.effectsSeconds, audio: score.durationSeconds)
+
+        // The vocal first: its envelope ducks the accompaniment, its lines give the sung spans.
+        var vocal: VocalRender?
+        if score.vocal != nil {
+            progress.report(version: index, stage: "singing", within: 0.05)
+            var sung = VocalRenderer.render(score: score, speech: Speech.shared, sampleRate: sampleRate)
+            for (stage, seconds) in sung.stageSeconds {
+                clock.record("vocal \(stage)", version: index, seconds: seconds, audio: sung.sungSeconds)
+            }
+            if let voice = voices.voice(id: request.voiceId) {
+                try clock.measure("vocal conversion", version: index, audio: sung.sungSeconds) {
+                    let converted = try VoiceConverter.convert([sung.stem.left, sung.stem.right], sampleRate: sampleRate,
+                                                               voice: voice, seed: seed)
+                    sung.stem = StereoBuffer(left: converted[0], right: converted[1], sampleRate: sampleRate)
+                }
+            }
+            vocal = sung
+        }
+        try Task.checkCancellation()
+
+        var mix: StereoBuffer
+        var instrumentalStem: StereoBuffer?
+        var vocalStem: StereoBuffer?
+        let musicSeconds = score.durationSeconds
+        if request.vocalOnly, let vocal {
+            // The a-cappella vocal is the delivered audio; nothing of the accompaniment is rendered.
+            mix = vocal.stem
+        } else {
+            progress.report(version: index, stage: "synthesis", within: 0.1)
+            var rendered = try Renderer.render(score: score, style: style, instruments: instruments, sampleRate: sampleRate)
+            clock.record("synthesis", version: index, seconds: rendered.synthesisSeconds, audio: musicSeconds)
+            clock.record("effects+mix", version: index, seconds: rendered.effectsSeconds, audio: musicSeconds)
+            if var sung = vocal {
+                clock.measure("vocal mix", version: index, audio: sung.sungSeconds) {
+                    VocalMix.duck(&rendered.mix, envelope: VocalMix.duckEnvelope(sung.stem))
+                    let spans = sung.lyrics.filter { !$0.words.isEmpty }
+                        .map { (start: Double($0.start) / 1000, end: Double($0.end) / 1000) }
+                    let gain = VocalMix.balanceGain(vocal: sung.stem, instrumental: rendered.mix, spans: spans)
+                    Renderer.scale(&sung.stem.left, gain)
+                    Renderer.scale(&sung.stem.right, gain)
+                    instrumentalStem = rendered.mix
+                    VocalMix.add(sung.stem, gain: 1, into: &rendered.mix)
+                    vocalStem = sung.stem
+                }
+            }
+            mix = rendered.mix
+        }
         try Task.checkCancellation()
         progress.report(version: index, stage: "mastering", within: 0.6)
-        // Mastered in place: the song exists once in memory per version.
-        let (loudness, _) = clock.measure("mastering", version: index, audio: score.durationSeconds) {
-            Mastering.master(&rendered.mix, ceilingDBTP: Self.masterCeiling, brightness: style.parameter("brightness"),
+        // Mastered in place; the stems get the master's gain so they keep their level in the mix.
+        let (loudness, masterGain) = clock.measure("mastering", version: index, audio: mix.duration) {
+            Mastering.master(&mix, ceilingDBTP: Self.masterCeiling, brightness: style.parameter("brightness"),
                              compression: style.parameter("compression"))
         }
-        let master = rendered.mix
         var mixFiles: [String: String] = [:]
         for (k, format) in request.formats.enumerated() {
             try Task.checkCancellation()
             progress.report(version: index, stage: "encode \(format.rawValue)", within: 0.7 + 0.25 * Double(k) / Double(request.formats.count))
             let path = "\(folder)/mix.\(format.rawValue)"
-            try clock.measure("encode \(format.rawValue)", version: index, audio: master.duration) {
-                try AudioFile.write(master, to: try staging.url(path), format: format)
+            try clock.measure("encode \(format.rawValue)", version: index, audio: mix.duration) {
+                try AudioFile.write(mix, to: try staging.url(path), format: format)
             }
             mixFiles[format.rawValue] = path
         }
-        // In an instrumental render the instrumental stem is the mastered mix itself: copy the WAV when one was
-        // written rather than encoding the same samples twice.
-        let stemPath = "\(folder)/instrumental.wav"
-        try clock.measure("encode stems", version: index, audio: master.duration) {
-            if let mixWav = mixFiles[AudioFormat.wav.rawValue] {
-                try FileManager.default.copyItem(at: try staging.url(mixWav), to: try staging.url(stemPath))
+        // Stems. Alone in the mix (instrumental, or vocal only), a stem is the mastered mix itself: copy the WAV
+        // when one was written rather than encoding the same samples twice.
+        var stems: [String: String] = [:]
+        try clock.measure("encode stems", version: index, audio: mix.duration) {
+            func write(_ name: String, _ buffer: StereoBuffer?) throws {
+                let path = "\(folder)/\(name).wav"
+                if var stem = buffer {
+                    Mastering.applyMasterGain(&stem, gain: masterGain, ceilingDBTP: Self.masterCeiling)
+                    try AudioFile.write(stem, to: try staging.url(path), format: .wav)
+                } else if let mixWav = mixFiles[AudioFormat.wav.rawValue] {
+                    try FileManager.default.copyItem(at: try staging.url(mixWav), to: try staging.url(path))
+                } else {
+                    try AudioFile.write(mix, to: try staging.url(path), format: .wav)
+                }
+                stems[name] = path
+            }
+            if request.vocalOnly {
+                try write("vocals", nil)
+            } else if vocal == nil {
+                try write("instrumental", nil)
             } else {
-                try AudioFile.write(master, to: try staging.url(stemPath), format: .wav)
+                try write("instrumental", instrumentalStem)
+                try write("vocals", vocalStem)
             }
         }
         let midiPath = "\(folder)/song.mid"
         try clock.measure("midi", version: index) {
             try Data(MIDIFile.encode(score, title: title)).write(to: try staging.url(midiPath))
         }
+        var lrcPath: String?
+        if let vocal {
+            let path = "lyrics-v\(index + 1).lrc"
+            try Data(LRCFile.encode(title: title, lines: vocal.lyrics).utf8).write(to: try staging.url(path))
+            lrcPath = path
+        }
         progress.report(version: index, stage: "done", within: 1)
         return Manifest.Version(
             conversionId: conversionId, seed: seed, key: plan.key.description, bpm: plan.bpm, style: plan.style,
-            duration: (master.duration * 10).rounded() / 10, sampleRate: sampleRate,
-            files: Manifest.Files(mix: mixFiles, instrumental: ["wav": stemPath], vocals: nil, midi: midiPath),
-            lyrics: nil, lyricsTimestamped: nil,
+            duration: (mix.duration * 10).rounded() / 10, sampleRate: sampleRate,
+            files: Manifest.Files(mix: mixFiles, instrumental: stems["instrumental"].map { ["wav": $0] },
+                                  vocals: stems["vocals"].map { ["wav": $0] }, midi: midiPath, lrc: lrcPath),
+            lyrics: vocal.map { _ in score.vocal?.lyrics.text ?? "" }, lyricsTimestamped: vocal?.lyrics,
             loudness: Manifest.Loudness(integratedLUFS: (loudness.integratedLUFS * 100).rounded() / 100,
                                         truePeakDBTP: (loudness.truePeakDBTP * 100).rounded() / 100))
     }
