@@ -123,7 +123,7 @@ struct VocalWriter {
         let lastOnset = end - r.finalNote
         let gridCount = Int((lastOnset / u).rounded(.down)) + 1
         // A line too dense for the grid (only when a section is shorter than its lines need): spread evenly.
-        if gridCount < n || n == 1 {
+        if gridCount < n {
             let step = n == 1 ? 0 : max(0, lastOnset) / Double(n - 1)
             return (0..<n).map { k in
                 let onset = Double(k) * step
@@ -139,7 +139,8 @@ struct VocalWriter {
             if w.syllables.count == 1 { monosyllable[k] = true }
             k += w.syllables.count
         }
-        let finalTarget = min(3, max(r.finalNote, end * 0.25))
+        // The held last note: about a quarter of the line, up to 3 beats; a line of 1-3 syllables holds longer.
+        let finalTarget = n <= 3 ? min(4, max(r.finalNote, end * 0.5)) : min(3, max(r.finalNote, end * 0.25))
         let pace = min(2, max(u, (end - finalTarget) / Double(max(1, n - 1))))
         func place(_ i: Int, _ g: Int) -> Double {
             let m = VocalWriter.strength(Double(g) * u)
@@ -289,8 +290,10 @@ struct VocalWriter {
                 guard range.contains(p) else { continue }
                 let step = d - prev
                 let interval = abs(step)
+                var c0 = 0.0
                 if s.continuation && (interval == 0 || interval > 2) { continue }
-                var c = 0.55 * abs(Double(d) - target)
+                if s.continuation && interval == 2 { c0 += 0.8 }  // a melisma moves by step where it can
+                var c = c0 + 0.55 * abs(Double(d) - target)
                 switch interval {
                 case 0: c += s.length < 1 ? 0.35 : 0.7
                 case 1: c += 0
