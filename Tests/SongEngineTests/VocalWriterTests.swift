@@ -91,25 +91,27 @@ enum VocalFixtures {
         return out.joined(separator: " ")
     }
 
-    /// Lyrics of about `characters` characters: verses and a repeated chorus, 6-8 words a line.
+    /// Lyrics of about `characters` characters as sung text (tags included): 4-line verses of 6-8 words, the
+    /// chorus after every second verse.
     static func lyrics(characters: Int) -> Lyrics {
-        let text = words(characters)
-        let all = text.split(separator: " ").map(String.init)
-        var lines: [String] = []
-        var i = 0
-        while i < all.count {
-            let n = 6 + (lines.count % 3)
-            lines.append(all[i..<min(all.count, i + n)].joined(separator: " "))
-            i += n
-        }
+        let all = words(characters * 2).split(separator: " ").map(String.init)
         var sections: [LyricSection] = []
-        var k = 0
+        var i = 0
         var verse = 1
-        while k < lines.count {
-            sections.append(section("verse", "[Verse \(verse)]", Array(lines[k..<min(lines.count, k + 4)])))
-            k += 4
+        while Lyrics(sections: sections).text.count < characters - 40 && i < all.count {
+            var lines: [String] = []
+            while lines.count < 4 && i < all.count {
+                let n = 6 + (lines.count % 3)
+                lines.append(all[i..<min(all.count, i + n)].joined(separator: " "))
+                i += n
+            }
+            sections.append(section("verse", "[Verse \(verse)]", lines))
+            if verse % 2 == 1 { sections.append(chorus) }
             verse += 1
-            if verse % 2 == 0 { sections.append(chorus) }
+        }
+        while Lyrics(sections: sections).text.count > characters, var last = sections.popLast() {
+            // Trim the last section's lines to stay within the limit (the hosted API's 3000 characters).
+            if last.lines.count > 1 { last.lines.removeLast(); sections.append(last) }
         }
         return Lyrics(sections: sections)
     }
@@ -323,11 +325,34 @@ enum VocalFixtures {
                                        style: VocalFixtures.style)
             return (fitted.names.reduce(0) { $0 + $1.1 }, fitted.names.count)
         }
+        #expect(VocalFixtures.lyrics(characters: 3000).text.count <= 3000)
+        #expect(VocalFixtures.lyrics(characters: 3000).text.count >= 2800)
         let short = bars(500)
         let long = bars(3000)
         #expect(long.0 > 3 * short.0)
         #expect(long.1 > short.1)
         // 3000 characters at 100 bpm: a full song of several minutes.
         #expect(Double(long.0) * 240 / 100 > 300)
+        print("lyric form at 100 bpm: 500 characters \(short.0) bars in \(short.1) sections (\(short.0 * 240 / 100) s), "
+            + "3000 characters \(long.0) bars in \(long.1) sections (\(long.0 * 240 / 100) s)")
+    }
+
+    /// Prose pasted as one 3000-character line, and lines with nothing to pronounce: still sung within the limits,
+    /// and fast (the rhythm search is linear in a line's length).
+    @Test func proseAndUnpronounceableLines() throws {
+        let prose = VocalFixtures.words(3000)
+        let lyrics = Lyrics(sections: [VocalFixtures.section("verse", "[Verse]", [prose, "🌊🌊", "Gold on the water"])])
+        let clock = ContinuousClock()
+        let started = clock.now
+        let (score, _, _) = VocalFixtures.compose(lyrics, bpm: 120)
+        #expect(clock.now - started < .seconds(3))
+        let vocal = try #require(score.vocal)
+        let notes = try #require(score.track(.vocals)).notes
+        #expect(vocal.lines.count == 3)
+        #expect(vocal.lines[1].syllables.isEmpty)
+        #expect(vocal.lines[0].syllables.count == VocalFixtures.pronounce(prose).syllableCount)
+        #expect(vocal.lines[0].syllables.allSatisfy { !$0.notes.isEmpty })
+        #expect(notes.allSatisfy { $0.duration * score.secondsPerBeat >= 0.15 })
+        #expect(notes.allSatisfy { VoiceBase.female.range.contains($0.pitch) })
     }
 }

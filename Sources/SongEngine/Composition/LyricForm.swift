@@ -97,7 +97,7 @@ struct VocalRhythm: Sendable {
     /// filled) takes the syllables.
     func lineBars(syllables: Int) -> Int {
         var bars = 2
-        while Double(syllables) > Double(capacity(bars: bars)) * 0.9 && bars < 64 { bars += 2 }
+        while Double(syllables) > Double(capacity(bars: bars)) * 0.9 { bars += 2 }
         return bars
     }
 }

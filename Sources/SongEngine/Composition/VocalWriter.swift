@@ -156,6 +156,7 @@ struct VocalWriter {
             return c
         }
         let preferredStart = lateStart ? 1.0 : 0.0
+        let maxGap = Int((4 / u).rounded())
         let inf = Double.infinity
         var cost = [[Double]](repeating: [Double](repeating: inf, count: gridCount), count: n)
         var from = [[Int]](repeating: [Int](repeating: -1, count: gridCount), count: n)
@@ -168,7 +169,9 @@ struct VocalWriter {
                     let p = place(i, g)
                     var best = inf
                     var arg = -1
-                    for h in (i - 1)..<g where cost[i - 1][h] < inf {
+                    // Gaps beyond 4 beats are never chosen (their cost exceeds any placement gain): bounding them
+                    // keeps a very long line linear in its length.
+                    for h in max(i - 1, g - maxGap)..<g where cost[i - 1][h] < inf {
                         let c = cost[i - 1][h] + move(Double(g - h) * u)
                         if c < best { best = c; arg = h }
                     }
