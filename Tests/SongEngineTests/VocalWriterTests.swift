@@ -298,6 +298,28 @@ enum VocalFixtures {
         #expect(vocal.sectionStartBeats == score.sections.map(\.startBeat))
     }
 
+    /// Lines of the same rhythm two apart form a parallel period (A B A' C): the third line sings the first one's
+    /// tune, fitted to its chords, in most seeds.
+    @Test func parallelLinesRepeatTheirTune() throws {
+        let verse = Lyrics(sections: [VocalFixtures.section("verse", "[Verse]", [
+            "Silver morning on the river", "Carry me across the water", "Golden morning on the water",
+            "Take me to the other side",
+        ])])
+        var similar = 0
+        for seed in UInt64(1)...12 {
+            let (score, _, _) = VocalFixtures.compose(verse, seed: seed)
+            let vocal = try #require(score.vocal)
+            let notes = try #require(score.track(.vocals)).notes
+            let a = vocal.lines[0].syllables.flatMap(\.notes).map { notes[$0].pitch }
+            let b = vocal.lines[2].syllables.flatMap(\.notes).map { notes[$0].pitch }
+            guard a.count == b.count else { continue }
+            let same = zip(a, b).filter { $0 == $1 }.count
+            if Double(same) >= 0.75 * Double(a.count) { similar += 1 }
+        }
+        #expect(similar >= 6, "parallel lines in \(similar) of 12 seeds")
+        print("parallel period: line 3 repeats line 1's tune (75% of notes the same pitch) in \(similar) of 12 seeds")
+    }
+
     @Test func deterministicPerSeed() throws {
         let a = VocalFixtures.compose(VocalFixtures.tagged, seed: 11).score
         let b = VocalFixtures.compose(VocalFixtures.tagged, seed: 11).score

@@ -77,6 +77,8 @@ struct VocalWriter {
         var out: [[(note: Note, syllable: Int)]] = []
         var start = 0.0
         var previousEnd: Int? = nil
+        let parallel = rng.chance(0.7)
+        var shapes: [(shape: [[Double]], pitches: [Int])] = []
         for (j, line) in lines.enumerated() {
             var lineRng = rng.fork("line-\(j)")
             var slots = placeSyllables(line, start: start, beats: lineBeats[j], lateStart: lateStart)
@@ -84,8 +86,17 @@ struct VocalWriter {
             let isLast = j == lines.count - 1
             // Phrase arcs in pairs: the second line of a pair climbs a little higher, the last line comes home.
             let lineLift = lift + (j % 2 == 1 && !isLast ? 1 : 0)
-            let pitches = choosePitches(slots, harmony: h, lineLift: lineLift, previous: previousEnd,
+            // A parallel period: a line with the rhythm of the line two before sings its tune again (A B A' C),
+            // fitted to its own chords; the section's last line resolves in its own way.
+            let shape = slots.map { [$0.onset - start, $0.length, $0.continuation ? 1 : 0] }
+            let pitches: [Int]
+            if parallel && j >= 2 && !isLast && shapes[j - 2].shape == shape {
+                pitches = refit(shapes[j - 2].pitches, to: slots, harmony: h)
+            } else {
+                pitches = choosePitches(slots, harmony: h, lineLift: lineLift, previous: previousEnd,
                                         cadence: isLast && (lastSection || h.kind == .chorus), rng: &lineRng)
+            }
+            shapes.append((shape, pitches))
             var notes: [(note: Note, syllable: Int)] = []
             for (k, s) in slots.enumerated() {
                 let accent = s.stress == 1 && !s.continuation ? 6 : (s.continuation ? -4 : 0)
@@ -97,6 +108,23 @@ struct VocalWriter {
             start += lineBeats[j]
         }
         return out
+    }
+
+    /// A repeated tune over other chords: each note stays where its chord allows (a scale tone, and a chord tone
+    /// on strong beats, at chord changes and at the line's end) and otherwise moves to the nearest pitch that is.
+    func refit(_ pitches: [Int], to slots: [Slot], harmony h: SectionHarmony) -> [Int] {
+        pitches.enumerated().map { k, p in
+            let s = slots[k]
+            let chord = h.chord(at: s.onset + 1e-6)
+            let beatInBar = s.onset.truncatingRemainder(dividingBy: 4)
+            let needsTone = abs(beatInBar) < 1e-6 || abs(beatInBar - 2) < 1e-6 || k == pitches.count - 1
+                || h.slots.contains { abs($0.start - s.onset) < 1e-6 }
+            let allowed = (0..<28).filter { d in
+                range.contains(pitch(d, over: chord)) && (!needsTone || VocalWriter.isChordTone(d, chord))
+            }.map { pitch($0, over: chord) }
+            if allowed.contains(p) { return p }
+            return allowed.min { (abs($0 - p), $0) < (abs($1 - p), $1) } ?? p
+        }
     }
 
     // MARK: - Rhythm
@@ -140,7 +168,8 @@ struct VocalWriter {
             k += w.syllables.count
         }
         // The held last note: about a quarter of the line, up to 3 beats; a line of 1-3 syllables holds longer.
-        let finalTarget = n <= 3 ? min(4, max(r.finalNote, end * 0.5)) : min(3, max(r.finalNote, end * 0.25))
+        let finalRaw = n <= 3 ? min(4, max(r.finalNote, end * 0.5)) : min(3, max(r.finalNote, end * 0.25))
+        let finalTarget = max(r.finalNote, (finalRaw / u).rounded() * u)
         let pace = min(2, max(u, (end - finalTarget) / Double(max(1, n - 1))))
         func place(_ i: Int, _ g: Int) -> Double {
             let m = VocalWriter.strength(Double(g) * u)
