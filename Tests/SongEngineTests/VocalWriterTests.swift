@@ -320,6 +320,44 @@ enum VocalFixtures {
         print("parallel period: line 3 repeats line 1's tune (75% of notes the same pitch) in \(similar) of 12 seeds")
     }
 
+    /// The tagged song as flite pronounces it (real syllables and lexical stress): every syllable sung, stressed
+    /// syllables of polysyllabic words on beats, breaths between lines.
+    @Test func withRealPronunciation() throws {
+        let lyrics = VocalFixtures.tagged
+        let said = lyrics.sections.map { $0.lines.map { Speech.shared.pronounce(line: $0) } }
+        #expect(said[1][0].syllableCount >= 10)
+        let fitted = LyricForm.fit(lyrics: lyrics, pronounced: said, bpm: 104, style: VocalFixtures.style)
+        let form = fitted.names.map { SectionPlan(name: $0.0, bars: $0.1, energy: 0.6) }
+        let plan = CompositionFixtures.plan(key: Key(tonic: 7, mode: .major), bpm: 104, form: form)
+        let score = Composer.compose(plan: plan, style: VocalFixtures.style, seed: 5,
+                                     vocal: VocalInput(lyrics: fitted.lyrics, pronounced: fitted.pronounced, base: .male))
+        let vocal = try #require(score.vocal)
+        let notes = try #require(score.track(.vocals)).notes
+        var used: [Int] = []
+        var stressed = 0
+        var onBeat = 0
+        for line in vocal.lines {
+            let p = vocal.pronounced[line.section][line.line]
+            #expect(line.syllables.count == p.syllableCount)
+            used += line.syllables.flatMap(\.notes)
+            var s = 0
+            for w in p.words {
+                for syl in w.syllables {
+                    if w.syllables.count > 1 && syl.stress == 1 {
+                        stressed += 1
+                        let t = notes[line.syllables[s].notes[0]].start
+                        if abs(t - t.rounded()) < 1e-6 { onBeat += 1 }
+                    }
+                    s += 1
+                }
+            }
+        }
+        #expect(used == Array(notes.indices))
+        #expect(notes.allSatisfy { VoiceBase.male.range.contains($0.pitch) && $0.duration * score.secondsPerBeat >= 0.15 })
+        #expect(Double(onBeat) >= 0.75 * Double(stressed), "stressed on beats: \(onBeat)/\(stressed)")
+        print("flite stresses: \(onBeat) of \(stressed) primary-stressed syllables of polysyllabic words on a beat")
+    }
+
     @Test func deterministicPerSeed() throws {
         let a = VocalFixtures.compose(VocalFixtures.tagged, seed: 11).score
         let b = VocalFixtures.compose(VocalFixtures.tagged, seed: 11).score
