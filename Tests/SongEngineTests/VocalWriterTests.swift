@@ -358,6 +358,32 @@ enum VocalFixtures {
         print("flite stresses: \(onBeat) of \(stressed) primary-stressed syllables of polysyllabic words on a beat")
     }
 
+    /// Lyrics written for a plan's own form (the lyric writer's case, no LyricForm): dense lines in 8-bar sections
+    /// at 180 bpm still sing every syllable with notes >= 0.15 s and a breath after every line.
+    @Test func lyricsWrittenForAFixedForm() throws {
+        let verse = ["Every single colour of the evening on the water", "Carry me along the river till the morning comes",
+                     "Silver in the shadows and the lanterns on the harbour", "Hold me in the golden light beyond the hills"]
+        let sections = CompositionFixtures.form.map { s in
+            VocalFixtures.section(s.name, "[\(s.name)]", s.name == "intro" || s.name == "outro" ? [] : verse)
+        }
+        let lyrics = Lyrics(sections: sections, written: true)
+        let plan = CompositionFixtures.plan(bpm: 180)
+        let score = Composer.compose(plan: plan, style: VocalFixtures.style, seed: 9,
+                                     vocal: VocalInput(lyrics: lyrics, pronounced: VocalFixtures.pronounced(lyrics),
+                                                       base: .female))
+        let vocal = try #require(score.vocal)
+        let notes = try #require(score.track(.vocals)).notes
+        #expect(vocal.lines.count == 6 * 4)
+        #expect(vocal.lines.flatMap { $0.syllables.flatMap(\.notes) } == Array(notes.indices))
+        #expect(notes.allSatisfy { $0.duration * score.secondsPerBeat >= 0.15 - 1e-9 })
+        let lines = vocal.lines.map { $0.syllables.flatMap(\.notes) }
+        for k in lines.indices.dropLast() {
+            let last = notes[lines[k].last!]
+            let gap = notes[lines[k + 1].first!].start - (last.start + last.duration)
+            #expect(gap >= 0.5 - 1e-9 && gap * score.secondsPerBeat >= 0.25 - 1e-9)
+        }
+    }
+
     @Test func deterministicPerSeed() throws {
         let a = VocalFixtures.compose(VocalFixtures.tagged, seed: 11).score
         let b = VocalFixtures.compose(VocalFixtures.tagged, seed: 11).score

@@ -146,16 +146,25 @@ struct VocalWriter {
         let stresses = line.stresses
         let n = stresses.count
         guard n > 0 else { return [] }
-        let u = r.unit
         let end = beats - r.rest  // the last note ends here; the breath follows
         let lastOnset = end - r.finalNote
+        // A line too dense for its span (lyrics written for a plan's bars rather than fitted by LyricForm) moves to
+        // the half grid while notes stay >= 0.15 s, and as a last resort spreads evenly.
+        var u = r.unit
+        if Int((lastOnset / u).rounded(.down)) + 1 < n && u / 2 * r.secondsPerBeat >= 0.15 { u /= 2 }
         let gridCount = Int((lastOnset / u).rounded(.down)) + 1
-        // A line too dense for the grid (only when a section is shorter than its lines need): spread evenly.
         if gridCount < n {
-            let step = n == 1 ? 0 : max(0, lastOnset) / Double(n - 1)
+            // Even notes with the held last note; if they would fall under 0.15 s, even notes up to the shortest
+            // breath (1/2 beat and 250 ms) with no hold.
+            var step = n == 1 ? 0 : max(0, lastOnset) / Double(n - 1)
+            var stop = end
+            if n > 1 && step * r.secondsPerBeat < 0.15 {
+                stop = beats - max(0.5, 0.25 / r.secondsPerBeat)
+                step = stop / Double(n)
+            }
             return (0..<n).map { k in
                 let onset = Double(k) * step
-                let length = k == n - 1 ? end - onset : step
+                let length = k == n - 1 ? stop - onset : step
                 return Slot(onset: start + onset, length: max(0.05, length), syllable: k, continuation: false,
                             stress: stresses[k])
             }
