@@ -129,6 +129,25 @@ struct VocalWriter {
 
     // MARK: - Rhythm
 
+    /// One-syllable function words, unstressed in connected speech whatever the dictionary says of them alone
+    /// (flite's lexicon gives "is", "and", "the" primary stress as citation forms).
+    static let functionWords: Set<String> = [
+        "a", "an", "the", "and", "or", "but", "nor", "so", "if", "as", "at", "by", "for", "from", "in", "into", "of",
+        "off", "on", "onto", "out", "to", "up", "with", "than", "that", "this", "these", "those", "i", "me", "my",
+        "you", "your", "he", "him", "his", "she", "her", "it", "its", "we", "us", "our", "they", "them", "their",
+        "is", "am", "are", "was", "were", "be", "been", "has", "have", "had", "do", "does", "did", "can", "could",
+        "will", "would", "shall", "should", "may", "might", "must", "i'm", "it's", "i'll", "we're", "you're", "there's",
+        "there", "where", "when", "what", "who", "how", "just", "till", "'til", "all", "some", "no", "not",
+    ]
+
+    /// Stress of every syllable as sung: the dictionary's, except one-syllable function words, which are light.
+    static func sungStresses(_ line: PronouncedLine) -> [Int] {
+        line.words.flatMap { w -> [Int] in
+            if w.syllables.count == 1 && functionWords.contains(w.text.lowercased()) { return [0] }
+            return w.syllables.map(\.stress)
+        }
+    }
+
     /// Metrical strength of a beat position: downbeat 1, beat 3 0.75, beats 2 and 4 0.5, off-beats 0.2.
     static func strength(_ beat: Double) -> Double {
         let b = beat.truncatingRemainder(dividingBy: 4)
@@ -143,7 +162,7 @@ struct VocalWriter {
     /// breath rest at the end of the span. Lengths run legato to the next onset.
     func placeSyllables(_ line: PronouncedLine, start: Double, beats: Double, lateStart: Bool) -> [Slot] {
         let r = rhythm
-        let stresses = line.stresses
+        let stresses = VocalWriter.sungStresses(line)
         let n = stresses.count
         guard n > 0 else { return [] }
         let end = beats - r.rest  // the last note ends here; the breath follows
