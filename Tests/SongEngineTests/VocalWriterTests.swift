@@ -336,6 +336,7 @@ enum VocalFixtures {
         var used: [Int] = []
         var stressed = 0
         var onBeat = 0
+        var (functionWords, functionStrong, contentWords, contentStrong) = (0, 0, 0, 0)
         for line in vocal.lines {
             let p = vocal.pronounced[line.section][line.line]
             #expect(line.syllables.count == p.syllableCount)
@@ -343,10 +344,17 @@ enum VocalFixtures {
             var s = 0
             for w in p.words {
                 for syl in w.syllables {
+                    let t = notes[line.syllables[s].notes[0]].start
+                    let bar = t.truncatingRemainder(dividingBy: 4)
+                    let strongBeat = abs(bar) < 1e-6 || abs(bar - 2) < 1e-6
                     if w.syllables.count > 1 && syl.stress == 1 {
                         stressed += 1
-                        let t = notes[line.syllables[s].notes[0]].start
                         if abs(t - t.rounded()) < 1e-6 { onBeat += 1 }
+                    }
+                    if w.syllables.count == 1 {
+                        let function = VocalWriter.functionWords.contains(w.text.lowercased())
+                        if function { functionWords += 1; functionStrong += strongBeat ? 1 : 0 }
+                        else { contentWords += 1; contentStrong += strongBeat ? 1 : 0 }
                     }
                     s += 1
                 }
@@ -355,7 +363,13 @@ enum VocalFixtures {
         #expect(used == Array(notes.indices))
         #expect(notes.allSatisfy { VoiceBase.male.range.contains($0.pitch) && $0.duration * score.secondsPerBeat >= 0.15 })
         #expect(Double(onBeat) >= 0.75 * Double(stressed), "stressed on beats: \(onBeat)/\(stressed)")
-        print("flite stresses: \(onBeat) of \(stressed) primary-stressed syllables of polysyllabic words on a beat")
+        // One-syllable function words ("the", "is") land on beats 1 and 3 much less often than content words.
+        let functionShare = Double(functionStrong) / Double(max(1, functionWords))
+        let contentShare = Double(contentStrong) / Double(max(1, contentWords))
+        #expect(functionWords >= 20 && contentWords >= 20)
+        #expect(functionShare < 0.6 * contentShare)
+        print("flite stresses: \(onBeat) of \(stressed) primary-stressed syllables of polysyllabic words on a beat; "
+            + "on beats 1/3: function words \(functionStrong)/\(functionWords), content words \(contentStrong)/\(contentWords)")
     }
 
     /// Lyrics written for a plan's own form (the lyric writer's case, no LyricForm): dense lines in 8-bar sections
