@@ -1,8 +1,27 @@
+/// What a sung song adds to the plan: lyrics aligned to `plan.form` (`lyrics.sections[i]` over `plan.form[i]`,
+/// empty for instrumental sections; see `LyricForm.fit`), their pronunciations [section][line], and the singer.
+public struct VocalInput: Sendable {
+    public var lyrics: Lyrics
+    public var pronounced: [[PronouncedLine]]
+    public var base: VoiceBase
+
+    public init(lyrics: Lyrics, pronounced: [[PronouncedLine]], base: VoiceBase) {
+        self.lyrics = lyrics
+        self.pronounced = pronounced
+        self.base = base
+    }
+}
+
 /// Composition and arrangement: from a MusicPlan and a style to a Score. Form from the plan, harmony from
 /// corpus-weighted progressions with cadences, voice-led chords, a motif-based lead whose chorus hook returns
 /// identically, style-patterned accompaniment and drums, parts entering by section energy, KTH-style humanising.
+/// With lyrics, a sung `vocals` track (VocalWriter) replaces the lead in the sections that have sung lines.
 public enum Composer {
-    public static func compose(plan: MusicPlan, style: StylePreset, seed: UInt64) -> Score {
+    /// Instrument id and General MIDI program ("Voice Oohs") of the vocals track.
+    public static let vocalInstrument = "voice"
+    static let vocalProgram = 53
+
+    public static func compose(plan: MusicPlan, style: StylePreset, seed: UInt64, vocal: VocalInput? = nil) -> Score {
         let root = SeededGenerator(seed: seed)
         let key = plan.key
         var spans: [SectionSpan] = []
@@ -16,7 +35,13 @@ public enum Composer {
         let harmony = Harmony.plan(form: plan.form, key: key, harmonicRhythm: style.parameter("harmonicRhythm"),
                                    rng: &harmonyRng)
         let roles = Role.allCases.filter { $0 != .vocals && plan.instruments[$0] != nil }
-        let active = arrangement(harmony: harmony, spans: spans, present: Set(roles))
+        var active = arrangement(harmony: harmony, spans: spans, present: Set(roles))
+        if let vocal {
+            // The singer carries the tune where there are words: the lead plays only in instrumental sections.
+            for i in active.indices where i < vocal.lyrics.sections.count && !vocal.lyrics.sections[i].lines.isEmpty {
+                active[i].remove(.lead)
+            }
+        }
 
         let swing = style.parameter("swing")
         let timingSD = style.parameter("humanizeTiming")
@@ -61,8 +86,22 @@ public enum Composer {
                                 program: role == .drums ? 0 : (InstrumentCatalog.entry(instrument)?.gmProgram ?? 0),
                                 notes: notes))
         }
-        return Score(bpm: Double(plan.bpm), key: key, beatsPerBar: 4, sections: spans, tracks: tracks,
-                     lengthBeats: beat)
+        var score = Score(bpm: Double(plan.bpm), key: key, beatsPerBar: 4, sections: spans, tracks: tracks,
+                          lengthBeats: beat)
+        if let vocal {
+            let writer = VocalWriter(key: key, range: vocal.base.range, bpm: plan.bpm)
+            let sung = writer.write(harmony: harmony, spans: spans, lyrics: vocal.lyrics, pronounced: vocal.pronounced,
+                                    rng: root.fork("vocals"))
+            if nextChannel == 9 { nextChannel += 1 }
+            score.tracks.append(Track(name: Role.vocals.rawValue, role: .vocals, instrument: vocalInstrument,
+                                      channel: min(15, nextChannel), program: vocalProgram, notes: sung.notes))
+            let starts = vocal.lyrics.sections.indices.map { i in
+                i < spans.count ? spans[i].startBeat : beat
+            }
+            score.vocal = VocalScore(lyrics: vocal.lyrics, base: vocal.base, pronounced: vocal.pronounced,
+                                     lines: sung.lines, sectionStartBeats: starts)
+        }
+        return score
     }
 
     /// Which roles play in each section, by section kind and energy: intro and outro thin, verses add bass and

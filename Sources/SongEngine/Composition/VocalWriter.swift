@@ -1,0 +1,400 @@
+import Foundation
+
+/// The sung melody: one note per syllable (a melisma of 2-3 notes on a held, stressed vowel where a line has room),
+/// stressed syllables on strong beats, each line a phrase arc ending on a held chord tone and a breath, chord tones
+/// on strong beats, mostly steps, inside the voice's range and mostly in its middle. Sections with the same text
+/// (every chorus) get the same notes: their streams are forked by content, and nothing carries between sections.
+struct VocalWriter {
+    var key: Key
+    var range: ClosedRange<Int>
+    var bpm: Int
+
+    var rhythm: VocalRhythm { VocalRhythm(bpm: bpm) }
+
+    /// A note of one line, before pitch: onset and length in beats from the section start.
+    struct Slot {
+        var onset: Double
+        var length: Double
+        var syllable: Int
+        /// True for the second and third notes of a melisma.
+        var continuation: Bool
+        var stress: Int
+    }
+
+    /// The vocals track notes (song time, in time order) and one SungLine per sung line.
+    func write(harmony: [SectionHarmony], spans: [SectionSpan], lyrics: Lyrics, pronounced: [[PronouncedLine]],
+               rng: SeededGenerator) -> (notes: [Note], lines: [SungLine])
+    {
+        var notes: [Note] = []
+        var lines: [SungLine] = []
+        for (i, section) in lyrics.sections.enumerated() where i < harmony.count && i < spans.count {
+            guard !section.lines.isEmpty, harmony[i].bars > 0 else { continue }
+            let said: [PronouncedLine] = (0..<section.lines.count).map {
+                i < pronounced.count && $0 < pronounced[i].count ? pronounced[i][$0] : PronouncedLine(words: [])
+            }
+            var sectionRng = rng.fork("section|\(section.kind)|\(section.lines.joined(separator: "\n"))")
+            let written = writeSection(harmony[i], lines: said, energy: spans[i].energy,
+                                       lastSection: !lyrics.sections[(i + 1)...].contains { !$0.lines.isEmpty },
+                                       rng: &sectionRng)
+            for (j, line) in written.enumerated() {
+                var syllables = [SungSyllable](repeating: SungSyllable(notes: []), count: said[j].syllableCount)
+                for n in line {
+                    syllables[n.syllable].notes.append(notes.count)
+                    notes.append(Note(start: spans[i].startBeat + n.note.start, duration: n.note.duration,
+                                      pitch: n.note.pitch, velocity: n.note.velocity))
+                }
+                lines.append(SungLine(section: i, line: j, syllables: syllables))
+            }
+        }
+        return (notes, lines)
+    }
+
+    /// Each line's notes (section time) with the syllable each sings.
+    func writeSection(_ h: SectionHarmony, lines: [PronouncedLine], energy: Double, lastSection: Bool,
+                      rng: inout SeededGenerator) -> [[(note: Note, syllable: Int)]]
+    {
+        let r = rhythm
+        // Line spans: each line its fitted bars in order, spare bars left at the end of the section; when the
+        // section is shorter than the lines need, its bars are shared out by syllable count.
+        var lineBeats = lines.map { Double(r.lineBars(syllables: $0.syllableCount) * 4) }
+        let total = Double(h.bars * 4)
+        if lineBeats.reduce(0, +) > total + 1e-9 {
+            let weights = lines.map { Double(max(1, $0.syllableCount)) + 4 }
+            let sum = weights.reduce(0, +)
+            lineBeats = weights.map { ($0 / sum * total / 2).rounded(.down) * 2 }
+            lineBeats[lineBeats.count - 1] = total - lineBeats.dropLast().reduce(0, +)
+        }
+        // Section feel: where lines like to begin (on the downbeat, or after a beat's breath), how high it sits.
+        let lateStart = rng.chance(0.35)
+        let lift: Int
+        switch h.kind {
+        case .chorus: lift = 2
+        case .preChorus: lift = 1
+        case .bridge: lift = rng.chance(0.5) ? 1 : -1
+        case .verse: lift = -1
+        default: lift = 0
+        }
+        var out: [[(note: Note, syllable: Int)]] = []
+        var start = 0.0
+        var previousEnd: Int? = nil
+        let parallel = rng.chance(0.7)
+        var shapes: [(shape: [[Double]], pitches: [Int])] = []
+        for (j, line) in lines.enumerated() {
+            var lineRng = rng.fork("line-\(j)")
+            var slots = placeSyllables(line, start: start, beats: lineBeats[j], lateStart: lateStart)
+            slots = addMelismas(slots, line: line, beats: lineBeats[j], start: start, rng: &lineRng)
+            let isLast = j == lines.count - 1
+            // Phrase arcs in pairs: the second line of a pair climbs a little higher, the last line comes home.
+            let lineLift = lift + (j % 2 == 1 && !isLast ? 1 : 0)
+            // A parallel period: a line with the rhythm of the line two before sings its tune again (A B A' C),
+            // fitted to its own chords; the section's last line resolves in its own way.
+            let shape = slots.map { [$0.onset - start, $0.length, $0.continuation ? 1 : 0] }
+            let pitches: [Int]
+            if parallel && j >= 2 && !isLast && shapes[j - 2].shape == shape {
+                pitches = refit(shapes[j - 2].pitches, to: slots, harmony: h)
+            } else {
+                pitches = choosePitches(slots, harmony: h, lineLift: lineLift, previous: previousEnd,
+                                        cadence: isLast && (lastSection || h.kind == .chorus), rng: &lineRng)
+            }
+            shapes.append((shape, pitches))
+            var notes: [(note: Note, syllable: Int)] = []
+            for (k, s) in slots.enumerated() {
+                let accent = s.stress == 1 && !s.continuation ? 6 : (s.continuation ? -4 : 0)
+                let velocity = min(127, max(1, Int(84 + 24 * energy) + accent))
+                notes.append((Note(start: s.onset, duration: s.length, pitch: pitches[k], velocity: velocity), s.syllable))
+            }
+            previousEnd = pitches.last.map { degreeNear(pitch: $0) }
+            out.append(notes)
+            start += lineBeats[j]
+        }
+        return out
+    }
+
+    /// A repeated tune over other chords: each note stays where its chord allows (a scale tone, and a chord tone
+    /// on strong beats, at chord changes and at the line's end) and otherwise moves to the nearest pitch that is.
+    func refit(_ pitches: [Int], to slots: [Slot], harmony h: SectionHarmony) -> [Int] {
+        pitches.enumerated().map { k, p in
+            let s = slots[k]
+            let chord = h.chord(at: s.onset + 1e-6)
+            let beatInBar = s.onset.truncatingRemainder(dividingBy: 4)
+            let needsTone = abs(beatInBar) < 1e-6 || abs(beatInBar - 2) < 1e-6 || k == pitches.count - 1
+                || h.slots.contains { abs($0.start - s.onset) < 1e-6 }
+            let allowed = (0..<28).filter { d in
+                range.contains(pitch(d, over: chord)) && (!needsTone || VocalWriter.isChordTone(d, chord))
+            }.map { pitch($0, over: chord) }
+            if allowed.contains(p) { return p }
+            return allowed.min { (abs($0 - p), $0) < (abs($1 - p), $1) } ?? p
+        }
+    }
+
+    // MARK: - Rhythm
+
+    /// One-syllable function words, unstressed in connected speech whatever the dictionary says of them alone
+    /// (flite's lexicon gives "is", "and", "the" primary stress as citation forms).
+    static let functionWords: Set<String> = [
+        "a", "an", "the", "and", "or", "but", "nor", "so", "if", "as", "at", "by", "for", "from", "in", "into", "of",
+        "off", "on", "onto", "out", "to", "up", "with", "than", "that", "this", "these", "those", "i", "me", "my",
+        "you", "your", "he", "him", "his", "she", "her", "it", "its", "we", "us", "our", "they", "them", "their",
+        "is", "am", "are", "was", "were", "be", "been", "has", "have", "had", "do", "does", "did", "can", "could",
+        "will", "would", "shall", "should", "may", "might", "must", "i'm", "it's", "i'll", "we're", "you're", "there's",
+        "there", "where", "when", "what", "who", "how", "just", "till", "'til", "all", "some", "no", "not",
+    ]
+
+    /// Stress of every syllable as sung: the dictionary's, except one-syllable function words, which are light.
+    static func sungStresses(_ line: PronouncedLine) -> [Int] {
+        line.words.flatMap { w -> [Int] in
+            if w.syllables.count == 1 && functionWords.contains(w.text.lowercased()) { return [0] }
+            return w.syllables.map(\.stress)
+        }
+    }
+
+    /// Metrical strength of a beat position: downbeat 1, beat 3 0.75, beats 2 and 4 0.5, off-beats 0.2.
+    static func strength(_ beat: Double) -> Double {
+        let b = beat.truncatingRemainder(dividingBy: 4)
+        if abs(b) < 1e-6 { return 1 }
+        if abs(b - 2) < 1e-6 { return 0.75 }
+        if abs(b - b.rounded()) < 1e-6 { return 0.5 }
+        return 0.2
+    }
+
+    /// Onsets for a line's syllables on the tempo's grid, by dynamic programming: stressed syllables on strong
+    /// beats, unstressed ones off them, even note lengths near the line's natural pace, a held last note, and a
+    /// breath rest at the end of the span. Lengths run legato to the next onset.
+    func placeSyllables(_ line: PronouncedLine, start: Double, beats: Double, lateStart: Bool) -> [Slot] {
+        let r = rhythm
+        let stresses = VocalWriter.sungStresses(line)
+        let n = stresses.count
+        guard n > 0 else { return [] }
+        let end = beats - r.rest  // the last note ends here; the breath follows
+        let lastOnset = end - r.finalNote
+        // A line too dense for its span (lyrics written for a plan's bars rather than fitted by LyricForm) moves to
+        // the half grid while notes stay >= 0.15 s, and as a last resort spreads evenly.
+        var u = r.unit
+        if Int((lastOnset / u).rounded(.down)) + 1 < n && u / 2 * r.secondsPerBeat >= 0.15 { u /= 2 }
+        let gridCount = Int((lastOnset / u).rounded(.down)) + 1
+        if gridCount < n {
+            // Even notes with the held last note; if they would fall under 0.15 s, even notes up to the shortest
+            // breath (1/2 beat and 250 ms) with no hold.
+            var step = n == 1 ? 0 : max(0, lastOnset) / Double(n - 1)
+            var stop = end
+            if n > 1 && step * r.secondsPerBeat < 0.15 {
+                stop = beats - max(0.5, 0.25 / r.secondsPerBeat)
+                step = stop / Double(n)
+            }
+            return (0..<n).map { k in
+                let onset = Double(k) * step
+                let length = k == n - 1 ? stop - onset : step
+                return Slot(onset: start + onset, length: max(0.05, length), syllable: k, continuation: false,
+                            stress: stresses[k])
+            }
+        }
+        // Where each syllable starts a word (for unstressed function words, a lighter off-beat preference).
+        var monosyllable = [Bool](repeating: false, count: n)
+        var k = 0
+        for w in line.words {
+            if w.syllables.count == 1 { monosyllable[k] = true }
+            k += w.syllables.count
+        }
+        // The held last note: about a quarter of the line, up to 3 beats; a line of 1-3 syllables holds longer.
+        let finalRaw = n <= 3 ? min(4, max(r.finalNote, end * 0.5)) : min(3, max(r.finalNote, end * 0.25))
+        let finalTarget = max(r.finalNote, (finalRaw / u).rounded() * u)
+        let pace = min(2, max(u, (end - finalTarget) / Double(max(1, n - 1))))
+        func place(_ i: Int, _ g: Int) -> Double {
+            let m = VocalWriter.strength(Double(g) * u)
+            switch stresses[i] {
+            case 1: return (1 - m) * 3
+            case 2: return (1 - m) * 1.5
+            default: return m * (monosyllable[i] ? 0.6 : 1.2)
+            }
+        }
+        func move(_ d: Double) -> Double {
+            var c = 0.8 * abs(log2(d / pace))
+            if d > 2 { c += 1.5 * (d - 2) }
+            return c
+        }
+        let preferredStart = lateStart ? 1.0 : 0.0
+        let maxGap = Int((4 / u).rounded())
+        let inf = Double.infinity
+        var cost = [[Double]](repeating: [Double](repeating: inf, count: gridCount), count: n)
+        var from = [[Int]](repeating: [Int](repeating: -1, count: gridCount), count: n)
+        for g in 0..<(gridCount - n + 1) {
+            cost[0][g] = place(0, g) + 0.6 * abs(Double(g) * u - preferredStart)
+        }
+        if n > 1 {
+            for i in 1..<n {
+                for g in i..<(gridCount - (n - 1 - i)) {
+                    let p = place(i, g)
+                    var best = inf
+                    var arg = -1
+                    // Gaps beyond 4 beats are never chosen (their cost exceeds any placement gain): bounding them
+                    // keeps a very long line linear in its length.
+                    for h in max(i - 1, g - maxGap)..<g where cost[i - 1][h] < inf {
+                        let c = cost[i - 1][h] + move(Double(g - h) * u)
+                        if c < best { best = c; arg = h }
+                    }
+                    cost[i][g] = best + p
+                    from[i][g] = arg
+                }
+            }
+        }
+        var bestG = -1
+        var best = inf
+        for g in 0..<gridCount where cost[n - 1][g] < inf {
+            let c = cost[n - 1][g] + 0.5 * abs(end - Double(g) * u - finalTarget)
+            if c < best { best = c; bestG = g }
+        }
+        var onsets = [Int](repeating: 0, count: n)
+        var g = bestG
+        for i in stride(from: n - 1, through: 0, by: -1) {
+            onsets[i] = g
+            g = from[i][g]
+        }
+        return (0..<n).map { i in
+            let onset = Double(onsets[i]) * u
+            let next = i + 1 < n ? Double(onsets[i + 1]) * u : min(end, onset + max(finalTarget, r.finalNote))
+            return Slot(onset: start + onset, length: next - onset, syllable: i, continuation: false, stress: stresses[i])
+        }
+    }
+
+    /// Melismas where a line has few syllables for its bars: the last stressed syllable (usually the held end of
+    /// the line) sings 2-3 notes; now and then another long stressed syllable sings 2.
+    func addMelismas(_ slots: [Slot], line: PronouncedLine, beats: Double, start: Double,
+                     rng: inout SeededGenerator) -> [Slot]
+    {
+        guard !slots.isEmpty else { return slots }
+        let u = rhythm.unit
+        let capacity = rhythm.capacity(bars: Int((beats / 4).rounded()))
+        let sparse = Double(slots.count) <= Double(capacity) * 0.5
+        var out = slots
+        func split(_ i: Int, into count: Int) {
+            let s = out[i]
+            // Leading notes of a beat (or the grid unit at fast tempi) each, the rest held on the last one.
+            let piece = max(u, s.length >= 3 ? 1 : u)
+            guard s.length >= piece * Double(count - 1) + max(u, 1) else { return }
+            var pieces: [Slot] = []
+            var t = s.onset
+            for c in 0..<count {
+                let len = c == count - 1 ? s.onset + s.length - t : piece
+                pieces.append(Slot(onset: t, length: len, syllable: s.syllable, continuation: c > 0, stress: s.stress))
+                t += len
+            }
+            out.replaceSubrange(i...i, with: pieces)
+        }
+        let stressedLast = out.lastIndex { $0.stress > 0 } ?? out.count - 1
+        if sparse || rng.chance(0.2) {
+            let count = sparse && rng.chance(0.4) ? 3 : 2
+            split(stressedLast, into: count)
+        }
+        if sparse && rng.chance(0.35) {
+            if let other = out.indices.last(where: { i in
+                i < stressedLast && out[i].stress == 1 && !out[i].continuation && out[i].length >= 2
+            }) {
+                split(other, into: 2)
+            }
+        }
+        return out
+    }
+
+    // MARK: - Pitch
+
+    /// MIDI pitch of scale degree 0 (the tonic at or below the range's bottom).
+    var tonicBase: Int { range.lowerBound - ((range.lowerBound - key.tonic) % 12 + 12) % 12 }
+
+    func pitch(_ d: Int, over chord: Chord) -> Int { tonicBase + chord.semitone(ofDegree: d) }
+
+    /// The scale degree (over the tonic chord) sounding nearest a pitch.
+    func degreeNear(pitch p: Int) -> Int {
+        let tonic = Chord(degree: 0, mode: key.mode)
+        var best = 0
+        for d in 0..<28 where abs(pitch(d, over: tonic) - p) < abs(pitch(best, over: tonic) - p) { best = d }
+        return best
+    }
+
+    static func isChordTone(_ d: Int, _ chord: Chord) -> Bool {
+        chord.degreeTones.contains(((d % 7) + 7) % 7)
+    }
+
+    /// Pitches for a line's notes, one at a time, each drawn (softly: mostly the best) by a cost over: distance
+    /// from the phrase arc (rising to a peak past the middle of the line, falling to its end), interval size
+    /// (steps favoured, a leap turned back by a step), chord tones on strong beats and at chord changes, a stable
+    /// chord tone at the line's end (the tonic at a cadence), and the range's middle.
+    func choosePitches(_ slots: [Slot], harmony h: SectionHarmony, lineLift: Int, previous: Int?, cadence: Bool,
+                       rng: inout SeededGenerator) -> [Int]
+    {
+        guard !slots.isEmpty else { return [] }
+        let mid = (range.lowerBound + range.upperBound) / 2
+        let centre = degreeNear(pitch: mid)
+        let span = range.upperBound - range.lowerBound
+        let base = centre + lineLift - 1
+        let amplitude = Double(rng.int(in: 2...4))
+        let peakAt = 0.45 + rng.unit() * 0.25
+        let first = slots.first!.onset
+        let last = slots.last!.onset
+        var result: [Int] = []
+        var prev = previous ?? base
+        var prevStep = 0
+        for (k, s) in slots.enumerated() {
+            let x = last > first ? (s.onset - first) / (last - first) : 0
+            let arc = x <= peakAt ? x / peakAt : 1 - (x - peakAt) / (1 - peakAt)
+            let target = Double(base) + amplitude * arc - (k == slots.count - 1 ? 1 : 0)
+            let chord = h.chord(at: s.onset + 1e-6)
+            let beatInBar = s.onset.truncatingRemainder(dividingBy: 4)
+            let strong = abs(beatInBar) < 1e-6 || abs(beatInBar - 2) < 1e-6
+            let onBeat = abs(s.onset - s.onset.rounded()) < 1e-6
+            let chordChange = h.slots.contains { abs($0.start - s.onset) < 1e-6 }
+            let isEnd = k == slots.count - 1
+            var candidates: [Int] = []
+            var costs: [Double] = []
+            for d in (prev - 5)...(prev + 5) {
+                let p = pitch(d, over: chord)
+                guard range.contains(p) else { continue }
+                let step = d - prev
+                let interval = abs(step)
+                var c0 = 0.0
+                if s.continuation && (interval == 0 || interval > 2) { continue }
+                if s.continuation && interval == 2 { c0 += 0.8 }  // a melisma moves by step where it can
+                var c = c0 + 0.55 * abs(Double(d) - target)
+                switch interval {
+                case 0: c += s.length < 1 ? 0.35 : 0.7
+                case 1: c += 0
+                case 2: c += 0.45
+                case 3: c += 1.2
+                case 4: c += 1.8
+                default: c += 2.6
+                }
+                if k == 0 && previous == nil { c -= min(0.45 * Double(interval), 1.5) }  // no melodic history yet
+                if abs(prevStep) >= 3 {
+                    if step * prevStep > 0 { c += 2 }  // leap after leap the same way
+                    else if interval <= 2 && interval > 0 { c -= 0.8 }  // a leap recovered by a step back
+                }
+                let tone = VocalWriter.isChordTone(d, chord)
+                if strong || chordChange { c += tone ? 0 : 4 }
+                else if onBeat { c += tone ? 0 : 1.2 }
+                else if !tone && interval > 2 { c += 1.5 }  // a passing tone is approached by step
+                if isEnd {
+                    c += tone ? 0 : 6
+                    let degree = ((d % 7) + 7) % 7
+                    if degree != 0 && degree != 2 && degree != 4 { c += 1 }
+                    if cadence && chord.degree == 0 && degree == 0 { c -= 1.2 }
+                }
+                // The middle of the range most of the time: its outer sixths cost a little.
+                let edge = Double(min(p - range.lowerBound, range.upperBound - p)) / Double(max(1, span))
+                if edge < 0.17 { c += 0.8 }
+                candidates.append(d)
+                costs.append(c)
+            }
+            if candidates.isEmpty {
+                // Only possible for a continuation with no step inside the range: hold the syllable's pitch.
+                candidates = [prev]
+                costs = [0]
+            }
+            let bestCost = costs.min()!
+            let weights = costs.map { c in c - bestCost > 2.5 ? 0 : exp(-(c - bestCost) / 0.35) }
+            let d = candidates[rng.weightedIndex(weights)]
+            prevStep = d - prev
+            prev = d
+            result.append(pitch(d, over: chord))
+        }
+        return result
+    }
+}
