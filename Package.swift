@@ -27,13 +27,16 @@ let package = Package(
         systemLibrary("CSampleRate", pkgConfig: "samplerate", apt: "libsamplerate0-dev"),
         systemLibrary("CStb", pkgConfig: "stb", apt: "libstb-dev"),
         systemLibrary("CWebP", pkgConfig: "libwebp", apt: "libwebp-dev"),
+        // flite ships no pkg-config file: its module map names the libraries to link.
+        .systemLibrary(name: "CFlite", path: "Sources/SystemLibraries/CFlite", providers: [.apt(["flite1-dev"])]),
+        .target(name: "CSpeech", dependencies: ["CFlite"], cSettings: [.define("_GNU_SOURCE")]),
         .target(
             name: "CDSP",
             dependencies: ["CFFTW", "CSndFile", "CSampleRate", "CStb", "CWebP"],
             cSettings: [.define("_GNU_SOURCE")],
             linkerSettings: [.linkedLibrary("m")]
         ),
-        .target(name: "SongEngine", dependencies: ["CDSP", "VoiceConvert"]),
+        .target(name: "SongEngine", dependencies: ["CDSP", "CSpeech", "VoiceConvert"]),
         .target(name: "VoiceConvert", dependencies: ["CDSP"]),
         .executableTarget(
             name: "chromasong",

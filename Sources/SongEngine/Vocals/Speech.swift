@@ -1,0 +1,167 @@
+import Foundation
+internal import CSpeech
+// Imported for its module map's link lines (flite has no pkg-config file): Swift autolinks the flite libraries.
+internal import CFlite
+
+/// flite, as Chromasong uses it: the pronunciation of a lyric line (lexicon, letter-to-sound rules and flite's text
+/// normaliser: "42" is "forty two", "Dr." is "doctor") and the line spoken at a flat pitch, the source the singer
+/// retimes and retunes.
+///
+/// Input is made safe first: accented letters are folded to ASCII ("café" -> "cafe"), emoji, symbols and control
+/// characters are dropped, and the line is capped (``maxTokenCount`` tokens of at most ``maxTokenLength``
+/// characters). A token with nothing to say is absent from the result. flite itself is not thread-safe (its voices
+/// carry mutable features); the C wrapper serialises every call behind one mutex, so `Speech` may be used from any
+/// thread, one flite run at a time.
+public final class Speech: Pronouncing, Sendable {
+    public static let shared = Speech()
+
+    /// Sample rate of both voices.
+    public static let sampleRate = 16_000
+    /// Tokens beyond this many are not pronounced.
+    public static let maxTokenCount = 64
+    /// Longer tokens are cut to this many characters (after folding to ASCII).
+    public static let maxTokenLength = 32
+
+    private init() {
+        _ = csp_init()
+    }
+
+    public func pronounce(line: String) -> PronouncedLine {
+        let input = Self.prepare(line)
+        guard !input.tokens.isEmpty else { return PronouncedLine(words: []) }
+        var result: UnsafeMutablePointer<csp_result>?
+        guard csp_pronounce(input.text, &result) == CSP_OK.rawValue, let r = result else {
+            return PronouncedLine(words: [])
+        }
+        defer { csp_result_free(r) }
+        return Self.line(from: r.pointee, input: input)
+    }
+
+    /// Speaks `line` with the base `voice` at a flat pitch of `f0` Hz (clamped to 50...500), durations scaled by
+    /// `stretch` (clamped to 0.25...4). The utterance's `line` comes from the same flite run as its phones.
+    public func speak(line: String, voice: VoiceBase, f0: Double, stretch: Double = 1) -> SpeechUtterance {
+        let input = Self.prepare(line)
+        let empty = SpeechUtterance(sampleRate: Self.sampleRate, f0: f0, samples: [], phones: [],
+                                    line: PronouncedLine(words: []))
+        guard !input.tokens.isEmpty else { return empty }
+        let cVoice: csp_voice = voice == .female ? CSP_VOICE_SLT : CSP_VOICE_KAL16
+        var result: UnsafeMutablePointer<csp_result>?
+        guard csp_speak(input.text, cVoice, f0, stretch, &result) == CSP_OK.rawValue, let r = result else {
+            return empty
+        }
+        defer { csp_result_free(r) }
+        let c = r.pointee
+        let pronounced = Self.line(from: c, input: input)
+        var phones: [SpeechPhone] = []
+        phones.reserveCapacity(Int(c.segment_count))
+        for i in 0..<Int(c.segment_count) {
+            let s = c.segments[i]
+            phones.append(SpeechPhone(name: Self.name(s.name), start: Double(s.start), end: Double(s.end),
+                                      isVowel: s.is_vowel != 0, syllable: Int(s.syllable)))
+        }
+        let samples = c.samples == nil ? [] : Array(UnsafeBufferPointer(start: c.samples, count: c.sample_count))
+        return SpeechUtterance(sampleRate: c.sample_rate > 0 ? Int(c.sample_rate) : Self.sampleRate, f0: f0,
+                               samples: samples, phones: phones, line: pronounced)
+    }
+
+    // MARK: - Input
+
+    /// A line made safe for flite: `text` is printable ASCII, one space between tokens; `tokens[i]` is the user's
+    /// token (punctuation stripped) that flite will read as its i-th token.
+    struct Input {
+        var text: String
+        var tokens: [String]
+    }
+
+    static func prepare(_ line: String) -> Input {
+        var ascii: [String] = []
+        var originals: [String] = []
+        var current = ""
+        func flush() {
+            defer { current = "" }
+            guard ascii.count < maxTokenCount, !current.isEmpty else { return }
+            var folded = fold(current)
+            guard folded.utf8.contains(where: { isAlphanumeric($0) }) else { return }
+            if folded.utf8.count > maxTokenLength { folded = String(folded.prefix(maxTokenLength)) }
+            ascii.append(folded)
+            originals.append(stripPunctuation(current))
+        }
+        for scalar in line.unicodeScalars {
+            let category = scalar.properties.generalCategory
+            if scalar.properties.isWhitespace || category == .control || category == .lineSeparator
+                || category == .paragraphSeparator || category == .spaceSeparator {
+                flush()
+            } else {
+                current.unicodeScalars.append(scalar)
+            }
+            if ascii.count >= maxTokenCount { break }
+        }
+        flush()
+        return Input(text: ascii.joined(separator: " "), tokens: originals)
+    }
+
+    private static func isAlphanumeric(_ b: UInt8) -> Bool {
+        (b >= 48 && b <= 57) || (b >= 65 && b <= 90) || (b >= 97 && b <= 122)
+    }
+
+    /// Letters with no decomposition to ASCII, and typographic punctuation flite knows in its ASCII form.
+    private static let foldings: [Unicode.Scalar: String] = [
+        "ß": "ss", "æ": "ae", "Æ": "AE", "ø": "o", "Ø": "O", "œ": "oe", "Œ": "OE", "ł": "l", "Ł": "L",
+        "đ": "d", "Đ": "D", "ð": "d", "Ð": "D", "þ": "th", "Þ": "Th", "ı": "i", "ŋ": "ng",
+        "\u{2018}": "'", "\u{2019}": "'", "\u{201B}": "'", "\u{02BC}": "'", "\u{201C}": "\"", "\u{201D}": "\"",
+        "\u{201E}": "\"", "\u{00AB}": "\"", "\u{00BB}": "\"", "\u{2010}": "-", "\u{2011}": "-", "\u{2013}": "-",
+        "\u{2014}": "-", "\u{2015}": "-", "\u{00BF}": "", "\u{00A1}": "",
+    ]
+
+    /// Folds a token to printable ASCII: compatibility decomposition, combining marks dropped, a few letters
+    /// mapped by hand, everything else (emoji, symbols, other scripts) dropped.
+    static func fold(_ token: String) -> String {
+        var out = String.UnicodeScalarView()
+        for scalar in token.decomposedStringWithCompatibilityMapping.unicodeScalars {
+            if scalar.isASCII {
+                if scalar.value >= 32 && scalar.value < 127 { out.append(scalar) }
+                continue
+            }
+            switch scalar.properties.generalCategory {
+            case .nonspacingMark, .spacingMark, .enclosingMark: continue
+            default: break
+            }
+            if let mapped = foldings[scalar] { out.append(contentsOf: mapped.unicodeScalars) }
+        }
+        return String(out)
+    }
+
+    /// The user's token without leading and trailing punctuation, symbols or emoji.
+    static func stripPunctuation(_ token: String) -> String {
+        func keep(_ c: Character) -> Bool { c.isLetter || c.isNumber }
+        guard let first = token.firstIndex(where: keep), let last = token.lastIndex(where: keep) else { return token }
+        return String(token[first...last])
+    }
+
+    // MARK: - Results
+
+    private static func name(_ tuple: (CChar, CChar, CChar, CChar, CChar, CChar, CChar, CChar)) -> String {
+        withUnsafeBytes(of: tuple) { raw in
+            let bytes = raw.prefix { $0 != 0 }
+            return String(decoding: bytes, as: UTF8.self)
+        }
+    }
+
+    private static func line(from r: csp_result, input: Input) -> PronouncedLine {
+        let useOriginals = Int(r.token_count) == input.tokens.count
+        var words: [PronouncedWord] = []
+        for t in 0..<Int(r.token_count) {
+            let token = r.tokens[t]
+            guard token.syllable_count > 0 else { continue }
+            var syllables: [PronouncedSyllable] = []
+            for s in Int(token.first_syllable)..<Int(token.first_syllable + token.syllable_count) {
+                let syl = r.syllables[s]
+                let phones = (Int(syl.first_phone)..<Int(syl.first_phone + syl.phone_count)).map { name(r.phones[$0]) }
+                syllables.append(PronouncedSyllable(phones: phones, nucleus: Int(syl.nucleus), stress: Int(syl.stress)))
+            }
+            let text = useOriginals ? input.tokens[t] : String(cString: token.text)
+            words.append(PronouncedWord(text: text, syllables: syllables))
+        }
+        return PronouncedLine(words: words)
+    }
+}

@@ -1,0 +1,169 @@
+import Foundation
+import Testing
+@testable import SongEngine
+
+/// flite through `Speech`: pronunciation (words, syllables, stress, rhymes), input safety, and the flat-pitch
+/// speech source (timing of phones, one vowel per syllable, measured f0).
+@Suite struct SpeechTests {
+    let speech = Speech.shared
+
+    @Test func rhymeKeys() {
+        let night = speech.rhymeKey(line: "Dancing in the night")
+        let light = speech.rhymeKey(line: "under silver light!")
+        let day = speech.rhymeKey(line: "another day")
+        #expect(night == "ay t")
+        #expect(night == light)
+        #expect(night != day)
+        #expect(day == "ey")
+    }
+
+    @Test func helloHasTwoSyllablesOneStressed() {
+        let line = speech.pronounce(line: "Hello,")
+        #expect(line.words.map(\.text) == ["Hello"])
+        #expect(line.syllableCount == 2)
+        #expect(line.stresses.filter { $0 > 0 }.count == 1)
+        #expect(line.words[0].syllables.map { $0.phones[$0.nucleus] } == ["ax", "ow"])
+    }
+
+    @Test func numbersAndAbbreviationsGoThroughTheNormaliser() {
+        let line = speech.pronounce(line: "42")
+        #expect(line.words.count == 1)
+        #expect(line.words.first?.text == "42")
+        #expect(line.syllableCount >= 3)  // for-ty two
+        let doctor = speech.pronounce(line: "Dr. Smith")
+        #expect(doctor.words.map(\.text) == ["Dr", "Smith"])
+        #expect(doctor.words.first?.syllables.count == 2)  // doc-tor
+    }
+
+    @Test func symbolsAndEmojiSayNothing() {
+        for text in ["😀 🎶 ★ ♥ → ©", "", "   \n\t", "…  —  !!! ???", "👩‍👩‍👧‍👦🏳️‍🌈"] {
+            let line = speech.pronounce(line: text)
+            #expect(line.words.isEmpty, "\(text)")
+            #expect(speech.rhymeKey(line: text) == nil)
+        }
+        // Emoji between words leave the words alone.
+        let mixed = speech.pronounce(line: "love 💖 you")
+        #expect(mixed.words.map(\.text) == ["love", "you"])
+    }
+
+    @Test func accentedLettersFold() {
+        let line = speech.pronounce(line: "café naïve")
+        #expect(line.words.map(\.text) == ["café", "naïve"])
+        #expect(line.words.allSatisfy { !$0.syllables.isEmpty })
+        #expect(line.words[1].syllables.count == 2)  // na-ive
+        #expect(Speech.fold("Ærøskøbing straße") == "AEroskobing strasse")
+    }
+
+    @Test func randomUnicodeNeverCrashes() {
+        var rng = SeededGenerator(seed: 0x5eec4)
+        let pools: [ClosedRange<UInt32>] = [
+            0x20...0x7E, 0x00...0x1F, 0xA0...0x24F, 0x300...0x36F, 0x370...0x3FF, 0x400...0x4FF, 0x2000...0x206F,
+            0x2190...0x23FF, 0x3040...0x30FF, 0x4E00...0x4EFF, 0xFE00...0xFE0F, 0xFF00...0xFFEF, 0x1F300...0x1FAFF,
+        ]
+        for _ in 0..<300 {
+            var s = String.UnicodeScalarView()
+            for _ in 0..<rng.int(in: 0...60) {
+                let pool = rng.chance(0.5) ? pools[0] : pools[rng.int(in: 0...(pools.count - 1))]
+                let v = pool.lowerBound + UInt32(rng.int(in: 0...Int(pool.upperBound - pool.lowerBound)))
+                if let scalar = Unicode.Scalar(v) { s.append(scalar) }
+            }
+            let line = speech.pronounce(line: String(s))
+            for word in line.words {
+                #expect(!word.syllables.isEmpty)
+                for syllable in word.syllables {
+                    #expect(syllable.phones.indices.contains(syllable.nucleus))
+                    #expect((0...2).contains(syllable.stress))
+                }
+            }
+        }
+        // Long input is capped, not slow.
+        let long = String(repeating: "supercalifragilistic 1234567890123 ", count: 500)
+        #expect(speech.pronounce(line: long).words.count <= Speech.maxTokenCount)
+    }
+
+    @Test(arguments: [(VoiceBase.female, 220.0), (VoiceBase.male, 120.0)])
+    func speakFlatPitch(voice: VoiceBase, f0: Double) {
+        let text = "Hello darling, we sing across the silver night"
+        let u = speech.speak(line: text, voice: voice, f0: f0)
+        #expect(u.sampleRate == 16_000)
+        let duration = Double(u.samples.count) / Double(u.sampleRate)
+        #expect(duration > 1.5 && duration < 6, "\(duration) s")
+        #expect(u.line == speech.pronounce(line: text))
+
+        // Phones are ordered, contiguous and cover the audio.
+        #expect(u.phones.first?.start == 0)
+        for (a, b) in zip(u.phones, u.phones.dropFirst()) {
+            #expect(a.end == b.start)
+        }
+        #expect(u.phones.allSatisfy { $0.end >= $0.start })
+        #expect(abs((u.phones.last?.end ?? 0) - duration) < 0.02, "\(u.phones.last?.end ?? 0) vs \(duration)")
+
+        // Every syllable of the line has exactly one vowel phone, and phones name the syllable's phones.
+        let flat = u.line.words.flatMap(\.syllables)
+        for (i, syllable) in flat.enumerated() {
+            let phones = u.phones.filter { $0.syllable == i }
+            #expect(phones.filter(\.isVowel).count == 1, "syllable \(i)")
+            #expect(phones.map(\.name) == syllable.phones)
+        }
+        #expect(u.phones.filter { $0.syllable < 0 }.allSatisfy { $0.name == "pau" })
+        #expect(u.phones.allSatisfy { $0.syllable < flat.count })
+
+        // Measured pitch over the vowels: within 3% of the request.
+        var estimates: [Double] = []
+        for p in u.phones where p.isVowel && p.end - p.start >= 0.04 {
+            let mid = (p.start + p.end) / 2
+            let from = Int((mid - 0.016) * 16_000), to = Int((mid + 0.016) * 16_000)
+            guard from >= 0, to <= u.samples.count else { continue }
+            if let f = Self.autocorrelationPitch(u.samples[from..<to], sampleRate: 16_000) { estimates.append(f) }
+        }
+        #expect(estimates.count >= 6, "\(estimates)")
+        let median = estimates.sorted()[estimates.count / 2]
+        #expect(abs(median - f0) / f0 < 0.03, "median \(median) Hz for \(f0) Hz")
+        let near = estimates.filter { abs($0 - f0) / f0 < 0.03 }.count
+        #expect(Double(near) >= 0.8 * Double(estimates.count), "\(estimates)")
+    }
+
+    @Test func speakIsDeterministicAndStretches() {
+        let a = speech.speak(line: "shine on", voice: .female, f0: 200)
+        let b = speech.speak(line: "shine on", voice: .female, f0: 200)
+        #expect(a.samples == b.samples)
+        let slow = speech.speak(line: "shine on", voice: .female, f0: 200, stretch: 2)
+        #expect(Double(slow.samples.count) > 1.6 * Double(a.samples.count))
+        #expect(slow.line == a.line)
+    }
+
+    @Test func pronounceAndSpeakAgree() {
+        for text in ["The cat's dream, 42 times", "I'll be there at 7:30", "Don't stop believin'", "rock-n-roll café"] {
+            let p = speech.pronounce(line: text)
+            #expect(!p.words.isEmpty)
+            #expect(speech.speak(line: text, voice: .male, f0: 110).line == p, "\(text)")
+        }
+    }
+
+    /// Fundamental by normalised autocorrelation (70...450 Hz): the first lag whose correlation comes within 10%
+    /// of the best, refined by a parabola. Nil when the frame is not periodic.
+    static func autocorrelationPitch(_ x: ArraySlice<Float>, sampleRate: Int) -> Double? {
+        let v = Array(x)
+        let minLag = sampleRate / 450, maxLag = sampleRate / 70
+        guard v.count > 2 * maxLag else { return nil }
+        let n = v.count - maxLag - 1
+        func r(_ lag: Int) -> Double {
+            var s = 0.0, e0 = 0.0, e1 = 0.0
+            for i in 0..<n {
+                s += Double(v[i]) * Double(v[i + lag])
+                e0 += Double(v[i]) * Double(v[i])
+                e1 += Double(v[i + lag]) * Double(v[i + lag])
+            }
+            return e0 > 0 && e1 > 0 ? s / (e0 * e1).squareRoot() : 0
+        }
+        let corr = (minLag - 1...maxLag + 1).map(r)
+        let best = corr[1..<(corr.count - 1)].max() ?? 0
+        guard best > 0.5 else { return nil }
+        for i in 1..<(corr.count - 1) where corr[i] >= 0.9 * best && corr[i] >= corr[i - 1] && corr[i] >= corr[i + 1] {
+            let denom = corr[i - 1] - 2 * corr[i] + corr[i + 1]
+            let shift = denom != 0 ? 0.5 * (corr[i - 1] - corr[i + 1]) / denom : 0
+            return Double(sampleRate) / (Double(minLag - 1 + i) + shift)
+        }
+        return nil
+    }
+}
