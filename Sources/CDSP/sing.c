@@ -276,3 +276,29 @@ cdsp_status cdsp_psola_process(cdsp_psola *p, const float *src, size_t src_frame
     }
     return CDSP_OK;
 }
+
+// --- Gate -------------------------------------------------------------------------------------------------------------
+
+/// Gain of the gate at sample i: the largest over the spans (spans are few, a line's phrases).
+static double gate_gain(double i, const double *starts, const double *ends, size_t count, double fade) {
+    double g = 0;
+    for (size_t k = 0; k < count && g < 1; k++) {
+        double a = starts[k], b = ends[k], v;
+        if (i >= a && i <= b) v = 1;
+        else if (i < a && i > a - fade) v = 0.5 - 0.5 * cos(M_PI * (i - (a - fade)) / fade);
+        else if (i > b && i < b + fade) v = 0.5 + 0.5 * cos(M_PI * (i - b) / fade);
+        else v = 0;
+        if (v > g) g = v;
+    }
+    return g;
+}
+
+void cdsp_sing_gate(float *x, size_t frames, const double *starts, const double *ends, size_t count, double fade) {
+    if (!x) return;
+    if (!starts || !ends || count == 0) {
+        memset(x, 0, frames * sizeof(float));
+        return;
+    }
+    if (!(fade > 0)) fade = 1;
+    for (size_t i = 0; i < frames; i++) x[i] *= (float)gate_gain((double)i, starts, ends, count, fade);
+}

@@ -342,6 +342,18 @@ CDSP_TEST(rejects_bad_arguments) {
     cdsp_psola_destroy(p);
 }
 
+CDSP_TEST(gate_opens_on_spans_with_ramps) {
+    float x[400];
+    for (int i = 0; i < 400; i++) x[i] = 1;
+    double starts[2] = {100, 250}, ends[2] = {200, 260};
+    cdsp_sing_gate(x, 400, starts, ends, 2, 10);
+    CDSP_CHECK(x[50] == 0 && x[89] == 0 && x[300] == 0);
+    CDSP_CHECK(x[100] == 1 && x[150] == 1 && x[200] == 1 && x[255] == 1);
+    CDSP_CHECK_NEAR(x[95], 0.5, 1e-6);
+    CDSP_CHECK_NEAR(x[205], 0.5, 1e-6);
+    CDSP_CHECK(x[96] > x[95] && x[204] > x[205]);
+}
+
 int main(void) {
     CDSP_RUN(pitch_marks_follow_the_period);
     CDSP_RUN(psola_retunes_and_keeps_formants);
@@ -349,6 +361,7 @@ int main(void) {
     CDSP_RUN(f0_curve_centres_on_the_note_with_vibrato);
     CDSP_RUN(f0_curve_glides_between_legato_notes);
     CDSP_RUN(f0_curve_is_seeded);
+    CDSP_RUN(gate_opens_on_spans_with_ramps);
     CDSP_RUN(rejects_bad_arguments);
     CDSP_TEST_END();
 }

@@ -71,6 +71,11 @@ cdsp_status cdsp_psola_process(cdsp_psola *p, const float *src, size_t src_frame
                                const double *map_src, size_t knot_count, const float *f0, float *out,
                                size_t out_frames);
 
+// --- Gate -----------------------------------------------------------------------------------------------------------
+/// Multiplies x by a gate that is 1 inside the spans [starts[i], ends[i]] (samples), 0 outside, with raised-cosine
+/// ramps of `fade` samples just outside each span (overlapping ramps take the larger gain). Allocates nothing.
+void cdsp_sing_gate(float *x, size_t frames, const double *starts, const double *ends, size_t count, double fade);
+
 #ifdef __cplusplus
 }
 #endif

@@ -135,7 +135,7 @@ public enum Singer {
         var voiced = [UInt8](repeating: 0, count: utterance.samples.count)
         for p in utterance.phones where p.syllable >= 0 && (p.isVowel || voicedConsonants.contains(p.name)) {
             let a = max(0, Int(p.start * sr)), b = min(voiced.count, Int(p.end * sr))
-            if a < b { for i in a..<b { voiced[i] = 1 } }
+            if a < b { voiced.replaceSubrange(a..<b, with: repeatElement(1, count: b - a)) }
         }
 
         // Notes in output samples, sorted, not overlapping.
@@ -187,19 +187,8 @@ public enum Singer {
                 spans.append(s.outOnset...s.outEnd)
             }
         }
-        var gain = [Float](repeating: 0, count: frames)
-        let fadeFrames = max(1, Int(fade * sr))
-        for span in spans {
-            let a = Int(((span.lowerBound - start) * sr).rounded()), b = Int(((span.upperBound - start) * sr).rounded())
-            for i in max(0, a - fadeFrames)..<min(frames, b + fadeFrames) {
-                let g: Float
-                if i < a { g = Float(0.5 - 0.5 * cos(Double.pi * Double(i - (a - fadeFrames)) / Double(fadeFrames))) }
-                else if i >= b { g = Float(0.5 + 0.5 * cos(Double.pi * Double(i - b) / Double(fadeFrames))) }
-                else { g = 1 }
-                gain[i] = max(gain[i], g)
-            }
-        }
-        for i in 0..<frames { out[i] *= gain[i] }
+        let spanStarts = spans.map { ($0.lowerBound - start) * sr }, spanEnds = spans.map { ($0.upperBound - start) * sr }
+        cdsp_sing_gate(&out, frames, spanStarts, spanEnds, spans.count, fade * sr)
 
         // To the output rate.
         var samples = out

@@ -42,7 +42,10 @@ struct VocalChain {
             for span in line.main.spans {
                 let a = max(0, Int((span.lowerBound - line.main.start) * sr))
                 let b = min(line.main.samples.count, Int((span.upperBound - line.main.start) * sr))
-                if a < b { for i in a..<b { energy += Double(line.main.samples[i] * line.main.samples[i]) }; count += b - a }
+                guard a < b else { continue }
+                let rms = line.main.samples.withUnsafeBufferPointer { Double(cdsp_rms($0.baseAddress! + a, b - a)) }
+                energy += rms * rms * Double(b - a)
+                count += b - a
             }
         }
         guard count > 0, energy > 0 else { return StereoBuffer(left: left, right: right, sampleRate: sampleRate) }
@@ -71,7 +74,9 @@ struct VocalChain {
         let reverb = Reverb(sampleRate: Float(sr), size: 0.45, damping: 0.55, width: 0.9, predelay: 0.03)
         var wetL = [Float](repeating: 0, count: frames), wetR = [Float](repeating: 0, count: frames)
         let send = cdsp_db_to_gain(reverbSendDB)
-        let sendL = left.map { $0 * send }, sendR = right.map { $0 * send }
+        var sendL = left, sendR = right
+        cdsp_gain(&sendL, frames, send)
+        cdsp_gain(&sendR, frames, send)
         sendL.withUnsafeBufferPointer { il in
             sendR.withUnsafeBufferPointer { ir in
                 wetL.withUnsafeMutableBufferPointer { ol in
@@ -82,10 +87,7 @@ struct VocalChain {
                 }
             }
         }
-        for i in 0..<frames {
-            left[i] += wetL[i]
-            right[i] += wetR[i]
-        }
+        cdsp_mix_add_stereo(wetL, wetR, frames, 1, &left, &right)
         return StereoBuffer(left: left, right: right, sampleRate: sampleRate)
     }
 
