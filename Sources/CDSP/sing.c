@@ -239,7 +239,9 @@ cdsp_status cdsp_psola_process(cdsp_psola *p, const float *src, size_t src_frame
             double u = span > 0 ? (t - map_out[knot]) / span : 0;
             tau = map_src[knot] + u * (map_src[knot + 1] - map_src[knot]);
         }
-        // Nearest analysis mark.
+        // The analysis marks around tau: in voiced stretches the grain blends the two (by where tau lies between
+        // them), so a slowly advancing time map glides through the source instead of jumping period by period;
+        // unvoiced grains come from the nearest mark alone (blending noise would lower its level).
         size_t lo = 0, hi = mark_count - 1;
         while (lo < hi) {
             size_t mid = (lo + hi) / 2;
@@ -247,8 +249,21 @@ cdsp_status cdsp_psola_process(cdsp_psola *p, const float *src, size_t src_frame
         }
         size_t k = lo;
         if (k > 0 && fabs(marks[k - 1] - tau) <= fabs(marks[k] - tau)) k--;
-        const double m = marks[k];
         const int voiced = mark_voiced ? mark_voiced[k] != 0 : 1;
+        size_t k0 = k, k1 = k;
+        double alpha = 0;
+        if (voiced) {
+            k0 = marks[k] <= tau ? k : (k > 0 ? k - 1 : k);
+            k1 = k0 + 1 < mark_count ? k0 + 1 : k0;
+            int both = !mark_voiced || (mark_voiced[k0] && mark_voiced[k1]);
+            if (!both || k1 == k0 || tau <= marks[k0]) {
+                k0 = k1 = k;
+            } else {
+                alpha = (tau - marks[k0]) / (marks[k1] - marks[k0]);
+                if (alpha > 1) alpha = 1;
+            }
+        }
+        const double m0 = marks[k0], m1 = marks[k1];
         size_t ti = t < 0 ? 0 : (size_t)(t + 0.5);
         if (ti >= out_frames) ti = out_frames ? out_frames - 1 : 0;
         double target = (out_frames && f0) ? f0[ti] : 0;
@@ -263,10 +278,13 @@ cdsp_status cdsp_psola_process(cdsp_psola *p, const float *src, size_t src_frame
             // cos/sin of the window phase, rotated sample by sample.
             double c = cos(dw * x0), s = sin(dw * x0);
             const double cd = cos(dw), sd = sin(dw);
+            const double g0 = gain * (1 - alpha), g1 = gain * alpha;
             for (size_t j = (size_t)jlo; j <= (size_t)jhi; j++) {
                 double x = (double)j - t;
                 double w = 0.5 + 0.5 * c;
-                out[j] += (float)(gain * w * src_at(src, src_frames, m + x));
+                double v = g0 * src_at(src, src_frames, m0 + x);
+                if (g1 != 0) v += g1 * src_at(src, src_frames, m1 + x);
+                out[j] += (float)(w * v);
                 double nc = c * cd - s * sd;
                 s = s * cd + c * sd;
                 c = nc;

@@ -103,6 +103,10 @@ import Testing
         let stem = render.stem
         #expect(stem.frames == Int((f.score.durationSeconds + 3) * Double(sr)))
         let mono = zip(stem.left, stem.right).map { 0.5 * ($0 + $1) }
+        // For listening and spectrograms: raw mono float32 at 44.1 kHz.
+        if let path = ProcessInfo.processInfo.environment["CHROMASONG_SINGER_DUMP"] {
+            try mono.withUnsafeBufferPointer { try Data(buffer: $0).write(to: URL(fileURLWithPath: path)) }
+        }
 
         // Pitch over the middle of each note: skip the first 80 ms and the last 40 ms; 30 ms frames every 10 ms.
         var noteErrors: [Double] = [], frameErrors: [Double] = []
