@@ -89,7 +89,8 @@ public enum VocalRenderer {
         let pitches = sylNotes.flatMap { $0.map(\.pitch) }.sorted()
         guard !pitches.isEmpty else { return nil }
         let median = pitches[pitches.count / 2]
-        let f0 = 440 * pow(2, (median - 69) / 12)
+        // Speech clamps its pitch to 50...500 Hz; clamp here too so the Singer's source period is the spoken one.
+        let f0 = min(500, max(50, 440 * pow(2, (median - 69) / 12)))
         let utterance = speech.speak(line: text, voice: vocal.base, f0: f0)
         let seed = UInt64(truncatingIfNeeded: index &+ 1) &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(line.section << 20 | line.line)
         var main = Singer.sing(utterance, notes: sylNotes, sampleRate: chain.sampleRate, style: Singer.Style(seed: seed))
@@ -110,7 +111,7 @@ public enum VocalRenderer {
 }
 
 /// Results written by index from concurrent iterations.
-final class ConcurrentResults<T: Sendable>: @unchecked Sendable {
+private final class ConcurrentResults<T: Sendable>: @unchecked Sendable {
     private var storage: [T?]
     private let lock = NSLock()
     init(count: Int) { storage = Array(repeating: nil, count: count) }
