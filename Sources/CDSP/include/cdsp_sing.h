@@ -65,7 +65,9 @@ void cdsp_psola_destroy(cdsp_psola *p);
 /// samples, map_out non-decreasing; two knots at the same output time make a jump); before the first knot and after
 /// the last it is held. `f0[i]` is the target pitch at output sample i (Hz); where it is <= 0, or the nearest
 /// mark is unvoiced, the grain keeps the source period. Grains are scaled by sqrt(new period / source period) so
-/// the level does not follow the pitch. Allocates nothing.
+/// the level does not follow the pitch. Voiced grains blend the two marks around the mapped source time. Lowering
+/// by more than an octave leaves gaps between grains (hop > two source periods): speak near the notes' pitch.
+/// Allocates nothing.
 cdsp_status cdsp_psola_process(cdsp_psola *p, const float *src, size_t src_frames, const double *marks,
                                const uint8_t *mark_voiced, size_t mark_count, const double *map_out,
                                const double *map_src, size_t knot_count, const float *f0, float *out,
