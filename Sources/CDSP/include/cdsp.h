@@ -15,5 +15,6 @@
 #include "cdsp_fx.h"
 #include "cdsp_io.h"
 #include "cdsp_shift.h"
+#include "cdsp_sing.h"
 
 #endif

@@ -1,0 +1,225 @@
+import Foundation
+internal import CDSP
+
+/// Sings one lyric line: the line as flite spoke it at a flat pitch (a `SpeechUtterance`) is retimed onto its
+/// syllables' notes and retuned by TD-PSOLA (C, `cdsp_sing.h`), then resampled to the output rate.
+///
+/// Timing follows UTAU and Festival's singing mode: consonants keep their spoken length (squeezed only when two
+/// notes leave no room), each syllable's onset consonants end where its first note starts, so the vowel starts
+/// on the note; the vowel is stretched (or shortened) to hold the note or notes; the coda consonants close the
+/// last note, or end where the next syllable's onset must begin. Between notes that do not touch the voice is
+/// silent.
+public enum Singer {
+    /// One note a syllable sings: times in seconds (any origin, e.g. the song's), pitch as a MIDI note number.
+    public struct Note: Sendable, Hashable {
+        public var start: Double
+        public var end: Double
+        public var pitch: Double
+
+        public init(start: Double, end: Double, pitch: Double) {
+            self.start = start
+            self.end = end
+            self.pitch = pitch
+        }
+    }
+
+    /// The pitch ornaments (see `cdsp_sing_style`): glides between legato notes with a small overshoot, vibrato
+    /// after a delay, fine random fluctuation from `seed`.
+    public struct Style: Sendable, Hashable {
+        public var glideDuration = 0.07
+        public var overshootCents = 15.0
+        public var vibratoRate = 5.5
+        public var vibratoCents = 40.0
+        public var vibratoDelay = 0.15
+        public var fluctuationCents = 6.0
+        public var seed: UInt64 = 0
+
+        public init(seed: UInt64 = 0) { self.seed = seed }
+    }
+
+    public struct Word: Sendable, Hashable {
+        public var text: String
+        /// Seconds, on the notes' time axis: the start of the word's first consonant, the end of its last sound.
+        public var start: Double
+        public var end: Double
+    }
+
+    /// A sung line: mono samples, and where they and the words lie on the notes' time axis.
+    public struct Phrase: Sendable {
+        public var samples: [Float]
+        public var sampleRate: Int
+        /// Time of `samples[0]`, seconds (before the first note: the first onset consonants and a short lead).
+        public var start: Double
+        public var words: [Word]
+        /// Sounding spans (onset start ..< syllable end), seconds; silence outside them.
+        public var spans: [ClosedRange<Double>]
+    }
+
+    /// Lead before the first sound and tail after the last, seconds.
+    static let lead = 0.05, tail = 0.08
+    /// A vowel keeps at least this long, seconds, before consonants are squeezed.
+    static let minimumVowel = 0.06
+    /// Fade at the edges of each sounding span, seconds.
+    static let fade = 0.006
+
+    /// Sings `utterance` with `notes[i]` the notes of its i-th syllable (in the order of `utterance.line`'s
+    /// syllables; a syllable with no notes, or beyond `notes`, is left out). Returns an empty phrase when nothing
+    /// can be sung.
+    public static func sing(_ utterance: SpeechUtterance, notes: [[Note]], sampleRate: Int = 44_100,
+                            style: Style = Style()) -> Phrase {
+        let sr = Double(utterance.sampleRate)
+        let empty = Phrase(samples: [], sampleRate: sampleRate, start: notes.first?.first?.start ?? 0, words: [],
+                           spans: [])
+        guard !utterance.samples.isEmpty, utterance.f0 > 0, sr >= 4000 else { return empty }
+
+        // Each sung syllable: its source phones (onset, vowel(s), coda) and its notes.
+        struct Syllable {
+            var index: Int
+            var onsetStart, vowelStart, vowelEnd, codaEnd: Double  // source seconds
+            var notes: [Note]
+            var outOnset = 0.0, outEnd = 0.0, outVowelEnd = 0.0   // output seconds
+        }
+        var syllables: [Syllable] = []
+        let byIndex = Dictionary(grouping: utterance.phones.filter { $0.syllable >= 0 }, by: \.syllable)
+        for (i, sylNotes) in notes.enumerated() {
+            let valid = sylNotes.filter { $0.end > $0.start }.sorted { $0.start < $1.start }
+            guard !valid.isEmpty, let phones = byIndex[i]?.sorted(by: { $0.start < $1.start }), !phones.isEmpty
+            else { continue }
+            let vowels = phones.filter(\.isVowel)
+            let vStart = vowels.first?.start ?? phones.first!.start
+            let vEnd = vowels.last?.end ?? phones.last!.end
+            syllables.append(Syllable(index: i, onsetStart: phones.first!.start, vowelStart: vStart, vowelEnd: vEnd,
+                                      codaEnd: phones.last!.end, notes: valid))
+        }
+        syllables.sort { $0.notes[0].start < $1.notes[0].start }
+        guard !syllables.isEmpty else { return empty }
+
+        // Output timing. Onsets first: they end on the note, squeezed if the previous vowel would be too short.
+        for k in syllables.indices {
+            let noteStart = syllables[k].notes[0].start
+            let onset = syllables[k].vowelStart - syllables[k].onsetStart
+            var room = Double.infinity
+            if k > 0 { room = max(0, noteStart - syllables[k - 1].notes[0].start - minimumVowel) }
+            syllables[k].outOnset = noteStart - min(onset, room)
+        }
+        for k in syllables.indices {
+            let noteStart = syllables[k].notes[0].start
+            var end = syllables[k].notes.last!.end
+            if k + 1 < syllables.count { end = min(end, syllables[k + 1].outOnset) }
+            end = max(end, noteStart + 0.02)
+            let coda = syllables[k].codaEnd - syllables[k].vowelEnd
+            let codaOut = min(coda, max(0, end - noteStart - minimumVowel), max(0, end - noteStart) * 0.6)
+            syllables[k].outEnd = end
+            syllables[k].outVowelEnd = end - codaOut
+        }
+        let start = syllables[0].outOnset - lead
+        let finish = syllables.last!.outEnd + tail
+        let frames = Int(((finish - start) * sr).rounded(.up))
+        guard frames > 0 else { return empty }
+
+        // Time map knots (output sample -> source sample), in order.
+        var mapOut: [Double] = [], mapSrc: [Double] = []
+        func knot(_ out: Double, _ src: Double) {
+            let o = max((out - start) * sr, mapOut.last ?? 0)
+            mapOut.append(o)
+            mapSrc.append(src * sr)
+        }
+        for s in syllables {
+            knot(s.outOnset, s.onsetStart)
+            knot(s.notes[0].start, s.vowelStart)
+            knot(s.outVowelEnd, s.vowelEnd)
+            knot(s.outEnd, s.codaEnd)
+        }
+
+        // Voicing of the source, from the phones.
+        var voiced = [UInt8](repeating: 0, count: utterance.samples.count)
+        for p in utterance.phones where p.syllable >= 0 && (p.isVowel || voicedConsonants.contains(p.name)) {
+            let a = max(0, Int(p.start * sr)), b = min(voiced.count, Int(p.end * sr))
+            if a < b { voiced.replaceSubrange(a..<b, with: repeatElement(1, count: b - a)) }
+        }
+
+        // Notes in output samples, sorted, not overlapping.
+        var cNotes: [cdsp_sing_note] = []
+        for n in syllables.flatMap(\.notes) {
+            var a = (n.start - start) * sr
+            let b = (n.end - start) * sr
+            if let last = cNotes.last, a < last.end {
+                if a < last.start + 1 { continue }
+                cNotes[cNotes.count - 1].end = a
+            }
+            a = max(a, cNotes.last?.end ?? a)
+            if b > a { cNotes.append(cdsp_sing_note(start: a, end: b, pitch: Float(n.pitch))) }
+        }
+        var cStyle = cdsp_sing_style()
+        cdsp_sing_style_default(&cStyle)
+        cStyle.glide_duration = Float(style.glideDuration)
+        cStyle.overshoot_cents = Float(style.overshootCents)
+        cStyle.vibrato_rate = Float(style.vibratoRate)
+        cStyle.vibrato_cents = Float(style.vibratoCents)
+        cStyle.vibrato_delay = Float(style.vibratoDelay)
+        cStyle.fluctuation_cents = Float(style.fluctuationCents)
+        cStyle.seed = style.seed
+
+        var f0 = [Float](repeating: 0, count: frames)
+        var out = [Float](repeating: 0, count: frames)
+        let period = sr / utterance.f0
+        let capacity = Int(Double(utterance.samples.count) / (0.5 * period)) + 4
+        var marks = [Double](repeating: 0, count: capacity)
+        var markVoiced = [UInt8](repeating: 0, count: capacity)
+        guard let psola = cdsp_psola_create(Float(sr), Float(utterance.f0)) else { return empty }
+        defer { cdsp_psola_destroy(psola) }
+        let status: cdsp_status = utterance.samples.withUnsafeBufferPointer { src in
+            let count = cdsp_sing_pitch_marks(src.baseAddress, src.count, Float(sr), Float(utterance.f0), voiced,
+                                              &marks, &markVoiced, capacity)
+            guard count > 0, cdsp_sing_f0_curve(cNotes, cNotes.count, &cStyle, Float(sr), &f0, frames) == CDSP_OK
+            else { return CDSP_ERR_ARGUMENT }
+            return cdsp_psola_process(psola, src.baseAddress, src.count, marks, markVoiced, count, mapOut, mapSrc,
+                                      mapOut.count, f0, &out, frames)
+        }
+        guard status == CDSP_OK else { return empty }
+
+        // Silence outside the sounding spans, short fades at their edges.
+        var spans: [ClosedRange<Double>] = []
+        for s in syllables {
+            if let last = spans.last, s.outOnset - last.upperBound < 0.01 {
+                spans[spans.count - 1] = last.lowerBound...max(last.upperBound, s.outEnd)
+            } else {
+                spans.append(s.outOnset...s.outEnd)
+            }
+        }
+        let spanStarts = spans.map { ($0.lowerBound - start) * sr }, spanEnds = spans.map { ($0.upperBound - start) * sr }
+        cdsp_sing_gate(&out, frames, spanStarts, spanEnds, spans.count, fade * sr)
+
+        // To the output rate.
+        var samples = out
+        if sampleRate != utterance.sampleRate {
+            let ratio = Double(sampleRate) / sr
+            var resampled = [Float](repeating: 0, count: Int(Double(frames) * ratio) + 64)
+            var produced = 0
+            let ok = out.withUnsafeBufferPointer { inp in
+                resampled.withUnsafeMutableBufferPointer { outp in
+                    cdsp_resample(inp.baseAddress, frames, 1, ratio, outp.baseAddress, outp.count, &produced)
+                }
+            }
+            guard ok == CDSP_OK else { return empty }
+            samples = Array(resampled[0..<produced])
+        }
+
+        // Words: from their first syllable's onset to their last syllable's end.
+        var words: [Word] = []
+        var first = 0
+        let bySyllable = Dictionary(uniqueKeysWithValues: syllables.map { ($0.index, $0) })
+        for w in utterance.line.words {
+            let range = first..<(first + w.syllables.count)
+            first += w.syllables.count
+            let sung = range.compactMap { bySyllable[$0] }
+            guard let a = sung.first, let b = sung.last else { continue }
+            words.append(Word(text: w.text, start: a.outOnset, end: b.outEnd))
+        }
+        return Phrase(samples: samples, sampleRate: sampleRate, start: start, words: words, spans: spans)
+    }
+
+    /// flite's US English consonants that are voiced (sung on pitch); the others keep the source period.
+    static let voicedConsonants: Set<String> = ["b", "d", "g", "v", "dh", "z", "zh", "jh", "m", "n", "ng", "l", "r",
+                                                 "w", "y", "dx"]
+}
