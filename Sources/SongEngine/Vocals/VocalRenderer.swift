@@ -11,6 +11,9 @@ public struct VocalRender: Sendable {
     /// summed over threads), for benchmarks.
     public var sungSeconds: Double = 0
     public var singingSeconds: Double = 0
+    /// Work per vocal stage, in seconds summed over threads: "synthesis" (flite speaking the lines), "retune"
+    /// (retiming and PSOLA), "chain" (EQ, compression, doubles, reverb), in that order.
+    public var stageSeconds: [(String, Double)] = []
 }
 
 /// Renders `score.vocal` over the `vocals` track: each line spoken by flite at the line's median note frequency
@@ -30,12 +33,28 @@ public enum VocalRenderer {
         let spb = score.secondsPerBeat
         let notes = track.notes
 
-        // Each line, rendered on its own (flite runs one at a time inside Speech; PSOLA in parallel).
-        let jobs = vocal.lines
+        // Speak every distinct line once (a repeated chorus line at the same pitch is the same utterance); flite
+        // runs one call at a time inside Speech. Then sing each line on its own, in parallel.
+        let jobs = vocal.lines.enumerated().compactMap { i, line in prepare(line, index: i, vocal: vocal, notes: notes, spb: spb) }
+        var keyIndex: [String: Int] = [:]
+        var spoken: [Job] = []
+        for job in jobs where keyIndex[job.speechKey] == nil {
+            keyIndex[job.speechKey] = spoken.count
+            spoken.append(job)
+        }
+        let toSpeak = spoken, keys = keyIndex
+        let utterances = ConcurrentResults<SpeechUtterance>(count: spoken.count)
+        let speechTime = ConcurrentResults<Double>(count: spoken.count)
+        DispatchQueue.concurrentPerform(iterations: spoken.count) { i in
+            let t0 = ContinuousClock.now
+            utterances.set(i, speech.speak(line: toSpeak[i].text, voice: vocal.base, f0: toSpeak[i].f0))
+            speechTime.set(i, seconds(since: t0))
+        }
+        let said = utterances.values
         let results = ConcurrentResults<Rendered>(count: jobs.count)
         DispatchQueue.concurrentPerform(iterations: jobs.count) { i in
-            results.set(i, renderLine(jobs[i], index: i, vocal: vocal, notes: notes, spb: spb, speech: speech,
-                                      chain: chain))
+            guard let utterance = said[keys[jobs[i].speechKey]!] else { return }
+            results.set(i, sing(jobs[i], utterance: utterance, chain: chain))
         }
         let rendered = results.values
 
@@ -56,10 +75,31 @@ public enum VocalRenderer {
                                               end: words.last!.end, words: words))
         }
         let placed = ordered.map { VocalChain.Placed(main: $0.main, double: $0.double, seed: $0.seed) }
+        let chainStart = ContinuousClock.now
         let stem = chain.mix(placed, frames: total)
+        let chainSeconds = seconds(since: chainStart) + ordered.reduce(0) { $0 + $1.chainSeconds }
+        let speechSeconds = speechTime.values.reduce(0) { $0 + ($1 ?? 0) }
+        let retuneSeconds = ordered.reduce(0) { $0 + $1.seconds }
         return VocalRender(stem: stem, lyrics: entries,
                            sungSeconds: ordered.reduce(0) { $0 + Double($1.main.samples.count) / Double(sampleRate) },
-                           singingSeconds: ordered.reduce(0) { $0 + $1.seconds })
+                           singingSeconds: speechSeconds + retuneSeconds,
+                           stageSeconds: [("synthesis", speechSeconds), ("retune", retuneSeconds), ("chain", chainSeconds)])
+    }
+
+    static func seconds(since start: ContinuousClock.Instant) -> Double {
+        let elapsed = ContinuousClock.now - start
+        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+    }
+
+    /// A line ready to speak and sing: its text, its syllables' notes in seconds, the pitch to speak it at.
+    struct Job: Sendable {
+        var line: SungLine
+        var index: Int
+        var text: String
+        var kind: String
+        var notes: [[Singer.Note]]
+        var f0: Double
+        var speechKey: String { "\(text)\u{1F}\(f0)" }
     }
 
     struct Rendered: Sendable {
@@ -71,15 +111,13 @@ public enum VocalRenderer {
         var start: Double
         var seed: UInt64
         var seconds: Double
+        var chainSeconds: Double
     }
 
-    static func renderLine(_ line: SungLine, index: Int, vocal: VocalScore, notes: [Note], spb: Double,
-                           speech: Speech, chain: VocalChain) -> Rendered? {
+    static func prepare(_ line: SungLine, index: Int, vocal: VocalScore, notes: [Note], spb: Double) -> Job? {
         guard vocal.lyrics.sections.indices.contains(line.section),
               vocal.lyrics.sections[line.section].lines.indices.contains(line.line) else { return nil }
-        let clock = ContinuousClock.now
         let section = vocal.lyrics.sections[line.section]
-        let text = section.lines[line.line]
         let sylNotes: [[Singer.Note]] = line.syllables.map { syl in
             syl.notes.filter { notes.indices.contains($0) }.map {
                 let n = notes[$0]
@@ -91,22 +129,26 @@ public enum VocalRenderer {
         let median = pitches[pitches.count / 2]
         // Speech clamps its pitch to 50...500 Hz; clamp here too so the Singer's source period is the spoken one.
         let f0 = min(500, max(50, 440 * pow(2, (median - 69) / 12)))
-        let utterance = speech.speak(line: text, voice: vocal.base, f0: f0)
-        let seed = UInt64(truncatingIfNeeded: index &+ 1) &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(line.section << 20 | line.line)
-        var main = Singer.sing(utterance, notes: sylNotes, sampleRate: chain.sampleRate, style: Singer.Style(seed: seed))
+        return Job(line: line, index: index, text: section.lines[line.line], kind: section.kind, notes: sylNotes, f0: f0)
+    }
+
+    static func sing(_ job: Job, utterance: SpeechUtterance, chain: VocalChain) -> Rendered? {
+        let clock = ContinuousClock.now
+        let seed = UInt64(truncatingIfNeeded: job.index &+ 1) &* 0x9E37_79B9_7F4A_7C15
+            ^ UInt64(job.line.section << 20 | job.line.line)
+        var main = Singer.sing(utterance, notes: job.notes, sampleRate: chain.sampleRate, style: Singer.Style(seed: seed))
         guard !main.samples.isEmpty else { return nil }
-        chain.equalise(&main.samples)
         var double: Singer.Phrase? = nil
-        if section.kind == "chorus" {
-            var d = Singer.sing(utterance, notes: sylNotes, sampleRate: chain.sampleRate,
-                                style: Singer.Style(seed: seed ^ 0xD0B1_ED00))
-            chain.equalise(&d.samples)
-            double = d
+        if job.kind == "chorus" {
+            double = Singer.sing(utterance, notes: job.notes, sampleRate: chain.sampleRate,
+                                 style: Singer.Style(seed: seed ^ 0xD0B1_ED00))
         }
-        let elapsed = ContinuousClock.now - clock
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
-        return Rendered(line: line, text: text, main: main, double: double, words: main.words, start: main.start,
-                        seed: seed, seconds: seconds)
+        let sung = seconds(since: clock)
+        let chainStart = ContinuousClock.now
+        chain.equalise(&main.samples)
+        if double != nil { chain.equalise(&double!.samples) }
+        return Rendered(line: job.line, text: job.text, main: main, double: double, words: main.words, start: main.start,
+                        seed: seed, seconds: sung, chainSeconds: seconds(since: chainStart))
     }
 }
 
