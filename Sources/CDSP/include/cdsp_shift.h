@@ -1,8 +1,9 @@
 // Pitch shifting with independent formant control (mono). A phase vocoder (2048-point frames at 44.1/48 kHz,
-// 4x overlap, zero-phase windows) moves each spectral peak's region by whole bins and sets the exact new frequency
-// through the phase advance (identity phase locking around peaks, phases reset at detected onsets). Formants:
-// the spectral envelope (peak-held log spectrum smoothed by a cepstral lifter kept below the f0 period, f0 from a
-// YIN-style estimator) is divided out of the moved fine structure and reapplied, warped by the formant ratio.
+// 4x overlap, zero-phase windows) moves each spectral peak's region to the peak's moved frequency (whole bins plus
+// an interpolated fraction) and sets the exact new frequency through the phase advance (identity phase locking
+// around peaks, phases reset at detected onsets). Formants: the spectral envelope (peak-held log spectrum
+// smoothed by a cepstral lifter at 0.9...1.05 of the f0 period, f0 from a YIN-style estimator) is divided out of
+// the moved fine structure and reapplied, warped by the formant ratio.
 #ifndef CDSP_SHIFT_H
 #define CDSP_SHIFT_H
 
