@@ -171,3 +171,81 @@ cdsp_status cdsp_audio_read(const char *path, float **left, float **right, size_
 }
 
 void cdsp_audio_free(float *buffer) { free(buffer); }
+
+// --- streaming reader ---------------------------------------------------------------------------------------------
+
+struct cdsp_audio_reader {
+    SNDFILE *file;
+    int channels;  // in the file
+    float *block;  // BLOCK * channels interleaved
+};
+
+cdsp_audio_reader *cdsp_audio_reader_open(const char *path, int *sample_rate, int *channels, cdsp_status *status) {
+    cdsp_status dummy;
+    if (!status) status = &dummy;
+    *status = CDSP_ERR_ARGUMENT;
+    if (!path) return NULL;
+    SF_INFO info;
+    memset(&info, 0, sizeof(info));
+    SNDFILE *f = sf_open(path, SFM_READ, &info);
+    if (!f) {
+        int err = sf_error(NULL);
+        *status = err == SF_ERR_UNRECOGNISED_FORMAT ? CDSP_ERR_FORMAT
+                : err == SF_ERR_MALFORMED_FILE || err == SF_ERR_UNSUPPORTED_ENCODING ? CDSP_ERR_CORRUPT
+                : CDSP_ERR_IO;
+        return NULL;
+    }
+    if (info.channels < 1 || info.channels > 64 || info.samplerate <= 0) {
+        sf_close(f);
+        *status = CDSP_ERR_CORRUPT;
+        return NULL;
+    }
+    cdsp_audio_reader *r = calloc(1, sizeof(*r));
+    float *block = malloc((size_t)BLOCK * (size_t)info.channels * sizeof(float));
+    if (!r || !block) {
+        free(r);
+        free(block);
+        sf_close(f);
+        *status = CDSP_ERR_MEMORY;
+        return NULL;
+    }
+    r->file = f;
+    r->channels = info.channels;
+    r->block = block;
+    if (sample_rate) *sample_rate = info.samplerate;
+    if (channels) *channels = info.channels >= 2 ? 2 : 1;
+    *status = CDSP_OK;
+    return r;
+}
+
+size_t cdsp_audio_reader_read(cdsp_audio_reader *r, float *left, float *right, size_t frames, cdsp_status *status) {
+    cdsp_status dummy;
+    if (!status) status = &dummy;
+    *status = CDSP_OK;
+    if (!r || !left) {
+        *status = CDSP_ERR_ARGUMENT;
+        return 0;
+    }
+    int ch = r->channels;
+    size_t done = 0;
+    while (done < frames) {
+        size_t want = frames - done < BLOCK ? frames - done : BLOCK;
+        sf_count_t got = sf_readf_float(r->file, r->block, (sf_count_t)want);
+        if (got <= 0) break;
+        for (sf_count_t i = 0; i < got; i++) {
+            left[done + (size_t)i] = r->block[i * ch];
+            if (ch >= 2 && right) right[done + (size_t)i] = r->block[i * ch + 1];
+        }
+        done += (size_t)got;
+        if ((size_t)got < want) break;
+    }
+    if (sf_error(r->file) != SF_ERR_NO_ERROR) *status = CDSP_ERR_CORRUPT;
+    return done;
+}
+
+void cdsp_audio_reader_close(cdsp_audio_reader *r) {
+    if (!r) return;
+    if (r->file) sf_close(r->file);
+    free(r->block);
+    free(r);
+}

@@ -388,6 +388,50 @@ CDSP_TEST(instances_on_threads_match_sequential) {
     free(ref);
 }
 
+/// Vibrato and breath: bad values refused; with both on, a reset replays the same bytes (the breath generator
+/// restarts from its seed), another seed gives other bytes, and breath 0 with depth 0 equals the plain shift.
+CDSP_TEST(vibrato_and_breath_are_seeded_and_checked) {
+    cdsp_shifter *s = cdsp_shifter_create(FS);
+    CDSP_CHECK(s != NULL);
+    CDSP_CHECK(cdsp_shifter_set_vibrato(s, 25.0f, 30.0f) == CDSP_ERR_ARGUMENT);
+    CDSP_CHECK(cdsp_shifter_set_vibrato(s, 5.0f, -1.0f) == CDSP_ERR_ARGUMENT);
+    CDSP_CHECK(cdsp_shifter_set_vibrato(s, NAN, 10.0f) == CDSP_ERR_ARGUMENT);
+    CDSP_CHECK(cdsp_shifter_set_breath(s, 1.5f, 1) == CDSP_ERR_ARGUMENT);
+    CDSP_CHECK(cdsp_shifter_set_breath(s, NAN, 1) == CDSP_ERR_ARGUMENT);
+    size_t n = (size_t)(FS * 0.5);
+    float *x = mixed_signal(n);
+    float *a = malloc(n * sizeof(float)), *b = malloc(n * sizeof(float)), *c = malloc(n * sizeof(float));
+    CDSP_CHECK(cdsp_shifter_set(s, 2.0f, 0.0f) == CDSP_OK);
+    CDSP_CHECK(cdsp_shifter_set_vibrato(s, 5.5f, 40.0f) == CDSP_OK);
+    CDSP_CHECK(cdsp_shifter_set_breath(s, 0.4f, 99) == CDSP_OK);
+    cdsp_shifter_process(s, x, n, a);
+    cdsp_shifter_reset(s);
+    cdsp_shifter_process(s, x, n, b);
+    CDSP_CHECK(memcmp(a, b, n * sizeof(float)) == 0);
+    CDSP_CHECK(cdsp_shifter_set_breath(s, 0.4f, 100) == CDSP_OK);
+    cdsp_shifter_reset(s);
+    cdsp_shifter_process(s, x, n, b);
+    CDSP_CHECK(memcmp(a, b, n * sizeof(float)) != 0);
+    // both off: the plain shifter's samples
+    CDSP_CHECK(cdsp_shifter_set_breath(s, 0.0f, 100) == CDSP_OK);
+    CDSP_CHECK(cdsp_shifter_set_vibrato(s, 5.5f, 0.0f) == CDSP_OK);
+    cdsp_shifter_reset(s);
+    cdsp_shifter_process(s, x, n, b);
+    cdsp_shifter *plain = cdsp_shifter_create(FS);
+    CDSP_CHECK(cdsp_shifter_set(plain, 2.0f, 0.0f) == CDSP_OK);
+    cdsp_shifter_process(plain, x, n, c);
+    CDSP_CHECK(memcmp(b, c, n * sizeof(float)) == 0);
+    int finite = 1;
+    for (size_t i = 0; i < n; i++) finite &= isfinite(a[i]);
+    CDSP_CHECK(finite);
+    cdsp_shifter_destroy(plain);
+    cdsp_shifter_destroy(s);
+    free(x);
+    free(a);
+    free(b);
+    free(c);
+}
+
 int main(void) {
     CDSP_RUN(shifted_tone_hits_target_f0);
     CDSP_RUN(formants_kept_on_vibrato_tone);
@@ -399,5 +443,6 @@ int main(void) {
     CDSP_RUN(output_is_finite_at_extreme_settings);
     CDSP_RUN(rejects_bad_arguments);
     CDSP_RUN(instances_on_threads_match_sequential);
+    CDSP_RUN(vibrato_and_breath_are_seeded_and_checked);
     CDSP_TEST_END();
 }

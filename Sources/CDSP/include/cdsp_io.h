@@ -69,6 +69,17 @@ cdsp_status cdsp_audio_read(const char *path, float **left, float **right, size_
                             int *channels);
 void cdsp_audio_free(float *buffer);
 
+// --- Audio files read in blocks (streaming) -----------------------------------------------------------------------
+typedef struct cdsp_audio_reader cdsp_audio_reader;
+/// Opens any file libsndfile reads. *sample_rate and *channels (1 or 2; files with more give their first two)
+/// receive the format; *status the outcome (CDSP_ERR_FORMAT: not audio, CDSP_ERR_CORRUPT: unreadable header).
+/// Memory: one block buffer, independent of the file's length.
+cdsp_audio_reader *cdsp_audio_reader_open(const char *path, int *sample_rate, int *channels, cdsp_status *status);
+/// Reads up to `frames` frames into planar `left` (and `right` for stereo; ignored for mono). Returns the frames
+/// read, 0 at the end; *status is CDSP_ERR_CORRUPT if the file broke off with an error.
+size_t cdsp_audio_reader_read(cdsp_audio_reader *r, float *left, float *right, size_t frames, cdsp_status *status);
+void cdsp_audio_reader_close(cdsp_audio_reader *r);
+
 #ifdef __cplusplus
 }
 #endif

@@ -2,8 +2,9 @@ import Foundation
 import VoiceConvert
 
 extension ChromasongEngine {
-    /// Converts a WAV file (mono or stereo) to `output` (24-bit WAV): `semitones` of pitch shift, `formantSemitones`
-    /// of formant shift, or a catalog voice. Errors name the parameter and the rule; nothing is left at `output`
+    /// Converts a WAV file (mono or stereo) to `output` (24-bit WAV, same channels): `semitones` of pitch shift,
+    /// `formantSemitones` of formant shift, or a catalog voice (its vibrato, breath and tilt too). Streams in blocks,
+    /// so memory does not grow with the file. Errors name the parameter and the rule; nothing is left at `output`
     /// unless the conversion succeeded.
     public func convert(input: String, output: String, semitones: Double = 0, formantSemitones: Double = 0,
                         voiceId: String = "") throws {
@@ -27,26 +28,12 @@ extension ChromasongEngine {
             }
             voice = v
         }
-        let audio: StereoBuffer
-        do { audio = try AudioFile.read(URL(fileURLWithPath: input)) } catch {
-            throw RequestError(field: "input", message: "\(input) cannot be read as audio")
-        }
-        let mono = audio.left == audio.right
-        let channels = mono ? [audio.left] : [audio.left, audio.right]
-        let converted = try voice.map {
-            try VoiceConverter.convert(channels, sampleRate: audio.sampleRate, voice: $0, extraSemitones: semitones)
-        } ?? VoiceConverter.shift(channels, sampleRate: audio.sampleRate, semitones: semitones,
-                                  formantSemitones: formantSemitones)
-        let result = StereoBuffer(left: converted[0], right: converted[converted.count - 1], sampleRate: audio.sampleRate)
-        let target = URL(fileURLWithPath: output)
-        let partial = target.deletingLastPathComponent().appendingPathComponent(".\(target.lastPathComponent).partial")
+        let settings = voice.map { ConversionSettings(voice: $0, extraSemitones: semitones) }
+            ?? ConversionSettings(semitones: semitones, formantSemitones: formantSemitones)
         do {
-            try AudioFile.write(result, to: partial, format: .wav, wavDepth24: true)
-            if FileManager.default.fileExists(atPath: target.path) { try FileManager.default.removeItem(at: target) }
-            try FileManager.default.moveItem(at: partial, to: target)
-        } catch {
-            try? FileManager.default.removeItem(at: partial)
-            throw error
+            try VoiceConverter.convertFile(input: input, output: output, settings: settings)
+        } catch let error as ConversionError {
+            throw RequestError(field: error.field, message: error.message)
         }
     }
 }
