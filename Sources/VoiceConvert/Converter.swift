@@ -91,8 +91,8 @@ final class ChannelChain {
         if let tilt { cdsp_biquad_destroy(tilt) }
     }
 
-    /// Shifts `input` in place (nil: that many zeros, to flush) and returns the aligned output: a prefix of
-    /// `buffer` from `start`, `count` samples long.
+    /// Converts the first `count` samples of `buffer` in place and returns where the aligned output lies in it:
+    /// from `start`, `count` samples (the first calls drop the shifter's latency; feed zeros at the end to flush).
     func process(_ buffer: UnsafeMutableBufferPointer<Float>, count: Int) -> (start: Int, count: Int) {
         guard count > 0, let base = buffer.baseAddress else { return (0, 0) }
         cdsp_shifter_process(shifter, base, count, base)
