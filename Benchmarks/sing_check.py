@@ -471,7 +471,12 @@ def judge_render(out: Path, flite: Flite, sphinx: Sphinx, expected_lines=None) -
     files = v.get("files", {})
     entries = v.get("lyrics_timestamped")
     res = {"dir": str(out), "shape_problems": check_shape(entries, expected_lines)}
-    wav = out / files["vocals"]["wav"]
+    wav_rel = (files.get("vocals") or {}).get("wav")
+    if not wav_rel or not (out / wav_rel).exists() or res["shape_problems"] == ["lyrics_timestamped is missing or empty"]:
+        res["error"] = "no vocal stem (files.vocals.wav) or no lyrics_timestamped in the manifest"
+        res["pass"] = False
+        return res
+    wav = out / wav_rel
     res["pitch"] = judge_pitch(wav, out / files["midi"]) if files.get("midi") else None
 
     x, sr = read_mono(wav)
@@ -552,6 +557,8 @@ HEADER = ["render", "notes judged", "median abs cents", "within 50 c", "sung WER
 
 
 def row(name, r):
+    if "error" in r:
+        return [name, r["error"]] + ["n/a"] * (len(HEADER) - 3) + ["NO"]
     p = r["pitch"]
     ts = r["timestamps"]
     return [name,
@@ -587,7 +594,7 @@ BARS = (f"Bars: pitch median |error| <= {BAR_MEDIAN_CENTS:g} cents and >= {BAR_W
 
 def run(args):
     ensure_packages()
-    if not CLI.exists():
+    if not args.judge and not CLI.exists():
         subprocess.run(["swift", "build", "-c", "release", "--product", "chromasong"], cwd=ROOT, check=True)
     flite, sphinx = Flite(), Sphinx()
     results, rows = {}, []
@@ -612,8 +619,9 @@ def run(args):
         for prob in r["shape_problems"]:
             print(f"{name}: {prob}", file=sys.stderr)
     ok = all(r["pass"] for r in results.values())
-    summary = [BARS, "", f"Image {args.image}, seed {args.seed}, first version. Overall: "
-               + ("PASS" if ok else "FAIL") + ". Per-line hypotheses in sing_check.json."]
+    made = f"Judged {args.judge}" if args.judge else f"Image {args.image}, seed {args.seed}"
+    summary = [BARS, "", f"{made}, first version. Overall: " + ("PASS" if ok else "FAIL")
+               + ". Per-line hypotheses in sing_check.json."]
     write_results("sing_check", "Singing: pitch, intelligibility, word timestamps", rows, summary,
                   {"image": str(args.image), "seed": args.seed, "renders": results, "pass": ok})
     return 0 if ok else 1
