@@ -489,7 +489,10 @@ def judge_render(out: Path, flite: Flite, sphinx: Sphinx, expected_lines=None) -
     res["pitch"] = judge_pitch(wav, out / files["midi"]) if files.get("midi") else None
 
     x, sr = read_mono(wav)
-    lines = [e for e in entries if isinstance(e, dict) and e.get("words") and not TAG_RE.match(e.get("text", ""))]
+    lines = [e for e in entries if isinstance(e, dict) and e.get("words") and isinstance(e.get("text"), str)
+             and not TAG_RE.match(e["text"]) and isinstance(e.get("start"), (int, float))
+             and isinstance(e.get("end"), (int, float)) and e["end"] > e["start"]
+             and all(isinstance(w, dict) and isinstance(w.get("start"), (int, float)) for w in e["words"])]
     ref_n = sung_err = spoken_err = uniform_err = raw_err = 0
     on_time = words_n = on_time_c = 0
     per_line = []
@@ -513,7 +516,7 @@ def judge_render(out: Path, flite: Flite, sphinx: Sphinx, expected_lines=None) -
         raw_err += edit_distance(ref, raw_hyp)
 
         # manifest word starts (first token of each word) against forced alignment, raw and compressed
-        starts = [(norm_words(w["text"]), w["start"] / 1000.0) for w in e["words"]]
+        starts = [(norm_words(str(w.get("text", ""))), w["start"] / 1000.0) for w in e["words"]]
         starts = [(tok, st) for tok, st in starts if tok]
         a0 = max(0.0, s - PAD)
         raw = sphinx.align(to_asr(x[int(a0 * sr):int((t + PAD) * sr)], sr), ref, flite)
@@ -524,6 +527,8 @@ def judge_render(out: Path, flite: Flite, sphinx: Sphinx, expected_lines=None) -
                 return 0
             n, k = 0, 0
             for tok, st in starts:
+                if k >= len(aligned):  # the words do not spell the line (a shape problem): the rest are misses
+                    break
                 if abs(to_abs(aligned[k][1]) - st) <= ALIGN_TOLERANCE:
                     n += 1
                 k += len(tok)
