@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Measurement entry point: installs the measuring tools into Benchmarks/.venv, builds the release CLI, and runs
-# the named measurements (key, tempo, loudness, bench, shift; default: all but shift). Tables land in Benchmarks/results/.
+# the named measurements (key, tempo, loudness, bench, shift, sing, sing-selftest; default: key tempo loudness bench). Tables land in Benchmarks/results/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
@@ -22,11 +22,16 @@ for w in "${what[@]}"; do
     shift)
       $py -c "import parselmouth" 2>/dev/null || $py -m pip install -q praat-parselmouth
       (cd Benchmarks && ../$py voice_shift.py) || status=1 ;;
+    sing|sing-selftest)
+      $py -c "import parselmouth, pocketsphinx, mido, soxr" 2>/dev/null \
+        || $py -m pip install -q praat-parselmouth pocketsphinx mido soxr
+      if [ "$w" = sing ]; then (cd Benchmarks && ../$py sing_check.py) || status=1
+      else (cd Benchmarks && ../$py sing_check.py --selftest) || status=1; fi ;;
     bench)
       .build/release/engine-bench --json Benchmarks/results/engine-bench.json | tee Benchmarks/results/engine-bench.txt
       taskset -c 0 .build/release/engine-bench --versions 1 --formats wav --json Benchmarks/results/engine-bench-1core.json \
         | tee Benchmarks/results/engine-bench-1core.txt ;;
-    *) echo "unknown measurement $w (key, tempo, loudness, bench, shift)" >&2; exit 2 ;;
+    *) echo "unknown measurement $w (key, tempo, loudness, bench, shift, sing, sing-selftest)" >&2; exit 2 ;;
   esac
 done
 exit $status
