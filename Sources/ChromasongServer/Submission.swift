@@ -27,6 +27,13 @@ struct RawSubmission: Sendable {
             guard let boundary = parameter("boundary", in: contentType), !boundary.isEmpty else {
                 throw APIError(.badRequest, "The multipart/form-data body has no boundary parameter.")
             }
+            // A declared length over the limit is refused before a byte of the body is read.
+            if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > imageLimit + multipartOverhead {
+                throw APIError([RequestError(
+                    field: "image_file",
+                    message: "the request body is \(length) bytes; images may be at most 20 MiB (\(imageLimit) bytes)",
+                    kind: .tooLarge)])
+            }
             return try await readMultipart(request.body, boundary: boundary, imageLimit: imageLimit)
         case "application/x-www-form-urlencoded":
             let data = try await collect(request.body, limit: smallBodyLimit)

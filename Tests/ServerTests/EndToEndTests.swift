@@ -84,7 +84,7 @@ import Testing
         #expect(r.files["album_cover_thumbnail"]?.2.prefix(4) == Data([0x89, 0x50, 0x4E, 0x47]))
         #expect(r.files.values.allSatisfy { $0.1 == 200 })
         let duration = r.conversion["conversion_duration_1"] as? Double ?? 0
-        #expect(abs(duration - 10) < 3, "duration \(duration)")
+        #expect(duration >= 9 && duration < 20, "duration \(duration)")
         #expect(r.conversion["title"] is String && r.conversion["bpm"] is Int && r.conversion["key"] is String)
 
         let kinds = r.hits.map(\.event).sorted()

@@ -206,8 +206,8 @@ import Testing
         let config = F.configuration("body")
         let app = try await buildApplication(configuration: config, logger: F.quietLogger)
         try await app.test(.router) { client in
-            // 413: an image over 20 MiB, refused while streaming.
-            let big = Data(count: ImageLoader.maxBytes + 1)
+            // 413: a 25 MiB upload, refused from its declared length before the body is read.
+            let big = Data(count: 25 * 1024 * 1024)
             try await client.execute(uri: "/api/public/v1/image_to_song", method: .post, headers: F.multipartHeaders,
                                      body: F.multipart([], image: big)) { r in
                 #expect(r.status == .contentTooLarge)
@@ -231,6 +231,42 @@ import Testing
             }
         }
         #expect(try F.rowCount(config) == 0)
+    }
+
+    /// The limit holds while the body streams in, without a declared length: the parser stops at the first chunk
+    /// past the limit (a small limit here so the debug-build parser stays fast).
+    @Test func multipartLimitWhileStreaming() async throws {
+        let limit = 64 * 1024
+        let image = Data(repeating: 7, count: limit * 4)
+        let whole = F.multipart([("prompt", "x")], image: image)
+        // Delivered in 8 KiB chunks, as a socket would.
+        let chunks = stride(from: 0, to: whole.readableBytes, by: 8192).map {
+            whole.getSlice(at: $0, length: min(8192, whole.readableBytes - $0))!
+        }
+        let counter = Counter()
+        let stream = AsyncStream<ByteBuffer> { continuation in
+            for c in chunks { continuation.yield(c) }
+            continuation.finish()
+        }.map { chunk -> ByteBuffer in
+            counter.add(chunk.readableBytes)
+            return chunk
+        }
+        do {
+            _ = try await RawSubmission.readMultipart(RequestBody(asyncSequence: stream), boundary: "XbOuNdArY42",
+                                                      imageLimit: limit)
+            Issue.record("an image over the limit was accepted")
+        } catch let error as APIError {
+            #expect(error.status == .contentTooLarge)
+            #expect(error.detail.first?.field == "image_file")
+        }
+        #expect(counter.value < limit + 3 * 8192, "stopped reading soon after the limit (\(counter.value) bytes read)")
+        #expect(counter.value < whole.readableBytes)
+        // Just under the limit passes, with the image bytes intact.
+        let ok = Data(repeating: 9, count: limit)
+        let parsed = try await RawSubmission.readMultipart(
+            RequestBody(buffer: F.multipart([("prompt", "hi")], image: ok)), boundary: "XbOuNdArY42", imageLimit: limit)
+        #expect(parsed.image == ok)
+        #expect(parsed.fields["prompt"] == "hi")
     }
 
     @Test func acceptedShapesAndById() async throws {
