@@ -81,7 +81,7 @@ import Glibc
         p.executableURL = binary
         p.arguments = ["serve", "--port", String(port), "--data-dir", data.path, "--workers", "1",
                        "--webhook-secret", "crash-secret", "--allow-private-networks", "--shutdown-grace", "5"]
-        FileManager.default.createFile(atPath: log.path, contents: nil)
+        if !FileManager.default.fileExists(atPath: log.path) { FileManager.default.createFile(atPath: log.path, contents: nil) }
         let handle = try FileHandle(forWritingTo: log)
         handle.seekToEndOfFile()
         p.standardOutput = handle
@@ -150,6 +150,10 @@ import Glibc
             #expect(results == [id], "one result folder, no staging left: \(results)")
             let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
             #expect(text.contains("put 1 interrupted task(s) back in the queue"))
+            // Every line about the task names it.
+            let taskLines = text.split(separator: "\n").filter { $0.contains("render ") || $0.contains("webhook delivered") || $0.contains("task queued") }
+            #expect(taskLines.count >= 8)
+            #expect(taskLines.allSatisfy { $0.contains("task_id=\(id)") })
         }
     }
 }
