@@ -213,6 +213,7 @@ struct NetLiveTests {
                 try await client(port: port, maxBodySize: limit).fetch("http://127.0.0.1:\(port)/endless")
             }
             #expect(error?.kind == .tooLarge)
+            #expect(error?.httpStatus == 413)
             // Stopped within one chunk of the limit: the body was counted as it streamed, not buffered first.
             let received = error?.receivedByteCount ?? 0
             #expect(received > limit && received <= limit + 64 * 1024)

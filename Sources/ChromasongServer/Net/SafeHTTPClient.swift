@@ -19,6 +19,9 @@ public struct SafeFetchError: Error, CustomStringConvertible, Sendable, Equatabl
 
     public let field: String
     public let kind: Kind
+    /// The reason without the field name ("the host localhost resolves to 127.0.0.1, a loopback address; …").
+    public let reason: String
+    /// `"<field>: <reason>"`.
     public let message: String
     /// For `.tooLarge`: how many body bytes had arrived when the transfer was stopped.
     public let receivedByteCount: Int
@@ -26,12 +29,14 @@ public struct SafeFetchError: Error, CustomStringConvertible, Sendable, Equatabl
     init(_ field: String, _ kind: Kind, _ reason: String, receivedByteCount: Int = 0) {
         self.field = field
         self.kind = kind
+        self.reason = reason
         self.message = "\(field): \(reason)"
         self.receivedByteCount = receivedByteCount
     }
 
-    /// The HTTP status the server answers with: 422 for every problem with a URL the client gave (contract §1, §6).
-    public var httpStatus: Int { 422 }
+    /// The HTTP status the server answers with: 422 for every problem with a URL the client gave (contract §1,
+    /// §6), 413 when the image behind `image_url` is over the size limit (the same rule as an uploaded file).
+    public var httpStatus: Int { kind == .tooLarge ? 413 : 422 }
     public var description: String { message }
 }
 
