@@ -46,10 +46,18 @@ struct NetExplorerTests {
         }
     }
 
+    /// Element ids are unique (a duplicate once put the result cards inside the `versions` input).
+    @Test func elementIdsAreUnique() {
+        let ids = explorerHTML.split(separator: "id=\"").dropFirst().map { $0.prefix { $0 != "\"" } }
+        #expect(ids.count > 30)
+        #expect(Set(ids).count == ids.count, "duplicates: \(Dictionary(grouping: ids, by: { $0 }).filter { $0.value.count > 1 }.keys)")
+    }
+
     @Test func pageNeedsNothingFromOutside() {
         // No external script, style or font: the server works offline.
         #expect(!explorerHTML.contains("<script src="))
-        #expect(!explorerHTML.contains("<link "))
+        #expect(!explorerHTML.contains("<link rel=\"stylesheet\""))
+        #expect(!explorerHTML.contains("src=\"http"))
         #expect(!explorerHTML.contains("@import"))
     }
 }

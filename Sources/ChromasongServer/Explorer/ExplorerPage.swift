@@ -8,6 +8,7 @@ let explorerHTML = #"""
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Chromasong · Endpoint Explorer</title>
+<link rel="icon" href="data:,">
 <style>
 :root { --bg:#101317; --panel:#181c22; --line:#2a3039; --text:#e6e9ee; --muted:#8b95a3; --accent:#e7a33e;
         --ok:#5cc98a; --bad:#ef6461; --run:#6aa7ff; }
@@ -145,7 +146,7 @@ a { color:var(--accent); }
       <p class="meta" id="ids"></p>
     </div>
   </div>
-  <div class="versions" id="versions"></div>
+  <div class="versions" id="version-cards"></div>
   <details><summary>Last API answer</summary><pre id="raw"></pre></details>
 </section>
 </main>
@@ -257,7 +258,7 @@ function setStatus(status, message) {
 function startPolling(taskId, eta) {
   state.taskId = taskId;
   state.rendered = null;
-  $("versions").innerHTML = "";
+  $("version-cards").innerHTML = "";
   $("cover").hidden = true;
   $("title").textContent = "";
   $("meta").textContent = "";
@@ -307,7 +308,7 @@ function render(c) {
   const cover = $("cover");
   const coverURL = c.album_cover_path || c.album_cover_thumbnail;
   if (coverURL) { cover.src = coverURL; cover.hidden = false; }
-  const box = $("versions");
+  const box = $("version-cards");
   box.innerHTML = "";
   for (const n of [1, 2]) {
     const mp3 = c[`conversion_path_${n}`], wav = c[`conversion_path_wav_${n}`];
@@ -385,7 +386,13 @@ function versionCard(n, conversionId, src, wav, duration, lines, plainLyrics) {
     for (const p of rows) if (ms >= Number(p.dataset.start) && ms < Number(p.dataset.end)) { found = p; break; }
     if (found !== current) {
       if (current) current.classList.remove("current");
-      if (found) { found.classList.add("current"); found.scrollIntoView({ block: "nearest", behavior: "smooth" }); }
+      if (found) {
+        found.classList.add("current");
+        // Scroll the lyrics box only, never the page under the reader.
+        const top = found.offsetTop - lyricBox.offsetTop;
+        if (top < lyricBox.scrollTop || top > lyricBox.scrollTop + lyricBox.clientHeight - found.offsetHeight)
+          lyricBox.scrollTo({ top: Math.max(0, top - lyricBox.clientHeight / 3), behavior: "smooth" });
+      }
       current = found;
     }
     let word = null;
