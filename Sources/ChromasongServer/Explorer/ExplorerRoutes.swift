@@ -17,7 +17,7 @@ public enum Explorer {
             "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
             + "img-src 'self' http: https: data: blob:; media-src 'self' http: https: blob:; connect-src 'self'; "
             + "frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
-        HTTPField.Name("X-Content-Type-Options")!: "nosniff",
+        .init("X-Content-Type-Options")!: "nosniff",
     ]
 
     /// Adds `GET /` (and `GET /explorer`) to a router. No authentication: the page holds no data; the API key is
