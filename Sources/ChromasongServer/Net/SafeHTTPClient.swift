@@ -227,7 +227,8 @@ public struct SafeHTTPClient: Sendable {
             redirectConfiguration: .disallow,
             timeout: .init(connect: .init(configuration.connectTimeout), read: .init(configuration.readTimeout)))
         if let pinned = hop.pinnedAddress {
-            config.dnsOverride = [hop.host: pinned.description, hop.host.lowercased(): pinned.description]
+            config.dnsOverride[hop.host] = pinned.description
+            config.dnsOverride[hop.host.lowercased()] = pinned.description
         }
         config.decompression = .disabled
         let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: config)
