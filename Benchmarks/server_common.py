@@ -19,7 +19,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "Benchmarks" / "results"
-SHARED_IMAGES = ROOT.parent / "shared" / "images"
+# shared/ sits beside the repository (CI's clone, /work/main); a git worktree may sit deeper: look upwards.
+SHARED_IMAGES = next((p / "shared" / "images" for p in ROOT.parents if (p / "shared" / "images").is_dir()),
+                     ROOT.parent / "shared" / "images")
 EXAMPLE = ROOT / "examples" / "yellowflower.jpg"
 API = "/api/public/v1"
 

@@ -5,7 +5,8 @@ Starts `chromasong serve` on a loopback port, opens GET / in headless Chromium (
 `chromium-driver`, driven by Selenium from PyPI; both installed here when missing), and, as a person would:
   1. submits bpm=999 and sees the server's 422 message next to the bpm field;
   2. uploads a shared photo, submits, and watches the status go to COMPLETED;
-  3. sees both versions' players with audio the browser decoded (duration > 0), and the cover image loaded;
+  3. sees both versions' players with audio the browser decoded (duration > 0) and can seek (Range), and the
+     cover image loaded;
   4. seeks version 1 into a sung line and sees that line highlighted (when the song has lyrics);
   5. saves a screenshot to Benchmarks/results/explorer.png.
 
@@ -135,13 +136,25 @@ def main() -> int:
             if not duration or duration < 5:
                 fail(f"version {n}: the player reports duration {duration}", driver, server)
             durations.append(round(duration, 2))
+        # Players seek (the result files honour Range): jump version 1 to 60 % and read the position back.
+        audio = driver.find_element(By.ID, "audio-1")
+        target_time = round(durations[0] * 0.6, 2)
+        driver.execute_script("arguments[0].currentTime = arguments[1];", audio, target_time)
+        WebDriverWait(driver, 10).until(lambda d: abs(d.execute_script(
+            "return arguments[0].currentTime", audio) - target_time) < 0.5)
+        seekable_end = driver.execute_script(
+            "const s = arguments[0].seekable; return s.length ? s.end(s.length - 1) : 0", audio)
+        if seekable_end < durations[0] * 0.9:
+            fail(f"version 1 seekable only to {seekable_end} s of {durations[0]} s", driver, server)
+        driver.execute_script("arguments[0].currentTime = 0;", audio)
         cover = driver.find_element(By.ID, "cover")
         WebDriverWait(driver, 20).until(lambda d: d.execute_script(
             "return arguments[0].complete && arguments[0].naturalWidth", cover))
         cover_width = driver.execute_script("return arguments[0].naturalWidth", cover)
         if not cover.is_displayed() or cover_width < 256:
             fail(f"cover not shown (natural width {cover_width})", driver, server)
-        print(f"players: durations {durations} s; cover {cover_width} px wide", flush=True)
+        print(f"players: durations {durations} s, seekable to {seekable_end:.2f} s; cover {cover_width} px wide",
+              flush=True)
 
         # 4. Lyrics highlighted in time: seek into the first sung line of version 1.
         lines = driver.find_elements(By.CSS_SELECTOR, "#lyrics-1 p:not(.section)")

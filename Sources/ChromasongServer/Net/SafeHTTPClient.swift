@@ -209,10 +209,11 @@ public struct SafeHTTPClient: Sendable {
         }
         if !policy.isExempt(host: host, port: port) {
             for address in addresses where !policy.allows(address) {
-                let category = AddressCategory(address)
+                let category = AddressCategory(address).rawValue
                 let named = IPAddress(host) == nil ? "the host \(host) resolves to \(address), " : "\(address) is "
+                let article = "aeiou".contains(category.first ?? "x") ? "an" : "a"
                 throw SafeFetchError(field, .refusedAddress,
-                    "\(named)a \(category.rawValue) address; loopback, private, link-local and metadata addresses are refused")
+                    "\(named)\(article) \(category) address; loopback, private, link-local and metadata addresses are refused")
             }
         }
         // IPv4 first when the name has both: many hosts and containers answer on IPv4 only, and pinning one

@@ -1,6 +1,6 @@
 // The server's three outbound hooks (Outbound.swift: ImageURLFetcher, WebhookURLPolicy, WebhookTransport), done
-// with the address policy. The methods match those protocols' requirements; the conformances are declared where
-// the app is built (one line each, see docs/server-edge.md), so this file compiles with or without them.
+// with the address policy, and `ServerHooks.production(configuration:)`, which `chromasong serve` passes to
+// `buildApplication` (with the Explorer at GET /).
 
 import Foundation
 import SongEngine
@@ -78,5 +78,22 @@ public struct SafeWebhookTransport: Sendable {
         configuration.connectTimeout = .milliseconds(min(milliseconds, 5000))
         let client = SafeHTTPClient(policy: policy, resolver: resolver, configuration: configuration)
         return try await client.post(url, body: Array(body), headers: headers, field: "webhook_url").status
+    }
+}
+
+extension SafeImageFetcher: ImageURLFetcher {}
+extension SafeWebhookURLPolicy: WebhookURLPolicy {}
+extension SafeWebhookTransport: WebhookTransport {}
+
+extension ServerHooks {
+    /// What a real server runs with: `image_url` and `webhook_url` through the address policy (private networks
+    /// only when the configuration allows them), and the Endpoint Explorer at `GET /`.
+    public static func production(configuration: ServerConfiguration) -> ServerHooks {
+        let allow = configuration.allowPrivateNetworks
+        return ServerHooks(
+            imageFetcher: SafeImageFetcher(allowPrivateNetworks: allow),
+            webhookPolicy: SafeWebhookURLPolicy(allowPrivateNetworks: allow),
+            webhookTransport: SafeWebhookTransport(allowPrivateNetworks: allow),
+            extraRoutes: { router in explorerRoutes(router: router) })
     }
 }
