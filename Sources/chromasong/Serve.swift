@@ -36,7 +36,8 @@ struct Serve: AsyncParsableCommand {
         if let queueLimit { c.queueLimit = max(1, queueLimit) }
         if allowPrivateNetworks { c.allowPrivateNetworks = true }
         if let shutdownGrace { c.shutdownGrace = shutdownGrace }
-        let app = try await buildApplication(configuration: c)
+        // The address policy for image_url and webhooks, and the Endpoint Explorer at GET /.
+        let app = try await buildApplication(configuration: c, hooks: .production(configuration: c))
         try await app.runService()
     }
 }
