@@ -146,8 +146,8 @@ struct APIController<Context: RequestContext> {
             }
         }
         if let raw = q["page"].map(String.init), !raw.isEmpty {
-            if let v = Int(raw), v >= 0 { page = v } else {
-                problems.append(RequestError(field: "page", message: "must be an integer >= 0, got \"\(raw.prefix(20))\""))
+            if let v = Int(raw), (0...1_000_000).contains(v) { page = v } else {
+                problems.append(RequestError(field: "page", message: "must be an integer 0...1000000, got \"\(raw.prefix(20))\""))
             }
         }
         if !problems.isEmpty { throw APIError(problems) }

@@ -81,7 +81,7 @@ enum OpenAPIDocument {
     },
     "parameters": {
       "limit": {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}},
-      "page": {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 0, "default": 0}}
+      "page": {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": 1000000, "default": 0}}
     }
   },
   "security": [{"apiKey": []}],

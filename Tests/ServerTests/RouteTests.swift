@@ -94,7 +94,7 @@ import Testing
                 #expect(voices.count == (catalog.count > 1 ? 1 : 0))
                 if catalog.count > 1 { #expect(voices[0]["voice_id"] as? String == catalog[1].id) }
             }
-            for (query, field) in [("limit=0", "limit"), ("limit=101", "limit"), ("limit=x", "limit"), ("page=-1", "page")] {
+            for (query, field) in [("limit=0", "limit"), ("limit=101", "limit"), ("limit=x", "limit"), ("page=-1", "page"), ("page=1000001", "page")] {
                 try await client.execute(uri: "/api/public/v1/getAllVoices?\(query)", method: .get) { r in
                     #expect(r.status == .unprocessableContent)
                     let detail = F.json(r.body)["detail"] as? [[String: String]] ?? []
