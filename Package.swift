@@ -15,11 +15,21 @@ let package = Package(
     products: [
         .library(name: "SongEngine", targets: ["SongEngine"]),
         .library(name: "VoiceConvert", targets: ["VoiceConvert"]),
+        .library(name: "ChromasongServer", targets: ["ChromasongServer"]),
         .executable(name: "chromasong", targets: ["chromasong"]),
         .executable(name: "engine-bench", targets: ["engine-bench"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // The HTTP server (issue 5): Hummingbird 2, the task store on SQLite (GRDB), multipart uploads, logs,
+        // webhook signatures (HMAC) and the outgoing HTTP client for webhooks and image_url.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/vapor/multipart-kit", from: "4.7.1"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         systemLibrary("CFFTW", pkgConfig: "fftw3f", apt: "libfftw3-dev"),
@@ -38,11 +48,37 @@ let package = Package(
         ),
         .target(name: "SongEngine", dependencies: ["CDSP", "CSpeech", "VoiceConvert"]),
         .target(name: "VoiceConvert", dependencies: ["CDSP"]),
+        .target(
+            name: "ChromasongServer",
+            dependencies: [
+                "SongEngine", "VoiceConvert",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "MultipartKit", package: "multipart-kit"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .executableTarget(
             name: "chromasong",
-            dependencies: ["SongEngine", "VoiceConvert", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: [
+                "SongEngine", "VoiceConvert", "ChromasongServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
         ),
         .executableTarget(name: "engine-bench", dependencies: ["SongEngine"]),
         .testTarget(name: "SongEngineTests", dependencies: ["SongEngine", "VoiceConvert"]),
+        .testTarget(
+            name: "ServerTests",
+            dependencies: [
+                "ChromasongServer", "SongEngine",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
     ]
 )

@@ -1,0 +1,182 @@
+import Foundation
+import Hummingbird
+import Logging
+import SongEngine
+import VoiceConvert
+
+/// Requires `Authorization: <key>` or `Authorization: Bearer <key>` when keys are configured.
+struct APIKeyMiddleware<Context: RequestContext>: RouterMiddleware {
+    let keys: Set<String>
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
+        guard !keys.isEmpty else { return try await next(request, context) }
+        guard var given = request.headers[.authorization]?.trimmingCharacters(in: .whitespaces), !given.isEmpty else {
+            throw APIError(.unauthorized, "An API key is required in the Authorization header.")
+        }
+        if given.lowercased().hasPrefix("bearer ") { given = given.dropFirst(7).trimmingCharacters(in: .whitespaces) }
+        guard keys.contains(given) else { throw APIError(.unauthorized, "The API key is not valid.") }
+        return try await next(request, context)
+    }
+}
+
+/// The endpoints of contract §4 under /api/public/v1.
+struct APIController<Context: RequestContext> {
+    let store: any TaskStore
+    let engine: ChromasongEngine
+    let configuration: ServerConfiguration
+    let hooks: ServerHooks
+    let speed: RenderSpeed
+    let payloads: Payloads
+
+    var uploadsDirectory: URL { configuration.dataDirectory.appendingPathComponent("uploads") }
+
+    func addRoutes(to group: RouterGroup<Context>) {
+        group.post("image_to_song", use: submit)
+        group.get("byId", use: byId)
+        group.get("getAllVoices", use: allVoices)
+        group.get("searchVoices", use: searchVoices)
+    }
+
+    struct Accepted: Encodable, Sendable {
+        var success = true
+        var message = "Message Published To Queue"
+        var task_id: String
+        var conversion_ids: [String]
+        var eta: Int
+        var credit_estimate = 0
+
+        func json() -> JSON {
+            var o: [String: JSON] = [
+                "success": .bool(success), "message": .string(message), "task_id": .string(task_id),
+                "eta": .int(eta), "credit_estimate": .int(credit_estimate),
+            ]
+            for (i, c) in conversion_ids.enumerated() { o["conversion_id_\(i + 1)"] = .string(c) }
+            return .object(o)
+        }
+    }
+
+    @Sendable func submit(_ request: Request, context: Context) async throws -> Response {
+        let raw = try await RawSubmission.read(request)
+        let valid = try raw.validate(engine: engine)
+        if let hook = valid.webhookURL {
+            do { try await hooks.webhookPolicy.checkWebhookURL(hook) } catch { throw APIError([error]) }
+        }
+        // Refuse early when the queue is full (the insert checks again, atomically).
+        let counts = try await store.queueCounts()
+        if counts.queued >= configuration.queueLimit { throw queueFull() }
+        var bytes: Data
+        if let url = valid.imageURL {
+            do { bytes = try await hooks.imageFetcher.fetchImage(url) } catch { throw APIError([error]) }
+        } else {
+            bytes = raw.image ?? Data()
+        }
+        let field = valid.imageURL == nil ? "image_file" : "image_url"
+        do {
+            // Decoding proves the image is whole (422 for corrupt, unsupported or too many pixels).
+            _ = try ImageLoader.decode(bytes, field: field)
+        } catch {
+            throw APIError([error])
+        }
+        let taskId = UUID().uuidString.lowercased()
+        let conversionIds = (0..<valid.request.versions).map { _ in UUID().uuidString.lowercased() }
+        try FileManager.default.createDirectory(at: uploadsDirectory, withIntermediateDirectories: true)
+        let imagePath = uploadsDirectory.appendingPathComponent("\(taskId).img")
+        try bytes.write(to: imagePath, options: .atomic)
+        bytes = Data()
+        let task = NewTask(id: taskId, conversionIds: conversionIds,
+                           request: TaskRequest(valid.request, imageURL: valid.imageURL, webhookURL: valid.webhookURL),
+                           imagePath: imagePath.path)
+        let ahead: Int
+        do {
+            ahead = try await store.enqueue(task, queueLimit: configuration.queueLimit)
+        } catch StoreError.queueFull {
+            try? FileManager.default.removeItem(at: imagePath)
+            throw queueFull()
+        } catch {
+            try? FileManager.default.removeItem(at: imagePath)
+            throw error
+        }
+        let eta = speed.eta(ahead: ahead, workers: configuration.workers, duration: valid.request.duration,
+                            versions: valid.request.versions)
+        var log = context.logger
+        log[metadataKey: "task_id"] = "\(taskId)"
+        log.info("task queued", metadata: ["ahead": "\(ahead)", "eta": "\(eta)", "versions": "\(valid.request.versions)"])
+        return try JSONResponse(Accepted(task_id: taskId, conversion_ids: conversionIds, eta: eta).json())
+            .response(from: request, context: context)
+    }
+
+    func queueFull() -> APIError {
+        var e = APIError(.tooManyRequests,
+                         "The queue is full (\(configuration.queueLimit) tasks waiting); try again later.")
+        e.headers[.retryAfter] = "30"
+        return e
+    }
+
+    @Sendable func byId(_ request: Request, context: Context) async throws -> Response {
+        let q = request.uri.queryParameters
+        if let type = q["conversionType"].map(String.init), !type.isEmpty, type.uppercased() != "IMAGE_TO_SONG" {
+            throw APIError([RequestError(field: "conversionType", message: "must be IMAGE_TO_SONG, got \"\(type.prefix(40))\"")])
+        }
+        let taskId = q["task_id"].map(String.init) ?? ""
+        let conversionId = q["conversion_id"].map(String.init) ?? ""
+        let task: StoredTask?
+        if !taskId.isEmpty {
+            task = try await store.task(id: taskId)
+            guard task != nil else { throw APIError(.notFound, "No task with task_id \(taskId.prefix(80)).") }
+        } else if !conversionId.isEmpty {
+            task = try await store.task(conversionId: conversionId)
+            guard task != nil else { throw APIError(.notFound, "No task with conversion_id \(conversionId.prefix(80)).") }
+        } else {
+            throw APIError([RequestError(field: "task_id", message: "task_id or conversion_id is required")])
+        }
+        let body: JSON = .object(["success": .bool(true), "conversion": payloads.conversion(task!)])
+        return try JSONResponse(body).response(from: request, context: context)
+    }
+
+    func paging(_ request: Request) throws -> (limit: Int, page: Int) {
+        let q = request.uri.queryParameters
+        var problems: [RequestError] = []
+        var limit = 20
+        var page = 0
+        if let raw = q["limit"].map(String.init), !raw.isEmpty {
+            if let v = Int(raw), (1...100).contains(v) { limit = v } else {
+                problems.append(RequestError(field: "limit", message: "must be an integer 1...100, got \"\(raw.prefix(20))\""))
+            }
+        }
+        if let raw = q["page"].map(String.init), !raw.isEmpty {
+            if let v = Int(raw), (0...1_000_000).contains(v) { page = v } else {
+                problems.append(RequestError(field: "page", message: "must be an integer 0...1000000, got \"\(raw.prefix(20))\""))
+            }
+        }
+        if !problems.isEmpty { throw APIError(problems) }
+        return (limit, page)
+    }
+
+    func voicePage(_ voices: [Voice], limit: Int, page: Int) -> JSON {
+        let start = min(voices.count, page * limit)
+        let slice = voices[start..<min(voices.count, start + limit)]
+        return .object([
+            "success": .bool(true),
+            "voices": .array(slice.map { .object(["voice_id": .string($0.id), "voice_name": .string($0.name)]) }),
+            "limit": .int(limit), "page": .int(page), "total": .int(voices.count),
+        ])
+    }
+
+    @Sendable func allVoices(_ request: Request, context: Context) async throws -> Response {
+        let (limit, page) = try paging(request)
+        return try JSONResponse(voicePage(engine.voices.voices, limit: limit, page: page))
+            .response(from: request, context: context)
+    }
+
+    @Sendable func searchVoices(_ request: Request, context: Context) async throws -> Response {
+        let (limit, page) = try paging(request)
+        let query = request.uri.queryParameters["query"].map(String.init)?.trimmingCharacters(in: .whitespaces) ?? ""
+        if query.count > 100 {
+            throw APIError([RequestError(field: "query", message: "must be at most 100 characters, got \(query.count)")])
+        }
+        let found = query.isEmpty ? engine.voices.voices : engine.voices.search(query)
+        return try JSONResponse(voicePage(found, limit: limit, page: page)).response(from: request, context: context)
+    }
+}

@@ -1,0 +1,96 @@
+import AsyncHTTPClient
+import Foundation
+import Hummingbird
+import Logging
+import SongEngine
+
+/// The pieces the network-safety layer and the Explorer plug in. Defaults: the engine's plain image fetch, a
+/// scheme-only webhook check, a plain AsyncHTTPClient transport, no extra routes.
+public struct ServerHooks: Sendable {
+    public var imageFetcher: any ImageURLFetcher
+    public var webhookPolicy: any WebhookURLPolicy
+    public var webhookTransport: any WebhookTransport
+    /// Adds routes (e.g. `GET /`, the Endpoint Explorer) to the router before the app is built.
+    public var extraRoutes: @Sendable (Router<BasicRequestContext>) -> Void
+
+    public init(imageFetcher: any ImageURLFetcher = EngineImageFetcher(),
+                webhookPolicy: any WebhookURLPolicy = SchemeOnlyWebhookPolicy(),
+                webhookTransport: any WebhookTransport = HTTPClientWebhookTransport(),
+                extraRoutes: @escaping @Sendable (Router<BasicRequestContext>) -> Void = { _ in }) {
+        self.imageFetcher = imageFetcher
+        self.webhookPolicy = webhookPolicy
+        self.webhookTransport = webhookTransport
+        self.extraRoutes = extraRoutes
+    }
+}
+
+/// Builds the whole server: store (recovered), engine, routes, workers and the webhook dispatcher. `chromasong
+/// serve` runs it with `runService()` (SIGTERM/SIGINT shut it down gracefully); tests call it too.
+public func buildApplication(configuration: ServerConfiguration, hooks: ServerHooks = ServerHooks(),
+                             store: (any TaskStore)? = nil, logger: Logger? = nil) async throws
+    -> some ApplicationProtocol
+{
+    var logger = logger ?? Logger(label: "chromasong.server")
+    if logger.logLevel > .info, let level = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap({ Logger.Level(rawValue: $0) }) {
+        logger.logLevel = level
+    }
+    let fm = FileManager.default
+    let data = configuration.dataDirectory
+    for sub in ["", "uploads", "results"] {
+        try fm.createDirectory(at: data.appendingPathComponent(sub), withIntermediateDirectories: true)
+    }
+    let results = data.appendingPathComponent("results")
+    // A render killed mid-way leaves its hidden staging folder: nothing in it was ever served; remove it.
+    for name in (try? fm.contentsOfDirectory(atPath: results.path)) ?? [] where name.hasPrefix(".") {
+        try? fm.removeItem(at: results.appendingPathComponent(name))
+    }
+    let store = try store ?? SQLiteTaskStore(path: data.appendingPathComponent("chromasong.sqlite").path)
+    let requeued = try await store.requeueInProgress(now: Date())
+    if requeued > 0 { logger.notice("put \(requeued) interrupted task(s) back in the queue") }
+
+    let engine = try ChromasongEngine(presetsDirectory: configuration.presetsDirectory)
+    let speed = RenderSpeed()
+    let payloads = Payloads(baseURL: configuration.baseURL)
+
+    let router = Router(context: BasicRequestContext.self)
+    router.add(middleware: ErrorBodyMiddleware())
+    router.get("health") { _, _ in
+        let counts = try await store.queueCounts()
+        return JSONResponse(JSON.object([
+            "status": .string("ok"), "queued": .int(counts.queued), "running": .int(counts.running),
+            "workers": .int(configuration.workers), "queue_limit": .int(configuration.queueLimit),
+        ]))
+    }
+    let openAPI: @Sendable (Request, BasicRequestContext) -> Response = { _, _ in
+        Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
+                 body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))
+    }
+    router.get("openapi.json", use: openAPI)
+    router.get("api/public/v1/openapi.json", use: openAPI)
+    let api = router.group("api/public/v1").add(middleware: APIKeyMiddleware(keys: Set(configuration.apiKeys)))
+    APIController(store: store, engine: engine, configuration: configuration, hooks: hooks, speed: speed,
+                  payloads: payloads).addRoutes(to: api)
+    ResultFiles<BasicRequestContext>(store: store, resultsDirectory: results).addRoutes(to: router)
+    hooks.extraRoutes(router)
+
+    let workers = WorkerService(
+        store: store, engine: engine, configuration: configuration, speed: speed, payloads: payloads,
+        executor: RenderExecutor(threads: min(16, max(1, configuration.workers * 2))), logger: logger)
+    let dispatcher = WebhookDispatcher(store: store, transport: hooks.webhookTransport,
+                                       secret: configuration.webhookSecret, schedule: configuration.webhookRetry,
+                                       logger: logger)
+    let host = configuration.effectiveHost
+    if configuration.apiKeys.isEmpty {
+        logger.warning("no API key configured: listening on loopback only (\(host)); set CHROMASONG_API_KEYS or --api-key to accept other hosts")
+    }
+    logger.info("chromasong server", metadata: [
+        "address": "\(host):\(configuration.port)", "public_url": "\(configuration.baseURL)",
+        "data": "\(data.path)", "workers": "\(configuration.workers)", "queue_limit": "\(configuration.queueLimit)",
+        "allow_private_networks": "\(configuration.allowPrivateNetworks)",
+    ])
+    return Application(
+        router: router,
+        configuration: .init(address: .hostname(host, port: configuration.port), serverName: "Chromasong"),
+        services: [workers, dispatcher],
+        logger: logger)
+}

@@ -1,0 +1,159 @@
+import Foundation
+import SongEngine
+
+/// A JSON value for bodies whose keys depend on the task (conversion_id_1, conversion_id_2, ...).
+enum JSON: Encodable, Sendable, Equatable {
+    case string(String), int(Int), double(Double), bool(Bool), null
+    case array([JSON]), object([String: JSON])
+
+    func encode(to encoder: Encoder) throws {
+        var c = encoder.singleValueContainer()
+        switch self {
+        case .string(let v): try c.encode(v)
+        case .int(let v): try c.encode(v)
+        case .double(let v): try c.encode(v)
+        case .bool(let v): try c.encode(v)
+        case .null: try c.encodeNil()
+        case .array(let v): try c.encode(v)
+        case .object(let v): try c.encode(v)
+        }
+    }
+
+    static func optional(_ s: String?) -> JSON { s.map(JSON.string) ?? .null }
+
+    func data() -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return (try? encoder.encode(self)) ?? Data("null".utf8)
+    }
+}
+
+/// Builds the contract's bodies (§4) for byId and the webhooks from a stored task.
+struct Payloads {
+    /// Absolute base of the server, without a trailing slash.
+    var baseURL: String
+
+    func fileURL(taskId: String, _ relativePath: String) -> String {
+        "\(baseURL)/files/\(taskId)/\(relativePath)"
+    }
+
+    /// The delivered audio of a version: its MP3 when rendered, else the first format rendered.
+    func conversionPath(_ task: StoredTask, _ v: Manifest.Version) -> String? {
+        let mix = v.files.mix
+        let rel = mix["mp3"] ?? task.request.formats.compactMap { mix[$0] }.first ?? mix.values.sorted().first
+        return rel.map { fileURL(taskId: task.id, $0) }
+    }
+
+    func wavPath(_ task: StoredTask, _ v: Manifest.Version) -> String? {
+        v.files.mix["wav"].map { fileURL(taskId: task.id, $0) }
+    }
+
+    /// The line array as the JSON string the hosted API sends.
+    static func timestampedString(_ lines: [Manifest.LyricLine]?) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        return String(decoding: (try? encoder.encode(lines ?? [])) ?? Data("[]".utf8), as: UTF8.self)
+    }
+
+    static func timestamp(_ date: Date) -> String {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return f.string(from: date)
+    }
+
+    /// `byId`'s `conversion` object.
+    func conversion(_ task: StoredTask) -> JSON {
+        var o: [String: JSON] = [
+            "task_id": .string(task.id),
+            "status": .string(task.status.rawValue),
+            "status_msg": .string(statusMessage(task)),
+            "createdAt": .string(Self.timestamp(task.createdAt)),
+            "updatedAt": .string(Self.timestamp(task.updatedAt)),
+            "title": .null, "music_style": .null, "key": .null, "bpm": .null,
+            "album_cover_path": .null, "album_cover_thumbnail": .null,
+        ]
+        for (i, cid) in task.conversionIds.enumerated() {
+            let n = i + 1
+            o["conversion_id_\(n)"] = .string(cid)
+            for k in ["conversion_path", "conversion_path_wav", "conversion_duration", "lyrics", "lyrics_timestamped"] {
+                o["\(k)_\(n)"] = .null
+            }
+        }
+        if let m = task.manifest, task.status == .completed {
+            o["title"] = .string(m.title)
+            o["album_cover_path"] = .string(fileURL(taskId: task.id, m.cover))
+            o["album_cover_thumbnail"] = .string(fileURL(taskId: task.id, m.coverThumbnail))
+            if let v1 = m.versions.first {
+                o["music_style"] = .string(v1.style)
+                o["key"] = .string(v1.key)
+                o["bpm"] = .int(v1.bpm)
+            }
+            for (i, v) in m.versions.enumerated() {
+                let n = i + 1
+                o["conversion_path_\(n)"] = .optional(conversionPath(task, v))
+                o["conversion_path_wav_\(n)"] = .optional(wavPath(task, v))
+                o["conversion_duration_\(n)"] = .double(v.duration)
+                o["lyrics_\(n)"] = .optional(v.lyrics)
+                o["lyrics_timestamped_\(n)"] = v.lyricsTimestamped.map { .string(Self.timestampedString($0)) } ?? .null
+            }
+        }
+        return .object(o)
+    }
+
+    func statusMessage(_ task: StoredTask) -> String {
+        switch task.status {
+        case .inQueue: task.statusMessage.isEmpty ? "Waiting in the queue" : "Waiting in the queue (\(task.statusMessage))"
+        case .inProgress: "Rendering"
+        case .completed: "Completed"
+        case .failed: task.statusMessage
+        }
+    }
+
+    /// The webhooks of a completed task: one conversion per version, one lyrics per version when the request
+    /// has vocals, one cover.
+    func completionWebhooks(_ task: StoredTask, manifest m: Manifest, url: String) -> [NewWebhook] {
+        var done = task
+        done.manifest = m
+        done.status = .completed
+        var hooks: [NewWebhook] = []
+        for v in m.versions {
+            let body: JSON = .object([
+                "success": .bool(true), "subtype": .string("music_ai"), "conversion_type": .string("IMAGE_TO_SONG"),
+                "task_id": .string(task.id), "conversion_id": .string(v.conversionId),
+                "conversion_path": .optional(conversionPath(done, v)), "conversion_path_wav": .optional(wavPath(done, v)),
+                "conversion_duration": .double(v.duration), "is_flagged": .bool(false), "reason": .string(""),
+                "title": .string(m.title), "lyrics": .string(v.lyrics ?? ""),
+                "lyrics_timestamped": .string(Self.timestampedString(v.lyricsTimestamped)),
+            ])
+            hooks.append(NewWebhook(kind: "conversion", url: url, payload: body.data()))
+        }
+        if !task.request.makeInstrumental {
+            for v in m.versions {
+                let body: JSON = .object([
+                    "success": .bool(true), "subtype": .string("lyrics_timestamped"), "task_id": .string(task.id),
+                    "conversion_id": .string(v.conversionId),
+                    "lyrics_timestamped": .string(Self.timestampedString(v.lyricsTimestamped)),
+                ])
+                hooks.append(NewWebhook(kind: "lyrics", url: url, payload: body.data()))
+            }
+        }
+        var cover: [String: JSON] = [
+            "success": .bool(true), "subtype": .string("album_cover_generation"), "task_id": .string(task.id),
+            "image_path": .string(fileURL(taskId: task.id, m.cover)),
+        ]
+        for (i, cid) in task.conversionIds.enumerated() { cover["conversion_id_\(i + 1)"] = .string(cid) }
+        hooks.append(NewWebhook(kind: "cover", url: url, payload: JSON.object(cover).data()))
+        return hooks
+    }
+
+    /// One failure webhook per version.
+    func failureWebhooks(_ task: StoredTask, reason: String, url: String) -> [NewWebhook] {
+        task.conversionIds.map { cid in
+            let body: JSON = .object([
+                "success": .bool(false), "task_id": .string(task.id), "conversion_id": .string(cid),
+                "status": .string("FAILED"), "reason": .string(reason),
+            ])
+            return NewWebhook(kind: "failure", url: url, payload: body.data())
+        }
+    }
+}

@@ -1,0 +1,136 @@
+import Foundation
+
+/// Everything `chromasong serve` can be told, from flags or the environment (flags win). See docs/server.md.
+public struct ServerConfiguration: Sendable {
+    /// Address to bind. With no API key configured the server binds loopback only, whatever this says.
+    public var host: String
+    public var port: Int
+    /// Base of every URL the server hands out (result files in byId and webhooks), e.g. "https://songs.example.com".
+    /// Nil: "http://<host>:<port>".
+    public var publicBaseURL: String?
+    /// Holds the SQLite database, uploaded images and rendered results.
+    public var dataDirectory: URL
+    /// Accepted keys for `Authorization: <key>` / `Bearer <key>`; empty = no auth (loopback only).
+    public var apiKeys: [String]
+    /// When set, every webhook carries `X-Chromasong-Signature: sha256=<hex HMAC-SHA256 of the body>`.
+    public var webhookSecret: String?
+    /// Renders at once; 0 = accept and queue only (a front end over a shared store).
+    public var workers: Int
+    /// Tasks waiting in the queue (IN_QUEUE) beyond which submissions get 429.
+    public var queueLimit: Int
+    /// Let image_url and webhook_url reach loopback, private and link-local addresses (tests, closed networks).
+    public var allowPrivateNetworks: Bool
+    /// Presets folder (styles/, instruments/, voices/); nil = the engine's default lookup.
+    public var presetsDirectory: URL?
+    /// Seconds running renders get to finish on SIGTERM before they are cancelled and put back in the queue.
+    public var shutdownGrace: Double
+    /// Webhook retry schedule: first delay, factor, cap (seconds), and the attempts after which a delivery is dead.
+    public var webhookRetry: RetrySchedule
+
+    public init(host: String = "127.0.0.1", port: Int = 8080, publicBaseURL: String? = nil,
+                dataDirectory: URL = URL(fileURLWithPath: "chromasong-data"), apiKeys: [String] = [],
+                webhookSecret: String? = nil, workers: Int = ProcessInfo.processInfo.activeProcessorCount,
+                queueLimit: Int = 100, allowPrivateNetworks: Bool = false, presetsDirectory: URL? = nil,
+                shutdownGrace: Double = 30, webhookRetry: RetrySchedule = RetrySchedule()) {
+        self.host = host
+        self.port = port
+        self.publicBaseURL = publicBaseURL
+        self.dataDirectory = dataDirectory
+        self.apiKeys = apiKeys
+        self.webhookSecret = webhookSecret
+        self.workers = max(0, workers)
+        self.queueLimit = max(1, queueLimit)
+        self.allowPrivateNetworks = allowPrivateNetworks
+        self.presetsDirectory = presetsDirectory
+        self.shutdownGrace = shutdownGrace
+        self.webhookRetry = webhookRetry
+    }
+
+    /// Reads `CHROMASONG_*` variables over the defaults: HOST, PORT, PUBLIC_URL, DATA_DIR, API_KEYS (comma
+    /// separated), WEBHOOK_SECRET, WORKERS, QUEUE_LIMIT, ALLOW_PRIVATE_NETWORKS (true/false), PRESETS,
+    /// SHUTDOWN_GRACE.
+    public static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment) throws
+        -> ServerConfiguration
+    {
+        var c = ServerConfiguration()
+        func value(_ name: String) -> String? {
+            guard let v = env["CHROMASONG_\(name)"]?.trimmingCharacters(in: .whitespaces), !v.isEmpty else { return nil }
+            return v
+        }
+        func int(_ name: String) throws -> Int? {
+            guard let v = value(name) else { return nil }
+            guard let n = Int(v) else { throw ConfigurationError("CHROMASONG_\(name) must be an integer, got \"\(v)\"") }
+            return n
+        }
+        if let v = value("HOST") { c.host = v }
+        if let v = try int("PORT") { c.port = v }
+        if let v = value("PUBLIC_URL") { c.publicBaseURL = v }
+        if let v = value("DATA_DIR") { c.dataDirectory = URL(fileURLWithPath: v) }
+        if let v = value("API_KEYS") { c.apiKeys = parseKeys(v) }
+        if let v = value("WEBHOOK_SECRET") { c.webhookSecret = v }
+        if let v = try int("WORKERS") { c.workers = max(0, v) }
+        if let v = try int("QUEUE_LIMIT") { c.queueLimit = max(1, v) }
+        if let v = value("ALLOW_PRIVATE_NETWORKS") {
+            guard let b = parseFlag(v) else {
+                throw ConfigurationError("CHROMASONG_ALLOW_PRIVATE_NETWORKS must be true or false, got \"\(v)\"")
+            }
+            c.allowPrivateNetworks = b
+        }
+        if let v = value("PRESETS") { c.presetsDirectory = URL(fileURLWithPath: v) }
+        if let v = value("SHUTDOWN_GRACE"), let d = Double(v) { c.shutdownGrace = d }
+        return c
+    }
+
+    public static func parseKeys(_ text: String) -> [String] {
+        text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+
+    static func parseFlag(_ text: String) -> Bool? {
+        switch text.lowercased() {
+        case "1", "true", "yes", "on": true
+        case "0", "false", "no", "off": false
+        default: nil
+        }
+    }
+
+    /// The host actually bound: loopback when no key is configured.
+    public var effectiveHost: String {
+        apiKeys.isEmpty && !Self.isLoopback(host) ? "127.0.0.1" : host
+    }
+
+    static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || host.hasPrefix("127.")
+    }
+
+    /// "http://host:port" or the configured public URL, without a trailing slash.
+    public var baseURL: String {
+        if let publicBaseURL { return publicBaseURL.hasSuffix("/") ? String(publicBaseURL.dropLast()) : publicBaseURL }
+        let h = effectiveHost.contains(":") ? "[\(effectiveHost)]" : effectiveHost
+        return "http://\(h):\(port)"
+    }
+}
+
+/// When a webhook delivery is tried again: `initial * factor^(attempt-1)`, at most `cap`; dead after `maxAttempts`.
+public struct RetrySchedule: Sendable, Hashable {
+    public var initial: Double
+    public var factor: Double
+    public var cap: Double
+    public var maxAttempts: Int
+
+    public init(initial: Double = 2, factor: Double = 2, cap: Double = 600, maxAttempts: Int = 20) {
+        self.initial = initial
+        self.factor = factor
+        self.cap = cap
+        self.maxAttempts = maxAttempts
+    }
+
+    /// Seconds to wait after the `attempt`-th failed attempt (1-based).
+    public func delay(afterAttempt attempt: Int) -> Double {
+        min(cap, initial * pow(factor, Double(max(0, attempt - 1))))
+    }
+}
+
+public struct ConfigurationError: Error, CustomStringConvertible, Sendable {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}

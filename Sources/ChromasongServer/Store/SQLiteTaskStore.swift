@@ -1,0 +1,291 @@
+import Foundation
+import GRDB
+import SongEngine
+
+/// The embedded task store: one SQLite file in WAL mode through GRDB. Writes are serialized by SQLite, so a claim
+/// (`UPDATE ... WHERE id = (SELECT ... LIMIT 1) RETURNING`) is atomic across workers of this process.
+public final class SQLiteTaskStore: TaskStore {
+    let pool: DatabasePool
+
+    /// Opens (creating when needed) the database at `path` and migrates it to the current schema.
+    public init(path: String) throws {
+        var config = Configuration()
+        config.busyMode = .timeout(10)
+        pool = try DatabasePool(path: path, configuration: config)
+        try Self.migrator.migrate(pool)
+    }
+
+    static var migrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE tasks (
+                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                    id TEXT NOT NULL UNIQUE,
+                    request_json TEXT NOT NULL,
+                    image_path TEXT NOT NULL,
+                    status TEXT NOT NULL,
+                    status_msg TEXT NOT NULL DEFAULT '',
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    created_at REAL NOT NULL,
+                    updated_at REAL NOT NULL,
+                    started_at REAL,
+                    finished_at REAL,
+                    manifest_json TEXT
+                );
+                CREATE INDEX tasks_status ON tasks(status, seq);
+                CREATE TABLE versions (
+                    conversion_id TEXT PRIMARY KEY,
+                    task_id TEXT NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,
+                    idx INTEGER NOT NULL,
+                    duration REAL,
+                    files_json TEXT,
+                    UNIQUE(task_id, idx)
+                );
+                CREATE TABLE webhook_outbox (
+                    delivery_id TEXT PRIMARY KEY,
+                    task_id TEXT NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,
+                    kind TEXT NOT NULL,
+                    url TEXT NOT NULL,
+                    payload TEXT NOT NULL,
+                    status TEXT NOT NULL,
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    next_attempt_at REAL NOT NULL,
+                    created_at REAL NOT NULL,
+                    delivered_at REAL
+                );
+                CREATE INDEX outbox_due ON webhook_outbox(status, next_attempt_at);
+                CREATE TABLE webhook_attempts (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    delivery_id TEXT NOT NULL REFERENCES webhook_outbox(delivery_id) ON DELETE CASCADE,
+                    at REAL NOT NULL,
+                    http_status INTEGER,
+                    error TEXT
+                );
+                CREATE INDEX attempts_delivery ON webhook_attempts(delivery_id);
+                """)
+        }
+        return m
+    }
+
+    // MARK: tasks
+
+    public func enqueue(_ task: NewTask, queueLimit: Int) async throws -> Int {
+        let json = String(decoding: try JSONEncoder().encode(task.request), as: UTF8.self)
+        let now = Date().timeIntervalSince1970
+        return try await pool.write { db in
+            let queued = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM tasks WHERE status = 'IN_QUEUE'") ?? 0
+            if queued >= queueLimit { throw StoreError.queueFull(limit: queueLimit) }
+            let running = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM tasks WHERE status = 'IN_PROGRESS'") ?? 0
+            try db.execute(
+                sql: """
+                    INSERT INTO tasks (id, request_json, image_path, status, created_at, updated_at)
+                    VALUES (?, ?, ?, 'IN_QUEUE', ?, ?)
+                    """, arguments: [task.id, json, task.imagePath, now, now])
+            for (i, cid) in task.conversionIds.enumerated() {
+                try db.execute(sql: "INSERT INTO versions (conversion_id, task_id, idx) VALUES (?, ?, ?)",
+                               arguments: [cid, task.id, i])
+            }
+            return queued + running
+        }
+    }
+
+    public func claimNext(now: Date) async throws -> StoredTask? {
+        let t = now.timeIntervalSince1970
+        return try await pool.write { db in
+            guard let id = try String.fetchOne(db, sql: """
+                UPDATE tasks SET status = 'IN_PROGRESS', attempts = attempts + 1, status_msg = '',
+                       updated_at = ?, started_at = ?
+                WHERE seq = (SELECT seq FROM tasks WHERE status = 'IN_QUEUE' ORDER BY seq LIMIT 1)
+                RETURNING id
+                """, arguments: [t, t])
+            else { return nil }
+            return try Self.load(db, id: id)
+        }
+    }
+
+    public func requeueInProgress(now: Date) async throws -> Int {
+        try await pool.write { db in
+            try db.execute(sql: """
+                UPDATE tasks SET status = 'IN_QUEUE', status_msg = 'requeued after a restart', updated_at = ?
+                WHERE status = 'IN_PROGRESS'
+                """, arguments: [now.timeIntervalSince1970])
+            return db.changesCount
+        }
+    }
+
+    public func requeue(taskId: String, attempt: Int, now: Date) async throws {
+        try await pool.write { db in
+            try db.execute(sql: """
+                UPDATE tasks SET status = 'IN_QUEUE', status_msg = 'requeued at shutdown', updated_at = ?
+                WHERE id = ? AND attempts = ? AND status = 'IN_PROGRESS'
+                """, arguments: [now.timeIntervalSince1970, taskId, attempt])
+        }
+    }
+
+    public func complete(taskId: String, attempt: Int, manifest: Manifest, webhooks: [NewWebhook], now: Date)
+        async throws -> Bool
+    {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let json = String(decoding: try encoder.encode(manifest), as: UTF8.self)
+        var versionRows: [(String, Double, String)] = []
+        for v in manifest.versions {
+            versionRows.append((v.conversionId, v.duration, String(decoding: try encoder.encode(v.files), as: UTF8.self)))
+        }
+        let t = now.timeIntervalSince1970
+        let rows = versionRows
+        return try await pool.write { db in
+            try db.execute(sql: """
+                UPDATE tasks SET status = 'COMPLETED', status_msg = '', manifest_json = ?, updated_at = ?, finished_at = ?
+                WHERE id = ? AND attempts = ? AND status = 'IN_PROGRESS'
+                """, arguments: [json, t, t, taskId, attempt])
+            guard db.changesCount == 1 else { return false }
+            for (cid, duration, files) in rows {
+                try db.execute(sql: "UPDATE versions SET duration = ?, files_json = ? WHERE conversion_id = ?",
+                               arguments: [duration, files, cid])
+            }
+            try Self.insert(webhooks, taskId: taskId, now: t, db: db)
+            return true
+        }
+    }
+
+    public func fail(taskId: String, attempt: Int, message: String, webhooks: [NewWebhook], now: Date) async throws
+        -> Bool
+    {
+        let t = now.timeIntervalSince1970
+        return try await pool.write { db in
+            try db.execute(sql: """
+                UPDATE tasks SET status = 'FAILED', status_msg = ?, updated_at = ?, finished_at = ?
+                WHERE id = ? AND attempts = ? AND status = 'IN_PROGRESS'
+                """, arguments: [message, t, t, taskId, attempt])
+            guard db.changesCount == 1 else { return false }
+            try Self.insert(webhooks, taskId: taskId, now: t, db: db)
+            return true
+        }
+    }
+
+    static func insert(_ webhooks: [NewWebhook], taskId: String, now: Double, db: Database) throws {
+        for w in webhooks {
+            try db.execute(sql: """
+                INSERT INTO webhook_outbox (delivery_id, task_id, kind, url, payload, status, next_attempt_at, created_at)
+                VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)
+                """, arguments: [w.deliveryId, taskId, w.kind, w.url, String(decoding: w.payload, as: UTF8.self), now, now])
+        }
+    }
+
+    public func task(id: String) async throws -> StoredTask? {
+        try await pool.read { db in try Self.load(db, id: id) }
+    }
+
+    public func task(conversionId: String) async throws -> StoredTask? {
+        try await pool.read { db in
+            guard let id = try String.fetchOne(db, sql: "SELECT task_id FROM versions WHERE conversion_id = ?",
+                                               arguments: [conversionId])
+            else { return nil }
+            return try Self.load(db, id: id)
+        }
+    }
+
+    static func load(_ db: Database, id: String) throws -> StoredTask? {
+        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM tasks WHERE id = ?", arguments: [id]) else { return nil }
+        let ids = try String.fetchAll(db, sql: "SELECT conversion_id FROM versions WHERE task_id = ? ORDER BY idx",
+                                      arguments: [id])
+        let requestJSON: String = row["request_json"]
+        let request = try JSONDecoder().decode(TaskRequest.self, from: Data(requestJSON.utf8))
+        let manifestJSON: String? = row["manifest_json"]
+        let manifest = try manifestJSON.map { try JSONDecoder().decode(Manifest.self, from: Data($0.utf8)) }
+        let status: String = row["status"]
+        return StoredTask(
+            id: id, conversionIds: ids, request: request, imagePath: row["image_path"],
+            status: TaskStatus(rawValue: status) ?? .failed, statusMessage: row["status_msg"], attempts: row["attempts"],
+            createdAt: Date(timeIntervalSince1970: row["created_at"]),
+            updatedAt: Date(timeIntervalSince1970: row["updated_at"]), manifest: manifest)
+    }
+
+    public func queueCounts() async throws -> (queued: Int, running: Int) {
+        try await pool.read { db in
+            let q = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM tasks WHERE status = 'IN_QUEUE'") ?? 0
+            let r = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM tasks WHERE status = 'IN_PROGRESS'") ?? 0
+            return (q, r)
+        }
+    }
+
+    /// Every task row, whatever its status (tests: a rejected request leaves none).
+    func taskCount() throws -> Int {
+        try pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM tasks") ?? 0 }
+    }
+
+    // MARK: webhooks
+
+    public func leaseDueDeliveries(now: Date, lease: Double, limit: Int) async throws -> [WebhookDelivery] {
+        let t = now.timeIntervalSince1970
+        return try await pool.write { db in
+            let ids = try String.fetchAll(db, sql: """
+                SELECT delivery_id FROM webhook_outbox WHERE status = 'pending' AND next_attempt_at <= ?
+                ORDER BY next_attempt_at, created_at LIMIT ?
+                """, arguments: [t, limit])
+            var out: [WebhookDelivery] = []
+            for id in ids {
+                try db.execute(sql: "UPDATE webhook_outbox SET next_attempt_at = ? WHERE delivery_id = ?",
+                               arguments: [t + lease, id])
+                if let d = try Self.delivery(db, id: id) { out.append(d) }
+            }
+            return out
+        }
+    }
+
+    public func recordAttempt(deliveryId: String, attempt: DeliveryAttempt, delivered: Bool, nextAttemptAt: Date?)
+        async throws
+    {
+        try await pool.write { db in
+            try db.execute(sql: "INSERT INTO webhook_attempts (delivery_id, at, http_status, error) VALUES (?, ?, ?, ?)",
+                           arguments: [deliveryId, attempt.at.timeIntervalSince1970, attempt.httpStatus, attempt.error])
+            if delivered {
+                try db.execute(sql: """
+                    UPDATE webhook_outbox SET status = 'delivered', attempts = attempts + 1, delivered_at = ?
+                    WHERE delivery_id = ?
+                    """, arguments: [attempt.at.timeIntervalSince1970, deliveryId])
+            } else if let next = nextAttemptAt {
+                try db.execute(sql: """
+                    UPDATE webhook_outbox SET attempts = attempts + 1, next_attempt_at = ? WHERE delivery_id = ?
+                    """, arguments: [next.timeIntervalSince1970, deliveryId])
+            } else {
+                try db.execute(sql: "UPDATE webhook_outbox SET status = 'dead', attempts = attempts + 1 WHERE delivery_id = ?",
+                               arguments: [deliveryId])
+            }
+        }
+    }
+
+    public func nextDeliveryDue() async throws -> Date? {
+        try await pool.read { db in
+            try Double.fetchOne(db, sql: "SELECT MIN(next_attempt_at) FROM webhook_outbox WHERE status = 'pending'")
+                .map { Date(timeIntervalSince1970: $0) }
+        }
+    }
+
+    public func deliveries(taskId: String) async throws -> [WebhookDelivery] {
+        try await pool.read { db in
+            let ids = try String.fetchAll(db, sql: """
+                SELECT delivery_id FROM webhook_outbox WHERE task_id = ? ORDER BY created_at, rowid
+                """, arguments: [taskId])
+            return try ids.compactMap { try Self.delivery(db, id: $0) }
+        }
+    }
+
+    static func delivery(_ db: Database, id: String) throws -> WebhookDelivery? {
+        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM webhook_outbox WHERE delivery_id = ?", arguments: [id])
+        else { return nil }
+        let history = try Row.fetchAll(db, sql: """
+            SELECT at, http_status, error FROM webhook_attempts WHERE delivery_id = ? ORDER BY id
+            """, arguments: [id]).map { r in
+            DeliveryAttempt(at: Date(timeIntervalSince1970: r["at"]), httpStatus: r["http_status"], error: r["error"])
+        }
+        let payload: String = row["payload"]
+        let status: String = row["status"]
+        return WebhookDelivery(
+            deliveryId: id, taskId: row["task_id"], kind: row["kind"], url: row["url"], payload: Data(payload.utf8),
+            status: DeliveryStatus(rawValue: status) ?? .pending, attempts: row["attempts"],
+            nextAttemptAt: Date(timeIntervalSince1970: row["next_attempt_at"]), history: history)
+    }
+}

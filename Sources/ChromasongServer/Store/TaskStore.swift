@@ -1,0 +1,172 @@
+import Foundation
+import SongEngine
+
+/// A task's place in its life. The raw values are the contract's `status` strings (§4).
+public enum TaskStatus: String, Sendable, Codable, CaseIterable {
+    case inQueue = "IN_QUEUE"
+    case inProgress = "IN_PROGRESS"
+    case completed = "COMPLETED"
+    case failed = "FAILED"
+}
+
+/// What a worker needs to render a task again at any time: the validated request without its image bytes, which
+/// live in the file at `StoredTask.imagePath`.
+public struct TaskRequest: Codable, Sendable, Hashable {
+    public var prompt: String
+    public var lyrics: String
+    public var negativeTags: String
+    public var makeInstrumental: Bool
+    public var vocalOnly: Bool
+    public var key: String
+    public var bpm: Int
+    public var voiceId: String
+    public var seed: UInt64?
+    public var duration: Double?
+    public var versions: Int
+    public var formats: [String]
+    /// Where the image came from when it was given as a URL (kept for the record; the bytes were fetched once).
+    public var imageURL: String?
+    public var webhookURL: String?
+
+    public init(_ request: SongRequest, imageURL: String?, webhookURL: String?) {
+        prompt = request.prompt
+        lyrics = request.lyrics
+        negativeTags = request.negativeTags
+        makeInstrumental = request.makeInstrumental
+        vocalOnly = request.vocalOnly
+        key = request.key
+        bpm = request.bpm
+        voiceId = request.voiceId
+        seed = request.seed
+        duration = request.duration
+        versions = request.versions
+        formats = request.formats.map(\.rawValue)
+        self.imageURL = imageURL
+        self.webhookURL = webhookURL
+    }
+
+    /// The engine's request over the stored image file.
+    public func songRequest(imagePath: String) -> SongRequest {
+        SongRequest(image: .file(imagePath), prompt: prompt, lyrics: lyrics, negativeTags: negativeTags,
+                    makeInstrumental: makeInstrumental, vocalOnly: vocalOnly, key: key, bpm: bpm, voiceId: voiceId,
+                    seed: seed, duration: duration, versions: versions,
+                    formats: formats.compactMap(AudioFormat.init(rawValue:)))
+    }
+}
+
+/// A new task, validated and ready to queue.
+public struct NewTask: Sendable {
+    public var id: String
+    public var conversionIds: [String]
+    public var request: TaskRequest
+    /// The image file, already written under the data directory.
+    public var imagePath: String
+
+    public init(id: String, conversionIds: [String], request: TaskRequest, imagePath: String) {
+        self.id = id
+        self.conversionIds = conversionIds
+        self.request = request
+        self.imagePath = imagePath
+    }
+}
+
+/// A task as stored.
+public struct StoredTask: Sendable {
+    public var id: String
+    public var conversionIds: [String]
+    public var request: TaskRequest
+    public var imagePath: String
+    public var status: TaskStatus
+    public var statusMessage: String
+    /// Times a worker has claimed the task (a claim's token: only the latest claim may finish it).
+    public var attempts: Int
+    public var createdAt: Date
+    public var updatedAt: Date
+    /// The render's manifest once COMPLETED.
+    public var manifest: Manifest?
+}
+
+/// A webhook to send, written in the same transaction that finishes its task (a transactional outbox).
+public struct NewWebhook: Sendable {
+    public var deliveryId: String
+    public var kind: String
+    public var url: String
+    public var payload: Data
+
+    public init(deliveryId: String = UUID().uuidString.lowercased(), kind: String, url: String, payload: Data) {
+        self.deliveryId = deliveryId
+        self.kind = kind
+        self.url = url
+        self.payload = payload
+    }
+}
+
+public enum DeliveryStatus: String, Sendable, Codable {
+    case pending, delivered, dead
+}
+
+/// One try at delivering a webhook.
+public struct DeliveryAttempt: Sendable, Codable, Hashable {
+    public var at: Date
+    /// The receiver's HTTP status, or nil when no answer came (connection refused, timeout).
+    public var httpStatus: Int?
+    public var error: String?
+
+    public init(at: Date, httpStatus: Int?, error: String?) {
+        self.at = at
+        self.httpStatus = httpStatus
+        self.error = error
+    }
+}
+
+/// A webhook in the outbox with its history.
+public struct WebhookDelivery: Sendable {
+    public var deliveryId: String
+    public var taskId: String
+    public var kind: String
+    public var url: String
+    public var payload: Data
+    public var status: DeliveryStatus
+    public var attempts: Int
+    public var nextAttemptAt: Date
+    public var history: [DeliveryAttempt]
+}
+
+public enum StoreError: Error, Sendable, Equatable {
+    /// The queue already holds `limit` waiting tasks.
+    case queueFull(limit: Int)
+}
+
+/// The durable queue and record of tasks, results and webhooks. Everything outside the store speaks only this
+/// protocol: the SQLite store is the embedded default; a shared (PostgreSQL) store can take its place.
+public protocol TaskStore: Sendable {
+    /// Queues a task unless `queueLimit` tasks already wait (throws `StoreError.queueFull`); atomic.
+    /// Returns the number of tasks ahead of it (waiting or running).
+    func enqueue(_ task: NewTask, queueLimit: Int) async throws -> Int
+    /// Atomically moves the oldest waiting task to IN_PROGRESS and returns it (with `attempts` already counted);
+    /// two workers never get the same task.
+    func claimNext(now: Date) async throws -> StoredTask?
+    /// Start-up recovery: every IN_PROGRESS task goes back to IN_QUEUE (its worker died with the process).
+    func requeueInProgress(now: Date) async throws -> Int
+    /// A worker gives a claimed task back (shutdown before it finished).
+    func requeue(taskId: String, attempt: Int, now: Date) async throws
+    /// Records a finished render and queues its webhooks, only if `attempt` is still the task's latest claim and
+    /// the task is IN_PROGRESS. Returns whether it did.
+    func complete(taskId: String, attempt: Int, manifest: Manifest, webhooks: [NewWebhook], now: Date) async throws
+        -> Bool
+    /// Records a failed render and queues its failure webhooks, under the same rule as `complete`.
+    func fail(taskId: String, attempt: Int, message: String, webhooks: [NewWebhook], now: Date) async throws -> Bool
+    func task(id: String) async throws -> StoredTask?
+    func task(conversionId: String) async throws -> StoredTask?
+    /// Tasks waiting and running.
+    func queueCounts() async throws -> (queued: Int, running: Int)
+    /// Atomically leases up to `limit` due pending deliveries: their next attempt moves `lease` seconds ahead, so a
+    /// crash mid-send means the delivery is tried again after the lease (at least once).
+    func leaseDueDeliveries(now: Date, lease: Double, limit: Int) async throws -> [WebhookDelivery]
+    /// Stores one attempt; `delivered` ends the delivery, else it is tried at `nextAttemptAt` (nil: dead).
+    func recordAttempt(deliveryId: String, attempt: DeliveryAttempt, delivered: Bool, nextAttemptAt: Date?) async throws
+    /// When the next pending delivery is due (nil: none pending).
+    func nextDeliveryDue() async throws -> Date?
+    /// A task's webhooks with their attempt history, oldest first.
+    func deliveries(taskId: String) async throws -> [WebhookDelivery]
+}

@@ -1,0 +1,43 @@
+import ArgumentParser
+import ChromasongServer
+import Foundation
+
+/// `chromasong serve`: the HTTP API (contract §4). Flags override the CHROMASONG_* environment variables.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the HTTP server (the image_to_song API).",
+        discussion: "Environment: CHROMASONG_HOST, _PORT, _PUBLIC_URL, _DATA_DIR, _API_KEYS, _WEBHOOK_SECRET, _WORKERS, "
+            + "_QUEUE_LIMIT, _ALLOW_PRIVATE_NETWORKS, _PRESETS, _SHUTDOWN_GRACE. With no API key the server listens on "
+            + "loopback only.")
+
+    @Option(help: "Address to bind (default 127.0.0.1).") var host: String?
+    @Option(help: "Port (default 8080).") var port: Int?
+    @Option(help: "Base of the URLs in results and webhooks (default http://HOST:PORT).") var publicURL: String?
+    @Option(help: "Folder for the database, uploads and results (default ./chromasong-data).") var dataDir: String?
+    @Option(help: "An accepted API key (repeat for several).") var apiKey: [String] = []
+    @Option(help: "Secret for the webhooks' HMAC-SHA256 signature header.") var webhookSecret: String?
+    @Option(help: "Renders at once (default: the number of cores).") var workers: Int?
+    @Option(help: "Waiting tasks beyond which submissions get 429 (default 100).") var queueLimit: Int?
+    @Flag(help: "Let image_url and webhook_url reach loopback, private and link-local addresses.")
+    var allowPrivateNetworks = false
+    @Option(help: "Seconds running renders get to finish on SIGTERM before they go back to the queue (default 30).")
+    var shutdownGrace: Double?
+
+    func run() async throws {
+        var c: ServerConfiguration
+        do { c = try ServerConfiguration.fromEnvironment() } catch { fail(error) }
+        if let host { c.host = host }
+        if let port { c.port = port }
+        if let publicURL { c.publicBaseURL = publicURL }
+        if let dataDir { c.dataDirectory = URL(fileURLWithPath: dataDir) }
+        if !apiKey.isEmpty { c.apiKeys = apiKey }
+        if let webhookSecret { c.webhookSecret = webhookSecret }
+        if let workers { c.workers = max(0, workers) }
+        if let queueLimit { c.queueLimit = max(1, queueLimit) }
+        if allowPrivateNetworks { c.allowPrivateNetworks = true }
+        if let shutdownGrace { c.shutdownGrace = shutdownGrace }
+        // The address policy for image_url and webhooks, and the Endpoint Explorer at GET /.
+        let app = try await buildApplication(configuration: c, hooks: .production(configuration: c))
+        try await app.runService()
+    }
+}

@@ -1,0 +1,131 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Testing
+@testable import ChromasongServer
+@testable import SongEngine
+
+/// A real render through the live server: submit, byId through its states, result files with Range, webhooks.
+@Suite(.serialized) struct EndToEndTests {
+    typealias F = ServerFixtures
+
+    struct Outcome: @unchecked Sendable {
+        var statuses: [String]
+        var conversion: [String: Any]
+        var hits: [HookReceiver.Hit]
+        var files: [String: (String, Int, Data)]
+    }
+
+    func render(fields: [(String, String)], label: String) async throws -> Outcome {
+        let config = F.configuration(label, workers: 1, keys: ["key-1"], secret: "whsec")
+        let receiver = HookReceiver(failures: 0)
+        let result = try await HookReceiver.serve(receiver) { url in
+            let app = try await buildApplication(configuration: config, logger: F.quietLogger)
+            return try await app.test(.live) { client in
+                let auth: HTTPFields = [.authorization: "Bearer key-1"]
+                var headers = F.multipartHeaders
+                headers[.authorization] = "key-1"
+                let taskId = try await client.execute(
+                    uri: "/api/public/v1/image_to_song", method: .post, headers: headers,
+                    body: F.multipart(fields + [("webhook_url", url)], image: F.photoBytes)) { r in
+                    #expect(r.status == .ok)
+                    return F.json(r.body)["task_id"] as? String ?? ""
+                }
+                var statuses: [String] = []
+                var conversion: [String: Any] = [:]
+                let end = Date().addingTimeInterval(120)
+                while Date() < end {
+                    conversion = try await client.execute(uri: "/api/public/v1/byId?task_id=\(taskId)", method: .get,
+                                                          headers: auth) { F.json($0.body)["conversion"] as? [String: Any] ?? [:] }
+                    let s = conversion["status"] as? String ?? "?"
+                    if statuses.last != s { statuses.append(s) }
+                    if s == "COMPLETED" || s == "FAILED" { break }
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+                // Every URL in the conversion downloads with its content type; Range gives 206 with the bytes.
+                var files: [String: (String, Int, Data)] = [:]
+                for key in ["conversion_path_1", "conversion_path_wav_1", "album_cover_path", "album_cover_thumbnail",
+                            "conversion_path_2", "conversion_path_wav_2"] {
+                    guard let u = conversion[key] as? String else { continue }
+                    #expect(u.hasPrefix("http://files.test/files/\(taskId)/"))
+                    let path = String(u.dropFirst("http://files.test".count))
+                    let whole = try await client.execute(uri: path, method: .get) { r in
+                        (r.headers[.contentType] ?? "", Int(r.status.code), Data(r.body.readableBytesView))
+                    }
+                    files[key] = whole
+                    try await client.execute(uri: path, method: .get, headers: [.range: "bytes=10-109"]) { r in
+                        #expect(r.status == .partialContent)
+                        #expect(r.headers[.contentRange] == "bytes 10-109/\(whole.2.count)")
+                        #expect(Data(r.body.readableBytesView) == whole.2[10..<110])
+                    }
+                    try await client.execute(uri: path, method: .get, headers: [.range: "bytes=\(whole.2.count + 5)-"]) { r in
+                        #expect(r.status == .rangeNotSatisfiable)
+                    }
+                }
+                _ = try await waitUntil(timeout: 10) {
+                    await receiver.unique.count >= (fields.contains { $0 == ("make_instrumental", "true") } ? 3 : 5)
+                }
+                try await Task.sleep(for: .milliseconds(300))  // anything extra would arrive now
+                return Outcome(statuses: statuses, conversion: conversion, hits: await receiver.hits, files: files)
+            }
+        }
+        return result
+    }
+
+    @Test func standardRequest() async throws {
+        let r = try await render(fields: [("duration", "10"), ("prompt", "calm piano")], label: "e2e-standard")
+        #expect(r.statuses.last == "COMPLETED", "\(r.statuses) \(r.conversion["status_msg"] ?? "")")
+        #expect(r.statuses.first == "IN_QUEUE" || r.statuses.first == "IN_PROGRESS")
+        #expect(Set(r.statuses).isSubset(of: ["IN_QUEUE", "IN_PROGRESS", "COMPLETED"]))
+        #expect(r.files["conversion_path_1"]?.0 == "audio/mpeg")
+        #expect(r.files["conversion_path_wav_1"]?.0 == "audio/wav")
+        #expect(r.files["conversion_path_wav_2"]?.2.prefix(4) == Data("RIFF".utf8))
+        #expect(r.files["album_cover_path"]?.0 == "image/png")
+        #expect(r.files["album_cover_thumbnail"]?.2.prefix(4) == Data([0x89, 0x50, 0x4E, 0x47]))
+        #expect(r.files.values.allSatisfy { $0.1 == 200 })
+        let duration = r.conversion["conversion_duration_1"] as? Double ?? 0
+        #expect(duration >= 9 && duration < 20, "duration \(duration)")
+        #expect(r.conversion["title"] is String && r.conversion["bpm"] is Int && r.conversion["key"] is String)
+
+        let kinds = r.hits.map(\.event).sorted()
+        #expect(kinds == ["conversion", "conversion", "cover", "lyrics", "lyrics"])
+        for hit in r.hits {
+            #expect(WebhookHeaders.verify(hit.signature ?? "", body: hit.body, secret: "whsec"))
+            let body = F.json(ByteBuffer(bytes: hit.body))
+            #expect(body["task_id"] as? String == r.conversion["task_id"] as? String)
+            switch hit.event {
+            case "conversion":
+                #expect(body["subtype"] as? String == "music_ai")
+                #expect(body["conversion_type"] as? String == "IMAGE_TO_SONG")
+                #expect(body["is_flagged"] as? Bool == false && body["reason"] as? String == "")
+                let cid = body["conversion_id"] as? String
+                #expect(cid == r.conversion["conversion_id_1"] as? String || cid == r.conversion["conversion_id_2"] as? String)
+                #expect((body["conversion_path"] as? String)?.hasSuffix(".mp3") == true)
+                #expect((body["conversion_path_wav"] as? String)?.hasSuffix(".wav") == true)
+                #expect(body["title"] as? String == r.conversion["title"] as? String)
+                #expect(body["lyrics_timestamped"] is String)
+            case "lyrics":
+                #expect(body["subtype"] as? String == "lyrics_timestamped")
+                let text = body["lyrics_timestamped"] as? String ?? ""
+                #expect((try? JSONSerialization.jsonObject(with: Data(text.utf8))) is [Any], "a JSON string of the line array")
+            case "cover":
+                #expect(body["subtype"] as? String == "album_cover_generation")
+                #expect(body["image_path"] as? String == r.conversion["album_cover_path"] as? String)
+                #expect(body["conversion_id_1"] as? String == r.conversion["conversion_id_1"] as? String)
+                #expect(body["conversion_id_2"] as? String == r.conversion["conversion_id_2"] as? String)
+            default:
+                Issue.record("unexpected webhook \(hit.event)")
+            }
+        }
+    }
+
+    @Test func instrumentalRequest() async throws {
+        let r = try await render(fields: [("duration", "10"), ("make_instrumental", "true"), ("formats", "wav")],
+                                 label: "e2e-instrumental")
+        #expect(r.statuses.last == "COMPLETED")
+        #expect(r.hits.map(\.event).sorted() == ["conversion", "conversion", "cover"])
+        // Only WAV asked: the delivered path is the WAV.
+        #expect(r.files["conversion_path_1"]?.0 == "audio/wav")
+        #expect(r.conversion["conversion_path_1"] as? String == r.conversion["conversion_path_wav_1"] as? String)
+    }
+}

@@ -1,0 +1,280 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Synchronization
+import Testing
+
+@testable import ChromasongServer
+
+// MARK: - Address classification (no network)
+
+@Suite("Address policy")
+struct NetAddressPolicyTests {
+    @Test(arguments: [
+        ("127.0.0.1", AddressCategory.loopback), ("127.255.0.9", .loopback), ("::1", .loopback),
+        ("10.0.0.1", .privateNetwork), ("172.16.0.1", .privateNetwork), ("172.31.255.255", .privateNetwork),
+        ("192.168.1.1", .privateNetwork), ("100.64.0.1", .privateNetwork), ("fc00::1", .privateNetwork),
+        ("fd12:3456::1", .privateNetwork), ("169.254.1.1", .linkLocal), ("fe80::1", .linkLocal),
+        ("169.254.169.254", .metadata), ("fd00:ec2::254", .metadata), ("0.0.0.0", .unspecified), ("::", .unspecified),
+        ("224.0.0.1", .multicast), ("ff02::1", .multicast), ("255.255.255.255", .reserved),
+        ("::ffff:127.0.0.1", .loopback), ("::ffff:10.0.0.1", .privateNetwork), ("::ffff:169.254.169.254", .metadata),
+        ("64:ff9b::7f00:1", .loopback), ("2002:7f00:1::", .loopback),
+        ("93.184.216.34", .global), ("8.8.8.8", .global), ("172.32.0.1", .global), ("2606:4700::1111", .global),
+    ])
+    func classifies(_ text: String, _ expected: AddressCategory) throws {
+        let address = try #require(IPAddress(text))
+        #expect(AddressCategory(address) == expected, "\(text)")
+    }
+
+    @Test func strictPolicyRefusesEverythingButPublic() throws {
+        for text in ["127.0.0.1", "::1", "10.0.0.1", "169.254.169.254", "fd00:ec2::254", "::ffff:127.0.0.1", "0.0.0.0"] {
+            #expect(!AddressPolicy.strict.allows(try #require(IPAddress(text))), "\(text)")
+        }
+        #expect(AddressPolicy.strict.allows(try #require(IPAddress("93.184.216.34"))))
+    }
+
+    @Test func allowingPrivateNetworksStillRefusesMetadata() throws {
+        let policy = AddressPolicy(allowPrivateNetworks: true)
+        #expect(policy.allows(try #require(IPAddress("127.0.0.1"))))
+        #expect(policy.allows(try #require(IPAddress("10.0.0.1"))))
+        #expect(!policy.allows(try #require(IPAddress("169.254.169.254"))))
+        #expect(!policy.allows(try #require(IPAddress("fd00:ec2::254"))))
+    }
+
+    @Test func systemResolverTurnsLooseSpellingsIntoLoopback() async throws {
+        // getaddrinfo accepts these; a check on the URL's text alone would miss them.
+        for name in ["localhost", "127.1", "2130706433", "0x7f.0.0.1"] {
+            let addresses = try await SystemResolver().resolve(host: name)
+            #expect(!addresses.isEmpty && addresses.allSatisfy { AddressCategory($0) == .loopback }, "\(name)")
+        }
+    }
+}
+
+// MARK: - Refusals before any connection
+
+/// A resolver with fixed answers, standing in for a hostile DNS server.
+struct FixedResolver: HostResolver {
+    let answers: [String: [String]]
+    func resolve(host: String) async throws -> [IPAddress] {
+        (answers[host] ?? []).compactMap(IPAddress.init)
+    }
+}
+
+@Suite("Safe HTTP client: refusals")
+struct NetRefusalTests {
+    let client = SafeHTTPClient(
+        policy: .strict,
+        resolver: FixedResolver(answers: [
+            "images.rebind.test": ["127.0.0.1"],
+            "mixed.rebind.test": ["93.184.216.34", "10.1.2.3"],
+            "localhost": ["127.0.0.1", "::1"],
+        ]))
+
+    @Test(arguments: [
+        "http://127.0.0.1/a.png", "http://[::1]:8080/a.png", "http://10.0.0.1/a.png",
+        "http://169.254.169.254/latest/meta-data/", "http://[fd00:ec2::254]/", "http://[::ffff:127.0.0.1]/",
+        "http://localhost:9/a.png", "https://images.rebind.test/a.png", "http://mixed.rebind.test/a.png",
+    ])
+    func imageURLRefused(_ url: String) async throws {
+        let error = await #expect(throws: SafeFetchError.self) { try await client.fetch(url) }
+        #expect(error?.kind == .refusedAddress)
+        #expect(error?.field == "image_url")
+        #expect(error?.message.hasPrefix("image_url: ") == true)
+        #expect(error?.httpStatus == 422)
+    }
+
+    @Test(arguments: ["http://127.0.0.1/hook", "http://[::1]/hook", "http://10.0.0.1/hook",
+                      "http://169.254.169.254/hook", "http://images.rebind.test/hook"])
+    func webhookURLRefused(_ url: String) async throws {
+        let error = await #expect(throws: SafeFetchError.self) {
+            try await client.post(url, body: Array("{}".utf8), headers: [("Content-Type", "application/json")])
+        }
+        #expect(error?.kind == .refusedAddress)
+        #expect(error?.message.hasPrefix("webhook_url: ") == true)
+    }
+
+    @Test func nameResolvingToLoopbackThroughTheSystemResolver() async throws {
+        let system = SafeHTTPClient(policy: .strict)
+        for url in ["http://localhost/x.png", "http://127.1/x.png", "http://2130706433/x.png"] {
+            let error = await #expect(throws: SafeFetchError.self) { try await system.fetch(url) }
+            #expect(error?.kind == .refusedAddress, "\(url)")
+        }
+    }
+
+    @Test(arguments: ["ftp://example.com/a.png", "file:///etc/passwd", "gopher://x/", "not a url", "http:///nohost"])
+    func badSchemesAndShapes(_ url: String) async throws {
+        let error = await #expect(throws: SafeFetchError.self) { try await client.fetch(url) }
+        #expect(error?.kind == .badScheme || error?.kind == .invalidURL, "\(url)")
+    }
+}
+
+// MARK: - Against a local server (loopback exempted for its origin only)
+
+/// A value shared between a test and its server's handlers.
+final class Shared<Value: Sendable>: Sendable {
+    private let storage: Mutex<Value>
+    init(_ value: Value) { storage = Mutex(value) }
+    func update(_ change: (inout Value) -> Void) { storage.withLock { change(&$0) } }
+    var value: Value { storage.withLock { $0 } }
+}
+
+/// A local origin: an image, a redirector, and an endless body whose sent bytes are counted.
+struct LocalOrigin {
+    static let image: [UInt8] = (0..<4096).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) }
+    let sentBytes = Shared(0)
+    /// How the endless body's write loop ended: "cut off" when the client closed the connection.
+    let writeOutcome = Shared("running")
+
+    func application() -> some ApplicationProtocol {
+        let router = Router()
+        router.get("/image.png") { _, _ in
+            Response(status: .ok, headers: [.contentType: "image/png"],
+                     body: .init(byteBuffer: ByteBuffer(bytes: LocalOrigin.image)))
+        }
+        router.get("/redirect") { request, _ in
+            let target = request.uri.queryParameters.get("to") ?? "/image.png"
+            return Response(status: .found, headers: [.location: target])
+        }
+        router.get("/loop/:n") { _, context in
+            let n = context.parameters.get("n", as: Int.self) ?? 0
+            return Response(status: .found, headers: [.location: "/loop/\(n + 1)"])
+        }
+        router.get("/endless") { [sentBytes, writeOutcome] _, _ in
+            // 256 MiB in 64 KiB chunks, no Content-Length: only the streaming count can stop it.
+            Response(status: .ok, headers: [.contentType: "image/png"], body: .init { writer in
+                let chunk = ByteBuffer(repeating: 0x42, count: 64 * 1024)
+                do {
+                    for _ in 0..<4096 {
+                        try await writer.write(chunk)
+                        sentBytes.update { $0 += chunk.readableBytes }
+                    }
+                    try await writer.finish(nil)
+                    writeOutcome.update { $0 = "finished" }
+                } catch {
+                    writeOutcome.update { $0 = "cut off" }
+                    throw error
+                }
+            })
+        }
+        router.get("/declared-large") { _, _ in
+            Response(status: .ok, headers: [.contentType: "image/png", .contentLength: "999999999"],
+                     body: .init(byteBuffer: ByteBuffer(bytes: [1, 2, 3])))
+        }
+        return Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+    }
+}
+
+@Suite("Safe HTTP client: live")
+struct NetLiveTests {
+    func client(port: Int, maxBodySize: Int = 20 * 1024 * 1024) -> SafeHTTPClient {
+        var configuration = SafeHTTPClient.Configuration()
+        configuration.maxBodySize = maxBodySize
+        return SafeHTTPClient(policy: AddressPolicy(exemptOrigins: ["127.0.0.1:\(port)"]), configuration: configuration)
+    }
+
+    @Test func allowedURLIsFetched() async throws {
+        try await LocalOrigin().application().test(.live) { test in
+            let port = try #require(test.port)
+            let fetched = try await client(port: port).fetch("http://127.0.0.1:\(port)/image.png")
+            #expect(fetched.status == 200)
+            #expect(fetched.contentType == "image/png")
+            #expect(Array(fetched.body) == LocalOrigin.image)
+        }
+    }
+
+    @Test func redirectWithinTheAllowedOriginIsFollowed() async throws {
+        try await LocalOrigin().application().test(.live) { test in
+            let port = try #require(test.port)
+            let fetched = try await client(port: port).fetch("http://127.0.0.1:\(port)/redirect?to=/image.png")
+            #expect(fetched.redirectCount == 1)
+            #expect(Array(fetched.body) == LocalOrigin.image)
+        }
+    }
+
+    @Test func redirectToLoopbackIsRefused() async throws {
+        try await LocalOrigin().application().test(.live) { test in
+            let port = try #require(test.port)
+            // The same live server under names and spellings that are not the exempt origin.
+            for target in ["http://localhost:\(port)/image.png", "http://[::1]:\(port)/image.png",
+                           "http://127.0.0.2:\(port)/image.png", "http://169.254.169.254/latest/meta-data/"] {
+                let query = target.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? target
+                let url = "http://127.0.0.1:\(port)/redirect?to=\(query)"
+                let error = await #expect(throws: SafeFetchError.self) { try await client(port: port).fetch(url) }
+                #expect(error?.kind == .refusedAddress, "\(target)")
+            }
+            // Control: with private networks allowed, the first of those targets is reachable, so the refusal
+            // above came from the policy, not from a dead address.
+            let open = SafeHTTPClient(policy: AddressPolicy(allowPrivateNetworks: true))
+            let target = "http://localhost:\(port)/image.png".addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+            let fetched = try await open.fetch("http://127.0.0.1:\(port)/redirect?to=\(target)")
+            #expect(Array(fetched.body) == LocalOrigin.image)
+        }
+    }
+
+    @Test func redirectsAreBounded() async throws {
+        try await LocalOrigin().application().test(.live) { test in
+            let port = try #require(test.port)
+            let error = await #expect(throws: SafeFetchError.self) {
+                try await client(port: port).fetch("http://127.0.0.1:\(port)/loop/0")
+            }
+            #expect(error?.kind == .tooManyRedirects)
+        }
+    }
+
+    @Test func oversizedBodyStopsAtTheLimit() async throws {
+        let origin = LocalOrigin()
+        try await origin.application().test(.live) { test in
+            let port = try #require(test.port)
+            let limit = 1024 * 1024
+            let start = ContinuousClock.now
+            let error = await #expect(throws: SafeFetchError.self) {
+                try await client(port: port, maxBodySize: limit).fetch("http://127.0.0.1:\(port)/endless")
+            }
+            #expect(error?.kind == .tooLarge)
+            #expect(error?.httpStatus == 413)
+            // Stopped within one chunk of the limit: the body was counted as it streamed, not buffered first.
+            let received = error?.receivedByteCount ?? 0
+            #expect(received > limit && received <= limit + 64 * 1024)
+            #expect(ContinuousClock.now - start < .seconds(5))
+            // The client closed the connection: the sender's writes fail before its 256 MiB are out.
+            let waitStart = ContinuousClock.now
+            while origin.writeOutcome.value == "running" && ContinuousClock.now - waitStart < .seconds(5) {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            let sent = origin.sentBytes.value
+            print("endless body: client stopped at \(received) bytes; server wrote \(sent) bytes, \(origin.writeOutcome.value)")
+            #expect(origin.writeOutcome.value == "cut off")
+            #expect(sent < 256 * 1024 * 1024)
+        }
+    }
+
+    @Test func declaredOversizeIsRefusedBeforeReading() async throws {
+        try await LocalOrigin().application().test(.live) { test in
+            let port = try #require(test.port)
+            let error = await #expect(throws: SafeFetchError.self) {
+                try await client(port: port).fetch("http://127.0.0.1:\(port)/declared-large")
+            }
+            #expect(error?.kind == .tooLarge)
+            #expect(error?.receivedByteCount == 0)
+        }
+    }
+
+    @Test func webhookPostReachesAnAllowedReceiver() async throws {
+        let router = Router()
+        let received = Shared<[String]>([])
+        router.post("/hook") { request, _ in
+            let body = try await request.body.collect(upTo: 1 << 16)
+            received.update { $0.append(String(buffer: body)) }
+            return Response(status: .accepted)
+        }
+        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        try await app.test(.live) { test in
+            let port = try #require(test.port)
+            let result = try await SafeHTTPClient(policy: AddressPolicy(allowPrivateNetworks: true))
+                .post("http://localhost:\(port)/hook", body: Array(#"{"task_id":"t1"}"#.utf8),
+                      headers: [("Content-Type", "application/json")])
+            #expect(result.status == 202)
+            #expect(received.value == [#"{"task_id":"t1"}"#])
+        }
+    }
+}

@@ -1,0 +1,97 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import Testing
+@testable import ChromasongServer
+@testable import SongEngine
+
+/// Shared helpers of the server tests.
+enum ServerFixtures {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+    static let photo = root.appendingPathComponent("examples/yellowflower.jpg")
+    static var photoBytes: Data { try! Data(contentsOf: photo) }
+
+    static func temporaryDirectory(_ label: String) -> URL {
+        let url = FileManager.default.temporaryDirectory
+            .appendingPathComponent("chromasong-server-\(label)-\(UUID().uuidString.prefix(8))")
+        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    static func configuration(_ label: String, workers: Int = 0, keys: [String] = [], queueLimit: Int = 100,
+                              secret: String? = nil) -> ServerConfiguration {
+        ServerConfiguration(
+            host: "127.0.0.1", port: 0, publicBaseURL: "http://files.test", dataDirectory: temporaryDirectory(label),
+            apiKeys: keys, webhookSecret: secret, workers: workers, queueLimit: queueLimit,
+            allowPrivateNetworks: true, shutdownGrace: 0.5,
+            webhookRetry: RetrySchedule(initial: 0.05, factor: 2, cap: 1, maxAttempts: 30))
+    }
+
+    static var quietLogger: Logger {
+        var l = Logger(label: "test")
+        l.logLevel = .warning
+        return l
+    }
+
+    /// A multipart/form-data body.
+    static func multipart(_ fields: [(String, String)], image: Data? = nil, filename: String = "photo.jpg",
+                          boundary: String = "XbOuNdArY42") -> ByteBuffer {
+        var d = Data()
+        for (name, value) in fields {
+            d.append(Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"\r\n\r\n\(value)\r\n".utf8))
+        }
+        if let image {
+            d.append(Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"image_file\"; filename=\"\(filename)\"\r\nContent-Type: application/octet-stream\r\n\r\n".utf8))
+            d.append(image)
+            d.append(Data("\r\n".utf8))
+        }
+        d.append(Data("--\(boundary)--\r\n".utf8))
+        return ByteBuffer(bytes: d)
+    }
+
+    static let multipartHeaders: HTTPFields = [.contentType: "multipart/form-data; boundary=XbOuNdArY42"]
+
+    static func json(_ buffer: ByteBuffer) -> [String: Any] {
+        (try? JSONSerialization.jsonObject(with: Data(buffer.readableBytesView))) as? [String: Any] ?? [:]
+    }
+
+    /// A PNG header claiming `width` x `height` (enough for the pixel-limit check, which runs before decoding).
+    static func pngHeader(width: UInt32, height: UInt32) -> Data {
+        var d = Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
+        func be32(_ v: UInt32) -> [UInt8] { [UInt8(v >> 24), UInt8(v >> 16 & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v & 0xFF)] }
+        let body: [UInt8] = Array("IHDR".utf8) + be32(width) + be32(height) + [8, 2, 0, 0, 0]
+        d.append(contentsOf: be32(13))
+        d.append(contentsOf: body)
+        d.append(contentsOf: be32(crc32(body)))
+        d.append(contentsOf: be32(0) + Array("IEND".utf8) + be32(crc32(Array("IEND".utf8))))
+        return d
+    }
+
+    static func crc32(_ bytes: [UInt8]) -> UInt32 {
+        var c: UInt32 = 0xFFFF_FFFF
+        for b in bytes {
+            c ^= UInt32(b)
+            for _ in 0..<8 { c = (c & 1) != 0 ? (c >> 1) ^ 0xEDB8_8320 : c >> 1 }
+        }
+        return ~c
+    }
+
+    static func rowCount(_ config: ServerConfiguration) throws -> Int {
+        let store = try SQLiteTaskStore(path: config.dataDirectory.appendingPathComponent("chromasong.sqlite").path)
+        return try store.taskCount()
+    }
+
+    static func uploadCount(_ config: ServerConfiguration) -> Int {
+        (try? FileManager.default.contentsOfDirectory(atPath: config.dataDirectory.appendingPathComponent("uploads").path))?.count ?? 0
+    }
+}
+
+/// An image fetcher for tests: serves the example photo for one URL, refuses others as the real one would.
+struct FakeImageFetcher: ImageURLFetcher {
+    func fetchImage(_ url: String) async throws(RequestError) -> Data {
+        if url == "https://images.test/flower.jpg" { return ServerFixtures.photoBytes }
+        throw RequestError(field: "image_url", message: "could not be fetched: host not found")
+    }
+}

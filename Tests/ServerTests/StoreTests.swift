@@ -1,0 +1,151 @@
+import Foundation
+import Testing
+@testable import ChromasongServer
+@testable import SongEngine
+
+/// The SQLite store: atomic claims, recovery at start-up, the claim token, the queue limit, the outbox schedule.
+@Suite struct StoreTests {
+    static func openStore(_ dir: URL) throws -> SQLiteTaskStore {
+        try SQLiteTaskStore(path: dir.appendingPathComponent("db.sqlite").path)
+    }
+
+    static func newTask(_ i: Int, versions: Int = 2) -> NewTask {
+        let request = SongRequest(image: .bytes(Data([1])), prompt: "task \(i)", versions: versions)
+        return NewTask(id: "task-\(i)", conversionIds: (0..<versions).map { "conv-\(i)-\($0)" },
+                       request: TaskRequest(request, imageURL: nil, webhookURL: "http://hooks.test/x"),
+                       imagePath: "/tmp/none-\(i)")
+    }
+
+    @Test func claimsAreAtomicAndInOrder() async throws {
+        let store = try Self.openStore(ServerFixtures.temporaryDirectory("claim"))
+        for i in 0..<40 { _ = try await store.enqueue(Self.newTask(i), queueLimit: 1000) }
+        // 8 claimers race until the queue is empty: every task is claimed exactly once.
+        let claimed = try await withThrowingTaskGroup(of: [String].self) { group in
+            for _ in 0..<8 {
+                group.addTask {
+                    var mine: [String] = []
+                    while let t = try await store.claimNext(now: Date()) { mine.append(t.id) }
+                    return mine
+                }
+            }
+            var all: [String] = []
+            for try await ids in group { all += ids }
+            return all
+        }
+        #expect(claimed.count == 40)
+        #expect(Set(claimed).count == 40)
+        let counts = try await store.queueCounts()
+        #expect(counts.queued == 0 && counts.running == 40)
+        // Oldest first: a lone claimer sees the submission order.
+        let other = try Self.openStore(ServerFixtures.temporaryDirectory("order"))
+        for i in 0..<5 { _ = try await other.enqueue(Self.newTask(i), queueLimit: 10) }
+        var order: [String] = []
+        while let t = try await other.claimNext(now: Date()) { order.append(t.id) }
+        #expect(order == (0..<5).map { "task-\($0)" })
+    }
+
+    @Test func requeueAtStartupAndClaimToken() async throws {
+        let dir = ServerFixtures.temporaryDirectory("requeue")
+        var store = try Self.openStore(dir)
+        _ = try await store.enqueue(Self.newTask(1), queueLimit: 10)
+        let first = try #require(try await store.claimNext(now: Date()))
+        #expect(first.attempts == 1 && first.status == .inProgress)
+        #expect(first.conversionIds == ["conv-1-0", "conv-1-1"])
+        #expect(first.request.prompt == "task 1")
+        // The process dies; a new one opens the same file and recovers.
+        store = try Self.openStore(dir)
+        #expect(try await store.requeueInProgress(now: Date()) == 1)
+        let again = try #require(try await store.task(id: "task-1"))
+        #expect(again.status == .inQueue)
+        let second = try #require(try await store.claimNext(now: Date()))
+        #expect(second.attempts == 2)
+        // The first claim is stale: it can no longer finish the task.
+        let manifest = Self.manifest(for: second)
+        #expect(try await store.complete(taskId: "task-1", attempt: 1, manifest: manifest, webhooks: [], now: Date()) == false)
+        #expect(try await store.fail(taskId: "task-1", attempt: 1, message: "x", webhooks: [], now: Date()) == false)
+        let hook = NewWebhook(kind: "cover", url: "http://hooks.test/x", payload: Data("{}".utf8))
+        #expect(try await store.complete(taskId: "task-1", attempt: 2, manifest: manifest, webhooks: [hook], now: Date()))
+        // Finished once: a second completion (even with the right token) changes nothing.
+        #expect(try await store.complete(taskId: "task-1", attempt: 2, manifest: manifest, webhooks: [hook], now: Date()) == false)
+        let done = try #require(try await store.task(conversionId: "conv-1-1"))
+        #expect(done.status == .completed)
+        #expect(done.manifest?.title == "Test")
+        #expect(try await store.deliveries(taskId: "task-1").count == 1)
+        // Shutdown hands a claimed task back.
+        _ = try await store.enqueue(Self.newTask(2), queueLimit: 10)
+        let third = try #require(try await store.claimNext(now: Date()))
+        try await store.requeue(taskId: third.id, attempt: third.attempts, now: Date())
+        #expect(try await store.task(id: third.id)?.status == .inQueue)
+    }
+
+    @Test func queueLimitIsEnforcedAtomically() async throws {
+        let store = try Self.openStore(ServerFixtures.temporaryDirectory("limit"))
+        let outcomes = await withTaskGroup(of: Bool.self) { group in
+            for i in 0..<12 {
+                group.addTask { (try? await store.enqueue(Self.newTask(i), queueLimit: 5)) != nil }
+            }
+            var accepted = 0
+            for await ok in group where ok { accepted += 1 }
+            return accepted
+        }
+        #expect(outcomes == 5)
+        await #expect(throws: StoreError.queueFull(limit: 5)) {
+            try await store.enqueue(Self.newTask(99), queueLimit: 5)
+        }
+        // A running task no longer counts against the waiting limit.
+        _ = try await store.claimNext(now: Date())
+        #expect(try await store.enqueue(Self.newTask(100), queueLimit: 5) == 5)
+    }
+
+    @Test func outboxScheduleLeaseAndHistory() async throws {
+        let schedule = RetrySchedule(initial: 2, factor: 2, cap: 60, maxAttempts: 4)
+        #expect((1...8).map { schedule.delay(afterAttempt: $0) } == [2, 4, 8, 16, 32, 60, 60, 60])
+
+        let store = try Self.openStore(ServerFixtures.temporaryDirectory("outbox"))
+        _ = try await store.enqueue(Self.newTask(1), queueLimit: 10)
+        let t = try #require(try await store.claimNext(now: Date()))
+        let hook = NewWebhook(deliveryId: "d-1", kind: "conversion", url: "http://hooks.test/x", payload: Data("{\"a\":1}".utf8))
+        #expect(try await store.complete(taskId: t.id, attempt: t.attempts, manifest: Self.manifest(for: t),
+                                         webhooks: [hook], now: Date()))
+        let t0 = Date()
+        let leased = try await store.leaseDueDeliveries(now: t0, lease: 60, limit: 10)
+        #expect(leased.map(\.deliveryId) == ["d-1"])
+        #expect(leased[0].payload == Data("{\"a\":1}".utf8))
+        // Leased: not handed out again until the lease runs out (a crash mid-send means a retry then).
+        #expect(try await store.leaseDueDeliveries(now: t0.addingTimeInterval(1), lease: 60, limit: 10).isEmpty)
+        #expect(try await store.leaseDueDeliveries(now: t0.addingTimeInterval(61), lease: 60, limit: 10).count == 1)
+
+        // Three failures on the schedule, then success.
+        var now = t0
+        for attempt in 1...3 {
+            let next = now.addingTimeInterval(schedule.delay(afterAttempt: attempt))
+            try await store.recordAttempt(deliveryId: "d-1", attempt: DeliveryAttempt(at: now, httpStatus: 500, error: nil),
+                                          delivered: false, nextAttemptAt: next)
+            #expect(try await store.leaseDueDeliveries(now: next.addingTimeInterval(-0.5), lease: 60, limit: 10).isEmpty)
+            #expect(try await store.nextDeliveryDue()?.timeIntervalSince1970 ?? 0 == next.timeIntervalSince1970)
+            #expect(try await store.leaseDueDeliveries(now: next, lease: 60, limit: 10).count == 1)
+            now = next
+        }
+        try await store.recordAttempt(deliveryId: "d-1", attempt: DeliveryAttempt(at: now, httpStatus: 204, error: nil),
+                                      delivered: true, nextAttemptAt: nil)
+        let d = try #require(try await store.deliveries(taskId: t.id).first)
+        #expect(d.status == .delivered)
+        #expect(d.attempts == 4)
+        #expect(d.history.map(\.httpStatus) == [500, 500, 500, 204])
+        #expect(try await store.nextDeliveryDue() == nil)
+    }
+
+    static func manifest(for task: StoredTask) -> Manifest {
+        Manifest(taskId: task.id, title: "Test", cover: "cover.png", coverThumbnail: "cover_thumb.png",
+                 analysis: Manifest.Analysis(features: ImageFeatures(
+                     width: 1, height: 1, meanLightness: 50, lightnessContrast: 0, meanSaturation: 0, colourfulness: 0,
+                     warmth: 0, edgeDensity: 0, angularity: 0, palette: [], dominantHue: 0, verticalProfile: []), decisions: [:], decisionOrder: []),
+                 versions: task.conversionIds.map { cid in
+                     Manifest.Version(conversionId: cid, seed: 1, key: "A minor", bpm: 90, style: "lofi", duration: 10,
+                                      sampleRate: 44100, files: Manifest.Files(mix: ["wav": "v1/mix.wav"], instrumental: nil,
+                                                                               vocals: nil, midi: "v1/song.mid"),
+                                      lyrics: nil, lyricsTimestamped: nil,
+                                      loudness: Manifest.Loudness(integratedLUFS: -14, truePeakDBTP: -1.5))
+                 }, notes: [])
+    }
+}
