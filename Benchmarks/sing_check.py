@@ -337,7 +337,10 @@ class Sphinx:
         d.process_raw(pcm16(x16), full_utt=True)
         d.end_utt()
         out = []
-        for s in d.seg():
+        segments = d.seg()
+        if segments is None:  # no alignment path through this audio
+            return None
+        for s in segments:
             name = re.sub(r"\(\d+\)$", "", s.word)
             if name.startswith("<") or name.startswith("[") or name.startswith("+"):
                 continue
