@@ -25,6 +25,8 @@ public final class Speech: Pronouncing, Sendable {
     /// Pronunciations already worked out (the lyric writer asks about the same words many times); flite is
     /// deterministic, so a cached line is the line flite would give again.
     private let cache = PronunciationCache(limit: 4096)
+    /// Spoken lines, up to about 32 MB of samples.
+    private let spoken = UtteranceCache(limitSamples: 8 << 20)
 
     private init() {
         _ = csp_init()
@@ -48,9 +50,16 @@ public final class Speech: Pronouncing, Sendable {
     /// Speaks `line` with the base `voice` at a flat pitch of `f0` Hz (clamped to 50...500), durations scaled by
     /// `stretch` (clamped to 0.25...4). The utterance's `line` comes from the same flite run as its phones.
     public func speak(line: String, voice: VoiceBase, f0: Double, stretch: Double = 1) -> SpeechUtterance {
-        let input = Self.prepare(line)
         let f0 = f0.isNaN ? 120 : min(max(f0, 50), 500)
         let stretch = stretch.isNaN ? 1 : min(max(stretch, 0.25), 4)
+        // flite is deterministic (reseeded per call), so a line spoken before is the line flite would give again:
+        // repeated choruses and the versions of one song (which share their lyrics) speak each line once.
+        let key = "\(voice.rawValue)\u{1F}\(f0)\u{1F}\(stretch)\u{1F}\(line)"
+        return spoken.value(for: key) { synthesise(line: line, voice: voice, f0: f0, stretch: stretch) }
+    }
+
+    private func synthesise(line: String, voice: VoiceBase, f0: Double, stretch: Double) -> SpeechUtterance {
+        let input = Self.prepare(line)
         let empty = SpeechUtterance(sampleRate: Self.sampleRate, f0: f0, samples: [], phones: [],
                                     line: PronouncedLine(words: []))
         guard !input.tokens.isEmpty else { return empty }
@@ -193,5 +202,52 @@ private final class PronunciationCache: @unchecked Sendable {
                 lines[line] = newValue
             }
         }
+    }
+}
+
+/// A bounded map from (voice, pitch, stretch, line) to the spoken utterance, safe to share between threads
+/// (emptied when full). A line being spoken for one caller is waited for by the others, so two versions rendering
+/// side by side still speak it once.
+private final class UtteranceCache: @unchecked Sendable {
+    private final class Slot: @unchecked Sendable {
+        let done = NSCondition()
+        var value: SpeechUtterance?
+    }
+
+    private let lock = NSLock()
+    private var slots: [String: Slot] = [:]
+    private var samples = 0
+    private let limit: Int
+
+    init(limitSamples: Int) { limit = limitSamples }
+
+    func value(for key: String, make: () -> SpeechUtterance) -> SpeechUtterance {
+        let (slot, owner): (Slot, Bool) = lock.withLock {
+            if let s = slots[key] { return (s, false) }
+            let s = Slot()
+            slots[key] = s
+            return (s, true)
+        }
+        if !owner {
+            slot.done.lock()
+            while slot.value == nil { slot.done.wait() }
+            let v = slot.value!
+            slot.done.unlock()
+            return v
+        }
+        let v = make()
+        slot.done.lock()
+        slot.value = v
+        slot.done.broadcast()
+        slot.done.unlock()
+        lock.withLock {
+            samples += v.samples.count
+            if samples > limit {
+                // Keep only slots still being filled (their waiters hold them anyway).
+                slots = slots.filter { $0.value.value == nil }
+                samples = 0
+            }
+        }
+        return v
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+internal import CDSP
 
 /// The sung vocal of a song and its timestamped lyrics.
 public struct VocalRender: Sendable {
@@ -47,7 +48,10 @@ public enum VocalRenderer {
         let speechTime = ConcurrentResults<Double>(count: spoken.count)
         DispatchQueue.concurrentPerform(iterations: spoken.count) { i in
             let t0 = ContinuousClock.now
-            utterances.set(i, speech.speak(line: toSpeak[i].text, voice: vocal.base, f0: toSpeak[i].f0))
+            // Brought to the output rate once per spoken line: the singer then retimes and retunes at the output
+            // rate, and the sung (longer, sometimes doubled) lines need no resampling.
+            utterances.set(i, upsampled(speech.speak(line: toSpeak[i].text, voice: vocal.base, f0: toSpeak[i].f0),
+                                        to: sampleRate))
             speechTime.set(i, seconds(since: t0))
         }
         let said = utterances.values
@@ -84,6 +88,25 @@ public enum VocalRenderer {
                            sungSeconds: ordered.reduce(0) { $0 + Double($1.main.samples.count) / Double(sampleRate) },
                            singingSeconds: speechSeconds + retuneSeconds,
                            stageSeconds: [("synthesis", speechSeconds), ("retune", retuneSeconds), ("chain", chainSeconds)])
+    }
+
+    /// The utterance at `rate` (times stay in seconds). flite's 16 kHz speech holds nothing above ~7 kHz, so the
+    /// fastest sinc converter loses nothing audible here.
+    static func upsampled(_ u: SpeechUtterance, to rate: Int) -> SpeechUtterance {
+        guard u.sampleRate != rate, !u.samples.isEmpty else { return u }
+        let ratio = Double(rate) / Double(u.sampleRate)
+        var out = [Float](repeating: 0, count: Int(Double(u.samples.count) * ratio) + 64)
+        var produced = 0
+        let status = u.samples.withUnsafeBufferPointer { inp in
+            out.withUnsafeMutableBufferPointer { outp in
+                cdsp_resample_fast(inp.baseAddress, inp.count, 1, ratio, outp.baseAddress, outp.count, &produced)
+            }
+        }
+        guard status == CDSP_OK else { return u }
+        var v = u
+        v.samples = Array(out[0..<produced])
+        v.sampleRate = rate
+        return v
     }
 
     static func seconds(since start: ContinuousClock.Instant) -> Double {
@@ -126,7 +149,10 @@ public enum VocalRenderer {
         }
         let pitches = sylNotes.flatMap { $0.map(\.pitch) }.sorted()
         guard !pitches.isEmpty else { return nil }
-        let median = pitches[pitches.count / 2]
+        // Spoken at the line's median note, rounded to a 3-semitone grid: the retune moves at most 1.5 semitones
+        // more, and the versions of a song (same lyrics, different tunes) often speak a line at the same pitch,
+        // which Speech then synthesises once.
+        let median = (pitches[pitches.count / 2] / 3).rounded() * 3
         // Speech clamps its pitch to 50...500 Hz; clamp here too so the Singer's source period is the spoken one.
         let f0 = min(500, max(50, 440 * pow(2, (median - 69) / 12)))
         return Job(line: line, index: index, text: section.lines[line.line], kind: section.kind, notes: sylNotes, f0: f0)
