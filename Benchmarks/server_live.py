@@ -148,6 +148,85 @@ def run(server: Server, receiver: Receiver, fields: dict, image: Path, label: st
             "title": conversion.get("title"), "files": files}
 
 
+def security(binary: Path, image: Path, problems: list) -> list:
+    """Must-show 6 against the real binary with the default (strict) address policy and an API key."""
+    import http.client
+    server = Server(queue_limit=10, workers=0, binary=binary, extra_env={"CHROMASONG_API_KEYS": "k-live"})
+    rows = []
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                if get_json(f"{server.base}/health", timeout=2)[0] == 200:
+                    break
+            except OSError:
+                time.sleep(0.2)
+        url = f"{server.base}{API}/image_to_song"
+
+        def post_json(body: dict, key: str | None = "k-live") -> tuple[int, dict]:
+            headers = {"Content-Type": "application/json"} | ({"Authorization": key} if key else {})
+            request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST", headers=headers)
+            try:
+                with urllib.request.urlopen(request, timeout=30) as r:
+                    return r.status, json.loads(r.read() or b"{}")
+            except urllib.error.HTTPError as e:
+                return e.code, json.loads(e.read() or b"{}")
+
+        for key, want in ((None, 401), ("wrong-key", 401)):
+            status, body = post_json({"image_url": "https://example.com/a.jpg"}, key)
+            rows.append((f"key {key or 'missing'}", status, body.get("error", "")))
+            if status != want or body.get("success") is not False:
+                problems.append(f"security: key {key}: {status} {body}")
+        targets = ["http://127.0.0.1/a.jpg", "http://[::1]/a.jpg", "http://10.0.0.1/a.jpg",
+                   "http://169.254.169.254/latest/meta-data/", "http://localhost/a.jpg", "http://127.1/a.jpg"]
+        for target in targets:
+            status, body = post_json({"image_url": target})
+            rows.append((f"image_url {target}", status, body.get("error", "")))
+            if status != 422 or not body.get("error", "").startswith("image_url: "):
+                problems.append(f"security: image_url {target}: {status} {body}")
+        for target in targets:
+            status, body = post_json({"image_url": "https://example.com/a.jpg", "webhook_url": target.replace("a.jpg", "hook")})
+            rows.append((f"webhook_url {target}", status, body.get("error", "")))
+            if status != 422 or not body.get("error", "").startswith("webhook_url: "):
+                problems.append(f"security: webhook_url {target}: {status} {body}")
+        # 25 MiB upload, chunked (no declared length): refused while streaming, never held whole.
+        _, hwm_before = server.rss_kib()
+        boundary = "live25"
+        head = (f'--{boundary}\r\nContent-Disposition: form-data; name="image_file"; filename="big.jpg"\r\n'
+                f"Content-Type: image/jpeg\r\n\r\n").encode()
+        connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
+        connection.putrequest("POST", f"{API}/image_to_song")
+        connection.putheader("Authorization", "k-live")
+        connection.putheader("Content-Type", f"multipart/form-data; boundary={boundary}")
+        connection.putheader("Transfer-Encoding", "chunked")
+        connection.endheaders()
+        sent = 0
+        chunk = b"\xff" * (256 * 1024)
+        try:
+            for piece in [head] + [chunk] * 100:
+                connection.send(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
+                sent += len(piece)
+            connection.send(b"0\r\n\r\n")
+        except OSError:
+            pass  # the server may close once it has refused
+        try:
+            response = connection.getresponse()
+            status, body = response.status, json.loads(response.read() or b"{}")
+        except (OSError, http.client.HTTPException, ValueError) as error:
+            status, body = -1, {"error": str(error)}
+        connection.close()
+        time.sleep(0.3)
+        _, hwm_after = server.rss_kib()
+        grew = (hwm_after - hwm_before) / 1024
+        rows.append((f"25 MiB chunked upload ({sent / 2**20:.1f} MiB sent before the answer)", status,
+                     f"{body.get('error', '')} (peak RSS grew {grew:.1f} MiB)"))
+        if status != 413 or grew > 24:
+            problems.append(f"security: 25 MiB upload: {status} {body}, peak RSS grew {grew:.1f} MiB")
+    finally:
+        server.stop()
+    return rows
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--binary", type=Path, default=None)
@@ -169,8 +248,10 @@ def main() -> int:
     finally:
         server.stop()
         receiver.shutdown()
+    secure = security(binary, image, problems)
     result = {"binary": str(binary.relative_to(binary.parents[2])), "image": image.name, "standard": standard,
-              "instrumental": instrumental, "problems": problems, "passed": not problems}
+              "instrumental": instrumental,
+              "security": [{"case": c, "status": st, "error": e} for c, st, e in secure], "problems": problems, "passed": not problems}
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "server_live.json").write_text(json.dumps(result, indent=2) + "\n")
     md = ["# Server live check (real binary, loopback, local webhook receiver)", "",
@@ -184,6 +265,8 @@ def main() -> int:
                           for f in r["files"])
         md.append(f"| {name} | {' → '.join(map(str, r['byId_states']))} | {', '.join(r['webhooks'])} | "
                   f"{'verify' if r['signatures_ok'] else 'FAIL'} | {r['lyrics_lines'] or '-'} | {files} |")
+    md += ["", "Security (default strict policy, `CHROMASONG_API_KEYS` set):", "", "| case | status | error |",
+           "|---|---|---|"] + [f"| {c} | {st} | {e} |" for c, st, e in secure]
     md += ["", f"Passed: **{not problems}**." + ("" if not problems else " Problems: " + "; ".join(problems)), ""]
     (RESULTS / "server_live.md").write_text("\n".join(md))
     print("\n".join(md))

@@ -58,6 +58,12 @@ struct APIController<Context: RequestContext> {
     }
 
     @Sendable func submit(_ request: Request, context: Context) async throws -> Response {
+        // Load shedding: with the queue already full, refuse before parsing anything. The body is drained without
+        // being parsed or kept (so the client reads the 429 instead of a reset), bounded by the upload limit.
+        if try await store.queueCounts().queued >= configuration.queueLimit {
+            try? await RawSubmission.discard(request.body, limit: ImageLoader.maxBytes + RawSubmission.multipartOverhead)
+            throw queueFull()
+        }
         let raw = try await RawSubmission.read(request)
         let valid = try raw.validate(engine: engine)
         if let hook = valid.webhookURL {
@@ -73,17 +79,23 @@ struct APIController<Context: RequestContext> {
             bytes = raw.image ?? Data()
         }
         let field = valid.imageURL == nil ? "image_file" : "image_url"
-        do {
-            // Decoding proves the image is whole (422 for corrupt, unsupported or too many pixels).
-            _ = try ImageLoader.decode(bytes, field: field)
-        } catch {
-            throw APIError([error])
-        }
         let taskId = UUID().uuidString.lowercased()
         let conversionIds = (0..<valid.request.versions).map { _ in UUID().uuidString.lowercased() }
-        try FileManager.default.createDirectory(at: uploadsDirectory, withIntermediateDirectories: true)
         let imagePath = uploadsDirectory.appendingPathComponent("\(taskId).img")
-        try bytes.write(to: imagePath, options: .atomic)
+        // Decoding (up to 40 MP) and the file write are blocking work: off Swift's cooperative pool, which the
+        // HTTP handlers of every other request share (two threads on a two-core machine).
+        let image = bytes
+        let uploads = uploadsDirectory
+        try await Blocking.run {
+            do {
+                // Decoding proves the image is whole (422 for corrupt, unsupported or too many pixels).
+                _ = try ImageLoader.decode(image, field: field)
+            } catch let error as RequestError {
+                throw APIError([error])
+            }
+            try FileManager.default.createDirectory(at: uploads, withIntermediateDirectories: true)
+            try image.write(to: imagePath, options: .atomic)
+        }
         bytes = Data()
         let task = NewTask(id: taskId, conversionIds: conversionIds,
                            request: TaskRequest(valid.request, imageURL: valid.imageURL, webhookURL: valid.webhookURL),

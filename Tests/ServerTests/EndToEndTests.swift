@@ -107,7 +107,15 @@ import Testing
             case "lyrics":
                 #expect(body["subtype"] as? String == "lyrics_timestamped")
                 let text = body["lyrics_timestamped"] as? String ?? ""
-                #expect((try? JSONSerialization.jsonObject(with: Data(text.utf8))) is [Any], "a JSON string of the line array")
+                let lines = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [[String: Any]]
+                #expect(lines != nil, "a JSON string of the line array")
+                // The engine sings by default: the lines are real, timed, in order, inside the song.
+                let starts = (lines ?? []).compactMap { $0["start"] as? Int }
+                #expect(!(lines ?? []).isEmpty && starts.count == lines?.count, "timed lines: \(text.prefix(200))")
+                #expect((lines ?? []).allSatisfy { !(($0["text"] as? String) ?? "").trimmingCharacters(in: .whitespaces).isEmpty })
+                #expect(starts == starts.sorted() && (starts.last ?? 0) < 20_000, "starts \(starts)")
+                #expect(body["conversion_id"] as? String == r.conversion["conversion_id_1"] as? String
+                        || body["conversion_id"] as? String == r.conversion["conversion_id_2"] as? String)
             case "cover":
                 #expect(body["subtype"] as? String == "album_cover_generation")
                 #expect(body["image_path"] as? String == r.conversion["album_cover_path"] as? String)

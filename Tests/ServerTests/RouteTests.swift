@@ -374,6 +374,18 @@ import Testing
                 }
             }
             #expect(statuses == [.ok, .ok, .tooManyRequests, .tooManyRequests])
+            // Load shedding: with the queue full, a request is refused before its body is parsed, so even a
+            // malformed one gets the 429 (not its 422 or 400): refusals cost no parsing under a burst.
+            try await client.execute(uri: "/api/public/v1/image_to_song", method: .post, headers: F.multipartHeaders,
+                                     body: F.multipart([("bpm", "999")], image: F.photoBytes)) { r in
+                #expect(r.status == .tooManyRequests)
+            }
+            var broken = F.multipartHeaders
+            broken[.contentType] = "multipart/form-data"
+            try await client.execute(uri: "/api/public/v1/image_to_song", method: .post, headers: broken,
+                                     body: ByteBuffer(string: "not multipart")) { r in
+                #expect(r.status == .tooManyRequests)
+            }
         }
         #expect(try F.rowCount(config) == 2)
         #expect(F.uploadCount(config) == 2, "refused submissions leave no upload behind")
