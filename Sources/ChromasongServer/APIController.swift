@@ -29,6 +29,7 @@ struct APIController<Context: RequestContext> {
     let hooks: ServerHooks
     let speed: RenderSpeed
     let payloads: Payloads
+    var gate = SubmissionGate()
 
     var uploadsDirectory: URL { configuration.dataDirectory.appendingPathComponent("uploads") }
 
@@ -58,12 +59,11 @@ struct APIController<Context: RequestContext> {
     }
 
     @Sendable func submit(_ request: Request, context: Context) async throws -> Response {
-        // Load shedding: with the queue already full, refuse before parsing anything. The body is drained without
-        // being parsed or kept (so the client reads the 429 instead of a reset), bounded by the upload limit.
-        if try await store.queueCounts().queued >= configuration.queueLimit {
-            try? await RawSubmission.discard(request.body, limit: ImageLoader.maxBytes + RawSubmission.multipartOverhead)
-            throw queueFull()
-        }
+        // Load shedding: when the submissions already being read, then those plus the waiting tasks, fill the
+        // queue, refuse before parsing anything (the first check needs no store round trip).
+        guard gate.reserve(queued: 0, limit: configuration.queueLimit) else { throw await shed(request) }
+        defer { gate.release() }
+        if try await store.queueCounts().queued + gate.count > configuration.queueLimit { throw await shed(request) }
         let raw = try await RawSubmission.read(request)
         let valid = try raw.validate(engine: engine)
         if let hook = valid.webhookURL {
@@ -117,6 +117,13 @@ struct APIController<Context: RequestContext> {
         log.info("task queued", metadata: ["ahead": "\(ahead)", "eta": "\(eta)", "versions": "\(valid.request.versions)"])
         return try JSONResponse(Accepted(task_id: taskId, conversion_ids: conversionIds, eta: eta).json())
             .response(from: request, context: context)
+    }
+
+    /// The 429 for a request refused before its body was parsed: the body is drained unparsed first (bounded by
+    /// the upload limit), so the client reads the answer instead of a connection reset.
+    func shed(_ request: Request) async -> APIError {
+        try? await RawSubmission.discard(request.body, limit: ImageLoader.maxBytes + RawSubmission.multipartOverhead)
+        return queueFull()
     }
 
     func queueFull() -> APIError {

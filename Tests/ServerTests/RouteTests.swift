@@ -358,6 +358,21 @@ import Testing
         }
     }
 
+    @Test func gateCountsSubmissionsInFlight() {
+        // Limit 3 with 1 task waiting: two submissions may be read at once, the third is refused unparsed.
+        let gate = SubmissionGate()
+        #expect(gate.reserve(queued: 1, limit: 3))
+        #expect(gate.reserve(queued: 1, limit: 3))
+        #expect(!gate.reserve(queued: 1, limit: 3))
+        #expect(gate.count == 2)
+        gate.release()
+        #expect(gate.reserve(queued: 1, limit: 3), "a finished submission frees its slot")
+        #expect(!gate.reserve(queued: 3, limit: 3), "a full store refuses whatever is in flight")
+        gate.release()
+        gate.release()
+        #expect(gate.count == 0)
+    }
+
     @Test func queueFullGets429() async throws {
         let config = F.configuration("full", queueLimit: 2)
         let app = try await buildApplication(configuration: config, logger: F.quietLogger)
