@@ -29,9 +29,11 @@ for w in "${what[@]}"; do
       if [ "$w" = sing ]; then (cd Benchmarks && ../$py sing_check.py) || status=1
       else (cd Benchmarks && ../$py sing_check.py --selftest) || status=1; fi ;;
     server)
-      # The real binary on loopback: live request/webhook/Range check, then 100 concurrent submissions (stdlib only).
+      # The real binary on loopback: live request/webhook/Range/security check, 100 concurrent submissions, the
+      # README's serve + curl as written (stdlib only).
       (cd Benchmarks && ../$py server_live.py) || status=1
-      (cd Benchmarks && ../$py server_load.py) || status=1 ;;
+      (cd Benchmarks && ../$py server_load.py) || status=1
+      (cd Benchmarks && ../$py server_readme.py) || status=1 ;;
     browser)
       # The Explorer page in headless Chromium: Debian chromium + chromium-driver, Selenium from PyPI.
       command -v chromium >/dev/null && command -v chromedriver >/dev/null || {
