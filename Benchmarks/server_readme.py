@@ -57,7 +57,7 @@ def main() -> int:
     existed = data.exists()
     RESULTS.mkdir(parents=True, exist_ok=True)
     log = open(Path(os.environ.get("TMPDIR", "/tmp")) / "chromasong-readme-serve.log", "w")
-    server = subprocess.Popen(serve, shell=True, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+    server = subprocess.Popen("exec " + serve, shell=True, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
                               start_new_session=True)
     lines = [f"# README server commands, as written", "", "```sh", serve]
     ok = False
