@@ -33,7 +33,7 @@ import Testing
                 }
                 var statuses: [String] = []
                 var conversion: [String: Any] = [:]
-                let end = Date().addingTimeInterval(120)
+                let end = Date().addingTimeInterval(300)
                 while Date() < end {
                     conversion = try await client.execute(uri: "/api/public/v1/byId?task_id=\(taskId)", method: .get,
                                                           headers: auth) { F.json($0.body)["conversion"] as? [String: Any] ?? [:] }
@@ -62,7 +62,7 @@ import Testing
                         #expect(r.status == .rangeNotSatisfiable)
                     }
                 }
-                _ = try await waitUntil(timeout: 10) {
+                _ = try await waitUntil(timeout: 60) {
                     await receiver.unique.count >= (fields.contains { $0 == ("make_instrumental", "true") } ? 3 : 5)
                 }
                 try await Task.sleep(for: .milliseconds(300))  // anything extra would arrive now
