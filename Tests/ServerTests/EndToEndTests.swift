@@ -75,8 +75,11 @@ import Testing
     @Test func standardRequest() async throws {
         let r = try await render(fields: [("duration", "10"), ("prompt", "calm piano")], label: "e2e-standard")
         #expect(r.statuses.last == "COMPLETED", "\(r.statuses) \(r.conversion["status_msg"] ?? "")")
-        #expect(r.statuses.first == "IN_QUEUE" || r.statuses.first == "IN_PROGRESS")
-        #expect(Set(r.statuses).isSubset(of: ["IN_QUEUE", "IN_PROGRESS", "COMPLETED"]))
+        // The states observed are in the contract's order (all three on an idle machine; a starved poller may
+        // first look after the render: Benchmarks/server_live.py shows the whole path on the real binary).
+        let order = ["IN_QUEUE", "IN_PROGRESS", "COMPLETED"]
+        #expect(r.statuses.allSatisfy(order.contains) && r.statuses.map { order.firstIndex(of: $0)! } == r.statuses
+                    .map { order.firstIndex(of: $0)! }.sorted(), "\(r.statuses)")
         #expect(r.files["conversion_path_1"]?.0 == "audio/mpeg")
         #expect(r.files["conversion_path_wav_1"]?.0 == "audio/wav")
         #expect(r.files["conversion_path_wav_2"]?.2.prefix(4) == Data("RIFF".utf8))

@@ -31,7 +31,7 @@ import Glibc
         config.shutdownGrace = 0
         let app = try await buildApplication(configuration: config, logger: F.quietLogger)
         let id = try await app.test(.router) { client in
-            let id = try await Self.submit(client, fields: [("duration", "40"), ("versions", "1"), ("formats", "wav"),
+            let id = try await Self.submit(client, fields: [("duration", "60"), ("versions", "1"), ("formats", "wav"),
                                                             ("make_instrumental", "true")])
             #expect(try await waitUntil(timeout: 60) { try await Self.status(client, id) == "IN_PROGRESS" })
             return id
