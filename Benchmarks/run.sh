@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Measurement entry point: installs the measuring tools into Benchmarks/.venv, builds the release CLI, and runs
-# the named measurements (key, tempo, loudness, bench, shift, sing, sing-selftest; default: key tempo loudness bench). Tables land in Benchmarks/results/.
+# the named measurements (key, tempo, loudness, bench, shift, sing, sing-selftest, server, browser; default: key tempo
+# loudness bench). Tables land in Benchmarks/results/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
@@ -27,11 +28,25 @@ for w in "${what[@]}"; do
         || $py -m pip install -q praat-parselmouth pocketsphinx mido soxr
       if [ "$w" = sing ]; then (cd Benchmarks && ../$py sing_check.py) || status=1
       else (cd Benchmarks && ../$py sing_check.py --selftest) || status=1; fi ;;
+    server)
+      # The real binary on loopback: live request/webhook/Range/security check, 100 concurrent submissions, the
+      # README's serve + curl as written (stdlib only).
+      (cd Benchmarks && ../$py server_live.py) || status=1
+      (cd Benchmarks && ../$py server_load.py) || status=1
+      (cd Benchmarks && ../$py server_readme.py) || status=1 ;;
+    browser)
+      # The Explorer page in headless Chromium: Debian chromium + chromium-driver, Selenium from PyPI.
+      command -v chromium >/dev/null && command -v chromedriver >/dev/null || {
+        sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
+        DEBIAN_FRONTEND=noninteractive $sudo apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium chromium-driver >/dev/null; }
+      $py -c "import selenium" 2>/dev/null || $py -m pip install -q selenium
+      (cd Benchmarks && ../$py browser/explorer_test.py) || status=1 ;;
     bench)
       .build/release/engine-bench --json Benchmarks/results/engine-bench.json | tee Benchmarks/results/engine-bench.txt
       taskset -c 0 .build/release/engine-bench --versions 1 --formats wav --json Benchmarks/results/engine-bench-1core.json \
         | tee Benchmarks/results/engine-bench-1core.txt ;;
-    *) echo "unknown measurement $w (key, tempo, loudness, bench, shift, sing, sing-selftest)" >&2; exit 2 ;;
+    *) echo "unknown measurement $w (key, tempo, loudness, bench, shift, sing, sing-selftest, server, browser)" >&2; exit 2 ;;
   esac
 done
 exit $status

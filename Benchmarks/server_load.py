@@ -31,10 +31,12 @@ def main() -> int:
     parser.add_argument("--instrumental", action="store_true", help="make_instrumental=true (faster renders)")
     parser.add_argument("--complete-timeout", type=float, default=1200, help="seconds for all accepted to finish")
     parser.add_argument("--image", type=Path, default=None)
+    parser.add_argument("--binary", type=Path, default=None, help="chromasong binary (default: this checkout's)")
+    parser.add_argument("--out", default="server_load", help="results/<out>.md and .json")
     args = parser.parse_args()
 
     image = args.image or shared_photo()
-    binary = find_binary()
+    binary = (args.binary or find_binary()).absolute()
     server = Server(queue_limit=args.queue_limit, workers=args.workers, binary=binary)
     peak_sampled = [0]
     sampling = threading.Event()
@@ -121,7 +123,7 @@ def main() -> int:
         "contract_held": ok,
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "server_load.json").write_text(json.dumps(result, indent=2) + "\n")
+    (RESULTS / f"{args.out}.json").write_text(json.dumps(result, indent=2) + "\n")
     lat = result["submit_latency_ms"]
     rss = result["server_rss_mib"]
     md = [
@@ -146,7 +148,7 @@ def main() -> int:
         f"Contract held (each answer 200 or 429 with the error body, every accepted task COMPLETED): **{ok}**.",
         "",
     ]
-    (RESULTS / "server_load.md").write_text("\n".join(md))
+    (RESULTS / f"{args.out}.md").write_text("\n".join(md))
     print("\n".join(md))
     return 0 if ok else 1
 

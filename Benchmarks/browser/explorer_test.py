@@ -79,10 +79,11 @@ def main() -> int:
     parser.add_argument("--duration", type=int, default=20, help="song seconds asked for on the page")
     parser.add_argument("--timeout", type=float, default=900, help="seconds to wait for COMPLETED")
     parser.add_argument("--image", type=Path, default=None)
+    parser.add_argument("--binary", type=Path, default=None, help="chromasong binary (default: this checkout's)")
     args = parser.parse_args()
     photo = (args.image or shared_photo()).resolve()
 
-    server = Server(queue_limit=4, workers=1)
+    server = Server(queue_limit=4, workers=1, binary=args.binary)
     server.wait_ready()
     options = webdriver.ChromeOptions()
     options.binary_location = shutil.which("chromium")
@@ -172,14 +173,47 @@ def main() -> int:
             if len(current) != 1:
                 fail(f"{len(current)} lines highlighted at once", driver, server)
             print(f"highlighted at {(start + end) / 2000:.2f} s: {highlighted!r}", flush=True)
+
+            # 4b. In time with playback: play from 0.6 s before the next line starts and note the audio clock
+            # at the frame the highlight moves onto that line (never before its start, at most 250 ms after).
+            follow = timed[min(2, len(timed) - 1)] if len(timed) > 1 else timed[0]
+            f_start = float(follow.get_attribute("data-start")) / 1000
+            outcome = driver.execute_async_script("""
+                const [audio, line, start, done] = arguments;
+                audio.currentTime = Math.max(0, start - 0.6);
+                let early = false;
+                const t0 = performance.now();
+                const tick = () => {
+                  const on = line.classList.contains('current');
+                  if (on && audio.currentTime < start - 0.02) early = true;
+                  if (on && audio.currentTime >= start - 0.02) { audio.pause(); done({at: audio.currentTime, early}); return; }
+                  if (performance.now() - t0 > 8000) { audio.pause(); done({at: null, early, now: audio.currentTime}); return; }
+                  requestAnimationFrame(tick);
+                };
+                audio.play().then(() => requestAnimationFrame(tick), (e) => done({error: String(e)}));
+            """, audio, follow, f_start)
+            if not outcome or outcome.get("error") or outcome.get("at") is None:
+                fail(f"playback did not move the highlight onto {follow.text!r}: {outcome}", driver, server)
+            lag_ms = (outcome["at"] - f_start) * 1000
+            if outcome["early"] or lag_ms > 250:
+                fail(f"highlight out of time with playback: lag {lag_ms:.0f} ms, early {outcome['early']}", driver, server)
+            playback = {"line": follow.text, "start_s": round(f_start, 3), "lag_ms": round(lag_ms, 1)}
+            print(f"playing: {follow.text!r} highlighted {lag_ms:.0f} ms after its start ({f_start:.2f} s)", flush=True)
         else:
-            print("no timed lyric lines (instrumental answer): highlight not checked", flush=True)
+            fail("no timed lyric lines: the engine sings by default, so a standard request must have them",
+                 driver, server)
 
         RESULTS.mkdir(parents=True, exist_ok=True)
         driver.execute_script("window.scrollTo(0, 0)")
         driver.save_screenshot(str(RESULTS / "explorer.png"))
-        print(f"PASS: status path {seen}, players {durations} s, cover {cover_width} px, "
-              f"highlight {'ok' if highlighted else 'n/a'}; screenshot {RESULTS / 'explorer.png'}", flush=True)
+        summary = (f"status path {' → '.join(seen)}, players {durations} s, cover {cover_width} px, seek "
+                   f"highlight {highlighted!r}, playback highlight of {playback['line']!r} {playback['lag_ms']} ms "
+                   f"after its start")
+        (RESULTS / "explorer.md").write_text(
+            "# Endpoint Explorer in headless Chromium\n\n`Benchmarks/browser/explorer_test.py` (Debian chromium + "
+            "Selenium) against the real binary: a bpm=999 submission shows the 422 under the field; a shared photo "
+            f"submitted from the page: {summary}. Screenshot: `explorer.png`.\n\nPASS\n")
+        print(f"PASS: {summary}; screenshot {RESULTS / 'explorer.png'}", flush=True)
         return 0
     finally:
         driver.quit()

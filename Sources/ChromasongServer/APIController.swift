@@ -29,6 +29,7 @@ struct APIController<Context: RequestContext> {
     let hooks: ServerHooks
     let speed: RenderSpeed
     let payloads: Payloads
+    var gate = SubmissionGate()
 
     var uploadsDirectory: URL { configuration.dataDirectory.appendingPathComponent("uploads") }
 
@@ -58,6 +59,11 @@ struct APIController<Context: RequestContext> {
     }
 
     @Sendable func submit(_ request: Request, context: Context) async throws -> Response {
+        // Load shedding: when the submissions already being read, then those plus the waiting tasks, fill the
+        // queue, refuse before parsing anything (the first check needs no store round trip).
+        guard gate.reserve(queued: 0, limit: configuration.queueLimit) else { throw await shed(request) }
+        defer { gate.release() }
+        if try await store.queueCounts().queued + gate.count > configuration.queueLimit { throw await shed(request) }
         let raw = try await RawSubmission.read(request)
         let valid = try raw.validate(engine: engine)
         if let hook = valid.webhookURL {
@@ -73,17 +79,23 @@ struct APIController<Context: RequestContext> {
             bytes = raw.image ?? Data()
         }
         let field = valid.imageURL == nil ? "image_file" : "image_url"
-        do {
-            // Decoding proves the image is whole (422 for corrupt, unsupported or too many pixels).
-            _ = try ImageLoader.decode(bytes, field: field)
-        } catch {
-            throw APIError([error])
-        }
         let taskId = UUID().uuidString.lowercased()
         let conversionIds = (0..<valid.request.versions).map { _ in UUID().uuidString.lowercased() }
-        try FileManager.default.createDirectory(at: uploadsDirectory, withIntermediateDirectories: true)
         let imagePath = uploadsDirectory.appendingPathComponent("\(taskId).img")
-        try bytes.write(to: imagePath, options: .atomic)
+        // Decoding (up to 40 MP) and the file write are blocking work: off Swift's cooperative pool, which the
+        // HTTP handlers of every other request share (two threads on a two-core machine).
+        let image = bytes
+        let uploads = uploadsDirectory
+        try await Blocking.run {
+            do {
+                // Decoding proves the image is whole (422 for corrupt, unsupported or too many pixels).
+                _ = try ImageLoader.decode(image, field: field)
+            } catch let error as RequestError {
+                throw APIError([error])
+            }
+            try FileManager.default.createDirectory(at: uploads, withIntermediateDirectories: true)
+            try image.write(to: imagePath, options: .atomic)
+        }
         bytes = Data()
         let task = NewTask(id: taskId, conversionIds: conversionIds,
                            request: TaskRequest(valid.request, imageURL: valid.imageURL, webhookURL: valid.webhookURL),
@@ -105,6 +117,13 @@ struct APIController<Context: RequestContext> {
         log.info("task queued", metadata: ["ahead": "\(ahead)", "eta": "\(eta)", "versions": "\(valid.request.versions)"])
         return try JSONResponse(Accepted(task_id: taskId, conversion_ids: conversionIds, eta: eta).json())
             .response(from: request, context: context)
+    }
+
+    /// The 429 for a request refused before its body was parsed: the body is drained unparsed first (bounded by
+    /// the upload limit), so the client reads the answer instead of a connection reset.
+    func shed(_ request: Request) async -> APIError {
+        try? await RawSubmission.discard(request.body, limit: ImageLoader.maxBytes + RawSubmission.multipartOverhead)
+        return queueFull()
     }
 
     func queueFull() -> APIError {

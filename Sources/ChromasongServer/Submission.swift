@@ -56,9 +56,19 @@ struct RawSubmission: Sendable {
             if data.count + chunk.readableBytes > limit {
                 throw APIError(.contentTooLarge, "The request body is larger than \(limit) bytes.")
             }
-            data.append(contentsOf: chunk.readableBytesView)
+            chunk.withUnsafeReadableBytes { data.append(contentsOf: $0) }
         }
         return data
+    }
+
+    /// Reads and drops a body (nothing parsed or kept), up to `limit` bytes; a longer body ends with a throw, which
+    /// closes the connection.
+    static func discard(_ body: RequestBody, limit: Int) async throws {
+        var total = 0
+        for try await chunk in body {
+            total += chunk.readableBytes
+            if total > limit { throw APIError(.contentTooLarge, "The request body is larger than \(limit) bytes.") }
+        }
     }
 
     /// Streams a multipart body through MultipartKit's push parser: the image part is refused with 413 the moment
@@ -86,7 +96,8 @@ struct RawSubmission: Sendable {
                                              kind: .tooLarge)])
                 return
             }
-            state.current.append(contentsOf: buffer.readableBytesView)
+            // One copy of the contiguous bytes (appending the view as a sequence went byte by byte).
+            buffer.withUnsafeReadableBytes { state.current.append(contentsOf: $0) }
         }
         parser.onPartComplete = {
             let disposition = state.headers["content-disposition"] ?? ""

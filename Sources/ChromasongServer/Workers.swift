@@ -49,14 +49,18 @@ final class ShutdownState: @unchecked Sendable {
     var isStopping: Bool { lock.withLock { stopping } }
 
     func begin(grace: Double) {
-        lock.withLock {
-            guard !stopping else { return }
+        let now = lock.withLock { () -> Bool in
+            guard !stopping else { return false }
             stopping = true
+            // No grace: cancel right here, not from a task that a saturated pool might start too late.
+            guard grace > 0 else { return true }
             timer = Task { [self] in
                 try? await Task.sleep(for: .seconds(grace))
                 cancelAll()
             }
+            return false
         }
+        if now { cancelAll() }
     }
 
     func cancelAll() {

@@ -33,7 +33,7 @@ import Testing
                 }
                 var statuses: [String] = []
                 var conversion: [String: Any] = [:]
-                let end = Date().addingTimeInterval(120)
+                let end = Date().addingTimeInterval(300)
                 while Date() < end {
                     conversion = try await client.execute(uri: "/api/public/v1/byId?task_id=\(taskId)", method: .get,
                                                           headers: auth) { F.json($0.body)["conversion"] as? [String: Any] ?? [:] }
@@ -62,7 +62,7 @@ import Testing
                         #expect(r.status == .rangeNotSatisfiable)
                     }
                 }
-                _ = try await waitUntil(timeout: 10) {
+                _ = try await waitUntil(timeout: 60) {
                     await receiver.unique.count >= (fields.contains { $0 == ("make_instrumental", "true") } ? 3 : 5)
                 }
                 try await Task.sleep(for: .milliseconds(300))  // anything extra would arrive now
@@ -75,8 +75,11 @@ import Testing
     @Test func standardRequest() async throws {
         let r = try await render(fields: [("duration", "10"), ("prompt", "calm piano")], label: "e2e-standard")
         #expect(r.statuses.last == "COMPLETED", "\(r.statuses) \(r.conversion["status_msg"] ?? "")")
-        #expect(r.statuses.first == "IN_QUEUE" || r.statuses.first == "IN_PROGRESS")
-        #expect(Set(r.statuses).isSubset(of: ["IN_QUEUE", "IN_PROGRESS", "COMPLETED"]))
+        // The states observed are in the contract's order (all three on an idle machine; a starved poller may
+        // first look after the render: Benchmarks/server_live.py shows the whole path on the real binary).
+        let order = ["IN_QUEUE", "IN_PROGRESS", "COMPLETED"]
+        #expect(r.statuses.allSatisfy(order.contains) && r.statuses.map { order.firstIndex(of: $0)! } == r.statuses
+                    .map { order.firstIndex(of: $0)! }.sorted(), "\(r.statuses)")
         #expect(r.files["conversion_path_1"]?.0 == "audio/mpeg")
         #expect(r.files["conversion_path_wav_1"]?.0 == "audio/wav")
         #expect(r.files["conversion_path_wav_2"]?.2.prefix(4) == Data("RIFF".utf8))
@@ -107,7 +110,15 @@ import Testing
             case "lyrics":
                 #expect(body["subtype"] as? String == "lyrics_timestamped")
                 let text = body["lyrics_timestamped"] as? String ?? ""
-                #expect((try? JSONSerialization.jsonObject(with: Data(text.utf8))) is [Any], "a JSON string of the line array")
+                let lines = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [[String: Any]]
+                #expect(lines != nil, "a JSON string of the line array")
+                // The engine sings by default: the lines are real, timed, in order, inside the song.
+                let starts = (lines ?? []).compactMap { $0["start"] as? Int }
+                #expect(!(lines ?? []).isEmpty && starts.count == lines?.count, "timed lines: \(text.prefix(200))")
+                #expect((lines ?? []).allSatisfy { !(($0["text"] as? String) ?? "").trimmingCharacters(in: .whitespaces).isEmpty })
+                #expect(starts == starts.sorted() && (starts.last ?? 0) < 20_000, "starts \(starts)")
+                #expect(body["conversion_id"] as? String == r.conversion["conversion_id_1"] as? String
+                        || body["conversion_id"] as? String == r.conversion["conversion_id_2"] as? String)
             case "cover":
                 #expect(body["subtype"] as? String == "album_cover_generation")
                 #expect(body["image_path"] as? String == r.conversion["album_cover_path"] as? String)

@@ -169,6 +169,10 @@ struct NetLiveTests {
     func client(port: Int, maxBodySize: Int = 20 * 1024 * 1024) -> SafeHTTPClient {
         var configuration = SafeHTTPClient.Configuration()
         configuration.maxBodySize = maxBodySize
+        // Generous clocks: the properties tested are redirects counted and bytes read; on a saturated CI machine
+        // (the whole suite on two cores) ten seconds of wall time are not a bound the code controls.
+        configuration.totalTimeout = .seconds(60)
+        configuration.readTimeout = .seconds(60)
         return SafeHTTPClient(policy: AddressPolicy(exemptOrigins: ["127.0.0.1:\(port)"]), configuration: configuration)
     }
 
@@ -235,10 +239,10 @@ struct NetLiveTests {
             // Stopped within one chunk of the limit: the body was counted as it streamed, not buffered first.
             let received = error?.receivedByteCount ?? 0
             #expect(received > limit && received <= limit + 64 * 1024)
-            #expect(ContinuousClock.now - start < .seconds(5))
+            #expect(ContinuousClock.now - start < .seconds(60))
             // The client closed the connection: the sender's writes fail before its 256 MiB are out.
             let waitStart = ContinuousClock.now
-            while origin.writeOutcome.value == "running" && ContinuousClock.now - waitStart < .seconds(5) {
+            while origin.writeOutcome.value == "running" && ContinuousClock.now - waitStart < .seconds(30) {
                 try await Task.sleep(for: .milliseconds(20))
             }
             let sent = origin.sentBytes.value

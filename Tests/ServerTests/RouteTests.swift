@@ -358,6 +358,21 @@ import Testing
         }
     }
 
+    @Test func gateCountsSubmissionsInFlight() {
+        // Limit 3 with 1 task waiting: two submissions may be read at once, the third is refused unparsed.
+        let gate = SubmissionGate()
+        #expect(gate.reserve(queued: 1, limit: 3))
+        #expect(gate.reserve(queued: 1, limit: 3))
+        #expect(!gate.reserve(queued: 1, limit: 3))
+        #expect(gate.count == 2)
+        gate.release()
+        #expect(gate.reserve(queued: 1, limit: 3), "a finished submission frees its slot")
+        #expect(!gate.reserve(queued: 3, limit: 3), "a full store refuses whatever is in flight")
+        gate.release()
+        gate.release()
+        #expect(gate.count == 0)
+    }
+
     @Test func queueFullGets429() async throws {
         let config = F.configuration("full", queueLimit: 2)
         let app = try await buildApplication(configuration: config, logger: F.quietLogger)
@@ -374,6 +389,18 @@ import Testing
                 }
             }
             #expect(statuses == [.ok, .ok, .tooManyRequests, .tooManyRequests])
+            // Load shedding: with the queue full, a request is refused before its body is parsed, so even a
+            // malformed one gets the 429 (not its 422 or 400): refusals cost no parsing under a burst.
+            try await client.execute(uri: "/api/public/v1/image_to_song", method: .post, headers: F.multipartHeaders,
+                                     body: F.multipart([("bpm", "999")], image: F.photoBytes)) { r in
+                #expect(r.status == .tooManyRequests)
+            }
+            var broken = F.multipartHeaders
+            broken[.contentType] = "multipart/form-data"
+            try await client.execute(uri: "/api/public/v1/image_to_song", method: .post, headers: broken,
+                                     body: ByteBuffer(string: "not multipart")) { r in
+                #expect(r.status == .tooManyRequests)
+            }
         }
         #expect(try F.rowCount(config) == 2)
         #expect(F.uploadCount(config) == 2, "refused submissions leave no upload behind")

@@ -31,9 +31,9 @@ import Glibc
         config.shutdownGrace = 0
         let app = try await buildApplication(configuration: config, logger: F.quietLogger)
         let id = try await app.test(.router) { client in
-            let id = try await Self.submit(client, fields: [("duration", "40"), ("versions", "1"), ("formats", "wav"),
+            let id = try await Self.submit(client, fields: [("duration", "60"), ("versions", "1"), ("formats", "wav"),
                                                             ("make_instrumental", "true")])
-            #expect(try await waitUntil(timeout: 10) { try await Self.status(client, id) == "IN_PROGRESS" })
+            #expect(try await waitUntil(timeout: 60) { try await Self.status(client, id) == "IN_PROGRESS" })
             return id
         }  // leaving the test shuts the app down gracefully, mid-render
         let store = try SQLiteTaskStore(path: config.dataDirectory.appendingPathComponent("chromasong.sqlite").path)
@@ -45,7 +45,7 @@ import Glibc
 
         let again = try await buildApplication(configuration: config, logger: F.quietLogger)
         let completed = try await again.test(.router) { client in
-            try await waitUntil(timeout: 60) { try await Self.status(client, id) == "COMPLETED" }
+            try await waitUntil(timeout: 180) { try await Self.status(client, id) == "COMPLETED" }
         }
         #expect(completed)
         #expect(try await store.task(id: id)?.attempts == 2)
@@ -58,7 +58,7 @@ import Glibc
         let id = try await app.test(.router) { client in
             let id = try await Self.submit(client, fields: [("duration", "12"), ("versions", "1"), ("formats", "wav"),
                                                             ("make_instrumental", "true")])
-            #expect(try await waitUntil(timeout: 10) { try await Self.status(client, id) == "IN_PROGRESS" })
+            #expect(try await waitUntil(timeout: 60) { try await Self.status(client, id) == "IN_PROGRESS" })
             return id
         }
         let store = try SQLiteTaskStore(path: config.dataDirectory.appendingPathComponent("chromasong.sqlite").path)
@@ -108,7 +108,7 @@ import Glibc
         let receiver = HookReceiver(failures: 0)
         try await HookReceiver.serve(receiver) { hookURL in
             var server = try Self.startServer(port: port, data: data, log: log)
-            #expect(try await waitUntil(timeout: 30) { (try? await Self.get("\(base)/health").0) == 200 })
+            #expect(try await waitUntil(timeout: 60) { (try? await Self.get("\(base)/health").0) == 200 })
             var request = HTTPClientRequest(url: "\(base)/api/public/v1/image_to_song")
             request.method = .POST
             request.headers.add(name: "Content-Type", value: "multipart/form-data; boundary=XbOuNdArY42")
@@ -122,7 +122,7 @@ import Glibc
                 let (_, body) = try await Self.get("\(base)/api/public/v1/byId?task_id=\(id)")
                 return (F.json(ByteBuffer(bytes: body))["conversion"] as? [String: Any])?["status"] as? String ?? "?"
             }
-            #expect(try await waitUntil(timeout: 20) { try await status() == "IN_PROGRESS" })
+            #expect(try await waitUntil(timeout: 60) { try await status() == "IN_PROGRESS" })
             try await Task.sleep(for: .milliseconds(300))
             kill(server.processIdentifier, SIGKILL)
             while server.isRunning { try await Task.sleep(for: .milliseconds(20)) }
@@ -130,9 +130,9 @@ import Glibc
             #expect(await receiver.hits.isEmpty, "nothing was sent before the crash")
 
             server = try Self.startServer(port: port, data: data, log: log)
-            #expect(try await waitUntil(timeout: 30) { (try? await Self.get("\(base)/health").0) == 200 })
-            #expect(try await waitUntil(timeout: 90) { try await status() == "COMPLETED" })
-            #expect(try await waitUntil(timeout: 10) { await receiver.unique.count >= 5 })
+            #expect(try await waitUntil(timeout: 60) { (try? await Self.get("\(base)/health").0) == 200 })
+            #expect(try await waitUntil(timeout: 180) { try await status() == "COMPLETED" })
+            #expect(try await waitUntil(timeout: 60) { await receiver.unique.count >= 5 })
             try await Task.sleep(for: .milliseconds(300))
             let hits = await receiver.hits
             #expect(hits.map(\.event).sorted() == ["conversion", "conversion", "cover", "lyrics", "lyrics"])
