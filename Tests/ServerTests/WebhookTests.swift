@@ -92,7 +92,9 @@ func waitUntil(timeout: Double, _ condition: @Sendable () async throws -> Bool) 
             let dispatcher = WebhookDispatcher(
                 store: store, transport: HTTPClientWebhookTransport(), secret: secret,
                 schedule: RetrySchedule(initial: 0.05, factor: 2, cap: 0.4, maxAttempts: 5), logger: logger,
-                requestTimeout: 5, idleInterval: 0.05)
+                // Long enough that a receiver starved by the rest of the suite still answers within one attempt
+                // (a timed-out attempt would be retried, correctly, but would change the counts asserted below).
+                requestTimeout: 30, idleInterval: 0.05)
             let run = Task { try await dispatcher.run() }
             let settled = try await waitUntil(timeout: 90) {
                 try await store.deliveries(taskId: t.id).allSatisfy { $0.status != .pending }
