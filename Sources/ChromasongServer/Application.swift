@@ -12,6 +12,9 @@ public struct ServerHooks: Sendable {
     public var webhookTransport: any WebhookTransport
     /// Adds routes (e.g. `GET /`, the Endpoint Explorer) to the router before the app is built.
     public var extraRoutes: @Sendable (Router<BasicRequestContext>) -> Void
+    /// Awaited by a worker after it claimed a task and before the engine renders it (tests hold a render there
+    /// to stop the server mid-task deterministically, whatever the machine's load).
+    var beforeRender: (@Sendable () async throws -> Void)?
 
     public init(imageFetcher: any ImageURLFetcher = EngineImageFetcher(),
                 webhookPolicy: any WebhookURLPolicy = SchemeOnlyWebhookPolicy(),
@@ -75,7 +78,8 @@ public func buildApplication(configuration: ServerConfiguration, hooks: ServerHo
 
     let workers = WorkerService(
         store: store, engine: engine, configuration: configuration, speed: speed, payloads: payloads,
-        executor: RenderExecutor(threads: min(16, max(1, configuration.workers * 2))), logger: logger)
+        executor: RenderExecutor(threads: min(16, max(1, configuration.workers * 2))), logger: logger,
+        beforeRender: hooks.beforeRender)
     let dispatcher = WebhookDispatcher(store: store, transport: hooks.webhookTransport,
                                        secret: configuration.webhookSecret, schedule: configuration.webhookRetry,
                                        logger: logger)

@@ -83,6 +83,8 @@ struct WorkerService: Service {
     let payloads: Payloads
     let executor: RenderExecutor
     let logger: Logger
+    /// See `ServerHooks.beforeRender`.
+    var beforeRender: (@Sendable () async throws -> Void)? = nil
     /// How often an idle worker looks for work.
     var pollInterval: Duration = .milliseconds(200)
 
@@ -136,8 +138,10 @@ struct WorkerService: Service {
         let start = Date()
         let engine = self.engine
         let executor = self.executor
+        let beforeRender = self.beforeRender
         let render = Task<RenderResult, Error> {
-            try await withTaskExecutorPreference(executor) {
+            try await beforeRender?()
+            return try await withTaskExecutorPreference(executor) {
                 try await engine.render(request, to: destination, options: options)
             }
         }

@@ -21,7 +21,10 @@ import Testing
         let receiver = HookReceiver(failures: 0)
         let result = try await HookReceiver.serve(receiver) { url in
             let app = try await buildApplication(configuration: config, logger: F.quietLogger)
-            return try await app.test(.live) { client in
+            // In-process router client: no socket read timeout (fixed at 20 s in the live test client) to trip when the
+            // whole suite saturates the machine; the real binary over sockets is Benchmarks/server_live.py and the
+            // kill -9 test.
+            return try await app.test(.router) { client in
                 let auth: HTTPFields = [.authorization: "Bearer key-1"]
                 var headers = F.multipartHeaders
                 headers[.authorization] = "key-1"
@@ -66,7 +69,9 @@ import Testing
                     await receiver.unique.count >= (fields.contains { $0 == ("make_instrumental", "true") } ? 3 : 5)
                 }
                 try await Task.sleep(for: .milliseconds(300))  // anything extra would arrive now
-                return Outcome(statuses: statuses, conversion: conversion, hits: await receiver.hits, files: files)
+                // De-duplicated by delivery id: a webhook retried after a timeout on a starved machine counts once.
+                return Outcome(statuses: statuses, conversion: conversion, hits: Array(await receiver.unique.values),
+                               files: files)
             }
         }
         return result

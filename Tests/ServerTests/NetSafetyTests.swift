@@ -208,7 +208,10 @@ struct NetLiveTests {
             }
             // Control: with private networks allowed, the first of those targets is reachable, so the refusal
             // above came from the policy, not from a dead address.
-            let open = SafeHTTPClient(policy: AddressPolicy(allowPrivateNetworks: true))
+            var slow = SafeHTTPClient.Configuration()
+            slow.totalTimeout = .seconds(60)
+            slow.readTimeout = .seconds(60)
+            let open = SafeHTTPClient(policy: AddressPolicy(allowPrivateNetworks: true), configuration: slow)
             let target = "http://localhost:\(port)/image.png".addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
             let fetched = try await open.fetch("http://127.0.0.1:\(port)/redirect?to=\(target)")
             #expect(Array(fetched.body) == LocalOrigin.image)
@@ -274,7 +277,10 @@ struct NetLiveTests {
         let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
         try await app.test(.live) { test in
             let port = try #require(test.port)
-            let result = try await SafeHTTPClient(policy: AddressPolicy(allowPrivateNetworks: true))
+            var slow = SafeHTTPClient.Configuration()
+            slow.totalTimeout = .seconds(60)
+            slow.readTimeout = .seconds(60)
+            let result = try await SafeHTTPClient(policy: AddressPolicy(allowPrivateNetworks: true), configuration: slow)
                 .post("http://localhost:\(port)/hook", body: Array(#"{"task_id":"t1"}"#.utf8),
                       headers: [("Content-Type", "application/json")])
             #expect(result.status == 202)

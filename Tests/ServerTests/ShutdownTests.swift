@@ -29,9 +29,13 @@ import Glibc
     @Test func shutdownReturnsRunningRenderToQueueAndRestartCompletesIt() async throws {
         var config = F.configuration("shutdown", workers: 1)
         config.shutdownGrace = 0
-        let app = try await buildApplication(configuration: config, logger: F.quietLogger)
+        // The claimed task is held just before the engine starts, until the shutdown cancels it: on a machine
+        // saturated by the rest of the suite a real render could otherwise finish before the shutdown begins.
+        var hooks = ServerHooks()
+        hooks.beforeRender = { while true { try await Task.sleep(for: .milliseconds(20)) } }
+        let app = try await buildApplication(configuration: config, hooks: hooks, logger: F.quietLogger)
         let id = try await app.test(.router) { client in
-            let id = try await Self.submit(client, fields: [("duration", "60"), ("versions", "1"), ("formats", "wav"),
+            let id = try await Self.submit(client, fields: [("duration", "40"), ("versions", "1"), ("formats", "wav"),
                                                             ("make_instrumental", "true")])
             #expect(try await waitUntil(timeout: 60) { try await Self.status(client, id) == "IN_PROGRESS" })
             return id

@@ -92,7 +92,9 @@ func waitUntil(timeout: Double, _ condition: @Sendable () async throws -> Bool) 
             let dispatcher = WebhookDispatcher(
                 store: store, transport: HTTPClientWebhookTransport(), secret: secret,
                 schedule: RetrySchedule(initial: 0.05, factor: 2, cap: 0.4, maxAttempts: 5), logger: logger,
-                requestTimeout: 5, idleInterval: 0.05)
+                // Long enough that a receiver starved by the rest of the suite still answers within one attempt
+                // (a timed-out attempt would be retried, correctly, but would change the counts asserted below).
+                requestTimeout: 30, idleInterval: 0.05)
             let run = Task { try await dispatcher.run() }
             let settled = try await waitUntil(timeout: 90) {
                 try await store.deliveries(taskId: t.id).allSatisfy { $0.status != .pending }
@@ -211,10 +213,16 @@ func waitUntil(timeout: Double, _ condition: @Sendable () async throws -> Bool) 
         running.cancel()
         _ = await running.result
         await receiver.setAlwaysFail(false)
-        try await Task.sleep(for: .seconds(gap))
+        // Away for `gap` seconds, and at least until the dispatcher has met the closed port (a starved machine
+        // may need longer than the gap for its first try).
+        let outageStart = Date()
+        #expect(try await waitUntil(timeout: 60) {
+            try await store.deliveries(taskId: t.id).contains { $0.history.contains { $0.httpStatus == nil } }
+        }, "connection failures recorded")
+        let remaining = gap - Date().timeIntervalSince(outageStart)
+        if remaining > 0 { try await Task.sleep(for: .seconds(remaining)) }
         let duringOutage = try await store.deliveries(taskId: t.id)
         #expect(duringOutage.allSatisfy { $0.status == .pending }, "nothing delivered or abandoned while it was away")
-        #expect(duringOutage.contains { $0.history.contains { $0.httpStatus == nil } }, "connection failures recorded")
         running = startReceiver()
         let settled = try await waitUntil(timeout: 90) {
             try await store.deliveries(taskId: t.id).allSatisfy { $0.status == .delivered }
