@@ -180,15 +180,16 @@ enum VocalFixtures {
             #expect(notes[i].start + notes[i].duration <= notes[i + 1].start + 1e-9)
         }
 
-        // Range, and the middle of it most of the time; no note shorter than 0.15 s.
+        // Range, and near the melody's centre (the range's middle, at most D4) most of the time; no note shorter
+        // than 0.15 s.
         let range = VoiceBase.female.range
         #expect(notes.allSatisfy { range.contains($0.pitch) })
         let span = Double(range.upperBound - range.lowerBound)
-        let middle = notes.filter {
-            let x = Double($0.pitch - range.lowerBound) / span
-            return x >= 0.2 && x <= 0.8
-        }
+        let centre = Double(min((range.lowerBound + range.upperBound) / 2, VocalWriter.highestCentre))
+        let middle = notes.filter { abs(Double($0.pitch) - centre) <= 0.3 * span }
         #expect(Double(middle.count) >= 0.7 * Double(notes.count))
+        let medianPitch = notes.map(\.pitch).sorted()[notes.count / 2]
+        #expect(medianPitch <= VocalWriter.highestCentre + 3, "median note \(medianPitch)")
         #expect(notes.allSatisfy { $0.duration * spb >= 0.15 })
 
         // Chord tones on strong beats (beats 1 and 3 of a bar).

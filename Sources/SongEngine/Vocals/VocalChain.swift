@@ -5,15 +5,23 @@ internal import CDSP
 /// plosive thumps out), a small cut of boxiness near 350 Hz and a presence lift near 3 kHz (the singer's formant
 /// region, Saitou et al. 2007); lines placed in time (a doubled copy of chorus lines, sung again with another
 /// fluctuation seed, 15 ms later and panned off centre); a soft breath before phrases that follow a rest; then for
-/// the whole stem a level set from the sung RMS, gentle compression and a reverb send.
+/// the whole stem a level set from the sung RMS, gentle compression and a reverb send whose return is ducked by
+/// the dry voice, so the room blooms in the rests and stays out of the words (a reverb under the words and a loud
+/// double took pocketsphinx's WER on the stem from 54% dry to 88%; see `reverbDuckDB`).
 struct VocalChain {
     var sampleRate: Int
     /// RMS over the sounding spans the dry vocal is brought to before compression, dBFS.
     var targetRMS: Double = -20
     var doubleDelay = 0.015
-    var doubleGainDB: Float = -5
+    /// The chorus double's level under the main take. At -5 dB its 15 ms comb and pitch beating blurred the
+    /// words (WER +4 points at -12 dB already); it thickens, it does not compete.
+    var doubleGainDB: Float = -14
     var doublePan: Float = 0.45
     var reverbSendDB: Float = -13
+    /// The reverb return is compressed by the dry stem as key: above this level (dBFS) with `reverbDuckRatio`,
+    /// 5 ms attack, 0.4 s release, so while the voice sings (about -20 dBFS) the return sits ~18 dB lower.
+    var reverbDuckDB: Float = -40
+    var reverbDuckRatio: Float = 10
     var breathDB: Float = -34
 
     /// One line to place: the main take, an optional double, and where breathing may go.
@@ -83,6 +91,26 @@ struct VocalChain {
                     wetR.withUnsafeMutableBufferPointer { or in
                         reverb.process(inLeft: il.baseAddress!, inRight: ir.baseAddress!, outLeft: ol.baseAddress!,
                                        outRight: or.baseAddress!, frames: frames)
+                    }
+                }
+            }
+        }
+        // Duck the return under the dry voice (its key), block by block.
+        if let ducker = cdsp_compressor_create(Float(sr)) {
+            defer { cdsp_compressor_destroy(ducker) }
+            cdsp_compressor_set(ducker, reverbDuckDB, reverbDuckRatio, 0.005, 0.4, 6, 0)
+            wetL.withUnsafeMutableBufferPointer { wl in
+                wetR.withUnsafeMutableBufferPointer { wr in
+                    left.withUnsafeBufferPointer { kl in
+                        right.withUnsafeBufferPointer { kr in
+                            var start = 0
+                            while start < frames {
+                                let n = min(4096, frames - start)
+                                cdsp_compressor_process(ducker, wl.baseAddress! + start, wr.baseAddress! + start,
+                                                        kl.baseAddress! + start, kr.baseAddress! + start, n)
+                                start += n
+                            }
+                        }
                     }
                 }
             }
