@@ -156,8 +156,9 @@ public struct SafeHTTPClient: Sendable {
 
     struct Hop {
         let host: String
-        /// The checked address the connection must go to (nil when the URL's host is that literal already).
-        let pinnedAddress: IPAddress?
+        /// The checked addresses the connection may go to, in the order tried (IPv4 first); empty when the URL's
+        /// host is an address literal already.
+        let pinnedAddresses: [IPAddress]
     }
 
     enum GetOutcome {
@@ -216,20 +217,35 @@ public struct SafeHTTPClient: Sendable {
                     "\(named)\(article) \(category) address; loopback, private, link-local and metadata addresses are refused")
             }
         }
-        // IPv4 first when the name has both: many hosts and containers answer on IPv4 only, and pinning one
-        // address gives up the client's own happy-eyeballs fallback.
-        let pinned = addresses.first(where: { $0.isIPv4 }) ?? first
-        return Hop(host: host, pinnedAddress: IPAddress(host) == nil ? pinned : nil)
+        // IPv4 first when the name has both (many hosts and containers answer on IPv4 only); the others follow
+        // when a connection is refused, since pinning gives up the client's own happy-eyeballs fallback.
+        _ = first
+        let ordered = addresses.filter(\.isIPv4) + addresses.filter { !$0.isIPv4 }
+        return Hop(host: host, pinnedAddresses: IPAddress(host) == nil ? ordered : [])
     }
 
-    /// Runs `body` with a client whose only connection target for the hop's host is the checked address.
+    /// Runs `body` with a client whose only connection target for the hop's host is a checked address: the
+    /// first, then the next ones while the connection cannot be made (refused, unreachable).
     func withPinnedClient<T: Sendable>(_ hop: Hop, _ body: (HTTPClient) async throws -> T) async throws -> T {
+        let candidates: [IPAddress?] = hop.pinnedAddresses.isEmpty ? [nil] : hop.pinnedAddresses
+        for (i, address) in candidates.enumerated() {
+            do {
+                return try await withClient(pinnedTo: address, host: hop.host, body)
+            } catch let error as SafeFetchError where error.kind == .unreachable && i + 1 < candidates.count {
+                continue
+            }
+        }
+        throw CancellationError()  // not reached: the last candidate's error is thrown above
+    }
+
+    private func withClient<T: Sendable>(pinnedTo address: IPAddress?, host: String,
+                                         _ body: (HTTPClient) async throws -> T) async throws -> T {
         var config = HTTPClient.Configuration(
             redirectConfiguration: .disallow,
             timeout: .init(connect: .init(configuration.connectTimeout), read: .init(configuration.readTimeout)))
-        if let pinned = hop.pinnedAddress {
-            config.dnsOverride[hop.host] = pinned.description
-            config.dnsOverride[hop.host.lowercased()] = pinned.description
+        if let pinned = address {
+            config.dnsOverride[host] = pinned.description
+            config.dnsOverride[host.lowercased()] = pinned.description
         }
         config.decompression = .disabled
         let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: config)
