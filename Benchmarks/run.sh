@@ -43,9 +43,13 @@ for w in "${what[@]}"; do
       $py -c "import selenium" 2>/dev/null || $py -m pip install -q selenium
       (cd Benchmarks && ../$py browser/explorer_test.py) || status=1 ;;
     bench)
-      .build/release/engine-bench --json Benchmarks/results/engine-bench.json | tee Benchmarks/results/engine-bench.txt
-      taskset -c 0 .build/release/engine-bench --versions 1 --formats wav --json Benchmarks/results/engine-bench-1core.json \
-        | tee Benchmarks/results/engine-bench-1core.txt ;;
+      # Instrumental (issue 2's bars), then sung, the engine's default (issue 3's: vocal stages on one core, whole job).
+      .build/release/engine-bench --instrumental --json Benchmarks/results/engine-bench.json | tee Benchmarks/results/engine-bench.txt
+      taskset -c 0 .build/release/engine-bench --instrumental --versions 1 --formats wav \
+        --json Benchmarks/results/engine-bench-1core.json | tee Benchmarks/results/engine-bench-1core.txt
+      .build/release/engine-bench --json Benchmarks/results/engine-bench-sung.json | tee Benchmarks/results/engine-bench-sung.txt
+      taskset -c 0 .build/release/engine-bench --versions 1 --formats wav \
+        --json Benchmarks/results/engine-bench-sung-1core.json | tee Benchmarks/results/engine-bench-sung-1core.txt ;;
     *) echo "unknown measurement $w (key, tempo, loudness, bench, shift, sing, sing-selftest, server, browser)" >&2; exit 2 ;;
   esac
 done
