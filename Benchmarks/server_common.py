@@ -107,8 +107,8 @@ class Server:
         self.log.close()
 
 
-def get_json(url: str, headers: dict | None = None, timeout: float = 10) -> tuple[int, dict]:
-    request = urllib.request.Request(url, headers=headers or {})
+def open_json(request: urllib.request.Request, timeout: float) -> tuple[int, dict]:
+    """(status, JSON body) of a request; error statuses too, with a non-JSON error body as {"raw": ...}."""
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             return response.status, json.loads(response.read() or b"{}")
@@ -118,6 +118,10 @@ def get_json(url: str, headers: dict | None = None, timeout: float = 10) -> tupl
             return error.code, json.loads(body or b"{}")
         except ValueError:
             return error.code, {"raw": body[:200].decode("utf-8", "replace")}
+
+
+def get_json(url: str, headers: dict | None = None, timeout: float = 10) -> tuple[int, dict]:
+    return open_json(urllib.request.Request(url, headers=headers or {}), timeout)
 
 
 def multipart(fields: dict, files: dict) -> tuple[bytes, str]:
@@ -139,15 +143,7 @@ def multipart(fields: dict, files: dict) -> tuple[bytes, str]:
 def post_multipart(url: str, fields: dict, files: dict, timeout: float = 60) -> tuple[int, dict]:
     body, content_type = multipart(fields, files)
     request = urllib.request.Request(url, data=body, method="POST", headers={"Content-Type": content_type})
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return response.status, json.loads(response.read() or b"{}")
-    except urllib.error.HTTPError as error:
-        body = error.read()
-        try:
-            return error.code, json.loads(body or b"{}")
-        except ValueError:
-            return error.code, {"raw": body[:200].decode("utf-8", "replace")}
+    return open_json(request, timeout)
 
 
 def percentile(values: list, p: float) -> float:
