@@ -205,7 +205,7 @@ public struct SafeHTTPClient: Sendable {
                 throw SafeFetchError(field, .unresolvable, "the host \(host) could not be resolved")
             }
         }
-        guard let first = addresses.first else {
+        guard !addresses.isEmpty else {
             throw SafeFetchError(field, .unresolvable, "the host \(host) resolves to no address")
         }
         if !policy.isExempt(host: host, port: port) {
@@ -219,7 +219,6 @@ public struct SafeHTTPClient: Sendable {
         }
         // IPv4 first when the name has both (many hosts and containers answer on IPv4 only); the others follow
         // when a connection is refused, since pinning gives up the client's own happy-eyeballs fallback.
-        _ = first
         let ordered = addresses.filter(\.isIPv4) + addresses.filter { !$0.isIPv4 }
         return Hop(host: host, pinnedAddresses: IPAddress(host) == nil ? ordered : [])
     }
@@ -228,14 +227,14 @@ public struct SafeHTTPClient: Sendable {
     /// first, then the next ones while the connection cannot be made (refused, unreachable).
     func withPinnedClient<T: Sendable>(_ hop: Hop, _ body: (HTTPClient) async throws -> T) async throws -> T {
         let candidates: [IPAddress?] = hop.pinnedAddresses.isEmpty ? [nil] : hop.pinnedAddresses
-        for (i, address) in candidates.enumerated() {
+        for address in candidates.dropLast() {
             do {
                 return try await withClient(pinnedTo: address, host: hop.host, body)
-            } catch let error as SafeFetchError where error.kind == .unreachable && i + 1 < candidates.count {
+            } catch let error as SafeFetchError where error.kind == .unreachable {
                 continue
             }
         }
-        throw CancellationError()  // not reached: the last candidate's error is thrown above
+        return try await withClient(pinnedTo: candidates[candidates.count - 1], host: hop.host, body)
     }
 
     private func withClient<T: Sendable>(pinnedTo address: IPAddress?, host: String,
