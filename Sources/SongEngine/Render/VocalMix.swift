@@ -24,14 +24,17 @@ enum VocalMix {
         var sum = 0.0
         var count = 0
         let sr = Double(buffer.sampleRate)
-        for s in spans {
-            let a = max(0, min(buffer.frames, Int(s.start * sr)))
-            let b = max(a, min(buffer.frames, Int(s.end * sr)))
-            for i in a..<b {
-                let l = Double(buffer.left[i]), r = Double(buffer.right[i])
-                sum += l * l + r * r
+        buffer.left.withUnsafeBufferPointer { l in
+            buffer.right.withUnsafeBufferPointer { r in
+                for s in spans {
+                    let a = max(0, min(buffer.frames, Int(s.start * sr)))
+                    let b = max(a, min(buffer.frames, Int(s.end * sr)))
+                    guard b > a else { continue }
+                    let rl = Double(cdsp_rms(l.baseAddress! + a, b - a)), rr = Double(cdsp_rms(r.baseAddress! + a, b - a))
+                    sum += Double(b - a) * (rl * rl + rr * rr)
+                    count += 2 * (b - a)
+                }
             }
-            count += 2 * (b - a)
         }
         guard count > 0, sum > 0 else { return nil }
         return 10 * log10(sum / Double(count))
