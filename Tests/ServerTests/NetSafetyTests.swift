@@ -119,12 +119,9 @@ final class Shared<Value: Sendable>: Sendable {
     var value: Value { storage.withLock { $0 } }
 }
 
-/// A local origin: an image, a redirector, and an endless body whose sent bytes are counted.
+/// A local origin: an image, a redirector, a redirect loop and a body that declares itself too large.
 struct LocalOrigin {
     static let image: [UInt8] = (0..<4096).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) }
-    let sentBytes = Shared(0)
-    /// How the endless body's write loop ended: "cut off" when the client closed the connection.
-    let writeOutcome = Shared("running")
 
     func application(onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }) -> some ApplicationProtocol {
         let router = Router()
@@ -139,23 +136,6 @@ struct LocalOrigin {
         router.get("/loop/:n") { _, context in
             let n = context.parameters.get("n", as: Int.self) ?? 0
             return Response(status: .found, headers: [.location: "/loop/\(n + 1)"])
-        }
-        router.get("/endless") { [sentBytes, writeOutcome] _, _ in
-            // 256 MiB in 64 KiB chunks, no Content-Length: only the streaming count can stop it.
-            Response(status: .ok, headers: [.contentType: "image/png"], body: .init { writer in
-                let chunk = ByteBuffer(repeating: 0x42, count: 64 * 1024)
-                do {
-                    for _ in 0..<4096 {
-                        try await writer.write(chunk)
-                        sentBytes.update { $0 += chunk.readableBytes }
-                    }
-                    try await writer.finish(nil)
-                    writeOutcome.update { $0 = "finished" }
-                } catch {
-                    writeOutcome.update { $0 = "cut off" }
-                    throw error
-                }
-            })
         }
         router.get("/declared-large") { _, _ in
             Response(status: .ok, headers: [.contentType: "image/png", .contentLength: "999999999"],
@@ -194,6 +174,67 @@ func runOnIPv4Loopback<App: ApplicationProtocol, T: Sendable>(
             group.cancelAll()
             throw error
         }
+    }
+}
+
+/// An HTTP/1.0 origin on a blocking loopback socket that answers one request with up to 256 MiB of body and no
+/// Content-Length. `send()` blocks while the client does not read, so `sentBytes` is what the client's side took
+/// (plus socket buffers); `outcome` becomes "cut off" when a send fails because the client closed.
+final class EndlessOrigin: @unchecked Sendable {
+    let port: Int
+    let sentBytes = Shared(0)
+    let outcome = Shared("running")
+    private let listener: Int32
+
+    init() throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0, listen(fd, 4) == 0 else { close(fd); throw POSIXError(.EADDRINUSE) }
+        var actual = sockaddr_in()
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &actual) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        port = Int(UInt16(bigEndian: actual.sin_port))
+        listener = fd
+        let (sentBytes, outcome) = (sentBytes, outcome)
+        Thread {
+            let client = accept(fd, nil, nil)
+            guard client >= 0 else { return }
+            defer { close(client) }
+            var request = [UInt8](repeating: 0, count: 4096)
+            guard read(client, &request, request.count) > 0 else { return }
+            let head = Array("HTTP/1.0 200 OK\r\nContent-Type: image/png\r\nConnection: close\r\n\r\n".utf8)
+            guard EndlessOrigin.sendAll(client, head) else { outcome.update { $0 = "cut off" }; return }
+            let chunk = [UInt8](repeating: 0x42, count: 64 * 1024)
+            for _ in 0..<4096 {
+                guard EndlessOrigin.sendAll(client, chunk) else { outcome.update { $0 = "cut off" }; return }
+                sentBytes.update { $0 += chunk.count }
+            }
+            outcome.update { $0 = "finished" }
+        }.start()
+    }
+
+    /// Sends every byte or returns false when the peer has gone (MSG_NOSIGNAL: EPIPE, not SIGPIPE).
+    private static func sendAll(_ socket: Int32, _ bytes: [UInt8]) -> Bool {
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes[offset...].withUnsafeBytes { send(socket, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if n <= 0 { return false }
+            offset += n
+        }
+        return true
+    }
+
+    func stop() {
+        shutdown(listener, Int32(SHUT_RDWR))
+        close(listener)
     }
 }
 
@@ -258,29 +299,31 @@ struct NetLiveTests {
     }
 
     @Test func oversizedBodyStopsAtTheLimit() async throws {
-        let origin = LocalOrigin()
-        try await origin.live { port in
-            let limit = 1024 * 1024
-            let start = ContinuousClock.now
-            let error = await #expect(throws: SafeFetchError.self) {
-                try await client(port: port, maxBodySize: limit).fetch("http://127.0.0.1:\(port)/endless")
-            }
-            #expect(error?.kind == .tooLarge)
-            #expect(error?.httpStatus == 413)
-            // Stopped within one chunk of the limit: the body was counted as it streamed, not buffered first.
-            let received = error?.receivedByteCount ?? 0
-            #expect(received > limit && received <= limit + 64 * 1024)
-            #expect(ContinuousClock.now - start < .seconds(60))
-            // The client closed the connection: the sender's writes fail before its 256 MiB are out.
-            let waitStart = ContinuousClock.now
-            while origin.writeOutcome.value == "running" && ContinuousClock.now - waitStart < .seconds(30) {
-                try await Task.sleep(for: .milliseconds(20))
-            }
-            let sent = origin.sentBytes.value
-            print("endless body: client stopped at \(received) bytes; server wrote \(sent) bytes, \(origin.writeOutcome.value)")
-            #expect(origin.writeOutcome.value == "cut off")
-            #expect(sent < 256 * 1024 * 1024)
+        // The origin is a plain blocking socket, not Hummingbird: NIO queues a handler's writes in memory
+        // without waiting for the peer, so only a blocking send() counts what the client actually took.
+        let origin = try EndlessOrigin()
+        defer { origin.stop() }
+        let limit = 1024 * 1024
+        let start = ContinuousClock.now
+        let error = await #expect(throws: SafeFetchError.self) {
+            try await client(port: origin.port, maxBodySize: limit).fetch("http://127.0.0.1:\(origin.port)/endless")
         }
+        #expect(error?.kind == .tooLarge)
+        #expect(error?.httpStatus == 413)
+        // Stopped within one chunk of the limit: the body was counted as it streamed, not buffered first.
+        let received = error?.receivedByteCount ?? 0
+        #expect(received > limit && received <= limit + 64 * 1024)
+        #expect(ContinuousClock.now - start < .seconds(60))
+        // The client closed the connection: the sender's send() fails while it has delivered little more than the
+        // limit plus the two kernels' socket buffers, far from its 256 MiB.
+        let waitStart = ContinuousClock.now
+        while origin.outcome.value == "running" && ContinuousClock.now - waitStart < .seconds(30) {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let sent = origin.sentBytes.value
+        print("endless body: client stopped at \(received) bytes; origin's send() accepted \(sent) bytes, \(origin.outcome.value)")
+        #expect(origin.outcome.value == "cut off")
+        #expect(sent < 32 * 1024 * 1024)
     }
 
     @Test func declaredOversizeIsRefusedBeforeReading() async throws {
