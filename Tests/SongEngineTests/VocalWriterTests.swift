@@ -63,14 +63,15 @@ enum VocalFixtures {
 
     /// Form, plan and score for lyrics at a tempo, the way the Planner and the engine will chain them.
     static func compose(_ lyrics: Lyrics, bpm: Int = 96, key: Key = Key(tonic: 9, mode: .minor),
-                        base: VoiceBase = .female, seed: UInt64 = 7)
+                        base: VoiceBase = .female, register: VocalRegister? = nil, seed: UInt64 = 7)
         -> (score: Score, plan: MusicPlan, harmony: [SectionHarmony])
     {
         let fitted = LyricForm.fit(lyrics: lyrics, pronounced: pronounced(lyrics), bpm: bpm, style: style)
         let form = fitted.names.map { SectionPlan(name: $0.0, bars: $0.1, energy: $0.0 == "chorus" ? 0.85 : 0.5) }
         let plan = CompositionFixtures.plan(key: key, bpm: bpm, form: form)
         let score = Composer.compose(plan: plan, style: style, seed: seed,
-                                     vocal: VocalInput(lyrics: fitted.lyrics, pronounced: fitted.pronounced, base: base))
+                                     vocal: VocalInput(lyrics: fitted.lyrics, pronounced: fitted.pronounced, base: base,
+                                                       register: register))
         var rng = SeededGenerator(seed: seed).fork("harmony")
         let harmony = Harmony.plan(form: form, key: key, harmonicRhythm: style.parameter("harmonicRhythm"), rng: &rng)
         return (score, plan, harmony)
@@ -180,16 +181,17 @@ enum VocalFixtures {
             #expect(notes[i].start + notes[i].duration <= notes[i + 1].start + 1e-9)
         }
 
-        // Range, and near the melody's centre (the range's middle, at most D4) most of the time; no note shorter
-        // than 0.15 s.
-        let range = VoiceBase.female.range
+        // Range, and near the melody's centre (the register's centre, A3 for the female singer) most of the
+        // time; no note shorter than 0.15 s.
+        let register = VoiceBase.female.register
+        let range = register.range
         #expect(notes.allSatisfy { range.contains($0.pitch) })
         let span = Double(range.upperBound - range.lowerBound)
-        let centre = Double(min((range.lowerBound + range.upperBound) / 2, VocalWriter.highestCentre))
+        let centre = Double(register.centre)
         let middle = notes.filter { abs(Double($0.pitch) - centre) <= 0.3 * span }
         #expect(Double(middle.count) >= 0.7 * Double(notes.count))
         let medianPitch = notes.map(\.pitch).sorted()[notes.count / 2]
-        #expect(medianPitch <= VocalWriter.highestCentre + 3, "median note \(medianPitch)")
+        #expect(medianPitch <= register.centre + 3, "median note \(medianPitch)")
         #expect(notes.allSatisfy { $0.duration * spb >= 0.15 })
 
         // Chord tones on strong beats (beats 1 and 3 of a bar).
@@ -362,7 +364,7 @@ enum VocalFixtures {
             }
         }
         #expect(used == Array(notes.indices))
-        #expect(notes.allSatisfy { VoiceBase.male.range.contains($0.pitch) && $0.duration * score.secondsPerBeat >= 0.15 })
+        #expect(notes.allSatisfy { VoiceBase.male.register.range.contains($0.pitch) && $0.duration * score.secondsPerBeat >= 0.15 })
         #expect(Double(onBeat) >= 0.75 * Double(stressed), "stressed on beats: \(onBeat)/\(stressed)")
         // One-syllable function words ("the", "is") land on beats 1 and 3 much less often than content words.
         let functionShare = Double(functionStrong) / Double(max(1, functionWords))
@@ -399,6 +401,21 @@ enum VocalFixtures {
         }
     }
 
+    /// The melody sits in the register it is given: the female singer's own (alto, centred on A3) when the vocal
+    /// is delivered as sung, the catalog's reference (centred on D4) when a catalog voice converts it.
+    @Test func melodySitsInItsRegister() throws {
+        var medians: [Int] = []
+        for register in [VoiceBase.female.register, VocalRegister.catalogReference, VoiceBase.male.register] {
+            let score = VocalFixtures.compose(VocalFixtures.tagged, bpm: 120, register: register, seed: 5).score
+            let pitches = try #require(score.track(.vocals)).notes.map(\.pitch).sorted()
+            #expect(pitches.allSatisfy { register.range.contains($0) })
+            let median = pitches[pitches.count / 2]
+            #expect(abs(median - register.centre) <= 3, "median \(median), centre \(register.centre)")
+            medians.append(median)
+        }
+        #expect(medians[1] - medians[0] >= 3, "the catalog reference sits higher than the alto: \(medians)")
+    }
+
     @Test func deterministicPerSeed() throws {
         let a = VocalFixtures.compose(VocalFixtures.tagged, seed: 11).score
         let b = VocalFixtures.compose(VocalFixtures.tagged, seed: 11).score
@@ -414,7 +431,7 @@ enum VocalFixtures {
         let (score, _, _) = VocalFixtures.compose(VocalFixtures.tagged, bpm: bpm, key: Key(tonic: 2, mode: .major),
                                                   base: base, seed: 3)
         let notes = try #require(score.track(.vocals)).notes
-        #expect(notes.allSatisfy { base.range.contains($0.pitch) })
+        #expect(notes.allSatisfy { base.register.range.contains($0.pitch) })
         #expect(notes.allSatisfy { $0.duration * score.secondsPerBeat >= 0.15 })
         #expect(score.vocal?.lines.allSatisfy { $0.syllables.allSatisfy { !$0.notes.isEmpty } } == true)
     }
@@ -454,6 +471,6 @@ enum VocalFixtures {
         #expect(vocal.lines[0].syllables.count == VocalFixtures.pronounce(prose).syllableCount)
         #expect(vocal.lines[0].syllables.allSatisfy { !$0.notes.isEmpty })
         #expect(notes.allSatisfy { $0.duration * score.secondsPerBeat >= 0.15 })
-        #expect(notes.allSatisfy { VoiceBase.female.range.contains($0.pitch) })
+        #expect(notes.allSatisfy { VoiceBase.female.register.range.contains($0.pitch) })
     }
 }

@@ -4,11 +4,15 @@ public struct VocalInput: Sendable {
     public var lyrics: Lyrics
     public var pronounced: [[PronouncedLine]]
     public var base: VoiceBase
+    /// Where the melody sits: the base singer's own register, or the catalog's reference when a catalog voice
+    /// converts the vocal afterwards.
+    public var register: VocalRegister
 
-    public init(lyrics: Lyrics, pronounced: [[PronouncedLine]], base: VoiceBase) {
+    public init(lyrics: Lyrics, pronounced: [[PronouncedLine]], base: VoiceBase, register: VocalRegister? = nil) {
         self.lyrics = lyrics
         self.pronounced = pronounced
         self.base = base
+        self.register = register ?? base.register
     }
 }
 
@@ -89,7 +93,7 @@ public enum Composer {
         var score = Score(bpm: Double(plan.bpm), key: key, beatsPerBar: 4, sections: spans, tracks: tracks,
                           lengthBeats: beat)
         if let vocal {
-            let writer = VocalWriter(key: key, range: vocal.base.range, bpm: plan.bpm)
+            let writer = VocalWriter(key: key, register: vocal.register, bpm: plan.bpm)
             let sung = writer.write(harmony: harmony, spans: spans, lyrics: vocal.lyrics, pronounced: vocal.pronounced,
                                     rng: root.fork("vocals"))
             if nextChannel == 9 { nextChannel += 1 }

@@ -6,16 +6,12 @@ import Foundation
 /// (every chorus) get the same notes: their streams are forked by content, and nothing carries between sections.
 struct VocalWriter {
     var key: Key
-    var range: ClosedRange<Int>
+    var register: VocalRegister
     var bpm: Int
 
-    var rhythm: VocalRhythm { VocalRhythm(bpm: bpm) }
+    var range: ClosedRange<Int> { register.range }
 
-    /// The melody's centre is the range's middle, at most D4 (MIDI 62, 294 Hz): above it the flite source and the
-    /// recogniser lose the formants between sparse harmonics (flite slt spoken flat at 392 Hz: WER 20%, 460 Hz:
-    /// 39%, against 14% at 260-330 Hz). The female voice (A3...E5, middle F#4) sang at the middle gave WER 54% on
-    /// the dry stem, 42% centred on D4 (same lyrics, seed and chain; words within 80 ms 89% -> 95%).
-    static let highestCentre = 62
+    var rhythm: VocalRhythm { VocalRhythm(bpm: bpm) }
 
     /// A note of one line, before pitch: onset and length in beats from the section start.
     struct Slot {
@@ -328,8 +324,7 @@ struct VocalWriter {
                        rng: inout SeededGenerator) -> [Int]
     {
         guard !slots.isEmpty else { return [] }
-        let mid = min((range.lowerBound + range.upperBound) / 2, VocalWriter.highestCentre)
-        let centre = degreeNear(pitch: mid)
+        let centre = degreeNear(pitch: register.centre)
         let span = range.upperBound - range.lowerBound
         let base = centre + lineLift - 1
         let amplitude = Double(rng.int(in: 2...4))

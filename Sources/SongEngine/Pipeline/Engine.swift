@@ -186,7 +186,10 @@ public final class ChromasongEngine: Sendable {
         progress.report(version: index, stage: "composition", within: 0)
         let vocalInput: VocalInput? = request.wantsVocals
             ? plan.lyrics.flatMap { lyrics in
-                plan.pronounced.map { VocalInput(lyrics: lyrics, pronounced: $0, base: plan.voice ?? .female) }
+                plan.pronounced.map {
+                    VocalInput(lyrics: lyrics, pronounced: $0, base: plan.voice ?? .female,
+                               register: request.voiceId.isEmpty ? nil : .catalogReference)
+                }
             }
             : nil
         let score = clock.measure("composition", version: index) {
