@@ -17,7 +17,9 @@ struct VocalChain {
     /// words (WER +4 points at -12 dB already); it thickens, it does not compete.
     var doubleGainDB: Float = -14
     var doublePan: Float = 0.45
-    var reverbSendDB: Float = -13
+    /// The reverb send. Even ducked, the room cost words: at -13 dB the sung stems of 3 lyric files x 3 seeds
+    /// read 46.0% WER (female) / 27.0% (male), at -20 dB 41.0% / 24.1%, with no reverb 40.7% (female).
+    var reverbSendDB: Float = -20
     /// The reverb return is compressed by the dry stem as key: above this level (dBFS) with `reverbDuckRatio`,
     /// 5 ms attack, 0.4 s release, so while the voice sings (about -20 dBFS) the return sits ~18 dB lower.
     var reverbDuckDB: Float = -40
