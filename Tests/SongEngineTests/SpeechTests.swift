@@ -131,6 +131,31 @@ import Testing
         #expect(Double(near) >= 0.8 * Double(estimates.count), "\(estimates)")
     }
 
+    /// The female register's source colour: formants lowered 2 semitones, pitch and phone times kept.
+    @Test func formantShiftKeepsPitchAndTimesAndLowersTheSpectrum() {
+        let text = "Summer rain will wash the road"
+        let own = speech.speak(line: text, voice: .female, f0: 220)
+        let dark = speech.speak(line: text, voice: .female, f0: 220, formantSemitones: -2)
+        #expect(dark.samples.count == own.samples.count)
+        #expect(dark.phones == own.phones)
+        #expect(dark.samples != own.samples)
+        var ratios: [Double] = []
+        for p in own.phones where p.isVowel && p.end - p.start >= 0.06 {
+            let mid = (p.start + p.end) / 2
+            let from = Int((mid - 0.025) * 16_000), to = Int((mid + 0.025) * 16_000)
+            if let a = Self.autocorrelationPitch(own.samples[from..<to], sampleRate: 16_000),
+               let b = Self.autocorrelationPitch(dark.samples[from..<to], sampleRate: 16_000) { ratios.append(b / a) }
+        }
+        #expect(ratios.count >= 4 && ratios.allSatisfy { abs($0 - 1) < 0.02 }, "\(ratios)")
+        // The vowels' spectral envelope (cepstrally smoothed, lifter at 0.8 of the period) moves by the ratio:
+        // the best match of the shifted envelope to the original one stretched by r, over 250 Hz...4 kHz.
+        let bright = speech.speak(line: text, voice: .female, f0: 220, formantSemitones: 2)
+        let e0 = Self.vowelEnvelope(own), e1 = Self.vowelEnvelope(dark), e2 = Self.vowelEnvelope(bright)
+        let darkRatio = Self.envelopeRatio(from: e0, to: e1), brightRatio = Self.envelopeRatio(from: e0, to: e2)
+        #expect(abs(darkRatio - 0.891) < 0.03, "-2 semitones moved the envelope by \(darkRatio)")
+        #expect(abs(brightRatio - 1.122) < 0.03, "+2 semitones moved the envelope by \(brightRatio)")
+    }
+
     @Test func speakIsDeterministicAndStretches() {
         let a = speech.speak(line: "shine on", voice: .female, f0: 200)
         let b = speech.speak(line: "shine on", voice: .female, f0: 200)
@@ -168,6 +193,63 @@ import Testing
 
     /// Fundamental by normalised autocorrelation (70...450 Hz): the first lag whose correlation comes within 10%
     /// of the best, refined by a parabola. Nil when the frame is not periodic.
+    /// Mean log-magnitude envelope (dB, 257 bins of 31.25 Hz at 16 kHz) over the middles of the utterance's vowels
+    /// of 60 ms or more: 512-sample Hann frames, real cepstrum liftered at 0.8 of the f0 period (direct DFTs).
+    static func vowelEnvelope(_ u: SpeechUtterance) -> [Double] {
+        let n = 512, half = n / 2 + 1
+        let lifter = Int(0.8 * Double(u.sampleRate) / u.f0)
+        let window = (0..<n).map { 0.5 - 0.5 * cos(2 * Double.pi * Double($0) / Double(n)) }
+        let cosT = (0..<n).map { cos(2 * Double.pi * Double($0) / Double(n)) }
+        let sinT = (0..<n).map { sin(2 * Double.pi * Double($0) / Double(n)) }
+        var mean = [Double](repeating: 0, count: half)
+        var frames = 0
+        for p in u.phones where p.isVowel && p.end - p.start >= 0.06 {
+            let from = Int((p.start + p.end) / 2 * Double(u.sampleRate)) - n / 2
+            guard from >= 0, from + n <= u.samples.count else { continue }
+            let x = (0..<n).map { Double(u.samples[from + $0]) * window[$0] }
+            var logMag = [Double](repeating: 0, count: half)
+            for k in 0..<half {
+                var re = 0.0, im = 0.0
+                for i in 0..<n { re += x[i] * cosT[(i * k) % n]; im -= x[i] * sinT[(i * k) % n] }
+                logMag[k] = log(re * re + im * im + 1e-12)
+            }
+            // Real cepstrum (the log spectrum is even), liftered, and back.
+            var cep = [Double](repeating: 0, count: lifter)
+            for q in 0..<lifter {
+                var c = 0.0
+                for k in 0..<half { c += logMag[k] * cosT[(q * k) % n] * (k == 0 || k == half - 1 ? 1 : 2) }
+                cep[q] = c / Double(n)
+            }
+            for k in 0..<half {
+                var e = cep[0]
+                for q in 1..<lifter { e += 2 * cep[q] * cosT[(q * k) % n] }
+                mean[k] += e * 10 / log(10)
+            }
+            frames += 1
+        }
+        return mean.map { $0 / Double(max(frames, 1)) }
+    }
+
+    /// The r in 0.7...1.3 (steps of 0.005) for which `to(f)` best matches `from(f / r)` over 250 Hz...4 kHz.
+    static func envelopeRatio(from: [Double], to: [Double]) -> Double {
+        let binHz = 16_000.0 / 512
+        func at(_ e: [Double], _ hz: Double) -> Double {
+            let x = min(max(hz / binHz, 0), Double(e.count - 1)), i = min(Int(x), e.count - 2)
+            return e[i] + (e[i + 1] - e[i]) * (x - Double(i))
+        }
+        var best = (Double.infinity, 1.0)
+        for step in 0...120 {
+            let r = 0.7 + 0.005 * Double(step)
+            var err = 0.0
+            for k in Int(250 / binHz)...Int(4000 / binHz) {
+                let d = at(from, Double(k) * binHz / r) - to[k]
+                err += d * d
+            }
+            if err < best.0 { best = (err, r) }
+        }
+        return best.1
+    }
+
     static func autocorrelationPitch(_ x: ArraySlice<Float>, sampleRate: Int) -> Double? {
         let v = Array(x)
         let minLag = sampleRate / 450, maxLag = sampleRate / 70

@@ -104,6 +104,7 @@ public enum Composer {
             }
             score.vocal = VocalScore(lyrics: vocal.lyrics, base: vocal.base, pronounced: vocal.pronounced,
                                      lines: sung.lines, sectionStartBeats: starts)
+            score.vocal?.formantSemitones = vocal.register.formantSemitones
         }
         return score
     }

@@ -1,3 +1,4 @@
+import Foundation
 /// The two base singers, from flite's voices that honour a flat pitch target.
 public enum VoiceBase: String, Sendable, Codable, Hashable, CaseIterable {
     /// flite cmu_us_slt (16 kHz).
@@ -5,34 +6,43 @@ public enum VoiceBase: String, Sendable, Codable, Hashable, CaseIterable {
     /// flite cmu_us_kal16 (16 kHz).
     case male
 
-    /// Where this singer's melodies sit when the vocal is delivered as sung (no catalog voice).
+    /// Where this singer's melodies sit, and the colour of its source, when the vocal is delivered as sung (no
+    /// catalog voice).
     ///
-    /// The female singer sings as an alto, centred on A3, because the recogniser judging intelligibility loses
-    /// words as the pitch rises, whatever the voice (flite slt sung on the same lyrics, 3 seeds, 57 lines: melody
-    /// median E4 52% WER, B3 45-46%, A3 42%, F3 37%; flite kal16 sung with median A3 39%, G3 27%). The male
-    /// singer sits around F#3/G3 (median G3).
+    /// The female singer sings as a dark alto: melodies centred on A3, flite slt's formants lowered by 2
+    /// semitones. Both for the words: the recogniser judging intelligibility loses more of them the higher a
+    /// melody sits, for either source voice (slt sung on the same lyrics, 3 seeds, 57 lines: melody median E4 52%
+    /// WER, B3 45-46%, A3 42%, F3 37%; kal16 with median A3 39%, G3 27%), and slt's formants lowered by 2
+    /// semitones read 34.7% / 31.7% on two sets of 3 seeds against 41.0% / 40.7% as they are (docs/vocals.md,
+    /// round 3). The male singer sits around F#3/G3 with kal16's own formants.
     public var register: VocalRegister {
         switch self {
-        case .female: return VocalRegister(range: 53...72, centre: 57)  // F3...C5, centred on A3
-        case .male: return VocalRegister(range: 45...64, centre: 54)    // A2...E4, centred on F#3
+        case .female: return VocalRegister(range: 53...72, centre: 57, formantSemitones: -2)  // F3...C5, on A3
+        case .male: return VocalRegister(range: 45...64, centre: 54, formantSemitones: 0)     // A2...E4, on F#3
         }
     }
 }
 
-/// The notes a vocal melody may use and the pitch its phrases are built around (MIDI notes).
+/// The notes a vocal melody may use, the pitch its phrases are built around (MIDI notes), and how far the speech
+/// source's formants are moved before it is sung.
 public struct VocalRegister: Sendable, Hashable {
     public var range: ClosedRange<Int>
     /// The phrase arcs start a step below this note and rise a few steps above it.
     public var centre: Int
+    /// The flite utterance's spectral envelope is moved by this many semitones (pitch kept) before the singer
+    /// retimes and retunes it; 0 keeps the voice's own formants.
+    public var formantSemitones: Double
 
-    public init(range: ClosedRange<Int>, centre: Int) {
+    public init(range: ClosedRange<Int>, centre: Int, formantSemitones: Double = 0) {
         self.range = range
         self.centre = centre
+        self.formantSemitones = formantSemitones
     }
 
     /// The register a catalog voice converts from: the female singer's as the catalog was measured on it
-    /// (A3...E5, centred on D4). Each catalog voice's pitch shift moves this register to its own.
-    public static let catalogReference = VocalRegister(range: 57...76, centre: 62)
+    /// (A3...E5, centred on D4, slt's own formants). Each catalog voice's pitch and formant shifts move it to its
+    /// own.
+    public static let catalogReference = VocalRegister(range: 57...76, centre: 62, formantSemitones: 0)
 }
 
 /// One phone of a spoken utterance, times in seconds from the utterance start.
@@ -101,6 +111,8 @@ public struct SungLine: Sendable, Codable, Hashable {
 public struct VocalScore: Sendable, Codable {
     public var lyrics: Lyrics
     public var base: VoiceBase
+    /// Semitones the speech source's formants are moved before singing (`VocalRegister.formantSemitones`).
+    public var formantSemitones: Double = 0
     /// Pronunciation of every lyric line, indexed [section][line].
     public var pronounced: [[PronouncedLine]]
     public var lines: [SungLine]

@@ -1,4 +1,5 @@
 import Foundation
+internal import CDSP
 internal import CSpeech
 // Imported for its module map's link lines (flite has no pkg-config file): Swift autolinks the flite libraries.
 internal import CFlite
@@ -48,17 +49,25 @@ public final class Speech: Pronouncing, Sendable {
     }
 
     /// Speaks `line` with the base `voice` at a flat pitch of `f0` Hz (clamped to 50...500), durations scaled by
-    /// `stretch` (clamped to 0.25...4). The utterance's `line` comes from the same flite run as its phones.
-    public func speak(line: String, voice: VoiceBase, f0: Double, stretch: Double = 1) -> SpeechUtterance {
+    /// `stretch` (clamped to 0.25...4), its formants moved by `formantSemitones` (clamped to -12...12; the pitch
+    /// stays flat at `f0`). The utterance's `line` comes from the same flite run as its phones.
+    public func speak(line: String, voice: VoiceBase, f0: Double, stretch: Double = 1, formantSemitones: Double = 0)
+        -> SpeechUtterance
+    {
         let f0 = f0.isNaN ? 120 : min(max(f0, 50), 500)
         let stretch = stretch.isNaN ? 1 : min(max(stretch, 0.25), 4)
         // flite is deterministic (reseeded per call), so a line spoken before is the line flite would give again:
         // repeated choruses and the versions of one song (which share their lyrics) speak each line once.
-        let key = "\(voice.rawValue)\u{1F}\(f0)\u{1F}\(stretch)\u{1F}\(line)"
-        return spoken.value(for: key) { synthesise(line: line, voice: voice, f0: f0, stretch: stretch) }
+        let formant = formantSemitones.isNaN ? 0 : min(max(formantSemitones, -12), 12)
+        let key = "\(voice.rawValue)\u{1F}\(f0)\u{1F}\(stretch)\u{1F}\(formant)\u{1F}\(line)"
+        return spoken.value(for: key) {
+            synthesise(line: line, voice: voice, f0: f0, stretch: stretch, formantSemitones: formant)
+        }
     }
 
-    private func synthesise(line: String, voice: VoiceBase, f0: Double, stretch: Double) -> SpeechUtterance {
+    private func synthesise(line: String, voice: VoiceBase, f0: Double, stretch: Double, formantSemitones: Double)
+        -> SpeechUtterance
+    {
         let input = Self.prepare(line)
         let empty = SpeechUtterance(sampleRate: Self.sampleRate, f0: f0, samples: [], phones: [],
                                     line: PronouncedLine(words: []))
@@ -78,8 +87,16 @@ public final class Speech: Pronouncing, Sendable {
             phones.append(SpeechPhone(name: Self.name(s.name), start: Double(s.start), end: Double(s.end),
                                       isVowel: s.is_vowel != 0, syllable: Int(s.syllable)))
         }
-        let samples = c.samples == nil ? [] : Array(UnsafeBufferPointer(start: c.samples, count: c.sample_count))
-        return SpeechUtterance(sampleRate: c.sample_rate > 0 ? Int(c.sample_rate) : Self.sampleRate, f0: f0,
+        var samples = c.samples == nil ? [] : Array(UnsafeBufferPointer(start: c.samples, count: c.sample_count))
+        let sampleRate = c.sample_rate > 0 ? Int(c.sample_rate) : Self.sampleRate
+        if formantSemitones != 0 && !samples.isEmpty {
+            // The C core's shifter, pitch unchanged: the flat source keeps its f0 and phone times exactly.
+            samples.withUnsafeMutableBufferPointer { p in
+                _ = cdsp_pitch_shift(p.baseAddress!, p.count, Float(sampleRate), 0, Float(formantSemitones),
+                                     p.baseAddress!)
+            }
+        }
+        return SpeechUtterance(sampleRate: sampleRate, f0: f0,
                                samples: samples, phones: phones, line: pronounced)
     }
 

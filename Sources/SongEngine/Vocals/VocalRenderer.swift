@@ -50,7 +50,8 @@ public enum VocalRenderer {
             let t0 = ContinuousClock.now
             // Brought to the output rate once per spoken line: the singer then retimes and retunes at the output
             // rate, and the sung (longer, sometimes doubled) lines need no resampling.
-            utterances.set(i, upsampled(speech.speak(line: toSpeak[i].text, voice: vocal.base, f0: toSpeak[i].f0),
+            utterances.set(i, upsampled(speech.speak(line: toSpeak[i].text, voice: vocal.base, f0: toSpeak[i].f0,
+                                                            formantSemitones: vocal.formantSemitones),
                                         to: sampleRate))
             speechTime.set(i, seconds(since: t0))
         }
