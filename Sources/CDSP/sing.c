@@ -93,6 +93,8 @@ void cdsp_sing_style_default(cdsp_sing_style *style) {
     style->seed = 0;
 }
 
+#define F0_CURVE_STEP 16
+
 static double smoothstep(double u) {
     if (u <= 0) return 0;
     if (u >= 1) return 1;
@@ -124,7 +126,13 @@ cdsp_status cdsp_sing_f0_curve(const cdsp_sing_note *notes, size_t note_count, c
     double t0 = -1e300, len = glide;
     double rate = style->vibrato_rate + 0.3 * cdsp_rng_bipolar(&vib_rng), prev_rate = rate;
     int legato_move = 0;
-    for (size_t i = 0; i < frames; i++) {
+    // The curve is computed exactly every F0_CURVE_STEP samples (and at the last one) and joined linearly between:
+    // at 44.1 kHz that is every 0.36 ms, where a 5.5 Hz vibrato's phase moves 0.0125 rad (a linear join is off by
+    // about 0.001 cent) and a 70 ms glide by 0.5% of its length; pitch jumps only happen in rests, where a 16-sample
+    // ramp is not heard. Three transcendental calls per sample were a third of the vocal retune's time.
+    size_t prev_i = 0;
+    float prev_f0 = 0;
+    for (size_t i = 0; i < frames;) {
         double t = (double)i;
         // Advance to the next note once its transition has begun.
         while (n + 1 < note_count) {
@@ -181,7 +189,17 @@ cdsp_status cdsp_sing_f0_curve(const cdsp_sing_note *notes, size_t note_count, c
         double fu = 1.0 - (next_knot - t) / knot;
         double fl = fa + (fb - fa) * (0.5 - 0.5 * cos(M_PI * fu));
         pitch += style->fluctuation_cents / 100.0 * fl;
-        f0[i] = (float)(440.0 * pow(2.0, (pitch - 69.0) / 12.0));
+        float value = (float)(440.0 * pow(2.0, (pitch - 69.0) / 12.0));
+        f0[i] = value;
+        if (i > prev_i) {
+            const double d = (double)(i - prev_i);
+            for (size_t j = prev_i + 1; j < i; j++)
+                f0[j] = (float)(prev_f0 + (value - prev_f0) * ((double)(j - prev_i) / d));
+        }
+        prev_i = i;
+        prev_f0 = value;
+        if (i + 1 == frames) break;
+        i = i + F0_CURVE_STEP < frames ? i + F0_CURVE_STEP : frames - 1;
     }
     return CDSP_OK;
 }
