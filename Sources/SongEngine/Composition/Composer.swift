@@ -102,9 +102,9 @@ public enum Composer {
             let starts = vocal.lyrics.sections.indices.map { i in
                 i < spans.count ? spans[i].startBeat : beat
             }
-            score.vocal = VocalScore(lyrics: vocal.lyrics, base: vocal.base, pronounced: vocal.pronounced,
+            score.vocal = VocalScore(lyrics: vocal.lyrics, base: vocal.base,
+                                     formantSemitones: vocal.register.formantSemitones, pronounced: vocal.pronounced,
                                      lines: sung.lines, sectionStartBeats: starts)
-            score.vocal?.formantSemitones = vocal.register.formantSemitones
         }
         return score
     }

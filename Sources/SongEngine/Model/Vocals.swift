@@ -1,4 +1,3 @@
-import Foundation
 /// The two base singers, from flite's voices that honour a flat pitch target.
 public enum VoiceBase: String, Sendable, Codable, Hashable, CaseIterable {
     /// flite cmu_us_slt (16 kHz).
@@ -119,10 +118,11 @@ public struct VocalScore: Sendable, Codable {
     /// Beat at which each lyric section starts (index as `lyrics.sections`), for the tag entries' timestamps.
     public var sectionStartBeats: [Double]
 
-    public init(lyrics: Lyrics, base: VoiceBase, pronounced: [[PronouncedLine]], lines: [SungLine],
-                sectionStartBeats: [Double]) {
+    public init(lyrics: Lyrics, base: VoiceBase, formantSemitones: Double = 0, pronounced: [[PronouncedLine]],
+                lines: [SungLine], sectionStartBeats: [Double]) {
         self.lyrics = lyrics
         self.base = base
+        self.formantSemitones = formantSemitones
         self.pronounced = pronounced
         self.lines = lines
         self.sectionStartBeats = sectionStartBeats

@@ -96,14 +96,25 @@ final class Compressor {
     deinit { cdsp_compressor_destroy(handle) }
 
     func process(left: inout [Float], right: inout [Float]) {
-        let n = left.count
+        process(left: &left, right: &right, key: nil)
+    }
+
+    /// Ducking: the gain applied to `left`/`right` follows the `key` signal's level instead of their own.
+    func process(left: inout [Float], right: inout [Float], keyLeft: [Float], keyRight: [Float]) {
+        keyLeft.withUnsafeBufferPointer { kl in
+            keyRight.withUnsafeBufferPointer { kr in
+                process(left: &left, right: &right, key: (kl.baseAddress!, kr.baseAddress!))
+            }
+        }
+    }
+
+    private func process(left: inout [Float], right: inout [Float],
+                         key: (UnsafePointer<Float>, UnsafePointer<Float>)?) {
         left.withUnsafeMutableBufferPointer { l in
             right.withUnsafeMutableBufferPointer { r in
-                var start = 0
-                while start < n {
-                    let count = min(renderBlock, n - start)
-                    cdsp_compressor_process(handle, l.baseAddress! + start, r.baseAddress! + start, nil, nil, count)
-                    start += count
+                forEachBlock(l.count) { start, count in
+                    cdsp_compressor_process(handle, l.baseAddress! + start, r.baseAddress! + start,
+                                            key.map { $0.0 + start }, key.map { $0.1 + start }, count)
                 }
             }
         }

@@ -97,26 +97,10 @@ struct VocalChain {
                 }
             }
         }
-        // Duck the return under the dry voice (its key), block by block.
-        if let ducker = cdsp_compressor_create(Float(sr)) {
-            defer { cdsp_compressor_destroy(ducker) }
-            cdsp_compressor_set(ducker, reverbDuckDB, reverbDuckRatio, 0.005, 0.4, 6, 0)
-            wetL.withUnsafeMutableBufferPointer { wl in
-                wetR.withUnsafeMutableBufferPointer { wr in
-                    left.withUnsafeBufferPointer { kl in
-                        right.withUnsafeBufferPointer { kr in
-                            var start = 0
-                            while start < frames {
-                                let n = min(4096, frames - start)
-                                cdsp_compressor_process(ducker, wl.baseAddress! + start, wr.baseAddress! + start,
-                                                        kl.baseAddress! + start, kr.baseAddress! + start, n)
-                                start += n
-                            }
-                        }
-                    }
-                }
-            }
-        }
+        // Duck the return under the dry voice (its key).
+        let ducker = Compressor(sampleRate: Float(sr), thresholdDB: reverbDuckDB, ratio: reverbDuckRatio,
+                                attack: 0.005, release: 0.4, kneeDB: 6)
+        ducker.process(left: &wetL, right: &wetR, keyLeft: left, keyRight: right)
         cdsp_mix_add_stereo(wetL, wetR, frames, 1, &left, &right)
         return StereoBuffer(left: left, right: right, sampleRate: sampleRate)
     }
