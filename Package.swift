@@ -69,11 +69,13 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "engine-bench", dependencies: ["SongEngine"]),
-        .testTarget(name: "SongEngineTests", dependencies: ["SongEngine", "VoiceConvert"]),
+        // Test helpers shared by the Swift test targets (a plain loopback socket listener).
+        .target(name: "LoopbackSupport", path: "Tests/LoopbackSupport"),
+        .testTarget(name: "SongEngineTests", dependencies: ["SongEngine", "VoiceConvert", "LoopbackSupport"]),
         .testTarget(
             name: "ServerTests",
             dependencies: [
-                "ChromasongServer", "SongEngine",
+                "ChromasongServer", "SongEngine", "LoopbackSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import LoopbackSupport
 import HummingbirdTesting
 import NIOCore
 import Synchronization
@@ -184,25 +185,12 @@ final class EndlessOrigin: @unchecked Sendable {
     let port: Int
     let sentBytes = Shared(0)
     let outcome = Shared("running")
-    private let listener: Int32
+    private let listener: LoopbackListener
 
     init() throws {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = 0
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard bound == 0, listen(fd, 4) == 0 else { close(fd); throw POSIXError(.EADDRINUSE) }
-        var actual = sockaddr_in()
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &actual) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-        port = Int(UInt16(bigEndian: actual.sin_port))
-        listener = fd
+        listener = try LoopbackListener(backlog: 4)
+        port = listener.port
+        let fd = listener.descriptor
         let (sentBytes, outcome) = (sentBytes, outcome)
         Thread {
             let client = accept(fd, nil, nil)
@@ -232,10 +220,7 @@ final class EndlessOrigin: @unchecked Sendable {
         return true
     }
 
-    func stop() {
-        shutdown(listener, Int32(SHUT_RDWR))
-        close(listener)
-    }
+    func stop() { listener.close() }
 }
 
 @Suite("Safe HTTP client: live")

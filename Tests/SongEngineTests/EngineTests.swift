@@ -2,6 +2,7 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
+import LoopbackSupport
 import Testing
 @testable import SongEngine
 
@@ -170,36 +171,18 @@ import Testing
 /// socket, so the engine's fetch path is exercised end to end.
 final class LoopbackFileServer: @unchecked Sendable {
     let port: Int
-    private let listener: Int32
-    private let directory: URL
+    private let listener: LoopbackListener
     private let thread: Thread
 
     init(directory: URL) throws {
-        self.directory = directory
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var yes: Int32 = 1
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = 0
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard bound == 0, listen(fd, 8) == 0 else { throw POSIXError(.EADDRINUSE) }
-        var actual = sockaddr_in()
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &actual) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-        port = Int(UInt16(bigEndian: actual.sin_port))
-        listener = fd
-        let root = directory
+        listener = try LoopbackListener()
+        port = listener.port
+        let fd = listener.descriptor
         thread = Thread {
             while true {
                 let client = accept(fd, nil, nil)
                 if client < 0 { return }
-                LoopbackFileServer.serve(client: client, root: root)
+                LoopbackFileServer.serve(client: client, root: directory)
                 close(client)
             }
         }
@@ -226,8 +209,5 @@ final class LoopbackFileServer: @unchecked Sendable {
         }
     }
 
-    func stop() {
-        shutdown(listener, Int32(SHUT_RDWR))
-        close(listener)
-    }
+    func stop() { listener.close() }
 }
