@@ -110,7 +110,9 @@ struct APIController<Context: RequestContext> {
             try? FileManager.default.removeItem(at: imagePath)
             throw error
         }
-        let eta = speed.eta(ahead: ahead, workers: configuration.workers, duration: valid.request.duration,
+        // The user's lyrics decide the length when there are any (an upper bound, computed by validate already).
+        let eta = speed.eta(ahead: ahead, workers: configuration.workers,
+                            duration: engine.lyricsLength(valid.request)?.seconds ?? valid.request.duration,
                             versions: valid.request.versions)
         var log = context.logger
         log[metadataKey: "task_id"] = "\(taskId)"

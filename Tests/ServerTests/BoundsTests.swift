@@ -28,4 +28,26 @@ import Testing
         }
         #expect(try F.rowCount(config) == 0, "a rejected request leaves no task row")
     }
+
+    /// The eta of a song whose lyrics make it long counts its length, not the 180 s default.
+    @Test func etaCountsTheLyricsLength() async throws {
+        let lyrics = "[Verse]\n" + String(repeating: "the light is falling on the river\n", count: 56)
+        let length = try #require(try ChromasongEngine().lyricsLength(
+            SongRequest(image: .bytes(Data()), lyrics: lyrics, bpm: 60)))
+        #expect(length.seconds > 400 && length.seconds <= 600, "\(length)")
+        var etas: [Int] = []
+        for fields in [[("bpm", "60"), ("versions", "1")], [("lyrics", lyrics), ("bpm", "60"), ("versions", "1")]] {
+            let app = try await buildApplication(configuration: F.configuration("eta"), logger: F.quietLogger)
+            let eta = try await app.test(.router) { client in
+                try await client.execute(uri: "/api/public/v1/image_to_song", method: .post, headers: F.multipartHeaders,
+                                         body: F.multipart(fields, image: F.photoBytes)) { r in
+                    #expect(r.status == .ok || r.status == .accepted, "\(F.json(r.body))")
+                    return F.json(r.body)["eta"] as? Int ?? -1
+                }
+            }
+            etas.append(eta)
+        }
+        // Same speed guess for both: the eta scales with the seconds of audio.
+        #expect(etas.count == 2 && Double(etas[1]) >= Double(etas[0]) * length.seconds / 180 * 0.95, "\(etas)")
+    }
 }
