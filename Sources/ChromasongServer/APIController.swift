@@ -194,9 +194,7 @@ struct APIController<Context: RequestContext> {
     @Sendable func searchVoices(_ request: Request, context: Context) async throws -> Response {
         let (limit, page) = try paging(request)
         let query = request.uri.queryParameters["query"].map(String.init)?.trimmingCharacters(in: .whitespaces) ?? ""
-        if query.count > 100 {
-            throw APIError([RequestError(field: "query", message: "must be at most 100 characters, got \(query.count)")])
-        }
+        do { try TextLimit(field: "query", scalars: 100).check(query) } catch { throw APIError([error]) }
         let found = query.isEmpty ? engine.voices.voices : engine.voices.search(query)
         return try JSONResponse(voicePage(found, limit: limit, page: page)).response(from: request, context: context)
     }

@@ -233,6 +233,7 @@ extension RawSubmission {
             do { formats = try SongRequest.parseFormats(text("formats")) } catch { problems.append(error) }
         }
         let webhook = text("webhook_url").trimmingCharacters(in: .whitespaces)
+        do { try TextLimit.webhookURL.check(webhook) } catch { problems.append(error) }
         if !webhook.isEmpty {
             if let u = URL(string: webhook), let s = u.scheme?.lowercased(), s == "http" || s == "https", u.host != nil {
             } else {

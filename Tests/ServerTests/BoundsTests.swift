@@ -50,4 +50,27 @@ import Testing
         // Same speed guess for both: the eta scales with the seconds of audio.
         #expect(etas.count == 2 && Double(etas[1]) >= Double(etas[0]) * length.seconds / 180 * 0.95, "\(etas)")
     }
+
+    /// The server's own text fields use the same rule: webhook_url (2048) and the voice search's query (100), in
+    /// Unicode scalars.
+    @Test func serverTextFieldsCountScalars() async throws {
+        let config = F.configuration("bounds-text")
+        let app = try await buildApplication(configuration: config, logger: F.quietLogger)
+        let longHook = "https://example.com/" + String(repeating: "h", count: 2100)
+        let query = ("a" + String(repeating: "\u{0301}", count: 200)).addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/api/public/v1/image_to_song", method: .post, headers: F.multipartHeaders,
+                                     body: F.multipart([("webhook_url", longHook)], image: F.photoBytes)) { r in
+                #expect(r.status == .unprocessableContent)
+                let detail = F.json(r.body)["detail"] as? [[String: String]] ?? []
+                #expect(detail.first?["field"] == "webhook_url", "\(F.json(r.body))")
+            }
+            try await client.execute(uri: "/api/public/v1/searchVoices?query=\(query)", method: .get) { r in
+                #expect(r.status == .unprocessableContent)
+                let detail = F.json(r.body)["detail"] as? [[String: String]] ?? []
+                #expect(detail.first?["field"] == "query", "\(F.json(r.body))")
+            }
+        }
+        #expect(try F.rowCount(config) == 0)
+    }
 }
