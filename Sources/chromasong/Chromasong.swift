@@ -77,7 +77,7 @@ struct Render: AsyncParsableCommand {
     @Option(help: "Number of versions, 1...4.") var versions = 2
     @Option(help: "Audio formats, a subset of mp3,wav,flac,ogg.") var formats = "mp3,wav"
     @Option(help: "Output folder (default ./out/<task_id>); must be new or empty unless --force.") var out: String?
-    @Flag(help: "Write into an --out folder that already holds files (entries of the same names are replaced).")
+    @Flag(help: "Write into an --out folder that already holds files (top-level entries of the same names, such as v1/, are replaced).")
     var force = false
 
     func run() async throws {

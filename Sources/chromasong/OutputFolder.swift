@@ -30,7 +30,7 @@ struct OutputFolder {
             if !entries.isEmpty && !force {
                 throw RequestError(field: "out", message: "\(url.path) already holds \(entries.count) "
                     + "\(entries.count == 1 ? "entry" : "entries"); choose a new or empty folder, or pass --force to "
-                    + "write into it (files of the same names are replaced)")
+                    + "write into it (entries of the same names, such as v1/, are replaced)")
             }
         }
         let parent = url.deletingLastPathComponent()
