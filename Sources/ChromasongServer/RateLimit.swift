@@ -40,18 +40,19 @@ final class RateLimiter: @unchecked Sendable {
 
     func take(_ policy: RatePolicy, name: String, tenant: String, now: Date = Date()) -> Decision {
         let capacity = Double(max(1, policy.burst))
-        let perSecond = policy.perMinute / 60
+        // Seconds for `tokens` tokens to come back (written as * 60 / rate, exact for whole numbers).
+        let seconds = { (tokens: Double) in Int((tokens * 60 / policy.perMinute - 1e-9).rounded(.up)) }
         return lock.withLock {
             let id = "\(name)|\(tenant)"
             var b = buckets[id] ?? Bucket(tokens: capacity, at: now)
-            b.tokens = min(capacity, b.tokens + max(0, now.timeIntervalSince(b.at)) * perSecond)
+            b.tokens = min(capacity, b.tokens + max(0, now.timeIntervalSince(b.at)) * policy.perMinute / 60)
             b.at = now
-            let allowed = b.tokens >= 1
-            if allowed { b.tokens -= 1 }
+            let allowed = b.tokens >= 1 - 1e-9
+            if allowed { b.tokens = max(0, b.tokens - 1) }
             buckets[id] = b
-            let reset = Int(((capacity - b.tokens) / perSecond).rounded(.up))
-            let retry = allowed ? 0 : max(1, Int(((1 - b.tokens) / perSecond).rounded(.up)))
-            return Decision(allowed: allowed, remaining: Int(b.tokens.rounded(.down)), reset: reset, retryAfter: retry)
+            let reset = max(0, seconds(capacity - b.tokens))
+            let retry = allowed ? 0 : max(1, seconds(1 - b.tokens))
+            return Decision(allowed: allowed, remaining: Int((b.tokens + 1e-9).rounded(.down)), reset: reset, retryAfter: retry)
         }
     }
 }
@@ -104,7 +105,7 @@ struct RateLimitMiddleware<Context: RequestContext>: RouterMiddleware {
 
     static func headers(name: String, policy: RatePolicy, decision d: RateLimiter.Decision) -> HTTPFields {
         // The window is the time an empty bucket takes to refill: q requests per w seconds on average.
-        let window = Int((Double(max(1, policy.burst)) / policy.perMinute * 60).rounded(.up))
+        let window = Int((Double(max(1, policy.burst)) * 60 / policy.perMinute - 1e-9).rounded(.up))
         return [
             policyField: "\"\(name)\";q=\(max(1, policy.burst));w=\(max(1, window))",
             stateField: "\"\(name)\";r=\(d.remaining);t=\(d.reset)",

@@ -308,6 +308,11 @@ public final class SQLiteTaskStore: TaskStore {
         try pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM tasks") ?? 0 }
     }
 
+    /// Every task id, oldest first (tests).
+    func taskIds() throws -> [String] {
+        try pool.read { db in try String.fetchAll(db, sql: "SELECT id FROM tasks ORDER BY seq") }
+    }
+
     // MARK: webhooks
 
     public func leaseDueDeliveries(now: Date, lease: Double, limit: Int) async throws -> [WebhookDelivery] {
