@@ -61,7 +61,7 @@ import Testing
                     #expect(r.status == .ok, "\(header)")
                 }
             }
-            // Health and result files stay open (audio players cannot send headers).
+            // Health stays open; result files need a signed URL, not a key (audio players cannot send headers).
             try await client.execute(uri: "/health", method: .get) { r in #expect(r.status == .ok) }
         }
         #expect(try F.rowCount(config) == 0)
