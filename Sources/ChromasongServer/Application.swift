@@ -53,7 +53,12 @@ public func buildApplication(configuration: ServerConfiguration, hooks: ServerHo
 
     let engine = try ChromasongEngine(presetsDirectory: configuration.presetsDirectory)
     let speed = RenderSpeed()
-    let payloads = Payloads(baseURL: configuration.baseURL)
+    // Tenancy (docs/server.md): signed file URLs, per-key rate limits, retention.
+    try configuration.checkTenancy()
+    let signer = FileSigner(secret: try FileSigner.loadSecret(configured: configuration.fileSigningSecret,
+                                                              dataDirectory: data))
+    let payloads = Payloads(baseURL: configuration.baseURL, signer: signer, urlValidity: configuration.fileURLValidity,
+                            retention: configuration.retention)
 
     let router = Router(context: BasicRequestContext.self)
     router.add(middleware: ErrorBodyMiddleware())
@@ -71,9 +76,13 @@ public func buildApplication(configuration: ServerConfiguration, hooks: ServerHo
     router.get("openapi.json", use: openAPI)
     router.get("api/public/v1/openapi.json", use: openAPI)
     let api = router.group("api/public/v1").add(middleware: APIKeyMiddleware(keys: Set(configuration.apiKeys)))
+    if !configuration.apiKeys.isEmpty {
+        api.add(middleware: RateLimitMiddleware(limiter: RateLimiter(), submit: configuration.submitRate,
+                                                read: configuration.readRate, keysConfigured: true))
+    }
     APIController(store: store, engine: engine, configuration: configuration, hooks: hooks, speed: speed,
                   payloads: payloads).addRoutes(to: api)
-    ResultFiles<BasicRequestContext>(store: store, resultsDirectory: results).addRoutes(to: router)
+    ResultFiles<BasicRequestContext>(store: store, resultsDirectory: results, signer: signer).addRoutes(to: router)
     hooks.extraRoutes(router)
 
     let workers = WorkerService(
@@ -83,6 +92,9 @@ public func buildApplication(configuration: ServerConfiguration, hooks: ServerHo
     let dispatcher = WebhookDispatcher(store: store, transport: hooks.webhookTransport,
                                        secret: configuration.webhookSecret, schedule: configuration.webhookRetry,
                                        logger: logger)
+    let retention = RetentionService(
+        retention: Retention(store: store, dataDirectory: data, retention: configuration.retention, logger: logger),
+        interval: .seconds(max(1, configuration.retentionSweepInterval)))
     let host = configuration.effectiveHost
     if configuration.apiKeys.isEmpty {
         logger.warning("no API key configured: listening on loopback only (\(host)); set CHROMASONG_API_KEYS or --api-key to accept other hosts")
@@ -95,6 +107,6 @@ public func buildApplication(configuration: ServerConfiguration, hooks: ServerHo
     return Application(
         router: router,
         configuration: .init(address: .hostname(host, port: configuration.port), serverName: "Chromasong"),
-        services: [workers, dispatcher],
+        services: [workers, dispatcher, retention],
         logger: logger)
 }

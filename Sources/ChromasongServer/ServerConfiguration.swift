@@ -26,6 +26,19 @@ public struct ServerConfiguration: Sendable {
     public var shutdownGrace: Double
     /// Webhook retry schedule: first delay, factor, cap (seconds), and the attempts after which a delivery is dead.
     public var webhookRetry: RetrySchedule
+    /// Key of the result-file URL signatures; nil: a random one made at the first start and kept in
+    /// `<data>/file-signing.key` (mode 0600), so handed-out URLs survive restarts.
+    public var fileSigningSecret: String? = nil
+    /// Seconds a file URL in byId or a webhook stays valid (never past the task's retention).
+    public var fileURLValidity: Double = 7 * 86_400
+    /// Seconds after a task finished when its upload and results are deleted (the row stays); 0 = never.
+    public var retention: Double = 7 * 86_400
+    /// Seconds between retention sweeps.
+    public var retentionSweepInterval: Double = 600
+    /// Per-key token buckets (only with API keys: the loopback-only mode has one local user and no limit).
+    /// perMinute 0 = no limit.
+    public var submitRate = RatePolicy(perMinute: 10, burst: 10)
+    public var readRate = RatePolicy(perMinute: 600, burst: 600)
 
     public init(host: String = "127.0.0.1", port: Int = 8080, publicBaseURL: String? = nil,
                 dataDirectory: URL = URL(fileURLWithPath: "chromasong-data"), apiKeys: [String] = [],
@@ -48,7 +61,8 @@ public struct ServerConfiguration: Sendable {
 
     /// Reads `CHROMASONG_*` variables over the defaults: HOST, PORT, PUBLIC_URL, DATA_DIR, API_KEYS (comma
     /// separated), WEBHOOK_SECRET, WORKERS, QUEUE_LIMIT, ALLOW_PRIVATE_NETWORKS (true/false), PRESETS,
-    /// SHUTDOWN_GRACE.
+    /// SHUTDOWN_GRACE, FILE_SIGNING_SECRET, FILE_URL_HOURS, RETENTION_DAYS, SUBMIT_RATE, SUBMIT_BURST, READ_RATE,
+    /// READ_BURST.
     public static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment) throws
         -> ServerConfiguration
     {
@@ -78,7 +92,30 @@ public struct ServerConfiguration: Sendable {
         }
         if let v = value("PRESETS") { c.presetsDirectory = URL(fileURLWithPath: v) }
         if let v = value("SHUTDOWN_GRACE"), let d = Double(v) { c.shutdownGrace = d }
+        func number(_ name: String) throws -> Double? {
+            guard let v = value(name) else { return nil }
+            guard let d = Double(v), d >= 0, d.isFinite else {
+                throw ConfigurationError("CHROMASONG_\(name) must be a number >= 0, got \"\(v)\"")
+            }
+            return d
+        }
+        if let v = value("FILE_SIGNING_SECRET") { c.fileSigningSecret = v }
+        if let v = try number("FILE_URL_HOURS") { c.fileURLValidity = v * 3600 }
+        if let v = try number("RETENTION_DAYS") { c.retention = v * 86_400 }
+        if let v = try number("SUBMIT_RATE") { c.submitRate.perMinute = v }
+        if let v = try int("SUBMIT_BURST") { c.submitRate.burst = max(1, v) }
+        if let v = try number("READ_RATE") { c.readRate.perMinute = v }
+        if let v = try int("READ_BURST") { c.readRate.burst = max(1, v) }
+        try c.checkTenancy()
         return c
+    }
+
+    /// Refuses settings that cannot work: a file URL must live at least a minute.
+    public func checkTenancy() throws {
+        if fileURLValidity < 60 {
+            throw ConfigurationError("file URL validity must be at least 60 seconds (CHROMASONG_FILE_URL_HOURS / --file-url-hours)")
+        }
+        if retention < 0 { throw ConfigurationError("retention must be >= 0 days (0 keeps files forever)") }
     }
 
     public static func parseKeys(_ text: String) -> [String] {

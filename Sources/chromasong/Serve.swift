@@ -7,7 +7,8 @@ struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the HTTP server (the image_to_song API).",
         discussion: "Environment: CHROMASONG_HOST, _PORT, _PUBLIC_URL, _DATA_DIR, _API_KEYS, _WEBHOOK_SECRET, _WORKERS, "
-            + "_QUEUE_LIMIT, _ALLOW_PRIVATE_NETWORKS, _PRESETS, _SHUTDOWN_GRACE. With no API key the server listens on "
+            + "_QUEUE_LIMIT, _ALLOW_PRIVATE_NETWORKS, _PRESETS, _SHUTDOWN_GRACE, _FILE_SIGNING_SECRET, _FILE_URL_HOURS, "
+            + "_RETENTION_DAYS, _SUBMIT_RATE, _SUBMIT_BURST, _READ_RATE, _READ_BURST. With no API key the server listens on "
             + "loopback only.")
 
     @Option(help: "Address to bind (default 127.0.0.1).") var host: String?
@@ -22,6 +23,17 @@ struct Serve: AsyncParsableCommand {
     var allowPrivateNetworks = false
     @Option(help: "Seconds running renders get to finish on SIGTERM before they go back to the queue (default 30).")
     var shutdownGrace: Double?
+    @Option(help: "Key of the result-file URL signatures (default: a random one kept in DATA_DIR/file-signing.key).")
+    var fileSigningSecret: String?
+    @Option(help: "Hours a file URL from byId or a webhook stays valid, never past the retention (default 168).")
+    var fileURLHours: Double?
+    @Option(help: "Days after a task finished when its upload and results are deleted; 0 = never (default 7).")
+    var retentionDays: Double?
+    @Option(help: "Submissions a minute per API key; 0 = no limit (default 10; only with API keys).")
+    var submitRate: Double?
+    @Option(help: "Submissions a key may make at once before the rate applies (default 10).") var submitBurst: Int?
+    @Option(help: "Other API requests a minute per API key; 0 = no limit (default 600).") var readRate: Double?
+    @Option(help: "Other API requests a key may make at once (default 600).") var readBurst: Int?
 
     func run() async throws {
         var c: ServerConfiguration
@@ -36,6 +48,14 @@ struct Serve: AsyncParsableCommand {
         if let queueLimit { c.queueLimit = max(1, queueLimit) }
         if allowPrivateNetworks { c.allowPrivateNetworks = true }
         if let shutdownGrace { c.shutdownGrace = shutdownGrace }
+        if let fileSigningSecret { c.fileSigningSecret = fileSigningSecret }
+        if let fileURLHours { c.fileURLValidity = fileURLHours * 3600 }
+        if let retentionDays { c.retention = retentionDays * 86_400 }
+        if let submitRate { c.submitRate.perMinute = max(0, submitRate) }
+        if let submitBurst { c.submitRate.burst = max(1, submitBurst) }
+        if let readRate { c.readRate.perMinute = max(0, readRate) }
+        if let readBurst { c.readRate.burst = max(1, readBurst) }
+        do { try c.checkTenancy() } catch { fail(error) }
         // The address policy for image_url and webhooks, and the Endpoint Explorer at GET /.
         let app = try await buildApplication(configuration: c, hooks: .production(configuration: c))
         try await app.runService()

@@ -141,8 +141,13 @@ import Glibc
             let hits = await receiver.hits
             #expect(hits.map(\.event).sorted() == ["conversion", "conversion", "cover", "lyrics", "lyrics"])
             #expect(hits.allSatisfy { WebhookHeaders.verify($0.signature ?? "", body: $0.body, secret: "crash-secret") })
-            let (code, wav) = try await Self.get("\(base)/files/\(id)/v1/mix.wav")
+            // The result through the signed URL byId hands out (the bare path is refused).
+            let (_, byId) = try await Self.get("\(base)/api/public/v1/byId?task_id=\(id)")
+            let wavURL = (F.json(ByteBuffer(bytes: byId))["conversion"] as? [String: Any])?["conversion_path_wav_1"] as? String ?? ""
+            #expect(wavURL.hasPrefix("\(base)/files/\(id)/v1/mix.wav?expires="))
+            let (code, wav) = try await Self.get(wavURL)
             #expect(code == 200 && wav.prefix(4) == Data("RIFF".utf8))
+            #expect(try await Self.get("\(base)/files/\(id)/v1/mix.wav").0 == 403)
             // SIGTERM: a graceful stop with status 0.
             server.terminate()
             while server.isRunning { try await Task.sleep(for: .milliseconds(20)) }
