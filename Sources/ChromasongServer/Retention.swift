@@ -92,7 +92,9 @@ struct RetentionService: Service {
     func run() async throws {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
-                do { try await retention.sweep() } catch {
+                do { try await retention.sweep() } catch is CancellationError {
+                    return  // shutdown
+                } catch {
                     retention.logger.error("retention sweep failed", metadata: ["error": "\(error)"])
                 }
                 try? await Task.sleep(for: interval)
