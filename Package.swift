@@ -37,10 +37,6 @@ let package = Package(
         systemLibrary("CSampleRate", pkgConfig: "samplerate", apt: "libsamplerate0-dev"),
         systemLibrary("CStb", pkgConfig: "stb", apt: "libstb-dev"),
         systemLibrary("CWebP", pkgConfig: "libwebp", apt: "libwebp-dev"),
-        // Untrusted images are decoded by Debian's continuously fuzzed libraries (docs/images.md).
-        systemLibrary("CJPEG", pkgConfig: "libjpeg", apt: "libjpeg62-turbo-dev"),
-        systemLibrary("CPNG", pkgConfig: "libpng", apt: "libpng-dev"),
-        systemLibrary("CGIF", pkgConfig: "libgif", apt: "libgif-dev"),
         // Untrusted images are decoded by these fuzzed libraries (docs/images.md); stb only writes and resizes.
         systemLibrary("CJpeg", pkgConfig: "libjpeg", apt: "libjpeg62-turbo-dev"),
         systemLibrary("CPng", pkgConfig: "libpng", apt: "libpng-dev"),
