@@ -112,8 +112,12 @@ cdsp_status cdsp_bmp_decode(const uint8_t *d, size_t n, uint64_t max_pixels, uin
     if (b.bpp <= 8) {
         uint32_t full = 1u << b.bpp;
         if (b.colors > full) return CDSP_ERR_CORRUPT;
-        palette_size = b.colors ? b.colors : full;
         b.palette_at = after_header;
+        // no colour count (always so in OS/2 headers): as many entries as sit between the header and the pixels
+        if (b.offset < b.palette_at) return CDSP_ERR_CORRUPT;
+        size_t room = (b.offset - b.palette_at) / (size_t)b.palette_entry;
+        palette_size = b.colors ? b.colors : (room < full ? (uint32_t)room : full);
+        if (palette_size == 0) return CDSP_ERR_CORRUPT;
         if (b.palette_at + (size_t)palette_size * b.palette_entry > n) return CDSP_ERR_CORRUPT;
         if (b.palette_at + (size_t)palette_size * b.palette_entry > b.offset) return CDSP_ERR_CORRUPT;
     }
