@@ -1,6 +1,7 @@
 // The image decoders' rules beyond the issue-9 findings (test_image_hardening.c): the strict BMP decoder on every
 // layout it accepts, pixel for pixel, and its refusals; a PNG cut before IEND; a GIF frame outside the logical
-// screen; the shared photos cut at several points (1, 2 and 16 bytes short, 10 %, 50 %, 90 %) all refused.
+// screen; the shared photos cut at several points (1, 2 and 16 bytes short, 10 %, 50 %, 90 %) all refused;
+// progressive, restart-marker and greyscale JPEGs decoding.
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -240,6 +241,41 @@ CDSP_TEST(truncated_files_are_refused_in_every_format) {
     }
 }
 
+/// JPEG variants libjpeg-turbo must keep decoding (made once with Debian's cjpeg/jpegtran from aqua.jpg at 1/8
+/// scale, committed in Tests/CDSPTests/data): progressive (10 scans) and restart-marker versions carry the same
+/// DCT coefficients as the baseline, so they decode to the same pixels; the greyscale one gives R = G = B.
+CDSP_TEST(jpeg_progressive_restart_and_grey_decode) {
+    const char *names[4] = {"aqua-baseline.jpg", "aqua-progressive.jpg", "aqua-restart.jpg", "aqua-gray.jpg"};
+    uint8_t *pixels[4] = {NULL};
+    for (int i = 0; i < 4; i++) {
+        char path[256];
+        snprintf(path, sizeof(path), "../data/%s", names[i]);
+        size_t size = 0;
+        uint8_t *data = read_all(path, &size);
+        CDSP_CHECK(data != NULL);
+        if (!data) continue;
+        int w = 0, h = 0;
+        cdsp_image_format f;
+        cdsp_status st = cdsp_image_decode(data, size, 1 << 20, &pixels[i], &w, &h, &f);
+        if (st != CDSP_OK) fprintf(stderr, "  %s: status %d\n", names[i], st);
+        CDSP_CHECK(st == CDSP_OK && w == 100 && h == 63 && f == CDSP_IMAGE_JPEG);
+        // and one byte short is refused (the end-of-image marker is incomplete)
+        uint8_t *none = NULL;
+        CDSP_CHECK(cdsp_image_decode(data, size - 1, 1 << 20, &none, &w, &h, &f) == CDSP_ERR_CORRUPT && !none);
+        free(data);
+    }
+    size_t bytes = 100 * 63 * 4;
+    if (pixels[0] && pixels[1]) CDSP_CHECK(memcmp(pixels[0], pixels[1], bytes) == 0);
+    if (pixels[0] && pixels[2]) CDSP_CHECK(memcmp(pixels[0], pixels[2], bytes) == 0);
+    if (pixels[3]) {
+        int grey = 1;
+        for (size_t k = 0; k < bytes; k += 4)
+            grey &= pixels[3][k] == pixels[3][k + 1] && pixels[3][k] == pixels[3][k + 2] && pixels[3][k + 3] == 255;
+        CDSP_CHECK(grey);
+    }
+    for (int i = 0; i < 4; i++) cdsp_image_free(pixels[i]);
+}
+
 CDSP_TEST(png_cut_before_iend_and_gif_frame_outside_screen_are_refused) {
     uint8_t rgba[8 * 8 * 4];
     for (int k = 0; k < (int)sizeof(rgba); k++) rgba[k] = (uint8_t)(k * 7);
@@ -267,5 +303,6 @@ int main(void) {
     CDSP_RUN(bmp_layouts_decode_exactly);
     CDSP_RUN(truncated_files_are_refused_in_every_format);
     CDSP_RUN(png_cut_before_iend_and_gif_frame_outside_screen_are_refused);
+    CDSP_RUN(jpeg_progressive_restart_and_grey_decode);
     CDSP_TEST_END();
 }
