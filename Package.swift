@@ -36,12 +36,16 @@ let package = Package(
         systemLibrary("CSampleRate", pkgConfig: "samplerate", apt: "libsamplerate0-dev"),
         systemLibrary("CStb", pkgConfig: "stb", apt: "libstb-dev"),
         systemLibrary("CWebP", pkgConfig: "libwebp", apt: "libwebp-dev"),
+        // Untrusted images are decoded by these fuzzed libraries (docs/images.md); stb only writes and resizes.
+        systemLibrary("CJpeg", pkgConfig: "libjpeg", apt: "libjpeg62-turbo-dev"),
+        systemLibrary("CPng", pkgConfig: "libpng", apt: "libpng-dev"),
+        systemLibrary("CGif", pkgConfig: "libgif", apt: "libgif-dev"),
         // flite ships no pkg-config file: its module map names the libraries to link.
         .systemLibrary(name: "CFlite", path: "Sources/SystemLibraries/CFlite", providers: [.apt(["flite1-dev"])]),
         .target(name: "CSpeech", dependencies: ["CFlite"], cSettings: [.define("_GNU_SOURCE")]),
         .target(
             name: "CDSP",
-            dependencies: ["CFFTW", "CSndFile", "CSampleRate", "CStb", "CWebP"],
+            dependencies: ["CFFTW", "CSndFile", "CSampleRate", "CStb", "CWebP", "CJpeg", "CPng", "CGif"],
             cSettings: [.define("_GNU_SOURCE")],
             linkerSettings: [.linkedLibrary("m")]
         ),
