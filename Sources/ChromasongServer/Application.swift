@@ -48,8 +48,6 @@ public func buildApplication(configuration: ServerConfiguration, hooks: ServerHo
         try? fm.removeItem(at: results.appendingPathComponent(name))
     }
     let store = try store ?? SQLiteTaskStore(path: data.appendingPathComponent("chromasong.sqlite").path)
-    let requeued = try await store.requeueInProgress(now: Date())
-    if requeued > 0 { logger.notice("put \(requeued) interrupted task(s) back in the queue") }
 
     let engine = try ChromasongEngine(presetsDirectory: configuration.presetsDirectory)
     let speed = RenderSpeed()
@@ -59,6 +57,8 @@ public func buildApplication(configuration: ServerConfiguration, hooks: ServerHo
                                                               dataDirectory: data))
     let payloads = Payloads(baseURL: configuration.baseURL, signer: signer, urlValidity: configuration.fileURLValidity,
                             retention: configuration.retention)
+    try await recoverInterruptedTasks(store: store, payloads: payloads, maxAttempts: configuration.maxRenderAttempts,
+                                      logger: logger)
 
     let router = Router(context: BasicRequestContext.self)
     router.add(middleware: ErrorBodyMiddleware())
@@ -109,4 +109,22 @@ public func buildApplication(configuration: ServerConfiguration, hooks: ServerHo
         configuration: .init(address: .hostname(host, port: configuration.port), serverName: "Chromasong"),
         services: [workers, dispatcher, retention],
         logger: logger)
+}
+
+/// Start-up recovery: tasks left IN_PROGRESS belonged to a process that died. Each goes back to the queue, unless it
+/// has had `maxAttempts` claims: a task whose render takes the process down (a crash, an out-of-memory kill) would
+/// otherwise be claimed forever (issue 9, finding 10). Such a task is FAILED with a reason and its failure webhooks.
+func recoverInterruptedTasks(store: any TaskStore, payloads: Payloads, maxAttempts: Int, logger: Logger) async throws {
+    let requeued = try await store.requeueInProgress(now: Date(), maxAttempts: maxAttempts)
+    if requeued > 0 { logger.notice("put \(requeued) interrupted task(s) back in the queue") }
+    for task in try await store.inProgressTasks() {
+        let reason = "the render stopped the server \(task.attempts) times (a crash, an out-of-memory kill or a "
+            + "forced stop); it is not tried again"
+        let hooks = task.request.webhookURL.map { payloads.failureWebhooks(task, reason: reason, url: $0) } ?? []
+        let failed = try await store.fail(taskId: task.id, attempt: task.attempts, message: reason, webhooks: hooks,
+                                          now: Date())
+        var log = logger
+        log[metadataKey: "task_id"] = "\(task.id)"
+        log.warning("task failed after its last attempt", metadata: ["attempts": "\(task.attempts)", "recorded": "\(failed)"])
+    }
 }

@@ -39,6 +39,10 @@ public struct ServerConfiguration: Sendable {
     /// perMinute 0 = no limit.
     public var submitRate = RatePolicy(perMinute: 10, burst: 10)
     public var readRate = RatePolicy(perMinute: 600, burst: 600)
+    /// Claims a task gets. A claim whose render never finished (the process crashed, was killed for memory or
+    /// stopped without a graceful shutdown) counts; a graceful shutdown's requeue does not. At start-up a task left
+    /// IN_PROGRESS with this many claims is FAILED with its failure webhooks instead of claimed again.
+    public var maxRenderAttempts = 3
 
     public init(host: String = "127.0.0.1", port: Int = 8080, publicBaseURL: String? = nil,
                 dataDirectory: URL = URL(fileURLWithPath: "chromasong-data"), apiKeys: [String] = [],

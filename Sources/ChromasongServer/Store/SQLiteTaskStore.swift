@@ -137,20 +137,28 @@ public final class SQLiteTaskStore: TaskStore {
         }
     }
 
-    public func requeueInProgress(now: Date) async throws -> Int {
+    public func requeueInProgress(now: Date, maxAttempts: Int) async throws -> Int {
         try await pool.write { db in
             try db.execute(sql: """
                 UPDATE tasks SET status = 'IN_QUEUE', status_msg = 'requeued after a restart', updated_at = ?
-                WHERE status = 'IN_PROGRESS'
-                """, arguments: [now.timeIntervalSince1970])
+                WHERE status = 'IN_PROGRESS' AND attempts < ?
+                """, arguments: [now.timeIntervalSince1970, maxAttempts])
             return db.changesCount
+        }
+    }
+
+    public func inProgressTasks() async throws -> [StoredTask] {
+        try await pool.read { db in
+            try String.fetchAll(db, sql: "SELECT id FROM tasks WHERE status = 'IN_PROGRESS' ORDER BY seq")
+                .compactMap { try Self.load(db, id: $0) }
         }
     }
 
     public func requeue(taskId: String, attempt: Int, now: Date) async throws {
         try await pool.write { db in
             try db.execute(sql: """
-                UPDATE tasks SET status = 'IN_QUEUE', status_msg = 'requeued at shutdown', updated_at = ?
+                UPDATE tasks SET status = 'IN_QUEUE', status_msg = 'requeued at shutdown', updated_at = ?,
+                       attempts = attempts - 1
                 WHERE id = ? AND attempts = ? AND status = 'IN_PROGRESS'
                 """, arguments: [now.timeIntervalSince1970, taskId, attempt])
         }

@@ -179,7 +179,9 @@ public protocol TaskStore: Sendable {
     /// two workers never get the same task.
     func claimNext(now: Date) async throws -> StoredTask?
     /// Start-up recovery: every IN_PROGRESS task goes back to IN_QUEUE (its worker died with the process).
-    func requeueInProgress(now: Date) async throws -> Int
+    func requeueInProgress(now: Date, maxAttempts: Int) async throws -> Int
+    /// Tasks claimed and not finished (at start-up: those a dead process left behind).
+    func inProgressTasks() async throws -> [StoredTask]
     /// A worker gives a claimed task back (shutdown before it finished).
     func requeue(taskId: String, attempt: Int, now: Date) async throws
     /// Records a finished render and queues its webhooks, only if `attempt` is still the task's latest claim and
