@@ -15,6 +15,8 @@ public struct ServerHooks: Sendable {
     /// Awaited by a worker after it claimed a task and before the engine renders it (tests hold a render there
     /// to stop the server mid-task deterministically, whatever the machine's load).
     var beforeRender: (@Sendable () async throws -> Void)?
+    /// Free bytes on the volume of a folder (tests make the disk look full); nil = unknown.
+    var freeDiskBytes: @Sendable (URL) -> Int64? = DiskSpace.freeBytes
 
     public init(imageFetcher: any ImageURLFetcher = EngineImageFetcher(),
                 webhookPolicy: any WebhookURLPolicy = SchemeOnlyWebhookPolicy(),
@@ -88,7 +90,7 @@ public func buildApplication(configuration: ServerConfiguration, hooks: ServerHo
     let workers = WorkerService(
         store: store, engine: engine, configuration: configuration, speed: speed, payloads: payloads,
         executor: RenderExecutor(threads: min(16, max(1, configuration.workers * 2))), logger: logger,
-        beforeRender: hooks.beforeRender)
+        beforeRender: hooks.beforeRender, freeDiskBytes: hooks.freeDiskBytes)
     let dispatcher = WebhookDispatcher(store: store, transport: hooks.webhookTransport,
                                        secret: configuration.webhookSecret, schedule: configuration.webhookRetry,
                                        logger: logger)

@@ -43,6 +43,10 @@ public struct ServerConfiguration: Sendable {
     /// stopped without a graceful shutdown) counts; a graceful shutdown's requeue does not. At start-up a task left
     /// IN_PROGRESS with this many claims is FAILED with its failure webhooks instead of claimed again.
     public var maxRenderAttempts = 3
+    /// A render that fails while the data volume has less than `diskFullBytes` free is put back in the queue (the
+    /// attempt counts), and the workers stop claiming for `diskFullPause` seconds (nothing can render meanwhile).
+    public var diskFullBytes: Int64 = 256 * 1024 * 1024
+    public var diskFullPause: Double = 30
 
     public init(host: String = "127.0.0.1", port: Int = 8080, publicBaseURL: String? = nil,
                 dataDirectory: URL = URL(fileURLWithPath: "chromasong-data"), apiKeys: [String] = [],

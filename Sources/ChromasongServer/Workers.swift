@@ -85,6 +85,10 @@ struct WorkerService: Service {
     let logger: Logger
     /// See `ServerHooks.beforeRender`.
     var beforeRender: (@Sendable () async throws -> Void)? = nil
+    /// See `ServerHooks.freeDiskBytes`.
+    var freeDiskBytes: @Sendable (URL) -> Int64? = DiskSpace.freeBytes
+    /// Set when a render failed for want of disk: workers do not claim before this time.
+    let diskPause = DiskPause()
     /// How often an idle worker looks for work.
     var pollInterval: Duration = .milliseconds(200)
 
@@ -112,6 +116,10 @@ struct WorkerService: Service {
 
     func loop(worker: Int, state: ShutdownState) async {
         while !state.isStopping && !Task.isCancelled {
+            if let wait = diskPause.remaining(now: Date()), wait > 0 {
+                try? await Task.sleep(for: .seconds(min(wait, 1)))
+                continue
+            }
             let claimed: StoredTask?
             do {
                 claimed = try await store.claimNext(now: Date())
@@ -168,16 +176,66 @@ struct WorkerService: Service {
             case .failure(let error) where error is CancellationError || render.isCancelled:
                 try await store.requeue(taskId: task.id, attempt: task.attempts, now: Date())
                 log.notice("render interrupted by shutdown; task back in the queue")
+            case .failure(let error) where isDiskFull():
+                // Not the task's fault: back in the queue (the attempt counts), and no claims for a while.
+                diskPause.pause(until: Date().addingTimeInterval(configuration.diskFullPause))
+                if task.attempts < configuration.maxRenderAttempts {
+                    let message = "waiting: the server's disk is full; the render will be tried again"
+                    _ = try await store.retryLater(taskId: task.id, attempt: task.attempts, message: message, now: Date())
+                    log.error("render failed: the server's disk is full; task back in the queue",
+                              metadata: ["error": "\(error)", "attempt": "\(task.attempts)"])
+                } else {
+                    let reason = "the server's disk is full (tried \(task.attempts) times)"
+                    let hooks = task.request.webhookURL.map { payloads.failureWebhooks(task, reason: reason, url: $0) } ?? []
+                    let recorded = try await store.fail(taskId: task.id, attempt: task.attempts, message: reason,
+                                                        webhooks: hooks, now: Date())
+                    log.error("render failed: the server's disk is full", metadata: ["error": "\(error)", "recorded": "\(recorded)"])
+                }
             case .failure(let error):
-                let reason = (error as? RequestError)?.description ?? "internal error: \(error)"
+                // The user sees the rule a request broke, or that the server failed; never a server path (the
+                // detail is in the log, with the task id).
+                let reason = (error as? RequestError).map { publicReason($0.description) }
+                    ?? "internal error while rendering (logged by the server)"
                 let hooks = task.request.webhookURL.map { payloads.failureWebhooks(task, reason: reason, url: $0) } ?? []
                 let recorded = try await store.fail(taskId: task.id, attempt: task.attempts, message: reason,
                                                     webhooks: hooks, now: Date())
-                log.warning("render failed", metadata: ["reason": "\(reason)", "recorded": "\(recorded)"])
+                log.warning("render failed", metadata: ["reason": "\(reason)", "error": "\(error)", "recorded": "\(recorded)"])
             }
         } catch {
             // The store refused the write: leave the task IN_PROGRESS; the next start-up puts it back in the queue.
             log.error("recording the outcome failed", metadata: ["error": "\(error)"])
         }
     }
+
+    /// Whether the data volume is (nearly) full now.
+    func isDiskFull() -> Bool {
+        guard let free = freeDiskBytes(configuration.dataDirectory) else { return false }
+        return free < configuration.diskFullBytes
+    }
+
+    /// A request error's text with the server's own folders taken out (a stored upload's path, say).
+    func publicReason(_ text: String) -> String {
+        var out = text
+        for dir in [configuration.dataDirectory.standardizedFileURL.path, configuration.dataDirectory.path] where !dir.isEmpty {
+            out = out.replacingOccurrences(of: dir, with: "<data>")
+        }
+        return out
+    }
+}
+
+/// Free space of a folder's volume.
+enum DiskSpace {
+    @Sendable static func freeBytes(_ url: URL) -> Int64? {
+        guard let attributes = try? FileManager.default.attributesOfFileSystem(forPath: url.path),
+              let free = attributes[.systemFreeSize] as? NSNumber else { return nil }
+        return free.int64Value
+    }
+}
+
+/// The time before which workers do not claim (after a render failed for want of disk).
+final class DiskPause: @unchecked Sendable {
+    private let lock = NSLock()
+    private var until: Date?
+    func pause(until date: Date) { lock.withLock { until = max(until ?? date, date) } }
+    func remaining(now: Date) -> Double? { lock.withLock { until.map { $0.timeIntervalSince(now) } } }
 }

@@ -147,6 +147,16 @@ public final class SQLiteTaskStore: TaskStore {
         }
     }
 
+    public func retryLater(taskId: String, attempt: Int, message: String, now: Date) async throws -> Bool {
+        try await pool.write { db in
+            try db.execute(sql: """
+                UPDATE tasks SET status = 'IN_QUEUE', status_msg = ?, updated_at = ?
+                WHERE id = ? AND attempts = ? AND status = 'IN_PROGRESS'
+                """, arguments: [message, now.timeIntervalSince1970, taskId, attempt])
+            return db.changesCount == 1
+        }
+    }
+
     public func inProgressTasks() async throws -> [StoredTask] {
         try await pool.read { db in
             try String.fetchAll(db, sql: "SELECT id FROM tasks WHERE status = 'IN_PROGRESS' ORDER BY seq")

@@ -180,6 +180,9 @@ public protocol TaskStore: Sendable {
     func claimNext(now: Date) async throws -> StoredTask?
     /// Start-up recovery: every IN_PROGRESS task goes back to IN_QUEUE (its worker died with the process).
     func requeueInProgress(now: Date, maxAttempts: Int) async throws -> Int
+    /// Puts a claimed task back in the queue with a message; unlike `requeue` (a graceful shutdown) the claim
+    /// stays counted as an attempt.
+    func retryLater(taskId: String, attempt: Int, message: String, now: Date) async throws -> Bool
     /// Tasks claimed and not finished (at start-up: those a dead process left behind).
     func inProgressTasks() async throws -> [StoredTask]
     /// A worker gives a claimed task back (shutdown before it finished).
