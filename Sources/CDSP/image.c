@@ -50,6 +50,14 @@ static void jpeg_message(j_common_ptr cinfo, int level) {
 
 static void jpeg_silent(j_common_ptr cinfo) { (void)cinfo; }
 
+/// A progressive JPEG may hold thousands of tiny scans, each a full pass over the coefficients (minutes of CPU
+/// from a few kilobytes); real encoders write about 10. libjpeg calls this between chunks of input.
+enum { JPEG_MAX_SCANS = 256 };
+static void jpeg_progress(j_common_ptr cinfo) {
+    if (cinfo->is_decompressor && ((j_decompress_ptr)cinfo)->input_scan_number > JPEG_MAX_SCANS)
+        longjmp(((jpeg_guard *)cinfo->err)->jump, 1);
+}
+
 /// Reads the header (and dimensions) or decodes; returns CDSP_OK, CDSP_ERR_CORRUPT, _TOO_LARGE or _MEMORY.
 static cdsp_status jpeg_decode(const uint8_t *data, size_t size, int decode, uint64_t max_pixels, uint8_t **rgba,
                                int *width, int *height) {
@@ -70,6 +78,8 @@ static cdsp_status jpeg_decode(const uint8_t *data, size_t size, int decode, uin
         return status;
     }
     jpeg_create_decompress(&cinfo);
+    struct jpeg_progress_mgr progress = {.progress_monitor = jpeg_progress};
+    cinfo.progress = &progress;
     jpeg_mem_src(&cinfo, data, (unsigned long)size);
     jpeg_read_header(&cinfo, TRUE);
     uint64_t w = cinfo.image_width, h = cinfo.image_height;

@@ -1,13 +1,15 @@
 // The image decoders' rules beyond the issue-9 findings (test_image_hardening.c): the strict BMP decoder on every
 // layout it accepts, pixel for pixel, and its refusals; a PNG cut before IEND; a GIF frame outside the logical
 // screen; the shared photos cut at several points (1, 2 and 16 bytes short, 10 %, 50 %, 90 %) all refused;
-// progressive, restart-marker and greyscale JPEGs decoding.
+// progressive, restart-marker and greyscale JPEGs decoding; a progressive JPEG of more than 256 scans refused;
+// an Adobe CMYK JPEG converted to RGB.
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include <jpeglib.h>
 #include <stb_image_write.h>
 
 #include "cdsp.h"
@@ -276,6 +278,106 @@ CDSP_TEST(jpeg_progressive_restart_and_grey_decode) {
     for (int i = 0; i < 4; i++) cdsp_image_free(pixels[i]);
 }
 
+/// A progressive greyscale 16 x 16 JPEG written with libjpeg's own encoder under a scan script: DC, then each of the
+/// 63 AC coefficients alone, first at successive-approximation level `al` and refined down to 0 (1 + 63 (al + 1)
+/// scans, every one valid).
+static buffer many_scan_jpeg(int al) {
+    struct jpeg_compress_struct c;
+    struct jpeg_error_mgr e;
+    c.err = jpeg_std_error(&e);
+    jpeg_create_compress(&c);
+    unsigned char *mem = NULL;
+    unsigned long len = 0;
+    jpeg_mem_dest(&c, &mem, &len);
+    c.image_width = 16;
+    c.image_height = 16;
+    c.input_components = 1;
+    c.in_color_space = JCS_GRAYSCALE;
+    jpeg_set_defaults(&c);
+    jpeg_set_quality(&c, 95, TRUE);
+    static jpeg_scan_info scans[1 + 63 * 14];
+    int n = 0;
+    scans[n++] = (jpeg_scan_info){.comps_in_scan = 1, .Ss = 0, .Se = 0, .Ah = 0, .Al = 0};
+    for (int k = 1; k < 64; k++) {
+        scans[n++] = (jpeg_scan_info){.comps_in_scan = 1, .Ss = k, .Se = k, .Ah = 0, .Al = al};
+        for (int a = al; a > 0; a--)
+            scans[n++] = (jpeg_scan_info){.comps_in_scan = 1, .Ss = k, .Se = k, .Ah = a, .Al = a - 1};
+    }
+    c.scan_info = scans;
+    c.num_scans = n;
+    jpeg_start_compress(&c, TRUE);
+    uint8_t row[16];
+    while (c.next_scanline < 16) {
+        for (int x = 0; x < 16; x++) row[x] = (uint8_t)(x * 13 + c.next_scanline * 7);
+        JSAMPROW r = row;
+        jpeg_write_scanlines(&c, &r, 1);
+    }
+    jpeg_finish_compress(&c);
+    jpeg_destroy_compress(&c);
+    buffer b = {0};
+    append(&b, mem, len);
+    free(mem);
+    return b;
+}
+
+CDSP_TEST(jpeg_with_more_than_256_scans_is_refused) {
+    int w, h;
+    buffer ok = many_scan_jpeg(3);  // 253 scans
+    CDSP_CHECK(decode(ok.data, ok.size, 1 << 20, &w, &h) == CDSP_OK && w == 16 && h == 16);
+    buffer many = many_scan_jpeg(4);  // 316 scans
+    cdsp_status st = decode(many.data, many.size, 1 << 20, &w, &h);
+    if (st != CDSP_ERR_CORRUPT) fprintf(stderr, "  316 scans: status %d\n", st);
+    CDSP_CHECK(st == CDSP_ERR_CORRUPT);
+    free(ok.data);
+    free(many.data);
+}
+
+/// Adobe CMYK JPEGs (as Photoshop writes them: inverted values, 255 = no ink) are converted to RGB as
+/// R = C*K/255 etc. Written here with libjpeg's encoder: the left half C,M,Y,K = 255,128,0,255 (orange-red
+/// R,G,B = 255,128,0), the right half with K = 128 (half as bright).
+CDSP_TEST(cmyk_jpeg_becomes_rgb) {
+    struct jpeg_compress_struct c;
+    struct jpeg_error_mgr e;
+    c.err = jpeg_std_error(&e);
+    jpeg_create_compress(&c);
+    unsigned char *mem = NULL;
+    unsigned long len = 0;
+    jpeg_mem_dest(&c, &mem, &len);
+    c.image_width = 32;
+    c.image_height = 16;
+    c.input_components = 4;
+    c.in_color_space = JCS_CMYK;
+    jpeg_set_defaults(&c);
+    jpeg_set_quality(&c, 100, TRUE);
+    jpeg_start_compress(&c, TRUE);
+    uint8_t row[32 * 4];
+    for (int x = 0; x < 32; x++) {
+        row[4 * x] = 255;
+        row[4 * x + 1] = 128;
+        row[4 * x + 2] = 0;
+        row[4 * x + 3] = x < 16 ? 255 : 128;
+    }
+    while (c.next_scanline < 16) {
+        JSAMPROW r = row;
+        jpeg_write_scanlines(&c, &r, 1);
+    }
+    jpeg_finish_compress(&c);
+    jpeg_destroy_compress(&c);
+    uint8_t *rgba = NULL;
+    int w = 0, h = 0;
+    cdsp_image_format f;
+    CDSP_CHECK(cdsp_image_decode(mem, len, 1 << 20, &rgba, &w, &h, &f) == CDSP_OK && w == 32 && h == 16);
+    if (rgba) {
+        const uint8_t *left = rgba + 4 * (8 * 32 + 4), *right = rgba + 4 * (8 * 32 + 28);
+        printf("   CMYK left %d %d %d %d, right %d %d %d %d\n", left[0], left[1], left[2], left[3], right[0], right[1],
+               right[2], right[3]);
+        CDSP_CHECK(abs(left[0] - 255) <= 3 && abs(left[1] - 128) <= 3 && left[2] <= 3 && left[3] == 255);
+        CDSP_CHECK(abs(right[0] - 128) <= 3 && abs(right[1] - 64) <= 3 && right[2] <= 3 && right[3] == 255);
+    }
+    cdsp_image_free(rgba);
+    free(mem);
+}
+
 CDSP_TEST(png_cut_before_iend_and_gif_frame_outside_screen_are_refused) {
     uint8_t rgba[8 * 8 * 4];
     for (int k = 0; k < (int)sizeof(rgba); k++) rgba[k] = (uint8_t)(k * 7);
@@ -304,5 +406,7 @@ int main(void) {
     CDSP_RUN(truncated_files_are_refused_in_every_format);
     CDSP_RUN(png_cut_before_iend_and_gif_frame_outside_screen_are_refused);
     CDSP_RUN(jpeg_progressive_restart_and_grey_decode);
+    CDSP_RUN(jpeg_with_more_than_256_scans_is_refused);
+    CDSP_RUN(cmyk_jpeg_becomes_rgb);
     CDSP_TEST_END();
 }
