@@ -342,7 +342,9 @@ public final class SQLiteTaskStore: TaskStore {
                 """, arguments: [t, limit])
             var out: [WebhookDelivery] = []
             for id in ids {
-                try db.execute(sql: "UPDATE webhook_outbox SET next_attempt_at = ? WHERE delivery_id = ?",
+                // The lease is the attempt: counted before the send, so a process that dies mid-send leaves the
+                // count right and the retry carries the next number (issue 9, finding 12).
+                try db.execute(sql: "UPDATE webhook_outbox SET next_attempt_at = ?, attempts = attempts + 1 WHERE delivery_id = ?",
                                arguments: [t + lease, id])
                 if let d = try Self.delivery(db, id: id) { out.append(d) }
             }
@@ -358,15 +360,15 @@ public final class SQLiteTaskStore: TaskStore {
                            arguments: [deliveryId, attempt.at.timeIntervalSince1970, attempt.httpStatus, attempt.error])
             if delivered {
                 try db.execute(sql: """
-                    UPDATE webhook_outbox SET status = 'delivered', attempts = attempts + 1, delivered_at = ?
+                    UPDATE webhook_outbox SET status = 'delivered', delivered_at = ?
                     WHERE delivery_id = ?
                     """, arguments: [attempt.at.timeIntervalSince1970, deliveryId])
             } else if let next = nextAttemptAt {
                 try db.execute(sql: """
-                    UPDATE webhook_outbox SET attempts = attempts + 1, next_attempt_at = ? WHERE delivery_id = ?
+                    UPDATE webhook_outbox SET next_attempt_at = ? WHERE delivery_id = ?
                     """, arguments: [next.timeIntervalSince1970, deliveryId])
             } else {
-                try db.execute(sql: "UPDATE webhook_outbox SET status = 'dead', attempts = attempts + 1 WHERE delivery_id = ?",
+                try db.execute(sql: "UPDATE webhook_outbox SET status = 'dead' WHERE delivery_id = ?",
                                arguments: [deliveryId])
             }
         }
