@@ -31,6 +31,9 @@ final class MultipartStream {
     private var state = State.preamble
     /// Bytes not yet decided on (a possible delimiter across chunk edges, a header block in progress).
     private var pending: [UInt8] = []
+    /// How far `pending` was already searched for the marker the state waits for (a boundary line, the end of a
+    /// header block): a body trickled in tiny chunks is then scanned once, not once per chunk.
+    private var scanned = 0
     /// "--boundary" (the first delimiter has no CRLF before it when the body starts with it).
     private let dashBoundary: [UInt8]
     /// "\r\n--boundary": what ends a part's body.
@@ -63,21 +66,25 @@ final class MultipartStream {
             case .preamble:
                 // The body must start with the first delimiter (browsers, curl and every client we know send no
                 // preamble; RFC 2046 allows one, so skip up to a line that starts with it).
-                if let at = find(dashBoundary, in: pending, from: 0) {
+                if let at = find(dashBoundary, in: pending, from: max(0, scanned - dashBoundary.count)) {
                     guard at == 0 || (at >= 2 && pending[at - 2] == 0x0D && pending[at - 1] == 0x0A) else {
                         throw .malformed("text before the first boundary")
                     }
                     pending.removeFirst(at + dashBoundary.count)
+                    scanned = 0
                     state = .afterBoundary
                     progress = true
                 } else if pending.count > maxHeaderBytes {
                     throw .malformed("no boundary in the first \(maxHeaderBytes) bytes")
+                } else {
+                    scanned = pending.count
                 }
             case .afterBoundary:
                 // "--" closes the body; otherwise optional transport padding then CRLF starts a part.
                 guard pending.count >= 2 else { break }
                 if pending[0] == 0x2D && pending[1] == 0x2D {
                     pending.removeAll()
+                    scanned = 0
                     state = .epilogue
                     progress = true
                     break
@@ -90,6 +97,7 @@ final class MultipartStream {
                     throw .malformed("a boundary line is followed by junk")
                 }
                 pending.removeFirst(i + 2)
+                scanned = 0
                 parts += 1
                 if parts > maxParts { throw .tooManyParts(maxParts) }
                 state = .headers
@@ -98,17 +106,20 @@ final class MultipartStream {
                 if pending.count >= 2, pending[0] == 0x0D, pending[1] == 0x0A {
                     // A part with no headers at all.
                     pending.removeFirst(2)
+                    scanned = 0
                     state = .body
                     progress = true
                     break
                 }
-                guard let end = find([0x0D, 0x0A, 0x0D, 0x0A], in: pending, from: 0) else {
+                guard let end = find([0x0D, 0x0A, 0x0D, 0x0A], in: pending, from: max(0, scanned - 3)) else {
                     if pending.count > maxHeaderBytes { throw .malformed("a part's headers exceed \(maxHeaderBytes) bytes") }
+                    scanned = pending.count
                     break
                 }
                 if end > maxHeaderBytes { throw .malformed("a part's headers exceed \(maxHeaderBytes) bytes") }
                 try parseHeaders(pending[0..<end])
                 pending.removeFirst(end + 4)
+                scanned = 0
                 state = .body
                 progress = true
             case .body:
@@ -116,6 +127,7 @@ final class MultipartStream {
                     if at > 0 { onBody(ByteBuffer(bytes: pending[0..<at])) }
                     onPartComplete()
                     pending.removeFirst(at + delimiter.count)
+                    scanned = 0
                     state = .afterBoundary
                     progress = true
                 } else {
