@@ -14,6 +14,7 @@
 
 #include "cdsp.h"
 #include "cdsp_test.h"
+#include "cdsp_test_files.h"
 
 typedef struct {
     uint8_t *data;
@@ -190,33 +191,7 @@ CDSP_TEST(bmp_layouts_decode_exactly) {
 
 static char image_dir[PATH_MAX / 2];
 
-static int find_images(void) {
-    const char *env = getenv("CDSP_TEST_IMAGES");
-    const char *candidates[] = {env ? env : "", "../../../../shared/images", "../../../../../shared/images",
-                                "/work/shared/images"};
-    for (size_t i = 0; i < sizeof(candidates) / sizeof(candidates[0]); i++) {
-        char probe[PATH_MAX + 64];
-        snprintf(probe, sizeof(probe), "%s/dune.png", candidates[i]);
-        if (candidates[i][0] && access(probe, R_OK) == 0) {
-            snprintf(image_dir, sizeof(image_dir), "%s", candidates[i]);
-            return 1;
-        }
-    }
-    printf("   note: shared test images not found, truncation tests on real photos skipped\n");
-    return 0;
-}
 
-static uint8_t *read_all(const char *path, size_t *size) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *d = malloc((size_t)n + 1);
-    *size = fread(d, 1, (size_t)n, f);
-    fclose(f);
-    return d;
-}
 
 CDSP_TEST(truncated_files_are_refused_in_every_format) {
     if (!image_dir[0]) return;
@@ -226,7 +201,7 @@ CDSP_TEST(truncated_files_are_refused_in_every_format) {
         char path[PATH_MAX + 64];
         snprintf(path, sizeof(path), "%s/%s", image_dir, names[i]);
         size_t size = 0;
-        uint8_t *data = read_all(path, &size);
+        uint8_t *data = cdsp_test_read_file(path, &size);
         if (!data) continue;
         int w, h;
         CDSP_CHECK(decode(data, size, 40000000ull, &w, &h) == CDSP_OK);
@@ -253,7 +228,7 @@ CDSP_TEST(jpeg_progressive_restart_and_grey_decode) {
         char path[256];
         snprintf(path, sizeof(path), "../data/%s", names[i]);
         size_t size = 0;
-        uint8_t *data = read_all(path, &size);
+        uint8_t *data = cdsp_test_read_file(path, &size);
         CDSP_CHECK(data != NULL);
         if (!data) continue;
         int w = 0, h = 0;
@@ -401,7 +376,7 @@ CDSP_TEST(png_cut_before_iend_and_gif_frame_outside_screen_are_refused) {
 }
 
 int main(void) {
-    find_images();
+    cdsp_test_find_images(image_dir, sizeof(image_dir));
     CDSP_RUN(bmp_layouts_decode_exactly);
     CDSP_RUN(truncated_files_are_refused_in_every_format);
     CDSP_RUN(png_cut_before_iend_and_gif_frame_outside_screen_are_refused);

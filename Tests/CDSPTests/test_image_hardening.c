@@ -10,18 +10,8 @@
 
 #include "cdsp.h"
 #include "cdsp_test.h"
+#include "cdsp_test_files.h"
 
-static uint8_t *read_file(const char *path, size_t *size) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *d = malloc((size_t)n + 1);
-    *size = fread(d, 1, (size_t)n, f);
-    fclose(f);
-    return d;
-}
 
 /// A noisy 48x32 RGBA picture written by the product's own writer (stb) and read back as bytes.
 static uint8_t *written(int jpeg, size_t *size) {
@@ -37,7 +27,7 @@ static uint8_t *written(int jpeg, size_t *size) {
     if (fd < 0) return NULL;
     close(fd);
     cdsp_status st = jpeg ? cdsp_image_write_jpeg(path, rgba, W, H, 90) : cdsp_image_write_png(path, rgba, W, H);
-    uint8_t *d = st == CDSP_OK ? read_file(path, size) : NULL;
+    uint8_t *d = st == CDSP_OK ? cdsp_test_read_file(path, size) : NULL;
     unlink(path);
     return d;
 }
@@ -192,7 +182,7 @@ CDSP_TEST(shared_photos_decode_at_their_size) {
         char path[PATH_MAX];
         snprintf(path, sizeof(path), "%s/%s", dir, photos[i].name);
         size_t n = 0;
-        uint8_t *d = read_file(path, &n);
+        uint8_t *d = cdsp_test_read_file(path, &n);
         CDSP_CHECK(d != NULL);
         if (!d) continue;
         uint8_t *rgba = NULL;
