@@ -116,7 +116,8 @@ import Glibc
             var request = HTTPClientRequest(url: "\(base)/api/public/v1/image_to_song")
             request.method = .POST
             request.headers.add(name: "Content-Type", value: "multipart/form-data; boundary=XbOuNdArY42")
-            request.body = .bytes(F.multipart([("duration", "30"), ("versions", "2"), ("webhook_url", hookURL)],
+            // 120 s: long enough that the kill lands mid-render on an idle machine (30 s could finish within the poll).
+            request.body = .bytes(F.multipart([("duration", "120"), ("versions", "2"), ("webhook_url", hookURL)],
                                               image: F.photoBytes))
             let submitted = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
             #expect(submitted.status.code == 200)
