@@ -65,6 +65,14 @@ public final class SQLiteTaskStore: TaskStore {
                 CREATE INDEX attempts_delivery ON webhook_attempts(delivery_id);
                 """)
         }
+        // Process isolation (issue 9): the attempts that failed, and the time before which a task waiting for its
+        // retry is not claimed.
+        m.registerMigration("v2-isolation") { db in
+            try db.execute(sql: """
+                ALTER TABLE tasks ADD COLUMN failure_log TEXT NOT NULL DEFAULT '[]';
+                ALTER TABLE tasks ADD COLUMN not_before REAL NOT NULL DEFAULT 0;
+                """)
+        }
         return m
     }
 
@@ -96,22 +104,97 @@ public final class SQLiteTaskStore: TaskStore {
             guard let id = try String.fetchOne(db, sql: """
                 UPDATE tasks SET status = 'IN_PROGRESS', attempts = attempts + 1, status_msg = '',
                        updated_at = ?, started_at = ?
-                WHERE seq = (SELECT seq FROM tasks WHERE status = 'IN_QUEUE' ORDER BY seq LIMIT 1)
+                WHERE seq = (SELECT seq FROM tasks WHERE status = 'IN_QUEUE' AND not_before <= ? ORDER BY seq LIMIT 1)
                 RETURNING id
-                """, arguments: [t, t])
+                """, arguments: [t, t, t])
             else { return nil }
             return try Self.load(db, id: id)
         }
     }
 
     public func requeueInProgress(now: Date) async throws -> Int {
-        try await pool.write { db in
-            try db.execute(sql: """
-                UPDATE tasks SET status = 'IN_QUEUE', status_msg = 'requeued after a restart', updated_at = ?
-                WHERE status = 'IN_PROGRESS'
-                """, arguments: [now.timeIntervalSince1970])
-            return db.changesCount
+        try await recoverInterrupted(now: now, maxAttempts: .max, final: { _ in ("", []) }).requeued
+    }
+
+    public func recoverInterrupted(now: Date, maxAttempts: Int,
+                                   final: @escaping @Sendable (StoredTask) -> (message: String, webhooks: [NewWebhook]))
+        async throws -> (requeued: Int, failed: Int)
+    {
+        let t = now.timeIntervalSince1970
+        return try await pool.write { db in
+            var requeued = 0, failed = 0
+            let ids = try String.fetchAll(db, sql: "SELECT id FROM tasks WHERE status = 'IN_PROGRESS' ORDER BY seq")
+            for id in ids {
+                guard var task = try Self.load(db, id: id) else { continue }
+                task.failureLog.append(AttemptFailure(.serverStopped))
+                let log = try Self.encodeLog(task.failureLog)
+                if task.failureLog.count >= maxAttempts {
+                    let (message, webhooks) = final(task)
+                    try db.execute(sql: """
+                        UPDATE tasks SET status = 'FAILED', status_msg = ?, failure_log = ?, updated_at = ?, finished_at = ?
+                        WHERE id = ?
+                        """, arguments: [message, log, t, t, id])
+                    try Self.insert(webhooks, taskId: id, now: t, db: db)
+                    failed += 1
+                } else {
+                    try db.execute(sql: """
+                        UPDATE tasks SET status = 'IN_QUEUE', status_msg = 'requeued after a restart', failure_log = ?,
+                               not_before = 0, updated_at = ?
+                        WHERE id = ?
+                        """, arguments: [log, t, id])
+                    requeued += 1
+                }
+            }
+            return (requeued, failed)
         }
+    }
+
+    public func retry(taskId: String, attempt: Int, failure: AttemptFailure, message: String, notBefore: Date,
+                      now: Date) async throws -> Bool
+    {
+        let t = now.timeIntervalSince1970
+        return try await pool.write { db in
+            guard let current = try String.fetchOne(db, sql: """
+                SELECT failure_log FROM tasks WHERE id = ? AND attempts = ? AND status = 'IN_PROGRESS'
+                """, arguments: [taskId, attempt])
+            else { return false }
+            let log = try Self.encodeLog(Self.decodeLog(current) + [failure])
+            try db.execute(sql: """
+                UPDATE tasks SET status = 'IN_QUEUE', status_msg = ?, failure_log = ?, not_before = ?, updated_at = ?
+                WHERE id = ? AND attempts = ? AND status = 'IN_PROGRESS'
+                """, arguments: [message, log, notBefore.timeIntervalSince1970, t, taskId, attempt])
+            return db.changesCount == 1
+        }
+    }
+
+    public func failAttempts(taskId: String, attempt: Int, failure: AttemptFailure, message: String,
+                             webhooks: [NewWebhook], now: Date) async throws -> Bool
+    {
+        let t = now.timeIntervalSince1970
+        return try await pool.write { db in
+            guard let current = try String.fetchOne(db, sql: """
+                SELECT failure_log FROM tasks WHERE id = ? AND attempts = ? AND status = 'IN_PROGRESS'
+                """, arguments: [taskId, attempt])
+            else { return false }
+            let log = try Self.encodeLog(Self.decodeLog(current) + [failure])
+            try db.execute(sql: """
+                UPDATE tasks SET status = 'FAILED', status_msg = ?, failure_log = ?, updated_at = ?, finished_at = ?
+                WHERE id = ? AND attempts = ? AND status = 'IN_PROGRESS'
+                """, arguments: [message, log, t, t, taskId, attempt])
+            guard db.changesCount == 1 else { return false }
+            try Self.insert(webhooks, taskId: taskId, now: t, db: db)
+            return true
+        }
+    }
+
+    static func encodeLog(_ log: [AttemptFailure]) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try encoder.encode(log), as: UTF8.self)
+    }
+
+    static func decodeLog(_ text: String) -> [AttemptFailure] {
+        (try? JSONDecoder().decode([AttemptFailure].self, from: Data(text.utf8))) ?? []
     }
 
     public func requeue(taskId: String, attempt: Int, now: Date) async throws {
@@ -200,7 +283,8 @@ public final class SQLiteTaskStore: TaskStore {
             id: id, conversionIds: ids, request: request, imagePath: row["image_path"],
             status: TaskStatus(rawValue: status) ?? .failed, statusMessage: row["status_msg"], attempts: row["attempts"],
             createdAt: Date(timeIntervalSince1970: row["created_at"]),
-            updatedAt: Date(timeIntervalSince1970: row["updated_at"]), manifest: manifest)
+            updatedAt: Date(timeIntervalSince1970: row["updated_at"]), manifest: manifest,
+            failureLog: Self.decodeLog(row["failure_log"] ?? "[]"))
     }
 
     public func queueCounts() async throws -> (queued: Int, running: Int) {

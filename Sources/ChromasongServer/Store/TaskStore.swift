@@ -84,6 +84,9 @@ public struct StoredTask: Sendable {
     public var updatedAt: Date
     /// The render's manifest once COMPLETED.
     public var manifest: Manifest?
+    /// Attempts that failed without the request being at fault (crash, time limit, memory, full disk, server
+    /// restart), oldest first; the task is FAILED when they reach `RenderLimits.maxAttempts`.
+    public var failureLog: [AttemptFailure] = []
 }
 
 /// A webhook to send, written in the same transaction that finishes its task (a transactional outbox).
@@ -143,11 +146,25 @@ public protocol TaskStore: Sendable {
     /// Queues a task unless `queueLimit` tasks already wait (throws `StoreError.queueFull`); atomic.
     /// Returns the number of tasks ahead of it (waiting or running).
     func enqueue(_ task: NewTask, queueLimit: Int) async throws -> Int
-    /// Atomically moves the oldest waiting task to IN_PROGRESS and returns it (with `attempts` already counted);
-    /// two workers never get the same task.
+    /// Atomically moves the oldest waiting task whose retry time has come to IN_PROGRESS and returns it (with
+    /// `attempts` already counted); two workers never get the same task.
     func claimNext(now: Date) async throws -> StoredTask?
-    /// Start-up recovery: every IN_PROGRESS task goes back to IN_QUEUE (its worker died with the process).
+    /// Start-up recovery: every IN_PROGRESS task goes back to IN_QUEUE (its worker died with the process); the
+    /// interruption counts as a failed attempt (`AttemptFailure.serverStopped`).
     func requeueInProgress(now: Date) async throws -> Int
+    /// Start-up recovery with the attempt cap, atomic: every IN_PROGRESS task counts a `serverStopped` failure; a
+    /// task whose failures reach `maxAttempts` becomes FAILED with `final(task with its full log)` (message and
+    /// failure webhooks), the others go back to IN_QUEUE.
+    func recoverInterrupted(now: Date, maxAttempts: Int,
+                            final: @escaping @Sendable (StoredTask) -> (message: String, webhooks: [NewWebhook]))
+        async throws -> (requeued: Int, failed: Int)
+    /// A failed attempt that will be tried again: IN_PROGRESS (under the claim `attempt`) back to IN_QUEUE with the
+    /// failure logged, `message` as its status message, claimable from `notBefore`. Returns whether it applied.
+    func retry(taskId: String, attempt: Int, failure: AttemptFailure, message: String, notBefore: Date, now: Date)
+        async throws -> Bool
+    /// The last attempt failed and none is left: like `fail`, with `failure` added to the task's log.
+    func failAttempts(taskId: String, attempt: Int, failure: AttemptFailure, message: String, webhooks: [NewWebhook],
+                      now: Date) async throws -> Bool
     /// A worker gives a claimed task back (shutdown before it finished).
     func requeue(taskId: String, attempt: Int, now: Date) async throws
     /// Records a finished render and queues its webhooks, only if `attempt` is still the task's latest claim and
