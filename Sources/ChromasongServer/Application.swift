@@ -48,12 +48,11 @@ public func buildApplication(configuration: ServerConfiguration, hooks: ServerHo
         try? fm.removeItem(at: results.appendingPathComponent(name))
     }
     let store = try store ?? SQLiteTaskStore(path: data.appendingPathComponent("chromasong.sqlite").path)
-    let requeued = try await store.requeueInProgress(now: Date())
-    if requeued > 0 { logger.notice("put \(requeued) interrupted task(s) back in the queue") }
-
     let engine = try ChromasongEngine(presetsDirectory: configuration.presetsDirectory)
     let speed = RenderSpeed()
     let payloads = Payloads(baseURL: configuration.baseURL)
+    try await WorkerService.recoverInterrupted(store: store, payloads: payloads, limits: configuration.renderLimits,
+                                               logger: logger)
 
     let router = Router(context: BasicRequestContext.self)
     router.add(middleware: ErrorBodyMiddleware())

@@ -26,6 +26,13 @@ public struct ServerConfiguration: Sendable {
     public var shutdownGrace: Double
     /// Webhook retry schedule: first delay, factor, cap (seconds), and the attempts after which a delivery is dead.
     public var webhookRetry: RetrySchedule
+    /// Where renders run: `.inProcess` (the library default) or a supervised child process per render
+    /// (`.process(executable:)`, what `chromasong serve` uses). See docs/server.md, "Worker processes".
+    public var renderWorker: RenderWorkerMode = .inProcess
+    /// Time and memory bounds of a render attempt, and the attempts a task gets.
+    public var renderLimits: RenderLimits = RenderLimits()
+    /// Tests only: a fault for the render worker to act out for a task (never set by `chromasong serve`).
+    var renderFault: (@Sendable (StoredTask) -> RenderFault?)? = nil
 
     public init(host: String = "127.0.0.1", port: Int = 8080, publicBaseURL: String? = nil,
                 dataDirectory: URL = URL(fileURLWithPath: "chromasong-data"), apiKeys: [String] = [],
@@ -48,7 +55,8 @@ public struct ServerConfiguration: Sendable {
 
     /// Reads `CHROMASONG_*` variables over the defaults: HOST, PORT, PUBLIC_URL, DATA_DIR, API_KEYS (comma
     /// separated), WEBHOOK_SECRET, WORKERS, QUEUE_LIMIT, ALLOW_PRIVATE_NETWORKS (true/false), PRESETS,
-    /// SHUTDOWN_GRACE.
+    /// SHUTDOWN_GRACE, RENDER_WORKER (process, in-process or a binary's absolute path), RENDER_ATTEMPTS,
+    /// RENDER_TIME_FLOOR, RENDER_TIME_PER_SECOND, RENDER_MEMORY_FLOOR_MIB, RENDER_MEMORY_PER_SECOND_MIB.
     public static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment) throws
         -> ServerConfiguration
     {
@@ -78,6 +86,27 @@ public struct ServerConfiguration: Sendable {
         }
         if let v = value("PRESETS") { c.presetsDirectory = URL(fileURLWithPath: v) }
         if let v = value("SHUTDOWN_GRACE"), let d = Double(v) { c.shutdownGrace = d }
+        if let v = value("RENDER_WORKER") {
+            guard let mode = RenderWorkerMode.parse(v) else {
+                throw ConfigurationError("CHROMASONG_RENDER_WORKER must be process, in-process or an absolute path, got \"\(v)\"")
+            }
+            c.renderWorker = mode
+        }
+        if let v = try int("RENDER_ATTEMPTS") {
+            guard v >= 1 else { throw ConfigurationError("CHROMASONG_RENDER_ATTEMPTS must be at least 1, got \(v)") }
+            c.renderLimits.retry.maxAttempts = v
+        }
+        func positive(_ name: String) throws -> Double? {
+            guard let v = value(name) else { return nil }
+            guard let d = Double(v), d > 0, d.isFinite else {
+                throw ConfigurationError("CHROMASONG_\(name) must be a positive number, got \"\(v)\"")
+            }
+            return d
+        }
+        if let d = try positive("RENDER_TIME_FLOOR") { c.renderLimits.timeFloor = d }
+        if let d = try positive("RENDER_TIME_PER_SECOND") { c.renderLimits.timePerAudioSecond = d }
+        if let d = try positive("RENDER_MEMORY_FLOOR_MIB") { c.renderLimits.memoryFloorMiB = d }
+        if let d = try positive("RENDER_MEMORY_PER_SECOND_MIB") { c.renderLimits.memoryPerAudioSecondMiB = d }
         return c
     }
 
@@ -111,7 +140,7 @@ public struct ServerConfiguration: Sendable {
 }
 
 /// When a webhook delivery is tried again: `initial * factor^(attempt-1)`, at most `cap`; dead after `maxAttempts`.
-public struct RetrySchedule: Sendable, Hashable {
+public struct RetrySchedule: Sendable, Hashable, Codable {
     public var initial: Double
     public var factor: Double
     public var cap: Double

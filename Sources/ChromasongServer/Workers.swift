@@ -43,7 +43,7 @@ final class RenderSpeed: @unchecked Sendable {
 final class ShutdownState: @unchecked Sendable {
     private let lock = NSLock()
     private var stopping = false
-    private var running: [String: Task<RenderResult, Error>] = [:]
+    private var running: [String: Task<AttemptOutcome, Never>] = [:]
     private var timer: Task<Void, Never>?
 
     var isStopping: Bool { lock.withLock { stopping } }
@@ -68,7 +68,7 @@ final class ShutdownState: @unchecked Sendable {
         for t in tasks { t.cancel() }
     }
 
-    func register(_ id: String, _ task: Task<RenderResult, Error>) { lock.withLock { running[id] = task } }
+    func register(_ id: String, _ task: Task<AttemptOutcome, Never>) { lock.withLock { running[id] = task } }
     func unregister(_ id: String) { _ = lock.withLock { running.removeValue(forKey: id) } }
     func end() { lock.withLock { timer?.cancel() } }
 }
@@ -127,57 +127,115 @@ struct WorkerService: Service {
         }
     }
 
+    /// The configured way to render: in this process, or in a supervised `render-worker` child per render.
+    var runner: any RenderRunner {
+        switch configuration.renderWorker {
+        case .inProcess:
+            return InProcessRunner(engine: engine, executor: executor, fault: configuration.renderFault)
+        case .process(let executable):
+            return ProcessRunner(
+                executable: executable,
+                presetsDirectory: configuration.presetsDirectory ?? StyleLibrary.defaultDirectory()?.deletingLastPathComponent(),
+                limits: configuration.renderLimits, fault: configuration.renderFault)
+        }
+    }
+
+    /// Start-up recovery (before the workers start): every task left IN_PROGRESS by a server that died counts one
+    /// failed attempt; one that used up its attempts (a task that kills the server each time) is FAILED with its
+    /// failure webhooks, the others go back to the queue.
+    static func recoverInterrupted(store: any TaskStore, payloads: Payloads, limits: RenderLimits, logger: Logger)
+        async throws
+    {
+        let (requeued, failed) = try await store.recoverInterrupted(now: Date(), maxAttempts: limits.maxAttempts) { task in
+            let message = AttemptFailure.finalMessage(task.failureLog)
+            let hooks = task.request.webhookURL.map { payloads.failureWebhooks(task, reason: message, url: $0) } ?? []
+            return (message, hooks)
+        }
+        if requeued > 0 { logger.notice("put \(requeued) interrupted task(s) back in the queue") }
+        if failed > 0 {
+            logger.warning("\(failed) interrupted task(s) used up their \(limits.maxAttempts) attempts: FAILED")
+        }
+    }
+
     func process(_ task: StoredTask, worker: Int, state: ShutdownState) async {
         var log = logger
         log[metadataKey: "task_id"] = "\(task.id)"
         log[metadataKey: "worker"] = "\(worker)"
-        log.info("render started", metadata: ["attempt": "\(task.attempts)", "versions": "\(task.request.versions)"])
-        let request = task.request.songRequest(imagePath: task.imagePath)
-        let options = RenderOptions(taskId: task.id, conversionIds: task.conversionIds)
+        log.info("render started", metadata: [
+            "attempt": "\(task.failureLog.count + 1)", "claim": "\(task.attempts)", "versions": "\(task.request.versions)",
+        ])
         let destination = resultsDirectory.appendingPathComponent(task.id)
         let start = Date()
-        let engine = self.engine
-        let executor = self.executor
+        let runner = self.runner
         let beforeRender = self.beforeRender
-        let render = Task<RenderResult, Error> {
-            try await beforeRender?()
-            return try await withTaskExecutorPreference(executor) {
-                try await engine.render(request, to: destination, options: options)
-            }
+        let attemptLog = log
+        let render = Task<AttemptOutcome, Never> {
+            do { try await beforeRender?() } catch { return .cancelled }
+            if Task.isCancelled { return .cancelled }
+            return await runner.render(task, to: destination, logger: attemptLog)
         }
         state.register(task.id, render)
         let outcome = await withTaskCancellationHandler {
-            await render.result
+            await render.value
         } onCancel: {
             render.cancel()
         }
         state.unregister(task.id)
         do {
             switch outcome {
-            case .success(let result):
+            case .completed(let manifest):
                 let wall = Date().timeIntervalSince(start)
-                let audio = result.manifest.versions.reduce(0) { $0 + $1.duration }
+                let audio = manifest.versions.reduce(0) { $0 + $1.duration }
                 speed.record(wallSeconds: wall, audioSeconds: audio)
-                let hooks = task.request.webhookURL.map { payloads.completionWebhooks(task, manifest: result.manifest, url: $0) } ?? []
-                let recorded = try await store.complete(taskId: task.id, attempt: task.attempts, manifest: result.manifest,
+                let hooks = task.request.webhookURL.map { payloads.completionWebhooks(task, manifest: manifest, url: $0) } ?? []
+                let recorded = try await store.complete(taskId: task.id, attempt: task.attempts, manifest: manifest,
                                                         webhooks: hooks, now: Date())
                 log.info("render completed", metadata: [
                     "seconds": "\(String(format: "%.2f", wall))", "audio_seconds": "\(audio)",
                     "webhooks": "\(hooks.count)", "recorded": "\(recorded)",
                 ])
-            case .failure(let error) where error is CancellationError || render.isCancelled:
+            case .cancelled:
                 try await store.requeue(taskId: task.id, attempt: task.attempts, now: Date())
                 log.notice("render interrupted by shutdown; task back in the queue")
-            case .failure(let error):
-                let reason = (error as? RequestError)?.description ?? "internal error: \(error)"
-                let hooks = task.request.webhookURL.map { payloads.failureWebhooks(task, reason: reason, url: $0) } ?? []
-                let recorded = try await store.fail(taskId: task.id, attempt: task.attempts, message: reason,
-                                                    webhooks: hooks, now: Date())
-                log.warning("render failed", metadata: ["reason": "\(reason)", "recorded": "\(recorded)"])
+            case .rejected(let error):
+                let reason = PublicMessage.scrub(error.description)
+                try await finish(task, reason: reason, log: log)
+            case .failed(let failure, let detail):
+                let failures = task.failureLog + [failure]
+                let limits = configuration.renderLimits
+                if failures.count >= limits.maxAttempts {
+                    log.warning("render attempt failed; no attempt left", metadata: [
+                        "failure": "\(failure.phrase)", "detail": "\(detail)", "attempts": "\(failures.count)",
+                    ])
+                    let reason = AttemptFailure.finalMessage(failures)
+                    let hooks = task.request.webhookURL.map { payloads.failureWebhooks(task, reason: reason, url: $0) } ?? []
+                    let recorded = try await store.failAttempts(taskId: task.id, attempt: task.attempts, failure: failure,
+                                                                message: reason, webhooks: hooks, now: Date())
+                    log.warning("render failed", metadata: ["reason": "\(reason)", "recorded": "\(recorded)"])
+                } else {
+                    let delay = limits.retry.delay(afterAttempt: failures.count)
+                    let message = AttemptFailure.retryMessage(failure, attempt: failures.count, of: limits.maxAttempts,
+                                                              after: delay)
+                    let now = Date()
+                    let recorded = try await store.retry(taskId: task.id, attempt: task.attempts, failure: failure,
+                                                         message: message, notBefore: now.addingTimeInterval(delay), now: now)
+                    log.warning("render attempt failed; task back in the queue", metadata: [
+                        "failure": "\(failure.phrase)", "detail": "\(detail)", "attempt": "\(failures.count)",
+                        "retry_in": "\(delay)", "recorded": "\(recorded)",
+                    ])
+                }
             }
         } catch {
             // The store refused the write: leave the task IN_PROGRESS; the next start-up puts it back in the queue.
             log.error("recording the outcome failed", metadata: ["error": "\(error)"])
         }
+    }
+
+    /// FAILED for good, with one failure webhook per version.
+    func finish(_ task: StoredTask, reason: String, log: Logger) async throws {
+        let hooks = task.request.webhookURL.map { payloads.failureWebhooks(task, reason: reason, url: $0) } ?? []
+        let recorded = try await store.fail(taskId: task.id, attempt: task.attempts, message: reason, webhooks: hooks,
+                                            now: Date())
+        log.warning("render failed", metadata: ["reason": "\(reason)", "recorded": "\(recorded)"])
     }
 }

@@ -7,8 +7,9 @@ struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the HTTP server (the image_to_song API).",
         discussion: "Environment: CHROMASONG_HOST, _PORT, _PUBLIC_URL, _DATA_DIR, _API_KEYS, _WEBHOOK_SECRET, _WORKERS, "
-            + "_QUEUE_LIMIT, _ALLOW_PRIVATE_NETWORKS, _PRESETS, _SHUTDOWN_GRACE. With no API key the server listens on "
-            + "loopback only.")
+            + "_QUEUE_LIMIT, _ALLOW_PRIVATE_NETWORKS, _PRESETS, _SHUTDOWN_GRACE, _RENDER_WORKER, _RENDER_ATTEMPTS, "
+            + "_RENDER_TIME_FLOOR, _RENDER_TIME_PER_SECOND, _RENDER_MEMORY_FLOOR_MIB, _RENDER_MEMORY_PER_SECOND_MIB. "
+            + "With no API key the server listens on loopback only.")
 
     @Option(help: "Address to bind (default 127.0.0.1).") var host: String?
     @Option(help: "Port (default 8080).") var port: Int?
@@ -22,6 +23,10 @@ struct Serve: AsyncParsableCommand {
     var allowPrivateNetworks = false
     @Option(help: "Seconds running renders get to finish on SIGTERM before they go back to the queue (default 30).")
     var shutdownGrace: Double?
+    @Option(help: "Where renders run: process (a supervised child process per render, the default), in-process, or the path of a chromasong binary.")
+    var renderWorker: String?
+    @Option(help: "Attempts a task gets when renders crash, hang, run out of memory or meet a full disk (default 3).")
+    var renderAttempts: Int?
 
     func run() async throws {
         var c: ServerConfiguration
@@ -36,6 +41,20 @@ struct Serve: AsyncParsableCommand {
         if let queueLimit { c.queueLimit = max(1, queueLimit) }
         if allowPrivateNetworks { c.allowPrivateNetworks = true }
         if let shutdownGrace { c.shutdownGrace = shutdownGrace }
+        // Renders run isolated in child processes of this very binary unless told otherwise.
+        if ProcessInfo.processInfo.environment["CHROMASONG_RENDER_WORKER"]?.isEmpty ?? true {
+            c.renderWorker = .process(executable: RenderWorkerMode.currentExecutable)
+        }
+        if let renderWorker {
+            guard let mode = RenderWorkerMode.parse(renderWorker) else {
+                fail(ValidationError("--render-worker must be process, in-process or an absolute path, got \"\(renderWorker)\""))
+            }
+            c.renderWorker = mode
+        }
+        if let renderAttempts {
+            guard renderAttempts >= 1 else { fail(ValidationError("--render-attempts must be at least 1")) }
+            c.renderLimits.retry.maxAttempts = renderAttempts
+        }
         // The address policy for image_url and webhooks, and the Endpoint Explorer at GET /.
         let app = try await buildApplication(configuration: c, hooks: .production(configuration: c))
         try await app.runService()
