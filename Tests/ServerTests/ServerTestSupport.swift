@@ -83,6 +83,27 @@ enum ServerFixtures {
         return try store.taskCount()
     }
 
+    /// The `chromasong` product built beside the test bundle (what `swift build --build-tests` makes), for tests
+    /// that run renders in worker processes or the real server.
+    static var chromasongBinary: URL {
+        let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for dir in [beside, beside.deletingLastPathComponent(), root.appendingPathComponent(".build/release"),
+                    root.appendingPathComponent(".build/debug")] {
+            let candidate = dir.appendingPathComponent("chromasong")
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+        }
+        return beside.appendingPathComponent("chromasong")
+    }
+
+    /// A configuration whose renders run in `chromasong render-worker` children, with quick retries.
+    static func isolatedConfiguration(_ label: String, workers: Int = 1, limits: RenderLimits = RenderLimits(
+        retry: RetrySchedule(initial: 0.05, factor: 2, cap: 1, maxAttempts: 3))) -> ServerConfiguration {
+        var c = configuration(label, workers: workers)
+        c.renderWorker = .process(executable: chromasongBinary)
+        c.renderLimits = limits
+        return c
+    }
+
     static func uploadCount(_ config: ServerConfiguration) -> Int {
         (try? FileManager.default.contentsOfDirectory(atPath: config.dataDirectory.appendingPathComponent("uploads").path))?.count ?? 0
     }
