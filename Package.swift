@@ -21,11 +21,10 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        // The HTTP server (issue 5): Hummingbird 2, the task store on SQLite (GRDB), multipart uploads, logs,
+        // The HTTP server (issue 5): Hummingbird 2, the task store on SQLite (GRDB), logs,
         // webhook signatures (HMAC) and the outgoing HTTP client for webhooks and image_url.
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
-        .package(url: "https://github.com/vapor/multipart-kit", from: "4.7.1"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
@@ -37,12 +36,16 @@ let package = Package(
         systemLibrary("CSampleRate", pkgConfig: "samplerate", apt: "libsamplerate0-dev"),
         systemLibrary("CStb", pkgConfig: "stb", apt: "libstb-dev"),
         systemLibrary("CWebP", pkgConfig: "libwebp", apt: "libwebp-dev"),
+        // Untrusted images are decoded by these fuzzed libraries (docs/images.md); stb only writes and resizes.
+        systemLibrary("CJpeg", pkgConfig: "libjpeg", apt: "libjpeg62-turbo-dev"),
+        systemLibrary("CPng", pkgConfig: "libpng", apt: "libpng-dev"),
+        systemLibrary("CGif", pkgConfig: "libgif", apt: "libgif-dev"),
         // flite ships no pkg-config file: its module map names the libraries to link.
         .systemLibrary(name: "CFlite", path: "Sources/SystemLibraries/CFlite", providers: [.apt(["flite1-dev"])]),
         .target(name: "CSpeech", dependencies: ["CFlite"], cSettings: [.define("_GNU_SOURCE")]),
         .target(
             name: "CDSP",
-            dependencies: ["CFFTW", "CSndFile", "CSampleRate", "CStb", "CWebP"],
+            dependencies: ["CFFTW", "CSndFile", "CSampleRate", "CStb", "CWebP", "CJpeg", "CPng", "CGif"],
             cSettings: [.define("_GNU_SOURCE")],
             linkerSettings: [.linkedLibrary("m")]
         ),
@@ -54,7 +57,6 @@ let package = Package(
                 "SongEngine", "VoiceConvert",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),
-                .product(name: "MultipartKit", package: "multipart-kit"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -19,6 +19,7 @@ import json
 import sys
 import threading
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -64,7 +65,8 @@ def fetch(url: str, headers: dict | None = None) -> tuple[int, str, bytes, dict]
 def check_file(url: str, problems: list) -> dict:
     """Downloads a result URL whole and by two ranges; returns its facts."""
     status, kind, whole, _ = fetch(url)
-    want = TYPES.get(Path(url).suffix.lower(), "?")
+    # File URLs are signed (?expires=…&sig=…): the type comes from the path.
+    want = TYPES.get(Path(urllib.parse.urlsplit(url).path).suffix.lower(), "?")
     if status != 200 or kind.split(";")[0] != want or not whole:
         problems.append(f"{url}: {status} {kind} {len(whole)} bytes (want 200 {want})")
         return {"url": url, "status": status}
@@ -79,7 +81,7 @@ def check_file(url: str, problems: list) -> dict:
     status_416, _, _, _ = fetch(url, {"Range": f"bytes={n + 10}-"})
     if status_416 != 416:
         problems.append(f"{url}: range past the end gave {status_416}, want 416")
-    return {"url": url.split("/files/")[-1], "type": kind, "bytes": n, "range": status_r, "suffix": status_s,
+    return {"url": urllib.parse.urlsplit(url).path.split("/files/")[-1], "type": kind, "bytes": n, "range": status_r, "suffix": status_s,
             "past_end": status_416}
 
 

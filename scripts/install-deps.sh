@@ -2,7 +2,7 @@
 # Installs the Debian packages Chromasong builds against, if any is missing. Safe to run again: it does nothing
 # when everything is there. Needs root (or sudo) only when something must be installed.
 set -euo pipefail
-packages=(pkg-config libfftw3-dev libsndfile1-dev libsamplerate0-dev libstb-dev libwebp-dev flite1-dev libsqlite3-dev fonts-dejavu-core)
+packages=(pkg-config libfftw3-dev libsndfile1-dev libsamplerate0-dev libstb-dev libwebp-dev libjpeg62-turbo-dev libpng-dev libgif-dev flite1-dev libsqlite3-dev fonts-dejavu-core)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

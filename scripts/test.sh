@@ -1,10 +1,19 @@
 #!/usr/bin/env bash
 # README command 2: installs what is missing, then runs every test: the C core's and the flite wrapper's tests under
-# AddressSanitizer and UndefinedBehaviorSanitizer, then the Swift test suite (release build with testing enabled: the DSP is
-# optimised as users get it, and the suite runs in minutes, not tens of minutes).
+# AddressSanitizer and UndefinedBehaviorSanitizer, the fuzz targets for a bounded time (C: image decoders and the WAV
+# reader; Swift: the lyrics parser and the server's form, JSON and multipart parsing), then the Swift test suite
+# (release build with testing enabled: the DSP is optimised as users get it, and the suite runs in minutes, not tens
+# of minutes). CHROMASONG_FUZZ_SECONDS sets the time per fuzz target (default 20; 0 skips fuzzing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
 ./scripts/test-c.sh
 ./scripts/test-c-speech.sh
-swift test -c release -Xswiftc -enable-testing "$@"
+# One release build with testing enabled serves the Swift fuzz targets (they link its objects) and the suite.
+swift build -c release --build-tests -Xswiftc -enable-testing
+fuzz_seconds=${CHROMASONG_FUZZ_SECONDS:-20}
+if [ "$fuzz_seconds" -gt 0 ]; then
+  ./scripts/fuzz.sh "$fuzz_seconds"
+  ./scripts/fuzz-swift.sh "$fuzz_seconds"
+fi
+swift test -c release -Xswiftc -enable-testing --skip-build "$@"

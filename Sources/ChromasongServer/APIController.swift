@@ -12,10 +12,9 @@ struct APIKeyMiddleware<Context: RequestContext>: RouterMiddleware {
         -> Response
     {
         guard !keys.isEmpty else { return try await next(request, context) }
-        guard var given = request.headers[.authorization]?.trimmingCharacters(in: .whitespaces), !given.isEmpty else {
+        guard let given = Tenant.presentedKey(request), !given.isEmpty else {
             throw APIError(.unauthorized, "An API key is required in the Authorization header.")
         }
-        if given.lowercased().hasPrefix("bearer ") { given = given.dropFirst(7).trimmingCharacters(in: .whitespaces) }
         guard keys.contains(given) else { throw APIError(.unauthorized, "The API key is not valid.") }
         return try await next(request, context)
     }
@@ -32,6 +31,9 @@ struct APIController<Context: RequestContext> {
     var gate = SubmissionGate()
 
     var uploadsDirectory: URL { configuration.dataDirectory.appendingPathComponent("uploads") }
+    var resultsDirectory: URL { configuration.dataDirectory.appendingPathComponent("results") }
+
+    func tenant(_ request: Request) -> String { Tenant.of(request, keysConfigured: !configuration.apiKeys.isEmpty) }
 
     func addRoutes(to group: RouterGroup<Context>) {
         group.post("image_to_song", use: submit)
@@ -65,7 +67,19 @@ struct APIController<Context: RequestContext> {
         defer { gate.release() }
         if try await store.queueCounts().queued + gate.count > configuration.queueLimit { throw await shed(request) }
         let raw = try await RawSubmission.read(request)
+        let idempotencyKey = try Idempotency.key(request)
         let valid = try raw.validate(engine: engine)
+        let owner = tenant(request)
+        let taskRequest = TaskRequest(valid.request, imageURL: valid.imageURL, webhookURL: valid.webhookURL)
+        let claim = idempotencyKey.map {
+            IdempotencyClaim(key: $0, fingerprint: Idempotency.fingerprint(taskRequest, image: raw.image),
+                             window: Idempotency.window)
+        }
+        // A key seen before answers with its task (or 422 for another request) before any further work.
+        if let claim, let prior = try await store.idempotentTask(owner: owner, key: claim.key,
+                                                                 notBefore: Date().addingTimeInterval(-claim.window)) {
+            return try await replay(prior.taskId, fingerprint: prior.fingerprint, claim: claim, request: request, context: context)
+        }
         if let hook = valid.webhookURL {
             do { try await hooks.webhookPolicy.checkWebhookURL(hook) } catch { throw APIError([error]) }
         }
@@ -97,26 +111,55 @@ struct APIController<Context: RequestContext> {
             try image.write(to: imagePath, options: .atomic)
         }
         bytes = Data()
-        let task = NewTask(id: taskId, conversionIds: conversionIds,
-                           request: TaskRequest(valid.request, imageURL: valid.imageURL, webhookURL: valid.webhookURL),
-                           imagePath: imagePath.path)
+        var task = NewTask(id: taskId, conversionIds: conversionIds, request: taskRequest, imagePath: imagePath.path)
+        task.owner = owner
+        task.uploadBytes = image.count
+        task.idempotency = claim
         let ahead: Int
         do {
             ahead = try await store.enqueue(task, queueLimit: configuration.queueLimit)
         } catch StoreError.queueFull {
             try? FileManager.default.removeItem(at: imagePath)
             throw queueFull()
+        } catch StoreError.idempotencyKeyUsed(let prior, let fingerprint) where claim != nil {
+            // The same key raced in from another request and won: answer as a repeat.
+            try? FileManager.default.removeItem(at: imagePath)
+            return try await replay(prior, fingerprint: fingerprint, claim: claim!, request: request, context: context)
         } catch {
             try? FileManager.default.removeItem(at: imagePath)
             throw error
         }
-        let eta = speed.eta(ahead: ahead, workers: configuration.workers, duration: valid.request.duration,
+        // The user's lyrics decide the length when there are any (an upper bound, computed by validate already).
+        let eta = speed.eta(ahead: ahead, workers: configuration.workers,
+                            duration: engine.lyricsLength(valid.request)?.seconds ?? valid.request.duration,
                             versions: valid.request.versions)
         var log = context.logger
         log[metadataKey: "task_id"] = "\(taskId)"
         log.info("task queued", metadata: ["ahead": "\(ahead)", "eta": "\(eta)", "versions": "\(valid.request.versions)"])
         return try JSONResponse(Accepted(task_id: taskId, conversion_ids: conversionIds, eta: eta).json())
             .response(from: request, context: context)
+    }
+
+    /// The answer to a repeated Idempotency-Key: the original task's ids (its eta now), or 422 when the key
+    /// came with another request.
+    func replay(_ taskId: String, fingerprint: String, claim: IdempotencyClaim, request: Request, context: Context)
+        async throws -> Response
+    {
+        guard fingerprint == claim.fingerprint else { throw Idempotency.conflict(taskId: taskId) }
+        guard let task = try await store.task(id: taskId) else { throw Idempotency.conflict(taskId: taskId) }
+        var eta = 0
+        if task.status == .inQueue || task.status == .inProgress {
+            let counts = try await store.queueCounts()
+            eta = speed.eta(ahead: max(0, counts.queued + counts.running - 1), workers: configuration.workers,
+                            duration: task.request.duration, versions: task.request.versions)
+        }
+        var log = context.logger
+        log[metadataKey: "task_id"] = "\(taskId)"
+        log.info("idempotent repeat answered with the original task")
+        var response = try JSONResponse(Accepted(task_id: taskId, conversion_ids: task.conversionIds, eta: eta).json())
+            .response(from: request, context: context)
+        response.headers[Idempotency.replayedHeader] = "true"
+        return response
     }
 
     /// The 429 for a request refused before its body was parsed: the body is drained unparsed first (bounded by
@@ -140,17 +183,30 @@ struct APIController<Context: RequestContext> {
         }
         let taskId = q["task_id"].map(String.init) ?? ""
         let conversionId = q["conversion_id"].map(String.init) ?? ""
-        let task: StoredTask?
+        // Another tenant's task answers exactly as an unknown id.
+        let owner = tenant(request)
+        var task: StoredTask
         if !taskId.isEmpty {
-            task = try await store.task(id: taskId)
-            guard task != nil else { throw APIError(.notFound, "No task with task_id \(taskId.prefix(80)).") }
+            guard let t = try await store.task(id: taskId), t.owner == owner else {
+                throw APIError(.notFound, "No task with task_id \(taskId.prefix(80)).")
+            }
+            task = t
         } else if !conversionId.isEmpty {
-            task = try await store.task(conversionId: conversionId)
-            guard task != nil else { throw APIError(.notFound, "No task with conversion_id \(conversionId.prefix(80)).") }
+            guard let t = try await store.task(conversionId: conversionId), t.owner == owner else {
+                throw APIError(.notFound, "No task with conversion_id \(conversionId.prefix(80)).")
+            }
+            task = t
         } else {
             throw APIError([RequestError(field: "task_id", message: "task_id or conversion_id is required")])
         }
-        let body: JSON = .object(["success": .bool(true), "conversion": payloads.conversion(task!)])
+        if task.resultBytes == nil, task.filesExpiredAt == nil, task.status == .completed || task.status == .failed {
+            // Disk use of the results, measured once (the retention sweep measures tasks nobody asked about).
+            let folder = resultsDirectory.appendingPathComponent(task.id)
+            let bytes = try await Blocking.run { Retention.directoryBytes(folder) }
+            try await store.recordResultBytes(taskId: task.id, bytes: bytes)
+            task.resultBytes = bytes
+        }
+        let body: JSON = .object(["success": .bool(true), "conversion": payloads.conversion(task)])
         return try JSONResponse(body).response(from: request, context: context)
     }
 
@@ -192,9 +248,7 @@ struct APIController<Context: RequestContext> {
     @Sendable func searchVoices(_ request: Request, context: Context) async throws -> Response {
         let (limit, page) = try paging(request)
         let query = request.uri.queryParameters["query"].map(String.init)?.trimmingCharacters(in: .whitespaces) ?? ""
-        if query.count > 100 {
-            throw APIError([RequestError(field: "query", message: "must be at most 100 characters, got \(query.count)")])
-        }
+        do { try TextLimit(field: "query", scalars: 100).check(query) } catch { throw APIError([error]) }
         let found = query.isEmpty ? engine.voices.voices : engine.voices.search(query)
         return try JSONResponse(voicePage(found, limit: limit, page: page)).response(from: request, context: context)
     }

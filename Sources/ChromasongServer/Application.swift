@@ -15,6 +15,8 @@ public struct ServerHooks: Sendable {
     /// Awaited by a worker after it claimed a task and before the engine renders it (tests hold a render there
     /// to stop the server mid-task deterministically, whatever the machine's load).
     var beforeRender: (@Sendable () async throws -> Void)?
+    /// Free bytes on the volume of a folder (tests make the disk look full); nil = unknown.
+    var freeDiskBytes: @Sendable (URL) -> Int64? = DiskSpace.freeBytes
 
     public init(imageFetcher: any ImageURLFetcher = EngineImageFetcher(),
                 webhookPolicy: any WebhookURLPolicy = SchemeOnlyWebhookPolicy(),
@@ -48,11 +50,17 @@ public func buildApplication(configuration: ServerConfiguration, hooks: ServerHo
         try? fm.removeItem(at: results.appendingPathComponent(name))
     }
     let store = try store ?? SQLiteTaskStore(path: data.appendingPathComponent("chromasong.sqlite").path)
+
     let engine = try ChromasongEngine(presetsDirectory: configuration.presetsDirectory)
     let speed = RenderSpeed()
-    let payloads = Payloads(baseURL: configuration.baseURL)
-    try await WorkerService.recoverInterrupted(store: store, payloads: payloads, limits: configuration.renderLimits,
-                                               logger: logger)
+    // Tenancy (docs/server.md): signed file URLs, per-key rate limits, retention.
+    try configuration.checkTenancy()
+    let signer = FileSigner(secret: try FileSigner.loadSecret(configured: configuration.fileSigningSecret,
+                                                              dataDirectory: data))
+    let payloads = Payloads(baseURL: configuration.baseURL, signer: signer, urlValidity: configuration.fileURLValidity,
+                            retention: configuration.retention)
+    try await recoverInterruptedTasks(store: store, payloads: payloads, maxAttempts: configuration.maxRenderAttempts,
+                                      logger: logger)
 
     let router = Router(context: BasicRequestContext.self)
     router.add(middleware: ErrorBodyMiddleware())
@@ -70,18 +78,25 @@ public func buildApplication(configuration: ServerConfiguration, hooks: ServerHo
     router.get("openapi.json", use: openAPI)
     router.get("api/public/v1/openapi.json", use: openAPI)
     let api = router.group("api/public/v1").add(middleware: APIKeyMiddleware(keys: Set(configuration.apiKeys)))
+    if !configuration.apiKeys.isEmpty {
+        api.add(middleware: RateLimitMiddleware(limiter: RateLimiter(), submit: configuration.submitRate,
+                                                read: configuration.readRate, keysConfigured: true))
+    }
     APIController(store: store, engine: engine, configuration: configuration, hooks: hooks, speed: speed,
                   payloads: payloads).addRoutes(to: api)
-    ResultFiles<BasicRequestContext>(store: store, resultsDirectory: results).addRoutes(to: router)
+    ResultFiles<BasicRequestContext>(store: store, resultsDirectory: results, signer: signer).addRoutes(to: router)
     hooks.extraRoutes(router)
 
     let workers = WorkerService(
         store: store, engine: engine, configuration: configuration, speed: speed, payloads: payloads,
         executor: RenderExecutor(threads: min(16, max(1, configuration.workers * 2))), logger: logger,
-        beforeRender: hooks.beforeRender)
+        beforeRender: hooks.beforeRender, freeDiskBytes: hooks.freeDiskBytes)
     let dispatcher = WebhookDispatcher(store: store, transport: hooks.webhookTransport,
                                        secret: configuration.webhookSecret, schedule: configuration.webhookRetry,
                                        logger: logger)
+    let retention = RetentionService(
+        retention: Retention(store: store, dataDirectory: data, retention: configuration.retention, logger: logger),
+        interval: .seconds(max(1, configuration.retentionSweepInterval)))
     let host = configuration.effectiveHost
     if configuration.apiKeys.isEmpty {
         logger.warning("no API key configured: listening on loopback only (\(host)); set CHROMASONG_API_KEYS or --api-key to accept other hosts")
@@ -94,6 +109,20 @@ public func buildApplication(configuration: ServerConfiguration, hooks: ServerHo
     return Application(
         router: router,
         configuration: .init(address: .hostname(host, port: configuration.port), serverName: "Chromasong"),
-        services: [workers, dispatcher],
+        services: [workers, dispatcher, retention],
         logger: logger)
+}
+
+/// Start-up recovery: tasks left IN_PROGRESS belonged to a process that died. Each counts a failed attempt
+/// (`AttemptFailure.serverStopped`) and goes back to the queue, unless its attempts are used up: a task whose render
+/// takes the process down (a crash, an out-of-memory kill) would otherwise be claimed forever (issue 9, finding 10).
+/// Such a task is FAILED with the reason its attempt log gives and its failure webhooks, in the same transaction.
+func recoverInterruptedTasks(store: any TaskStore, payloads: Payloads, maxAttempts: Int, logger: Logger) async throws {
+    let (requeued, failed) = try await store.recoverInterrupted(now: Date(), maxAttempts: maxAttempts) { task in
+        let reason = AttemptFailure.finalMessage(task.failureLog)
+        let hooks = task.request.webhookURL.map { payloads.failureWebhooks(task, reason: reason, url: $0) } ?? []
+        return (reason, hooks)
+    }
+    if requeued > 0 { logger.notice("put \(requeued) interrupted task(s) back in the queue") }
+    if failed > 0 { logger.warning("\(failed) interrupted task(s) used up their \(maxAttempts) attempts: FAILED") }
 }

@@ -64,7 +64,11 @@ enum OpenAPIDocument {
           "lyrics_timestamped_1": {"type": ["string", "null"], "description": "JSON string of the line array."},
           "lyrics_timestamped_2": {"type": ["string", "null"]},
           "album_cover_path": {"type": ["string", "null"]}, "album_cover_thumbnail": {"type": ["string", "null"]},
-          "createdAt": {"type": "string", "format": "date-time"}, "updatedAt": {"type": "string", "format": "date-time"}
+          "createdAt": {"type": "string", "format": "date-time"}, "updatedAt": {"type": "string", "format": "date-time"},
+          "storage": {"type": "object", "description": "Extension: disk use and retention of the task's files.",
+            "properties": {"upload_bytes": {"type": ["integer", "null"]}, "result_bytes": {"type": ["integer", "null"]},
+              "files_expired": {"type": "boolean", "description": "The upload and results were deleted after the retention period; the paths are then null."},
+              "files_expire_at": {"type": ["string", "null"], "format": "date-time"}}}
         }
       },
       "Voices": {
@@ -79,6 +83,11 @@ enum OpenAPIDocument {
     "responses": {
       "Error": {"description": "Error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
     },
+    "headers": {
+      "RateLimit-Policy": {"description": "draft-ietf-httpapi-ratelimit-headers: the key's policy, e.g. \"submit\";q=10;w=60 (sent when the server has API keys).", "schema": {"type": "string"}},
+      "RateLimit": {"description": "draft-ietf-httpapi-ratelimit-headers: requests left and seconds until the bucket is full, e.g. \"submit\";r=3;t=42.", "schema": {"type": "string"}},
+      "Retry-After": {"description": "Seconds to wait before trying again.", "schema": {"type": "integer"}}
+    },
     "parameters": {
       "limit": {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}},
       "page": {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": 1000000, "default": 0}}
@@ -89,16 +98,21 @@ enum OpenAPIDocument {
     "/api/public/v1/image_to_song": {
       "post": {
         "operationId": "imageToSong", "summary": "Queue a song made from an image.",
+        "parameters": [{"name": "Idempotency-Key", "in": "header", "schema": {"type": "string", "maxLength": 255},
+          "description": "The same key with the same request within 24 h answers with the original task (header Idempotent-Replayed: true); with another request, 422."}],
         "requestBody": {"required": true, "content": {
           "multipart/form-data": {"schema": {"$ref": "#/components/schemas/SongRequest"}},
           "application/x-www-form-urlencoded": {"schema": {"$ref": "#/components/schemas/SongRequest"}},
           "application/json": {"schema": {"$ref": "#/components/schemas/SongRequest"}}
         }},
         "responses": {
-          "200": {"description": "Queued", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Accepted"}}}},
+          "200": {"description": "Queued", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Accepted"}}},
+            "headers": {"RateLimit-Policy": {"$ref": "#/components/headers/RateLimit-Policy"}, "RateLimit": {"$ref": "#/components/headers/RateLimit"}}},
           "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"},
           "413": {"$ref": "#/components/responses/Error"}, "415": {"$ref": "#/components/responses/Error"},
-          "422": {"$ref": "#/components/responses/Error"}, "429": {"$ref": "#/components/responses/Error"}
+          "422": {"$ref": "#/components/responses/Error"},
+          "429": {"description": "The key's submission rate limit, or the queue is full", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+            "headers": {"Retry-After": {"$ref": "#/components/headers/Retry-After"}, "RateLimit-Policy": {"$ref": "#/components/headers/RateLimit-Policy"}, "RateLimit": {"$ref": "#/components/headers/RateLimit"}}}
         }
       }
     },
@@ -113,8 +127,8 @@ enum OpenAPIDocument {
         "responses": {
           "200": {"description": "The task", "content": {"application/json": {"schema": {"type": "object",
             "properties": {"success": {"type": "boolean"}, "conversion": {"$ref": "#/components/schemas/Conversion"}}}}}},
-          "401": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"},
-          "422": {"$ref": "#/components/responses/Error"}
+          "401": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error", "description": "Unknown id, or another key's task"},
+          "422": {"$ref": "#/components/responses/Error"}, "429": {"$ref": "#/components/responses/Error"}
         }
       }
     },
@@ -137,11 +151,14 @@ enum OpenAPIDocument {
     },
     "/files/{task_id}/{path}": {
       "get": {
-        "operationId": "resultFile", "summary": "A result file (audio, MIDI, cover, manifest); honours Range.", "security": [],
+        "operationId": "resultFile", "summary": "A result file (audio, MIDI, cover, manifest) through the signed URL byId or a webhook gave; honours Range.", "security": [],
         "parameters": [{"name": "task_id", "in": "path", "required": true, "schema": {"type": "string"}},
           {"name": "path", "in": "path", "required": true, "schema": {"type": "string"}},
+          {"name": "expires", "in": "query", "required": true, "schema": {"type": "integer"}, "description": "Unix time the URL expires."},
+          {"name": "sig", "in": "query", "required": true, "schema": {"type": "string"}, "description": "base64url HMAC-SHA256 of \"<task_id>/<path>\\n<expires>\" under the server's secret."},
           {"name": "Range", "in": "header", "schema": {"type": "string"}}],
         "responses": {"200": {"description": "The file"}, "206": {"description": "Part of the file"},
+          "403": {"$ref": "#/components/responses/Error", "description": "Missing, altered or expired signature"},
           "404": {"$ref": "#/components/responses/Error"}, "416": {"$ref": "#/components/responses/Error"}}
       }
     },

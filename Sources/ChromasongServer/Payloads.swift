@@ -32,20 +32,37 @@ enum JSON: Encodable, Sendable, Equatable {
 struct Payloads {
     /// Absolute base of the server, without a trailing slash.
     var baseURL: String
+    /// Signs every file URL (nil: plain URLs, which `/files` refuses; tests of the payload shapes only).
+    var signer: FileSigner? = nil
+    /// Seconds a handed-out file URL stays valid, never past the task's retention.
+    var urlValidity: Double = 7 * 86_400
+    /// Seconds after a task finished when its files are deleted (0: kept forever).
+    var retention: Double = 7 * 86_400
+    var now: @Sendable () -> Date = { Date() }
 
-    func fileURL(taskId: String, _ relativePath: String) -> String {
-        "\(baseURL)/files/\(taskId)/\(relativePath)"
+    /// Unix time a file URL made now for `task` expires: the validity from now, capped at the task's deletion.
+    func expiry(_ task: StoredTask) -> Int {
+        let t = now()
+        var end = t.timeIntervalSince1970 + urlValidity
+        if retention > 0 { end = min(end, (task.finishedAt ?? t).timeIntervalSince1970 + retention) }
+        return Int(end.rounded(.down))
+    }
+
+    func fileURL(_ task: StoredTask, _ relativePath: String) -> String {
+        let plain = "\(baseURL)/files/\(task.id)/\(relativePath)"
+        guard let signer else { return plain }
+        return plain + "?" + signer.query(taskId: task.id, path: relativePath, expires: expiry(task))
     }
 
     /// The delivered audio of a version: its MP3 when rendered, else the first format rendered.
     func conversionPath(_ task: StoredTask, _ v: Manifest.Version) -> String? {
         let mix = v.files.mix
         let rel = mix["mp3"] ?? task.request.formats.compactMap { mix[$0] }.first ?? mix.values.sorted().first
-        return rel.map { fileURL(taskId: task.id, $0) }
+        return rel.map { fileURL(task, $0) }
     }
 
     func wavPath(_ task: StoredTask, _ v: Manifest.Version) -> String? {
-        v.files.mix["wav"].map { fileURL(taskId: task.id, $0) }
+        v.files.mix["wav"].map { fileURL(task, $0) }
     }
 
     /// The line array as the JSON string the hosted API sends.
@@ -79,10 +96,24 @@ struct Payloads {
                 o["\(k)_\(n)"] = .null
             }
         }
+        // Extension (docs/server.md): disk use and retention of the task's files.
+        var storage: [String: JSON] = [
+            "upload_bytes": task.uploadBytes.map(JSON.int) ?? .null,
+            "result_bytes": task.resultBytes.map(JSON.int) ?? .null,
+            "files_expired": .bool(task.filesExpiredAt != nil),
+            "files_expire_at": .null,
+        ]
+        if let gone = task.filesExpiredAt {
+            storage["files_expire_at"] = .string(Self.timestamp(gone))
+        } else if retention > 0, let finished = task.finishedAt {
+            storage["files_expire_at"] = .string(Self.timestamp(finished.addingTimeInterval(retention)))
+        }
+        o["storage"] = .object(storage)
+        let filesKept = task.filesExpiredAt == nil
         if let m = task.manifest, task.status == .completed {
             o["title"] = .string(m.title)
-            o["album_cover_path"] = .string(fileURL(taskId: task.id, m.cover))
-            o["album_cover_thumbnail"] = .string(fileURL(taskId: task.id, m.coverThumbnail))
+            o["album_cover_path"] = filesKept ? .string(fileURL(task, m.cover)) : .null
+            o["album_cover_thumbnail"] = filesKept ? .string(fileURL(task, m.coverThumbnail)) : .null
             if let v1 = m.versions.first {
                 o["music_style"] = .string(v1.style)
                 o["key"] = .string(v1.key)
@@ -90,8 +121,8 @@ struct Payloads {
             }
             for (i, v) in m.versions.enumerated() {
                 let n = i + 1
-                o["conversion_path_\(n)"] = .optional(conversionPath(task, v))
-                o["conversion_path_wav_\(n)"] = .optional(wavPath(task, v))
+                o["conversion_path_\(n)"] = filesKept ? .optional(conversionPath(task, v)) : .null
+                o["conversion_path_wav_\(n)"] = filesKept ? .optional(wavPath(task, v)) : .null
                 o["conversion_duration_\(n)"] = .double(v.duration)
                 o["lyrics_\(n)"] = .optional(v.lyrics)
                 o["lyrics_timestamped_\(n)"] = v.lyricsTimestamped.map { .string(Self.timestampedString($0)) } ?? .null
@@ -105,10 +136,18 @@ struct Payloads {
         case .inQueue:
             task.statusMessage.isEmpty ? "Waiting in the queue" : "Waiting in the queue (\(PublicMessage.scrub(task.statusMessage)))"
         case .inProgress: "Rendering"
-        case .completed: "Completed"
+        case .completed:
+            task.filesExpiredAt.map { "Completed; the files were deleted on \(Self.day($0)) after the retention period" }
+                ?? "Completed"
         // Never a server path, whatever the stored message says (tasks failed by older versions included).
         case .failed: PublicMessage.scrub(task.statusMessage)
         }
+    }
+
+    static func day(_ date: Date) -> String {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withFullDate]
+        return f.string(from: date)
     }
 
     /// The webhooks of a completed task: one conversion per version, one lyrics per version when the request
@@ -141,7 +180,7 @@ struct Payloads {
         }
         var cover: [String: JSON] = [
             "success": .bool(true), "subtype": .string("album_cover_generation"), "task_id": .string(task.id),
-            "image_path": .string(fileURL(taskId: task.id, m.cover)),
+            "image_path": .string(fileURL(done, m.cover)),
         ]
         for (i, cid) in task.conversionIds.enumerated() { cover["conversion_id_\(i + 1)"] = .string(cid) }
         hooks.append(NewWebhook(kind: "cover", url: url, payload: JSON.object(cover).data()))

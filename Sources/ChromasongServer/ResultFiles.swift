@@ -4,10 +4,15 @@ import Hummingbird
 /// Serves finished results: `GET /files/<task_id>/<path>` with the right content type and single byte ranges
 /// (`Range: bytes=a-b`, `a-`, `-n`; 206 with Content-Range, 416 when unsatisfiable), so audio players can seek.
 /// Only committed render folders are reachable: names starting with "." (the engine's staging folders) and ".."
-/// are refused, and the task must be COMPLETED.
+/// are refused, and the task must be COMPLETED with its files not yet deleted by retention.
+/// Every URL must carry the signature byId and the webhooks hand out (`?expires=…&sig=…`, see `FileSigner`):
+/// a missing, altered or expired one is 403 before anything is looked up, so a refusal says nothing about
+/// whether the task exists.
 struct ResultFiles<Context: RequestContext> {
     let store: any TaskStore
     let resultsDirectory: URL
+    let signer: FileSigner
+    var now: @Sendable () -> Date = { Date() }
     let fileIO = FileIO()
 
     static func contentType(_ ext: String) -> String {
@@ -35,7 +40,19 @@ struct ResultFiles<Context: RequestContext> {
         let rest = context.parameters.getCatchAll().map(String.init)
         guard !rest.isEmpty, ([taskId] + rest).allSatisfy({ !$0.isEmpty && !$0.hasPrefix(".") && !$0.contains("\\") })
         else { throw notFound }
-        guard let task = try await store.task(id: taskId), task.status == .completed else { throw notFound }
+        let q = request.uri.queryParameters
+        switch signer.verify(taskId: taskId, path: rest.joined(separator: "/"), expires: q["expires"].map(String.init),
+                             signature: q["sig"].map(String.init), now: now()) {
+        case .valid: break
+        case .missing:
+            throw APIError(.forbidden, "This file URL has no signature; use the URL byId or the webhook gave (it carries expires and sig).")
+        case .invalid:
+            throw APIError(.forbidden, "This file URL's signature is not valid; use the URL byId or the webhook gave, unchanged.")
+        case .expired:
+            throw APIError(.forbidden, "This file URL has expired; byId hands out a fresh one.")
+        }
+        guard let task = try await store.task(id: taskId), task.status == .completed, task.filesExpiredAt == nil
+        else { throw notFound }
         let url = resultsDirectory.appendingPathComponent(taskId).appendingPathComponent(rest.joined(separator: "/"))
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), !isDirectory.boolValue,
@@ -43,7 +60,8 @@ struct ResultFiles<Context: RequestContext> {
         else { throw notFound }
         var headers: HTTPFields = [
             .contentType: Self.contentType(url.pathExtension), .acceptRanges: "bytes",
-            .cacheControl: "public, max-age=31536000, immutable",
+            // The bytes never change, but the URL (its signature) expires: caches keep it no longer than that.
+            .cacheControl: "private, max-age=\(max(0, (Int(q["expires"].map(String.init) ?? "") ?? 0) - Int(now().timeIntervalSince1970))), immutable",
         ]
         var status = HTTPResponse.Status.ok
         var range: ClosedRange<Int>? = size > 0 ? 0...(size - 1) : nil

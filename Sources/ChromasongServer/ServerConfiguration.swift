@@ -33,6 +33,32 @@ public struct ServerConfiguration: Sendable {
     public var renderLimits: RenderLimits = RenderLimits()
     /// Tests only: a fault for the render worker to act out for a task (never set by `chromasong serve`).
     var renderFault: (@Sendable (StoredTask) -> RenderFault?)? = nil
+    /// Key of the result-file URL signatures; nil: a random one made at the first start and kept in
+    /// `<data>/file-signing.key` (mode 0600), so handed-out URLs survive restarts.
+    public var fileSigningSecret: String? = nil
+    /// Seconds a file URL in byId or a webhook stays valid (never past the task's retention).
+    public var fileURLValidity: Double = 7 * 86_400
+    /// Seconds after a task finished when its upload and results are deleted (the row stays); 0 = never.
+    public var retention: Double = 7 * 86_400
+    /// Seconds between retention sweeps.
+    public var retentionSweepInterval: Double = 600
+    /// Per-key token buckets (only with API keys: the loopback-only mode has one local user and no limit).
+    /// perMinute 0 = no limit.
+    public var submitRate = RatePolicy(perMinute: 10, burst: 10)
+    public var readRate = RatePolicy(perMinute: 600, burst: 600)
+    /// Attempts a task gets (`renderLimits.retry.maxAttempts`). A claim whose render failed without the request
+    /// being at fault (a crash, a hang, its memory bound, a full disk) or never finished (the server crashed, was
+    /// killed or stopped without a graceful shutdown) counts; a graceful shutdown's requeue does not. A task whose
+    /// attempts are used up is FAILED with its failure webhooks instead of claimed again.
+    public var maxRenderAttempts: Int {
+        get { renderLimits.maxAttempts }
+        set { renderLimits.retry.maxAttempts = max(1, newValue) }
+    }
+    /// A render that fails while the data volume has less than `diskFullBytes` free counts as meeting a full disk
+    /// (besides ENOSPC/EDQUOT itself; see `DiskSpace`): the task goes back to the queue (the attempt counts), and
+    /// the workers stop claiming for `diskFullPause` seconds (nothing can render meanwhile).
+    public var diskFullBytes: Int64 = 256 * 1024 * 1024
+    public var diskFullPause: Double = 30
 
     public init(host: String = "127.0.0.1", port: Int = 8080, publicBaseURL: String? = nil,
                 dataDirectory: URL = URL(fileURLWithPath: "chromasong-data"), apiKeys: [String] = [],
@@ -55,7 +81,8 @@ public struct ServerConfiguration: Sendable {
 
     /// Reads `CHROMASONG_*` variables over the defaults: HOST, PORT, PUBLIC_URL, DATA_DIR, API_KEYS (comma
     /// separated), WEBHOOK_SECRET, WORKERS, QUEUE_LIMIT, ALLOW_PRIVATE_NETWORKS (true/false), PRESETS,
-    /// SHUTDOWN_GRACE, RENDER_WORKER (process, in-process or a binary's absolute path), RENDER_ATTEMPTS,
+    /// SHUTDOWN_GRACE, FILE_SIGNING_SECRET, FILE_URL_HOURS, RETENTION_DAYS, SUBMIT_RATE, SUBMIT_BURST, READ_RATE,
+    /// READ_BURST, RENDER_WORKER (process, in-process or a binary's absolute path), RENDER_ATTEMPTS,
     /// RENDER_TIME_FLOOR, RENDER_TIME_PER_SECOND, RENDER_MEMORY_FLOOR_MIB, RENDER_MEMORY_PER_SECOND_MIB.
     public static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment) throws
         -> ServerConfiguration
@@ -107,7 +134,30 @@ public struct ServerConfiguration: Sendable {
         if let d = try positive("RENDER_TIME_PER_SECOND") { c.renderLimits.timePerAudioSecond = d }
         if let d = try positive("RENDER_MEMORY_FLOOR_MIB") { c.renderLimits.memoryFloorMiB = d }
         if let d = try positive("RENDER_MEMORY_PER_SECOND_MIB") { c.renderLimits.memoryPerAudioSecondMiB = d }
+        func number(_ name: String) throws -> Double? {
+            guard let v = value(name) else { return nil }
+            guard let d = Double(v), d >= 0, d.isFinite else {
+                throw ConfigurationError("CHROMASONG_\(name) must be a number >= 0, got \"\(v)\"")
+            }
+            return d
+        }
+        if let v = value("FILE_SIGNING_SECRET") { c.fileSigningSecret = v }
+        if let v = try number("FILE_URL_HOURS") { c.fileURLValidity = v * 3600 }
+        if let v = try number("RETENTION_DAYS") { c.retention = v * 86_400 }
+        if let v = try number("SUBMIT_RATE") { c.submitRate.perMinute = v }
+        if let v = try int("SUBMIT_BURST") { c.submitRate.burst = max(1, v) }
+        if let v = try number("READ_RATE") { c.readRate.perMinute = v }
+        if let v = try int("READ_BURST") { c.readRate.burst = max(1, v) }
+        try c.checkTenancy()
         return c
+    }
+
+    /// Refuses settings that cannot work: a file URL must live at least a minute.
+    public func checkTenancy() throws {
+        if fileURLValidity < 60 {
+            throw ConfigurationError("file URL validity must be at least 60 seconds (CHROMASONG_FILE_URL_HOURS / --file-url-hours)")
+        }
+        if retention < 0 { throw ConfigurationError("retention must be >= 0 days (0 keeps files forever)") }
     }
 
     public static func parseKeys(_ text: String) -> [String] {

@@ -1,6 +1,5 @@
 import Foundation
 import Hummingbird
-import MultipartKit
 import SongEngine
 
 /// The fields of one `image_to_song` request as text, plus the uploaded image, before validation.
@@ -71,8 +70,10 @@ struct RawSubmission: Sendable {
         }
     }
 
-    /// Streams a multipart body through MultipartKit's push parser: the image part is refused with 413 the moment
-    /// it passes `imageLimit`, the whole body at `imageLimit + multipartOverhead`, so no oversized upload is held.
+    /// Streams a multipart body through `MultipartStream`: the image part is refused with 413 the moment it passes
+    /// `imageLimit`, the whole body at `imageLimit + multipartOverhead`, more than 32 parts with 413, a body cut before
+    /// its closing boundary or with malformed part headers with 400, so no oversized upload is held and no field is
+    /// silently dropped.
     static func readMultipart(_ body: RequestBody, boundary: String, imageLimit: Int) async throws -> RawSubmission {
         final class State {
             var result = RawSubmission()
@@ -81,7 +82,7 @@ struct RawSubmission: Sendable {
             var overflow: APIError?
         }
         let state = State()
-        let parser = MultipartParser(boundary: boundary)
+        let parser = MultipartStream(boundary: boundary)
         parser.onHeader = { name, value in state.headers[name.lowercased()] = value }
         parser.onBody = { buffer in
             guard state.overflow == nil else { return }
@@ -124,11 +125,28 @@ struct RawSubmission: Sendable {
             do {
                 try parser.execute(chunk)
             } catch {
-                throw APIError(.badRequest, "The multipart/form-data body is malformed.")
+                throw multipartError(error)
             }
             if let overflow = state.overflow { throw overflow }
         }
+        do {
+            try parser.finish()
+        } catch {
+            throw multipartError(error)
+        }
+        if let overflow = state.overflow { throw overflow }
         return state.result
+    }
+
+    static func multipartError(_ error: MultipartStream.Failure) -> APIError {
+        switch error {
+        case .tooManyParts(let limit):
+            return APIError(.contentTooLarge, "The multipart/form-data body has more than \(limit) parts.")
+        case .truncated:
+            return APIError(.badRequest, "The multipart/form-data body ends before its closing boundary (cut short?).")
+        case .malformed(let what):
+            return APIError(.badRequest, "The multipart/form-data body is malformed: \(what).")
+        }
     }
 
     /// `name="value"` or `name=value` inside a header value such as Content-Type or Content-Disposition.
@@ -233,6 +251,7 @@ extension RawSubmission {
             do { formats = try SongRequest.parseFormats(text("formats")) } catch { problems.append(error) }
         }
         let webhook = text("webhook_url").trimmingCharacters(in: .whitespaces)
+        do { try TextLimit.webhookURL.check(webhook) } catch { problems.append(error) }
         if !webhook.isEmpty {
             if let u = URL(string: webhook), let s = u.scheme?.lowercased(), s == "http" || s == "https", u.host != nil {
             } else {

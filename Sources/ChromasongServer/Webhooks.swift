@@ -14,6 +14,46 @@ public enum WebhookHeaders {
     /// `sha256=<lowercase hex HMAC-SHA256 of the raw body, keyed with the webhook secret>`; only with a secret.
     public static let signature = "X-Chromasong-Signature"
 
+    /// Standard Webhooks (standardwebhooks.com): the message id (our delivery id), the send time in unix seconds,
+    /// and `v1,<base64 HMAC-SHA256 of "<id>.<timestamp>.<body>">`, so receivers can use any Standard Webhooks
+    /// library. The key: a secret written `whsec_<base64>` is those decoded bytes (the spec's form); any other
+    /// secret is its UTF-8 bytes, as for `X-Chromasong-Signature`.
+    public static let standardId = "webhook-id"
+    public static let standardTimestamp = "webhook-timestamp"
+    public static let standardSignature = "webhook-signature"
+
+    static func standardKey(_ secret: String) -> SymmetricKey {
+        if secret.hasPrefix("whsec_"), let bytes = Data(base64Encoded: String(secret.dropFirst(6))) {
+            return SymmetricKey(data: bytes)
+        }
+        return SymmetricKey(data: Data(secret.utf8))
+    }
+
+    /// The `webhook-signature` value for one send.
+    public static func signStandard(id: String, timestamp: Int, body: Data, secret: String) -> String {
+        var signed = Data("\(id).\(timestamp).".utf8)
+        signed.append(body)
+        let mac = HMAC<SHA256>.authenticationCode(for: signed, using: standardKey(secret))
+        return "v1," + Data(mac).base64EncodedString()
+    }
+
+    /// Checks a `webhook-signature` header (space-separated `v1,<sig>` entries; any may match) in constant time per
+    /// entry, and that `timestamp` is within `tolerance` seconds of `now` (the spec's replay protection).
+    public static func verifyStandard(_ header: String, id: String, timestamp: String, body: Data, secret: String,
+                                      now: Date = Date(), tolerance: Double = 300) -> Bool {
+        guard let t = Int(timestamp), abs(now.timeIntervalSince1970 - Double(t)) <= tolerance else { return false }
+        let expected = Array(signStandard(id: id, timestamp: t, body: body, secret: secret).utf8)
+        var ok = false
+        for entry in header.split(separator: " ") {
+            let given = Array(entry.utf8)
+            guard given.count == expected.count else { continue }
+            var diff: UInt8 = 0
+            for (a, b) in zip(expected, given) { diff |= a ^ b }
+            if diff == 0 { ok = true }
+        }
+        return ok
+    }
+
     /// The signature header's value for `body`.
     public static func sign(_ body: Data, secret: String) -> String {
         let mac = HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Data(secret.utf8)))
@@ -112,14 +152,21 @@ struct WebhookDispatcher: Service {
         var log = logger
         log[metadataKey: "task_id"] = "\(d.taskId)"
         log[metadataKey: "delivery_id"] = "\(d.deliveryId)"
-        let attemptNumber = d.attempts + 1
+        // Counted by the lease (the store), so the number survives a restart mid-send.
+        let attemptNumber = max(1, d.attempts)
+        let now = Date()
+        let timestamp = Int(now.timeIntervalSince1970)
         var headers: [(String, String)] = [
             ("Content-Type", "application/json"), ("User-Agent", "Chromasong-Webhook/1"),
             (WebhookHeaders.deliveryId, d.deliveryId), (WebhookHeaders.event, d.kind),
             (WebhookHeaders.attempt, String(attemptNumber)),
+            (WebhookHeaders.standardId, d.deliveryId), (WebhookHeaders.standardTimestamp, String(timestamp)),
         ]
-        if let secret, !secret.isEmpty { headers.append((WebhookHeaders.signature, WebhookHeaders.sign(d.payload, secret: secret))) }
-        let now = Date()
+        if let secret, !secret.isEmpty {
+            headers.append((WebhookHeaders.signature, WebhookHeaders.sign(d.payload, secret: secret)))
+            headers.append((WebhookHeaders.standardSignature,
+                            WebhookHeaders.signStandard(id: d.deliveryId, timestamp: timestamp, body: d.payload, secret: secret)))
+        }
         var status: Int?
         var errorText: String?
         do {

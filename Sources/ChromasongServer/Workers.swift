@@ -85,6 +85,10 @@ struct WorkerService: Service {
     let logger: Logger
     /// See `ServerHooks.beforeRender`.
     var beforeRender: (@Sendable () async throws -> Void)? = nil
+    /// See `ServerHooks.freeDiskBytes`.
+    var freeDiskBytes: @Sendable (URL) -> Int64? = DiskSpace.freeBytes
+    /// Set when a render failed for want of disk: workers do not claim before this time.
+    let diskPause = DiskPause()
     /// How often an idle worker looks for work.
     var pollInterval: Duration = .milliseconds(200)
 
@@ -112,6 +116,10 @@ struct WorkerService: Service {
 
     func loop(worker: Int, state: ShutdownState) async {
         while !state.isStopping && !Task.isCancelled {
+            if let wait = diskPause.remaining(now: Date()), wait > 0 {
+                try? await Task.sleep(for: .seconds(min(wait, 1)))
+                continue
+            }
             let claimed: StoredTask?
             do {
                 claimed = try await store.claimNext(now: Date())
@@ -140,23 +148,6 @@ struct WorkerService: Service {
         }
     }
 
-    /// Start-up recovery (before the workers start): every task left IN_PROGRESS by a server that died counts one
-    /// failed attempt; one that used up its attempts (a task that kills the server each time) is FAILED with its
-    /// failure webhooks, the others go back to the queue.
-    static func recoverInterrupted(store: any TaskStore, payloads: Payloads, limits: RenderLimits, logger: Logger)
-        async throws
-    {
-        let (requeued, failed) = try await store.recoverInterrupted(now: Date(), maxAttempts: limits.maxAttempts) { task in
-            let message = AttemptFailure.finalMessage(task.failureLog)
-            let hooks = task.request.webhookURL.map { payloads.failureWebhooks(task, reason: message, url: $0) } ?? []
-            return (message, hooks)
-        }
-        if requeued > 0 { logger.notice("put \(requeued) interrupted task(s) back in the queue") }
-        if failed > 0 {
-            logger.warning("\(failed) interrupted task(s) used up their \(limits.maxAttempts) attempts: FAILED")
-        }
-    }
-
     func process(_ task: StoredTask, worker: Int, state: ShutdownState) async {
         var log = logger
         log[metadataKey: "task_id"] = "\(task.id)"
@@ -170,7 +161,15 @@ struct WorkerService: Service {
         let beforeRender = self.beforeRender
         let attemptLog = log
         let render = Task<AttemptOutcome, Never> {
-            do { try await beforeRender?() } catch { return .cancelled }
+            do {
+                try await beforeRender?()
+            } catch {
+                // A test hook's error stands for the render's own (see `ServerHooks.beforeRender`).
+                if error is CancellationError || Task.isCancelled { return .cancelled }
+                if let e = error as? RequestError { return .rejected(e) }
+                let full = DiskSpace.errorSaysFull(error)
+                return .failed(AttemptFailure(full ? .diskFull : .internal), detail: "\(error)")
+            }
             if Task.isCancelled { return .cancelled }
             return await runner.render(task, to: destination, logger: attemptLog)
         }
@@ -200,10 +199,16 @@ struct WorkerService: Service {
             case .rejected(let error):
                 let reason = PublicMessage.scrub(error.description)
                 try await finish(task, reason: reason, log: log)
-            case .failed(let failure, let detail):
+            case .failed(var failure, let detail):
+                // A write error while the volume is (nearly) full is the disk's fault, whatever errno said.
+                if failure.kind == .internal && isDiskFull() { failure = AttemptFailure(.diskFull) }
+                if failure.kind == .diskFull {
+                    // Nothing can be written meanwhile: no claims for a while, for any task.
+                    diskPause.pause(until: Date().addingTimeInterval(configuration.diskFullPause))
+                }
                 let failures = task.failureLog + [failure]
                 let limits = configuration.renderLimits
-                if failures.count >= limits.maxAttempts {
+                if max(failures.count, task.attempts) >= limits.maxAttempts {
                     log.warning("render attempt failed; no attempt left", metadata: [
                         "failure": "\(failure.phrase)", "detail": "\(detail)", "attempts": "\(failures.count)",
                     ])
@@ -238,4 +243,18 @@ struct WorkerService: Service {
                                             now: Date())
         log.warning("render failed", metadata: ["reason": "\(reason)", "recorded": "\(recorded)"])
     }
+
+    /// Whether the data volume is (nearly) full now.
+    func isDiskFull() -> Bool {
+        guard let free = freeDiskBytes(configuration.dataDirectory) else { return false }
+        return free < configuration.diskFullBytes
+    }
+}
+
+/// The time before which workers do not claim (after a render failed for want of disk).
+final class DiskPause: @unchecked Sendable {
+    private let lock = NSLock()
+    private var until: Date?
+    func pause(until date: Date) { lock.withLock { until = max(until ?? date, date) } }
+    func remaining(now: Date) -> Double? { lock.withLock { until.map { $0.timeIntervalSince(now) } } }
 }

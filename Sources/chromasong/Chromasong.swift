@@ -15,6 +15,29 @@ struct Chromasong: AsyncParsableCommand {
         abstract: "Turn an image into a song, offline.",
         subcommands: [Render.self, Analyze.self, Styles.self, Voices.self, Convert.self, Serve.self, RenderWorker.self]
     )
+
+    /// ArgumentParser's own entry, except that a usage error (unknown option, unparseable or missing value) is one
+    /// line naming the option and exit status 2, like every other rule a command line can break (its default is 64,
+    /// EX_USAGE, with the whole usage text).
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var command = command as? AsyncParsableCommand {
+                try await command.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            if exitCode(for: error) == .validationFailure {
+                let lines = message(for: error).split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+                    .filter { !$0.isEmpty && !$0.hasPrefix("Usage:") && !$0.hasPrefix("See '") }
+                let text = lines.first.map { $0.hasPrefix("Error: ") ? String($0.dropFirst(7)) : $0 } ?? "invalid usage"
+                FileHandle.standardError.write(Data("chromasong: \(text) (see --help)\n".utf8))
+                Glibc.exit(2)
+            }
+            exit(withError: error)
+        }
+    }
 }
 
 /// Prints one line for a rejected input and exits non-zero: 2 for a rule the input broke, 1 for anything else.
@@ -53,7 +76,9 @@ struct Render: AsyncParsableCommand {
     @Option(help: "Duration in seconds, 10...600 (default: the style's natural form).") var duration: Double?
     @Option(help: "Number of versions, 1...4.") var versions = 2
     @Option(help: "Audio formats, a subset of mp3,wav,flac,ogg.") var formats = "mp3,wav"
-    @Option(help: "Output folder (default ./out/<task_id>).") var out: String?
+    @Option(help: "Output folder (default ./out/<task_id>); must be new or empty unless --force.") var out: String?
+    @Flag(help: "Write into an --out folder that already holds files (top-level entries of the same names, such as v1/, are replaced).")
+    var force = false
 
     func run() async throws {
         do {
@@ -70,10 +95,24 @@ struct Render: AsyncParsableCommand {
                 makeInstrumental: instrumental, vocalOnly: vocalOnly, key: key, bpm: bpm, voiceId: voice, seed: seed,
                 duration: duration, versions: versions, formats: try SongRequest.parseFormats(formats))
             let engine = try ChromasongEngine()
+            // Every rule of the request first: a refused request touches no folder.
+            try engine.validate(request)
             let options = RenderOptions()
-            let directory = URL(fileURLWithPath: out ?? "out/\(options.taskId)")
+            let folder = try OutputFolder.prepare(out ?? "out/\(options.taskId)", force: force)
+            let directory = folder.url
             let bar = ProgressBar()
-            let result = try await engine.render(request, to: directory, options: options) { bar.show($0) }
+            let interrupt = InterruptGuard(folder: folder) { bar.finish() }
+            let render = Task { try await engine.render(request, to: directory, options: options) { bar.show($0) } }
+            interrupt.watch { render.cancel() }
+            let result: RenderResult
+            do {
+                result = try await render.value
+                interrupt.finish(success: true)
+            } catch {
+                // Interrupted: the signal handler cleans up and exits 130/143.
+                if interrupt.finish(success: false) { while true { try? await Task.sleep(for: .seconds(60)) } }
+                throw Self.outputError(error, folder: folder)
+            }
             bar.finish()
             let m = result.manifest
             print("\"\(m.title)\" -> \(directory.path)")
@@ -86,6 +125,26 @@ struct Render: AsyncParsableCommand {
             fail(error)
         }
     }
+}
+
+extension Render {
+    /// A file error while writing the render (disk full, folder removed, permissions changed) as one line naming
+    /// `out`, without Foundation's wrapping; any other error unchanged.
+    static func outputError(_ error: Error, folder: OutputFolder) -> Error {
+        if error is RequestError || error is CancellationError { return error }
+        let ns = error as NSError
+        let isFileError = ns.domain == NSCocoaErrorDomain || ns.domain == NSPOSIXErrorDomain
+            || String(describing: type(of: error)) == "WriteError"
+        guard isFileError else { return error }
+        return OutputWriteError(message: "out: could not write the render into \(folder.url.path) "
+            + "(\(OutputFolder.reason(error))); nothing was left there")
+    }
+}
+
+/// Writing the output failed: exit status 1 (not the input's fault), one line.
+struct OutputWriteError: Error, CustomStringConvertible {
+    var message: String
+    var description: String { message }
 }
 
 struct Analyze: AsyncParsableCommand {

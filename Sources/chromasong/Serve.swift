@@ -7,7 +7,8 @@ struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the HTTP server (the image_to_song API).",
         discussion: "Environment: CHROMASONG_HOST, _PORT, _PUBLIC_URL, _DATA_DIR, _API_KEYS, _WEBHOOK_SECRET, _WORKERS, "
-            + "_QUEUE_LIMIT, _ALLOW_PRIVATE_NETWORKS, _PRESETS, _SHUTDOWN_GRACE, _RENDER_WORKER, _RENDER_ATTEMPTS, "
+            + "_QUEUE_LIMIT, _ALLOW_PRIVATE_NETWORKS, _PRESETS, _SHUTDOWN_GRACE, _FILE_SIGNING_SECRET, _FILE_URL_HOURS, "
+            + "_RETENTION_DAYS, _SUBMIT_RATE, _SUBMIT_BURST, _READ_RATE, _READ_BURST, _RENDER_WORKER, _RENDER_ATTEMPTS, "
             + "_RENDER_TIME_FLOOR, _RENDER_TIME_PER_SECOND, _RENDER_MEMORY_FLOOR_MIB, _RENDER_MEMORY_PER_SECOND_MIB. "
             + "With no API key the server listens on loopback only.")
 
@@ -23,6 +24,17 @@ struct Serve: AsyncParsableCommand {
     var allowPrivateNetworks = false
     @Option(help: "Seconds running renders get to finish on SIGTERM before they go back to the queue (default 30).")
     var shutdownGrace: Double?
+    @Option(help: "Key of the result-file URL signatures (default: a random one kept in DATA_DIR/file-signing.key).")
+    var fileSigningSecret: String?
+    @Option(help: "Hours a file URL from byId or a webhook stays valid, never past the retention (default 168).")
+    var fileURLHours: Double?
+    @Option(help: "Days after a task finished when its upload and results are deleted; 0 = never (default 7).")
+    var retentionDays: Double?
+    @Option(help: "Submissions a minute per API key; 0 = no limit (default 10; only with API keys).")
+    var submitRate: Double?
+    @Option(help: "Submissions a key may make at once before the rate applies (default 10).") var submitBurst: Int?
+    @Option(help: "Other API requests a minute per API key; 0 = no limit (default 600).") var readRate: Double?
+    @Option(help: "Other API requests a key may make at once (default 600).") var readBurst: Int?
     @Option(help: "Where renders run: process (a supervised child process per render, the default), in-process, or the path of a chromasong binary.")
     var renderWorker: String?
     @Option(help: "Attempts a task gets when renders crash, hang, run out of memory or meet a full disk (default 3).")
@@ -41,18 +53,26 @@ struct Serve: AsyncParsableCommand {
         if let queueLimit { c.queueLimit = max(1, queueLimit) }
         if allowPrivateNetworks { c.allowPrivateNetworks = true }
         if let shutdownGrace { c.shutdownGrace = shutdownGrace }
+        if let fileSigningSecret { c.fileSigningSecret = fileSigningSecret }
+        if let fileURLHours { c.fileURLValidity = fileURLHours * 3600 }
+        if let retentionDays { c.retention = retentionDays * 86_400 }
+        if let submitRate { c.submitRate.perMinute = max(0, submitRate) }
+        if let submitBurst { c.submitRate.burst = max(1, submitBurst) }
+        if let readRate { c.readRate.perMinute = max(0, readRate) }
+        if let readBurst { c.readRate.burst = max(1, readBurst) }
+        do { try c.checkTenancy() } catch { fail(error) }
         // Renders run isolated in child processes of this very binary unless told otherwise.
         if ProcessInfo.processInfo.environment["CHROMASONG_RENDER_WORKER"]?.isEmpty ?? true {
             c.renderWorker = .process(executable: RenderWorkerMode.currentExecutable)
         }
         if let renderWorker {
             guard let mode = RenderWorkerMode.parse(renderWorker) else {
-                fail(ValidationError("--render-worker must be process, in-process or an absolute path, got \"\(renderWorker)\""))
+                throw ValidationError("--render-worker must be process, in-process or an absolute path, got \"\(renderWorker)\"")
             }
             c.renderWorker = mode
         }
         if let renderAttempts {
-            guard renderAttempts >= 1 else { fail(ValidationError("--render-attempts must be at least 1")) }
+            guard renderAttempts >= 1 else { throw ValidationError("--render-attempts must be at least 1") }
             c.renderLimits.retry.maxAttempts = renderAttempts
         }
         // The address policy for image_url and webhooks, and the Endpoint Explorer at GET /.

@@ -8,37 +8,11 @@
 
 #include "cdsp.h"
 #include "cdsp_test.h"
+#include "cdsp_test_files.h"
 
 static char image_dir[PATH_MAX / 2];
 
-/// The shared test images live next to the repository (worktrees sit one level deeper than the main checkout).
-static int find_images(void) {
-    const char *env = getenv("CDSP_TEST_IMAGES");
-    const char *candidates[] = {env ? env : "", "../../../../shared/images", "../../../../../shared/images",
-                                "/work/shared/images"};
-    for (size_t i = 0; i < sizeof(candidates) / sizeof(candidates[0]); i++) {
-        char probe[PATH_MAX + 64];
-        snprintf(probe, sizeof(probe), "%s/dune.png", candidates[i]);
-        if (candidates[i][0] && access(probe, R_OK) == 0) {
-            snprintf(image_dir, sizeof(image_dir), "%s", candidates[i]);
-            return 1;
-        }
-    }
-    printf("   note: shared test images not found, image tests on real photos skipped\n");
-    return 0;
-}
 
-static uint8_t *read_all(const char *path, size_t *size) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *d = malloc((size_t)n + 1);
-    *size = fread(d, 1, (size_t)n, f);
-    fclose(f);
-    return d;
-}
 
 static const struct {
     const char *name;
@@ -57,7 +31,7 @@ CDSP_TEST(real_photos_probe_and_decode) {
         char path[PATH_MAX + 64];
         snprintf(path, sizeof(path), "%s/%s", image_dir, photos[i].name);
         size_t size = 0;
-        uint8_t *data = read_all(path, &size);
+        uint8_t *data = cdsp_test_read_file(path, &size);
         if (!data) {
             printf("   note: %s missing, skipped\n", photos[i].name);
             continue;
@@ -185,14 +159,14 @@ CDSP_TEST(write_read_resize_images) {
     CDSP_CHECK(cdsp_image_write_png(png, img, w, h) == CDSP_OK);
     CDSP_CHECK(cdsp_image_write_jpeg(jpg, img, w, h, 92) == CDSP_OK);
     size_t size;
-    uint8_t *data = read_all(png, &size), *rgba = NULL;
+    uint8_t *data = cdsp_test_read_file(png, &size), *rgba = NULL;
     int rw, rh;
     cdsp_image_format f;
     CDSP_CHECK(cdsp_image_decode(data, size, 1 << 20, &rgba, &rw, &rh, &f) == CDSP_OK);
     CDSP_CHECK(rw == w && rh == h && f == CDSP_IMAGE_PNG && rgba && memcmp(rgba, img, (size_t)w * h * 4) == 0);
     cdsp_image_free(rgba);
     free(data);
-    data = read_all(jpg, &size);
+    data = cdsp_test_read_file(jpg, &size);
     CDSP_CHECK(cdsp_image_decode(data, size, 1 << 20, &rgba, &rw, &rh, &f) == CDSP_OK && f == CDSP_IMAGE_JPEG);
     double err = 0;
     for (size_t k = 0; rgba && k < (size_t)w * h * 4; k++) err += abs((int)rgba[k] - (int)img[k]);
@@ -324,7 +298,7 @@ CDSP_TEST(audio_round_trip_every_format) {
         cdsp_audio_writer_close(w);
     }
     size_t sa, sb;
-    uint8_t *da = read_all("a.wav", &sa), *db2 = read_all("b.wav", &sb);
+    uint8_t *da = cdsp_test_read_file("a.wav", &sa), *db2 = cdsp_test_read_file("b.wav", &sb);
     CDSP_CHECK(da && db2 && sa == sb && memcmp(da, db2, sa) == 0);
     free(da);
     free(db2);
@@ -345,7 +319,7 @@ CDSP_TEST(audio_round_trip_every_format) {
 }
 
 int main(void) {
-    find_images();
+    cdsp_test_find_images(image_dir, sizeof(image_dir));
     CDSP_RUN(real_photos_probe_and_decode);
     CDSP_RUN(huge_header_refused_before_decoding);
     CDSP_RUN(unsupported_and_broken_inputs);

@@ -108,8 +108,11 @@ import Testing
                 #expect(body["is_flagged"] as? Bool == false && body["reason"] as? String == "")
                 let cid = body["conversion_id"] as? String
                 #expect(cid == r.conversion["conversion_id_1"] as? String || cid == r.conversion["conversion_id_2"] as? String)
-                #expect((body["conversion_path"] as? String)?.hasSuffix(".mp3") == true)
-                #expect((body["conversion_path_wav"] as? String)?.hasSuffix(".wav") == true)
+                // Signed URLs (docs/server.md "Result files"): the path names the file, the query signs it.
+                let mp3 = URLComponents(string: body["conversion_path"] as? String ?? "")
+                let wav = URLComponents(string: body["conversion_path_wav"] as? String ?? "")
+                #expect(mp3?.path.hasSuffix(".mp3") == true && wav?.path.hasSuffix(".wav") == true)
+                #expect(mp3?.queryItems?.map(\.name) == ["expires", "sig"] && wav?.queryItems?.map(\.name) == ["expires", "sig"])
                 #expect(body["title"] as? String == r.conversion["title"] as? String)
                 #expect(body["lyrics_timestamped"] is String)
             case "lyrics":

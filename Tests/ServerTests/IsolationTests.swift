@@ -207,6 +207,7 @@ import Glibc
         var c = F.isolatedConfiguration("enospc", limits: RenderLimits(
             retry: RetrySchedule(initial: 0.6, factor: 2, cap: 5, maxAttempts: 3)))
         c.renderFault = { _ in .diskFull }
+        c.diskFullPause = 0.05  // the workers' pause after a full disk; the task's own backoff is what is checked
         let config = c
         let receiver = HookReceiver(failures: 0)
         try await HookReceiver.serve(receiver) { hookURL in
@@ -217,7 +218,7 @@ import Glibc
                 let seen = try await Self.follow(client, id)
                 let last = try #require(seen.last?.0)
                 #expect(last.status == "FAILED")
-                #expect(last.message == "the server's disk is full")
+                #expect(last.message == "the server's disk is full (tried 3 times)")
                 // Not FAILED at the first full disk: back in the queue, saying the disk is full, for the backoff.
                 let waits = seen.indices.filter { seen[$0].0.status == "IN_QUEUE" && seen[$0].0.message.contains("the server's disk is full") }
                 #expect(waits.count == 2, "\(seen.map { "\($0.0.status) \($0.0.message)" })")
@@ -230,7 +231,7 @@ import Glibc
                 let task = try #require(try await Self.store(config).task(id: id))
                 #expect(task.failureLog == Array(repeating: AttemptFailure(.diskFull), count: 3))
                 let hooks = try await Self.failureHooks(receiver, count: 2)
-                #expect(hooks.allSatisfy { $0.1 == "the server's disk is full" })
+                #expect(hooks.allSatisfy { $0.1 == "the server's disk is full (tried 3 times)" })
                 for (_, reason) in hooks { Self.expectNoServerPath(reason, config) }
                 // Nothing half-written is left: no staging folder, no space probe, no result.
                 let results = config.dataDirectory.appendingPathComponent("results")
@@ -255,7 +256,7 @@ import Glibc
         }
         #expect(failure == AttemptFailure(.diskFull))
         #expect(detail.contains("exited(3)"), "\(detail)")
-        #expect(AttemptFailure.finalMessage([failure]) == "the server's disk is full")
+        #expect(AttemptFailure.finalMessage([failure]) == "the server's disk is full (tried once)")
     }
 
     // MARK: the whole server dying (finding 10)
@@ -280,7 +281,8 @@ import Glibc
                     #expect(task.status == .inQueue, "restart \(restart): back in the queue")
                 } else {
                     #expect(task.status == .failed, "the third interruption ends it")
-                    #expect(task.statusMessage == "the render was interrupted by a server restart 3 times")
+                    #expect(task.statusMessage == "the render stopped the server 3 times (a crash, an out-of-memory kill "
+                        + "or a forced stop); it is not tried again")
                     #expect(try await store.claimNext(now: Date()) == nil, "never claimed again")
                     let deliveries = try await store.deliveries(taskId: id)
                     #expect(deliveries.map(\.kind) == ["failure", "failure"], "a failure webhook per version")
@@ -359,7 +361,7 @@ import Glibc
         #expect(AttemptFailure.finalMessage(Array(repeating: AttemptFailure(.crashed, value: 11), count: 3))
             == "the render crashed 3 times (signal 11)")
         #expect(AttemptFailure.finalMessage([AttemptFailure(.crashed, value: 11), AttemptFailure(.diskFull)])
-            == "the server's disk is full")
+            == "the server's disk is full (tried 2 times)")
         #expect(AttemptFailure.finalMessage([AttemptFailure(.crashed, value: 11), AttemptFailure(.timedOut, value: 140),
                                              AttemptFailure(.crashed, value: 6)])
             == "the render failed 3 times: crashed (signal 11); ran past its time limit (140 s); crashed (signal 6)")

@@ -344,3 +344,53 @@ struct NetLiveTests {
         }
     }
 }
+
+/// An origin that answers at once and then sends one body byte every `interval` seconds (issue 9, finding 8).
+final class TrickleOrigin: @unchecked Sendable {
+    let port: Int
+    private let listener: LoopbackListener
+
+    init(interval: Double) throws {
+        listener = try LoopbackListener(backlog: 4)
+        port = listener.port
+        let fd = listener.descriptor
+        Thread {
+            let client = accept(fd, nil, nil)
+            guard client >= 0 else { return }
+            defer { close(client) }
+            var request = [UInt8](repeating: 0, count: 4096)
+            guard read(client, &request, request.count) > 0 else { return }
+            let head = Array("HTTP/1.0 200 OK\r\nContent-Type: image/png\r\nConnection: close\r\n\r\n".utf8)
+            guard send(client, head, head.count, Int32(MSG_NOSIGNAL)) == head.count else { return }
+            for _ in 0..<8 {
+                Thread.sleep(forTimeInterval: interval)
+                var byte: UInt8 = 0x42
+                guard send(client, &byte, 1, Int32(MSG_NOSIGNAL)) == 1 else { return }
+            }
+        }.start()
+    }
+
+    func stop() { listener.close() }
+}
+
+@Suite("Safe HTTP client: whole-fetch deadline")
+struct NetDeadlineTests {
+    @Test func aTricklingBodyIsCutAtTheDeadline() async throws {
+        // A byte every 8 s against a 2 s deadline: the deadline used to be checked only when a byte came, so the
+        // fetch ran to the first byte after it (8 s); now the clock itself ends it.
+        let origin = try TrickleOrigin(interval: 8)
+        defer { origin.stop() }
+        var configuration = SafeHTTPClient.Configuration()
+        configuration.totalTimeout = .seconds(2)
+        configuration.readTimeout = .seconds(60)
+        let client = SafeHTTPClient(policy: AddressPolicy(exemptOrigins: ["127.0.0.1:\(origin.port)"]),
+                                    configuration: configuration)
+        let start = ContinuousClock.now
+        let error = await #expect(throws: SafeFetchError.self) {
+            try await client.fetch("http://127.0.0.1:\(origin.port)/trickle")
+        }
+        let elapsed = ContinuousClock.now - start
+        #expect(error?.kind == .timeout)
+        #expect(elapsed >= .seconds(2) && elapsed < .seconds(6), "cut after \(elapsed)")
+    }
+}

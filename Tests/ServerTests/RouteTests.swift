@@ -61,7 +61,7 @@ import Testing
                     #expect(r.status == .ok, "\(header)")
                 }
             }
-            // Health and result files stay open (audio players cannot send headers).
+            // Health stays open; result files need a signed URL, not a key (audio players cannot send headers).
             try await client.execute(uri: "/health", method: .get) { r in #expect(r.status == .ok) }
         }
         #expect(try F.rowCount(config) == 0)
@@ -351,8 +351,13 @@ import Testing
                 #expect(r.status == .unprocessableContent)
                 #expect((F.json(r.body)["detail"] as? [[String: String]])?.first?["field"] == "conversionType")
             }
-            // Files of a task that is not finished are not served.
+            // Files need a signed URL (403 without), and a task that is not finished has none to serve (404).
             try await client.execute(uri: "/files/\(ids[0])/v1/mix.wav", method: .get) { r in
+                #expect(r.status == .forbidden)
+            }
+            let signer = FileSigner(secret: try FileSigner.loadSecret(configured: nil, dataDirectory: config.dataDirectory))
+            let query = signer.query(taskId: ids[0], path: "v1/mix.wav", expires: Int(Date().timeIntervalSince1970) + 60)
+            try await client.execute(uri: "/files/\(ids[0])/v1/mix.wav?\(query)", method: .get) { r in
                 #expect(r.status == .notFound)
             }
         }

@@ -27,6 +27,7 @@ enum ServerFixtures {
             apiKeys: keys, webhookSecret: secret, workers: workers, queueLimit: queueLimit,
             allowPrivateNetworks: true, shutdownGrace: 0.5,
             webhookRetry: RetrySchedule(initial: 0.05, factor: 2, cap: 1, maxAttempts: 30))
+            .withQuickRenderRetries()
     }
 
     static var quietLogger: Logger {
@@ -114,5 +115,14 @@ struct FakeImageFetcher: ImageURLFetcher {
     func fetchImage(_ url: String) async throws(RequestError) -> Data {
         if url == "https://images.test/flower.jpg" { return ServerFixtures.photoBytes }
         throw RequestError(field: "image_url", message: "could not be fetched: host not found")
+    }
+}
+
+extension ServerConfiguration {
+    /// Render retries after 0.05 s, 0.1 s (3 attempts): tests wait for the cap, not for the production backoff.
+    func withQuickRenderRetries() -> ServerConfiguration {
+        var c = self
+        c.renderLimits.retry = RetrySchedule(initial: 0.05, factor: 2, cap: 1, maxAttempts: 3)
+        return c
     }
 }

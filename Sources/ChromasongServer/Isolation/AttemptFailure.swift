@@ -40,7 +40,7 @@ public struct AttemptFailure: Codable, Sendable, Hashable {
         case .timedOut: "ran past its time limit (\(number) s)"
         case .outOfMemory: "ran out of memory (limit \(number) MiB)"
         case .diskFull: "could not write its results: the server's disk is full"
-        case .serverStopped: "was interrupted by a server restart"
+        case .serverStopped: "was cut short: the server stopped"
         case .internal: "failed with an internal error"
         }
     }
@@ -53,16 +53,17 @@ public struct AttemptFailure: Codable, Sendable, Hashable {
         case .timedOut: "ran past its time limit \(n) times (\(number) s)"
         case .outOfMemory: "ran out of memory \(n) times (limit \(number) MiB)"
         case .diskFull: "could not write its results \(n) times: the server's disk is full"
-        case .serverStopped: "was interrupted by a server restart \(n) times"
+        case .serverStopped:
+            "stopped the server \(n) times (a crash, an out-of-memory kill or a forced stop); it is not tried again"
         case .internal: "failed \(n) times with an internal error"
         }
     }
 
-    /// The FAILED status message once the attempts are used up: "the server's disk is full" when the last attempt
-    /// met a full disk, "the render crashed 3 times (signal 11)" when every attempt failed alike, else the list.
+    /// The FAILED status message once the attempts are used up: "the server's disk is full (tried 3 times)" when
+    /// the last attempt met a full disk, "the render crashed 3 times (signal 11)" when every attempt failed alike, else the list.
     public static func finalMessage(_ log: [AttemptFailure]) -> String {
         guard let last = log.last else { return "the render failed" }
-        if last.kind == .diskFull { return "the server's disk is full" }
+        if last.kind == .diskFull { return "the server's disk is full (tried \(log.count == 1 ? "once" : "\(log.count) times"))" }
         if log.allSatisfy({ $0 == last }) {
             return log.count == 1 ? "the render \(last.phrase)" : "the render \(last.repeated(log.count))"
         }

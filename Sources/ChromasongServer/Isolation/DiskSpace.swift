@@ -14,7 +14,16 @@ import Darwin
 /// 2. otherwise, for an error that is not the request's fault, a probe: reserve as many bytes as the render's
 ///    output (`expectedOutputBytes`) in a hidden file beside the results (`posix_fallocate`, which allocates
 ///    blocks without writing them); ENOSPC or EDQUOT there means the disk cannot hold the results.
+/// The server adds a third (`WorkerService.isDiskFull`): less than `ServerConfiguration.diskFullBytes` free on the
+/// data volume when the attempt failed.
 enum DiskSpace {
+    /// Free space of a folder's volume (nil: unknown).
+    @Sendable static func freeBytes(_ url: URL) -> Int64? {
+        guard let attributes = try? FileManager.default.attributesOfFileSystem(forPath: url.path),
+              let free = attributes[.systemFreeSize] as? NSNumber else { return nil }
+        return free.int64Value
+    }
+
     static func isNoSpace(_ code: Int32) -> Bool { code == ENOSPC || code == EDQUOT }
 
     /// Whether `error` (or an error it wraps) says the disk or the quota is full.

@@ -65,6 +65,26 @@ public final class SQLiteTaskStore: TaskStore {
                 CREATE INDEX attempts_delivery ON webhook_attempts(delivery_id);
                 """)
         }
+        // Owners (SHA-256 of the key; rows from before belong to the anonymous tenant), disk use, retention and
+        // Idempotency-Keys (docs/server.md).
+        m.registerMigration("v2-tenant") { db in
+            try db.execute(sql: """
+                ALTER TABLE tasks ADD COLUMN owner TEXT NOT NULL DEFAULT 'anonymous';
+                ALTER TABLE tasks ADD COLUMN upload_bytes INTEGER;
+                ALTER TABLE tasks ADD COLUMN result_bytes INTEGER;
+                ALTER TABLE tasks ADD COLUMN files_expired_at REAL;
+                CREATE INDEX tasks_retention ON tasks(finished_at) WHERE files_expired_at IS NULL;
+                CREATE TABLE idempotency_keys (
+                    owner TEXT NOT NULL,
+                    key TEXT NOT NULL,
+                    fingerprint TEXT NOT NULL,
+                    task_id TEXT NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,
+                    created_at REAL NOT NULL,
+                    PRIMARY KEY (owner, key)
+                );
+                CREATE INDEX idempotency_age ON idempotency_keys(created_at);
+                """)
+        }
         // Process isolation (issue 9): the attempts that failed, and the time before which a task waiting for its
         // retry is not claimed.
         m.registerMigration("v2-isolation") { db in
@@ -85,11 +105,24 @@ public final class SQLiteTaskStore: TaskStore {
             let queued = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM tasks WHERE status = 'IN_QUEUE'") ?? 0
             if queued >= queueLimit { throw StoreError.queueFull(limit: queueLimit) }
             let running = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM tasks WHERE status = 'IN_PROGRESS'") ?? 0
+            if let claim = task.idempotency {
+                try db.execute(sql: "DELETE FROM idempotency_keys WHERE owner = ? AND key = ? AND created_at < ?",
+                               arguments: [task.owner, claim.key, now - claim.window])
+                if let row = try Row.fetchOne(db, sql: "SELECT task_id, fingerprint FROM idempotency_keys WHERE owner = ? AND key = ?",
+                                              arguments: [task.owner, claim.key]) {
+                    throw StoreError.idempotencyKeyUsed(taskId: row["task_id"], fingerprint: row["fingerprint"])
+                }
+            }
             try db.execute(
                 sql: """
-                    INSERT INTO tasks (id, request_json, image_path, status, created_at, updated_at)
-                    VALUES (?, ?, ?, 'IN_QUEUE', ?, ?)
-                    """, arguments: [task.id, json, task.imagePath, now, now])
+                    INSERT INTO tasks (id, request_json, image_path, status, created_at, updated_at, owner, upload_bytes)
+                    VALUES (?, ?, ?, 'IN_QUEUE', ?, ?, ?, ?)
+                    """, arguments: [task.id, json, task.imagePath, now, now, task.owner, task.uploadBytes])
+            if let claim = task.idempotency {
+                try db.execute(sql: """
+                    INSERT INTO idempotency_keys (owner, key, fingerprint, task_id, created_at) VALUES (?, ?, ?, ?, ?)
+                    """, arguments: [task.owner, claim.key, claim.fingerprint, task.id, now])
+            }
             for (i, cid) in task.conversionIds.enumerated() {
                 try db.execute(sql: "INSERT INTO versions (conversion_id, task_id, idx) VALUES (?, ?, ?)",
                                arguments: [cid, task.id, i])
@@ -112,8 +145,24 @@ public final class SQLiteTaskStore: TaskStore {
         }
     }
 
-    public func requeueInProgress(now: Date) async throws -> Int {
-        try await recoverInterrupted(now: now, maxAttempts: .max, final: { _ in ("", []) }).requeued
+    public func requeueInProgress(now: Date, maxAttempts: Int) async throws -> Int {
+        let t = now.timeIntervalSince1970
+        return try await pool.write { db in
+            var requeued = 0
+            let ids = try String.fetchAll(db, sql: """
+                SELECT id FROM tasks WHERE status = 'IN_PROGRESS' AND attempts < ? ORDER BY seq
+                """, arguments: [maxAttempts])
+            for id in ids {
+                guard let task = try Self.load(db, id: id) else { continue }
+                try db.execute(sql: """
+                    UPDATE tasks SET status = 'IN_QUEUE', status_msg = 'requeued after a restart', failure_log = ?,
+                           not_before = 0, updated_at = ?
+                    WHERE id = ?
+                    """, arguments: [try Self.encodeLog(task.failureLog + [AttemptFailure(.serverStopped)]), t, id])
+                requeued += 1
+            }
+            return requeued
+        }
     }
 
     public func recoverInterrupted(now: Date, maxAttempts: Int,
@@ -128,7 +177,9 @@ public final class SQLiteTaskStore: TaskStore {
                 guard var task = try Self.load(db, id: id) else { continue }
                 task.failureLog.append(AttemptFailure(.serverStopped))
                 let log = try Self.encodeLog(task.failureLog)
-                if task.failureLog.count >= maxAttempts {
+                // Claims count too: rows from before the failure log, and claims a graceful shutdown gave back are
+                // not in it (`requeue` returns the claim).
+                if task.failureLog.count >= maxAttempts || task.attempts >= maxAttempts {
                     let (message, webhooks) = final(task)
                     try db.execute(sql: """
                         UPDATE tasks SET status = 'FAILED', status_msg = ?, failure_log = ?, updated_at = ?, finished_at = ?
@@ -200,7 +251,8 @@ public final class SQLiteTaskStore: TaskStore {
     public func requeue(taskId: String, attempt: Int, now: Date) async throws {
         try await pool.write { db in
             try db.execute(sql: """
-                UPDATE tasks SET status = 'IN_QUEUE', status_msg = 'requeued at shutdown', updated_at = ?
+                UPDATE tasks SET status = 'IN_QUEUE', status_msg = 'requeued at shutdown', updated_at = ?,
+                       attempts = attempts - 1
                 WHERE id = ? AND attempts = ? AND status = 'IN_PROGRESS'
                 """, arguments: [now.timeIntervalSince1970, taskId, attempt])
         }
@@ -279,12 +331,71 @@ public final class SQLiteTaskStore: TaskStore {
         let manifestJSON: String? = row["manifest_json"]
         let manifest = try manifestJSON.map { try JSONDecoder().decode(Manifest.self, from: Data($0.utf8)) }
         let status: String = row["status"]
+        let finished: Double? = row["finished_at"]
+        let expired: Double? = row["files_expired_at"]
         return StoredTask(
             id: id, conversionIds: ids, request: request, imagePath: row["image_path"],
             status: TaskStatus(rawValue: status) ?? .failed, statusMessage: row["status_msg"], attempts: row["attempts"],
             createdAt: Date(timeIntervalSince1970: row["created_at"]),
             updatedAt: Date(timeIntervalSince1970: row["updated_at"]), manifest: manifest,
-            failureLog: Self.decodeLog(row["failure_log"] ?? "[]"))
+            failureLog: Self.decodeLog(row["failure_log"] ?? "[]"), owner: row["owner"],
+            finishedAt: finished.map(Date.init(timeIntervalSince1970:)), uploadBytes: row["upload_bytes"],
+            resultBytes: row["result_bytes"], filesExpiredAt: expired.map(Date.init(timeIntervalSince1970:)))
+    }
+
+    // MARK: tenancy
+
+    public func idempotentTask(owner: String, key: String, notBefore: Date) async throws
+        -> (taskId: String, fingerprint: String)?
+    {
+        try await pool.read { db in
+            guard let row = try Row.fetchOne(db, sql: """
+                SELECT task_id, fingerprint FROM idempotency_keys WHERE owner = ? AND key = ? AND created_at >= ?
+                """, arguments: [owner, key, notBefore.timeIntervalSince1970])
+            else { return nil }
+            return (row["task_id"], row["fingerprint"])
+        }
+    }
+
+    public func purgeIdempotencyKeys(before: Date) async throws -> Int {
+        try await pool.write { db in
+            try db.execute(sql: "DELETE FROM idempotency_keys WHERE created_at < ?", arguments: [before.timeIntervalSince1970])
+            return db.changesCount
+        }
+    }
+
+    public func recordResultBytes(taskId: String, bytes: Int) async throws {
+        try await pool.write { db in
+            try db.execute(sql: "UPDATE tasks SET result_bytes = ? WHERE id = ? AND files_expired_at IS NULL",
+                           arguments: [bytes, taskId])
+        }
+    }
+
+    public func tasksWithExpiredFiles(finishedBefore: Date, limit: Int) async throws -> [StoredTask] {
+        try await pool.read { db in
+            let ids = try String.fetchAll(db, sql: """
+                SELECT id FROM tasks WHERE files_expired_at IS NULL AND finished_at IS NOT NULL AND finished_at < ?
+                AND status IN ('COMPLETED', 'FAILED') ORDER BY finished_at LIMIT ?
+                """, arguments: [finishedBefore.timeIntervalSince1970, limit])
+            return try ids.compactMap { try Self.load(db, id: $0) }
+        }
+    }
+
+    public func markFilesExpired(taskId: String, at: Date) async throws {
+        try await pool.write { db in
+            try db.execute(sql: "UPDATE tasks SET files_expired_at = ? WHERE id = ?",
+                           arguments: [at.timeIntervalSince1970, taskId])
+        }
+    }
+
+    public func storageTotals() async throws -> (tasks: Int, bytes: Int) {
+        try await pool.read { db in
+            let row = try Row.fetchOne(db, sql: """
+                SELECT COUNT(*) AS n, COALESCE(SUM(COALESCE(upload_bytes, 0) + COALESCE(result_bytes, 0)), 0) AS b
+                FROM tasks WHERE files_expired_at IS NULL
+                """)
+            return (row?["n"] ?? 0, row?["b"] ?? 0)
+        }
     }
 
     public func queueCounts() async throws -> (queued: Int, running: Int) {
@@ -300,6 +411,11 @@ public final class SQLiteTaskStore: TaskStore {
         try pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM tasks") ?? 0 }
     }
 
+    /// Every task id, oldest first (tests).
+    func taskIds() throws -> [String] {
+        try pool.read { db in try String.fetchAll(db, sql: "SELECT id FROM tasks ORDER BY seq") }
+    }
+
     // MARK: webhooks
 
     public func leaseDueDeliveries(now: Date, lease: Double, limit: Int) async throws -> [WebhookDelivery] {
@@ -311,7 +427,9 @@ public final class SQLiteTaskStore: TaskStore {
                 """, arguments: [t, limit])
             var out: [WebhookDelivery] = []
             for id in ids {
-                try db.execute(sql: "UPDATE webhook_outbox SET next_attempt_at = ? WHERE delivery_id = ?",
+                // The lease is the attempt: counted before the send, so a process that dies mid-send leaves the
+                // count right and the retry carries the next number (issue 9, finding 12).
+                try db.execute(sql: "UPDATE webhook_outbox SET next_attempt_at = ?, attempts = attempts + 1 WHERE delivery_id = ?",
                                arguments: [t + lease, id])
                 if let d = try Self.delivery(db, id: id) { out.append(d) }
             }
@@ -327,15 +445,15 @@ public final class SQLiteTaskStore: TaskStore {
                            arguments: [deliveryId, attempt.at.timeIntervalSince1970, attempt.httpStatus, attempt.error])
             if delivered {
                 try db.execute(sql: """
-                    UPDATE webhook_outbox SET status = 'delivered', attempts = attempts + 1, delivered_at = ?
+                    UPDATE webhook_outbox SET status = 'delivered', delivered_at = ?
                     WHERE delivery_id = ?
                     """, arguments: [attempt.at.timeIntervalSince1970, deliveryId])
             } else if let next = nextAttemptAt {
                 try db.execute(sql: """
-                    UPDATE webhook_outbox SET attempts = attempts + 1, next_attempt_at = ? WHERE delivery_id = ?
+                    UPDATE webhook_outbox SET next_attempt_at = ? WHERE delivery_id = ?
                     """, arguments: [next.timeIntervalSince1970, deliveryId])
             } else {
-                try db.execute(sql: "UPDATE webhook_outbox SET status = 'dead', attempts = attempts + 1 WHERE delivery_id = ?",
+                try db.execute(sql: "UPDATE webhook_outbox SET status = 'dead' WHERE delivery_id = ?",
                                arguments: [deliveryId])
             }
         }

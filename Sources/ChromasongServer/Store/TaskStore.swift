@@ -61,12 +61,32 @@ public struct NewTask: Sendable {
     public var request: TaskRequest
     /// The image file, already written under the data directory.
     public var imagePath: String
+    /// The tenant: SHA-256 hex of the submitting key, or `Tenant.anonymous` (see docs/server.md).
+    public var owner: String = "anonymous"
+    /// Size of the stored upload.
+    public var uploadBytes: Int = 0
+    /// The submission's Idempotency-Key, stored with the task in the same transaction.
+    public var idempotency: IdempotencyClaim? = nil
 
     public init(id: String, conversionIds: [String], request: TaskRequest, imagePath: String) {
         self.id = id
         self.conversionIds = conversionIds
         self.request = request
         self.imagePath = imagePath
+    }
+}
+
+/// An `Idempotency-Key` as the store keeps it: per tenant, with the fingerprint of the request it first came
+/// with; a row older than `window` seconds no longer counts (and is replaced).
+public struct IdempotencyClaim: Sendable, Hashable {
+    public var key: String
+    public var fingerprint: String
+    public var window: Double
+
+    public init(key: String, fingerprint: String, window: Double) {
+        self.key = key
+        self.fingerprint = fingerprint
+        self.window = window
     }
 }
 
@@ -87,6 +107,15 @@ public struct StoredTask: Sendable {
     /// Attempts that failed without the request being at fault (crash, time limit, memory, full disk, server
     /// restart), oldest first; the task is FAILED when they reach `RenderLimits.maxAttempts`.
     public var failureLog: [AttemptFailure] = []
+    /// The tenant that submitted it (SHA-256 hex of its key, or "anonymous").
+    public var owner: String = "anonymous"
+    /// When it became COMPLETED or FAILED.
+    public var finishedAt: Date? = nil
+    /// Bytes on disk: the upload (known at submission) and the results (measured once the task finished).
+    public var uploadBytes: Int? = nil
+    public var resultBytes: Int? = nil
+    /// Set when the retention service deleted the upload and the results.
+    public var filesExpiredAt: Date? = nil
 }
 
 /// A webhook to send, written in the same transaction that finishes its task (a transactional outbox).
@@ -138,6 +167,9 @@ public struct WebhookDelivery: Sendable {
 public enum StoreError: Error, Sendable, Equatable {
     /// The queue already holds `limit` waiting tasks.
     case queueFull(limit: Int)
+    /// The tenant already used this Idempotency-Key (within its window) for `taskId`, with a request whose
+    /// fingerprint is `fingerprint`.
+    case idempotencyKeyUsed(taskId: String, fingerprint: String)
 }
 
 /// The durable queue and record of tasks, results and webhooks. Everything outside the store speaks only this
@@ -149,9 +181,10 @@ public protocol TaskStore: Sendable {
     /// Atomically moves the oldest waiting task whose retry time has come to IN_PROGRESS and returns it (with
     /// `attempts` already counted); two workers never get the same task.
     func claimNext(now: Date) async throws -> StoredTask?
-    /// Start-up recovery: every IN_PROGRESS task goes back to IN_QUEUE (its worker died with the process); the
-    /// interruption counts as a failed attempt (`AttemptFailure.serverStopped`).
-    func requeueInProgress(now: Date) async throws -> Int
+    /// Start-up recovery without failing anything: every IN_PROGRESS task below `maxAttempts` claims goes back to
+    /// IN_QUEUE (its worker died with the process), the interruption logged as a failed attempt
+    /// (`AttemptFailure.serverStopped`); `recoverInterrupted` also fails those at the cap.
+    func requeueInProgress(now: Date, maxAttempts: Int) async throws -> Int
     /// Start-up recovery with the attempt cap, atomic: every IN_PROGRESS task counts a `serverStopped` failure; a
     /// task whose failures reach `maxAttempts` becomes FAILED with `final(task with its full log)` (message and
     /// failure webhooks), the others go back to IN_QUEUE.
@@ -186,4 +219,19 @@ public protocol TaskStore: Sendable {
     func nextDeliveryDue() async throws -> Date?
     /// A task's webhooks with their attempt history, oldest first.
     func deliveries(taskId: String) async throws -> [WebhookDelivery]
+
+    // Tenancy (schema v2-tenant).
+    /// The task a tenant's Idempotency-Key names, and its request's fingerprint, if used after `notBefore`.
+    func idempotentTask(owner: String, key: String, notBefore: Date) async throws -> (taskId: String, fingerprint: String)?
+    /// Forgets Idempotency-Keys used before `before`; returns how many.
+    func purgeIdempotencyKeys(before: Date) async throws -> Int
+    /// Records the measured size of a finished task's results.
+    func recordResultBytes(taskId: String, bytes: Int) async throws
+    /// Finished (COMPLETED or FAILED) tasks whose files still exist and that finished before `finishedBefore`,
+    /// oldest first.
+    func tasksWithExpiredFiles(finishedBefore: Date, limit: Int) async throws -> [StoredTask]
+    /// Marks a task's upload and results as deleted.
+    func markFilesExpired(taskId: String, at: Date) async throws
+    /// Tasks whose files are kept, and their bytes on disk (uploads + measured results).
+    func storageTotals() async throws -> (tasks: Int, bytes: Int)
 }

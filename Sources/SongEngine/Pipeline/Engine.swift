@@ -68,13 +68,16 @@ public final class ChromasongEngine: Sendable {
         voices = try VoiceCatalog.load(from: root.appendingPathComponent("voices"))
     }
 
-    /// Every rule of the contract that needs no image bytes, including that `voice_id` names a voice of the catalog.
+    /// Every rule of the contract that needs no image bytes, including that `voice_id` names a voice of the catalog
+    /// and that the user's lyrics fit a song of at most `SongRequest.maxSongSeconds` (see `lyricsLength`).
     public func validate(_ request: SongRequest) throws(RequestError) {
         try request.validate()
         if !request.voiceId.isEmpty && voices.voice(id: request.voiceId) == nil {
             throw RequestError(field: "voice_id", message: "unknown voice \"\(request.voiceId.prefix(60))\"; "
                 + "known: \(voices.voices.map(\.id).joined(separator: ", "))")
         }
+        // Last: it parses and pronounces the lyrics, so every cheaper rule has passed first.
+        try checkSongLength(request)
     }
 
     /// Image features and the plan, without rendering.

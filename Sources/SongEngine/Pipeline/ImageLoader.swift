@@ -102,6 +102,9 @@ public enum ImageLoader {
             switch status {
             case CDSP_ERR_TOO_LARGE:
                 throw RequestError(field: field, message: "\(width)x\(height) exceeds the limit of 40 megapixels")
+            case CDSP_ERR_FORMAT where format == CDSP_IMAGE_BMP:
+                throw RequestError(
+                    field: field, message: "compressed BMP (RLE, JPEG or PNG inside) is not supported: send an uncompressed BMP")
             case CDSP_ERR_FORMAT:
                 throw RequestError(field: field, message: "not a supported image (send JPEG, PNG, GIF, BMP or WEBP)")
             default:

@@ -64,23 +64,45 @@ public struct SongRequest: Sendable, Hashable {
     public static let bpmRange = 40...240
     public static let durationRange = 10.0...600.0
     public static let versionsRange = 1...4
+    /// The longest song, seconds of form (bars x 240 / bpm), lyrics included: the user's lyrics decide the form, so
+    /// `ChromasongEngine.validate` refuses words that cannot be sung within it at the request's tempo.
+    public static let maxSongSeconds = 600.0
+
+    /// The text fields' limits, counted in Unicode scalars (a grapheme count lets one "character" carry any number
+    /// of combining marks) with a UTF-8 byte cap checked first (O(1), so an oversized value is refused unread).
+    public static let textLimits: [TextLimit] = [
+        TextLimit(field: "prompt", scalars: maxPromptLength),
+        TextLimit(field: "lyrics", scalars: maxLyricsLength),
+        TextLimit(field: "negative_tags", scalars: maxNegativeTagsLength),
+        TextLimit(field: "key", scalars: 40),
+        TextLimit(field: "voice_id", scalars: 64),
+        TextLimit(field: "image_url", scalars: 2048),
+    ]
+
+    /// The limit of one text field by its contract name (see `textLimits`).
+    public static func textLimit(_ field: String) -> TextLimit? { textLimits.first { $0.field == field } }
+
+    /// The value of a text field by its contract name.
+    func text(of field: String) -> String {
+        switch field {
+        case "prompt": return prompt
+        case "lyrics": return lyrics
+        case "negative_tags": return negativeTags
+        case "key": return key
+        case "voice_id": return voiceId
+        case "image_url": if case .url(let text) = image { return text } else { return "" }
+        default: return ""
+        }
+    }
 
     /// Checks every rule of the contract that needs no image bytes; throws the first violation.
     public func validate() throws(RequestError) {
+        // Sizes first: nothing below scans a value that is over its limit.
+        for limit in Self.textLimits { try limit.check(text(of: limit.field)) }
         if case .url(let text) = image {
             guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https",
                   url.host != nil
             else { throw RequestError(field: "image_url", message: "must be an http(s) URL, got \"\(text.prefix(80))\"") }
-        }
-        if prompt.count > Self.maxPromptLength {
-            throw RequestError(field: "prompt", message: "must be at most \(Self.maxPromptLength) characters, got \(prompt.count)")
-        }
-        if lyrics.count > Self.maxLyricsLength {
-            throw RequestError(field: "lyrics", message: "must be at most \(Self.maxLyricsLength) characters, got \(lyrics.count)")
-        }
-        if negativeTags.count > Self.maxNegativeTagsLength {
-            throw RequestError(field: "negative_tags",
-                               message: "must be at most \(Self.maxNegativeTagsLength) characters, got \(negativeTags.count)")
         }
         if makeInstrumental && vocalOnly {
             throw RequestError(field: "make_instrumental", message: "cannot be true together with vocal_only")
@@ -134,6 +156,37 @@ public struct SongRequest: Sendable, Hashable {
     }
 }
 
+/// A limit on a text field: at most `scalars` Unicode scalars and `bytes` bytes of UTF-8 (by default 4 per scalar,
+/// the most one scalar takes, so the byte cap only refuses what the scalar count would refuse too, but in O(1)).
+public struct TextLimit: Sendable, Hashable {
+    public var field: String
+    public var scalars: Int
+    public var bytes: Int
+
+    public init(field: String, scalars: Int, bytes: Int? = nil) {
+        self.field = field
+        self.scalars = scalars
+        self.bytes = bytes ?? 4 * scalars
+    }
+
+    /// `webhook_url` (checked by the server, which alone takes it).
+    public static let webhookURL = TextLimit(field: "webhook_url", scalars: 2048)
+
+    /// Throws a `RequestError` naming the field when `text` is over either cap.
+    public func check(_ text: String) throws(RequestError) {
+        let byteCount = text.utf8.count
+        if byteCount > bytes {
+            throw RequestError(field: field, message: "must be at most \(scalars) characters (Unicode scalars) and \(bytes) "
+                + "bytes of UTF-8, got \(byteCount) bytes")
+        }
+        let scalarCount = text.unicodeScalars.count
+        if scalarCount > scalars {
+            throw RequestError(field: field, message: "must be at most \(scalars) characters (Unicode scalars, each "
+                + "combining mark counting as one), got \(scalarCount)")
+        }
+    }
+}
+
 /// A rejected request or input: the field, and the rule it broke, in one sentence.
 public struct RequestError: Error, Sendable, Hashable, CustomStringConvertible {
     public enum Kind: Sendable, Hashable {
@@ -154,4 +207,83 @@ public struct RequestError: Error, Sendable, Hashable, CustomStringConvertible {
     }
 
     public var description: String { "\(field): \(message)" }
+}
+
+/// How long the user's lyrics make a song: the form LyricForm fits to them (an instrumental intro and outro, each
+/// sung section's lines at 2 or more bars, empty tags as instrumental sections) at the tempo the plan will use.
+public struct LyricsLength: Sendable, Hashable {
+    /// Seconds of form at `bpm`, the longest over the styles the plan may choose.
+    public var seconds: Double
+    /// The tempo assumed: the request's `bpm`, else the prompt's "N bpm", else the slowest tempo the automatic choice
+    /// can take for the styles the negative tags leave (so the real song is never longer than `seconds`).
+    public var bpm: Int
+    public var tempoIsAutomatic: Bool
+    /// The slowest tempo from `bpm` up at which the words fit `SongRequest.maxSongSeconds`; nil when none does.
+    public var fittingBpm: Int?
+}
+
+extension ChromasongEngine {
+    /// The length the request's own lyrics give its song, or nil when it sings none (instrumental, no lyrics, or
+    /// nothing singable). Parses and pronounces the lyrics as the planner will (the pronunciations are cached).
+    public func lyricsLength(_ request: SongRequest) -> LyricsLength? {
+        guard request.wantsVocals, let (lyrics, pronounced) = Planner.singableLyrics(request.lyrics) else { return nil }
+        let reading = PromptInterpreter.read(prompt: request.prompt, negativeTags: request.negativeTags, styles: styles)
+        // The planner picks its style among those the negative tags leave (all of them when they leave none).
+        let allowed = styles.styles.filter { !reading.excludedStyles.contains($0.id) }
+        let pool = allowed.isEmpty ? styles.styles : allowed
+        guard !pool.isEmpty else { return nil }
+        let bpm: Int
+        var automatic = false
+        if request.bpm != 0 {
+            bpm = request.bpm
+        } else if let promptBpm = reading.bpm {
+            bpm = promptBpm
+        } else {
+            // Planner step 4: the style's range at a position >= -0.15, times the prompt's tempo word, in 40...240.
+            automatic = true
+            bpm = pool.map { style -> Int in
+                let slowest = (Double(style.tempoMin) - 0.15 * Double(style.tempoMax - style.tempoMin)) * reading.tempoFactor
+                return Int(min(240, max(40, slowest.rounded())))
+            }.min() ?? SongRequest.bpmRange.lowerBound
+        }
+        // The instrumental sections (intro, outro, empty tags) take the style's bars whatever the tempo; the sung
+        // ones take their lines' bars at the tempo, whatever the style. So fit once per style, then per tempo only
+        // the sung sections are counted again.
+        var instrumentalBars = 0
+        var sung: [(lines: Int, said: [PronouncedLine])] = []
+        for style in pool {
+            let fit = LyricForm.fit(lyrics: lyrics, pronounced: pronounced, bpm: bpm, style: style)
+            var bars = 0
+            sung = []
+            for (i, section) in fit.lyrics.sections.enumerated() {
+                if section.lines.isEmpty { bars += fit.names[i].1 } else { sung.append((section.lines.count, fit.pronounced[i])) }
+            }
+            instrumentalBars = max(instrumentalBars, bars)
+        }
+        func seconds(at bpm: Int) -> Double {
+            let rhythm = VocalRhythm(bpm: bpm)
+            let sungBars = sung.reduce(0) { $0 + LyricForm.sectionBars($1.said, lineCount: $1.lines, rhythm: rhythm) }
+            return Double(instrumentalBars + sungBars) * 240 / Double(bpm)
+        }
+        let length = seconds(at: bpm)
+        var fitting: Int?
+        if length <= SongRequest.maxSongSeconds {
+            fitting = bpm
+        } else {
+            fitting = (bpm + 1...SongRequest.bpmRange.upperBound).first { seconds(at: $0) <= SongRequest.maxSongSeconds }
+        }
+        return LyricsLength(seconds: length, bpm: bpm, tempoIsAutomatic: automatic, fittingBpm: fitting)
+    }
+
+    /// Refuses lyrics whose song would last longer than `SongRequest.maxSongSeconds` (a 422 naming `lyrics`).
+    func checkSongLength(_ request: SongRequest) throws(RequestError) {
+        guard let length = lyricsLength(request), length.seconds > SongRequest.maxSongSeconds else { return }
+        let limit = Int(SongRequest.maxSongSeconds)
+        let tempo = length.tempoIsAutomatic
+            ? "\(length.bpm) bpm (the slowest tempo the automatic choice may take)" : "\(length.bpm) bpm"
+        let remedy = length.fittingBpm.map { "shorten them or set a faster bpm (they fit at \($0) bpm)" }
+            ?? "shorten them (every line takes at least 2 bars; they do not fit at any tempo up to 240 bpm)"
+        throw RequestError(field: "lyrics", message: "these words make a song of \(Int(length.seconds.rounded())) s at "
+            + "\(tempo), longer than the \(limit) s a song may last; \(remedy)")
+    }
 }
