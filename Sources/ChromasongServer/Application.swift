@@ -113,20 +113,16 @@ public func buildApplication(configuration: ServerConfiguration, hooks: ServerHo
         logger: logger)
 }
 
-/// Start-up recovery: tasks left IN_PROGRESS belonged to a process that died. Each goes back to the queue, unless it
-/// has had `maxAttempts` claims: a task whose render takes the process down (a crash, an out-of-memory kill) would
-/// otherwise be claimed forever (issue 9, finding 10). Such a task is FAILED with a reason and its failure webhooks.
+/// Start-up recovery: tasks left IN_PROGRESS belonged to a process that died. Each counts a failed attempt
+/// (`AttemptFailure.serverStopped`) and goes back to the queue, unless its attempts are used up: a task whose render
+/// takes the process down (a crash, an out-of-memory kill) would otherwise be claimed forever (issue 9, finding 10).
+/// Such a task is FAILED with the reason its attempt log gives and its failure webhooks, in the same transaction.
 func recoverInterruptedTasks(store: any TaskStore, payloads: Payloads, maxAttempts: Int, logger: Logger) async throws {
-    let requeued = try await store.requeueInProgress(now: Date(), maxAttempts: maxAttempts)
-    if requeued > 0 { logger.notice("put \(requeued) interrupted task(s) back in the queue") }
-    for task in try await store.inProgressTasks() {
-        let reason = "the render stopped the server \(task.attempts) times (a crash, an out-of-memory kill or a "
-            + "forced stop); it is not tried again"
+    let (requeued, failed) = try await store.recoverInterrupted(now: Date(), maxAttempts: maxAttempts) { task in
+        let reason = AttemptFailure.finalMessage(task.failureLog)
         let hooks = task.request.webhookURL.map { payloads.failureWebhooks(task, reason: reason, url: $0) } ?? []
-        let failed = try await store.fail(taskId: task.id, attempt: task.attempts, message: reason, webhooks: hooks,
-                                          now: Date())
-        var log = logger
-        log[metadataKey: "task_id"] = "\(task.id)"
-        log.warning("task failed after its last attempt", metadata: ["attempts": "\(task.attempts)", "recorded": "\(failed)"])
+        return (reason, hooks)
     }
+    if requeued > 0 { logger.notice("put \(requeued) interrupted task(s) back in the queue") }
+    if failed > 0 { logger.warning("\(failed) interrupted task(s) used up their \(maxAttempts) attempts: FAILED") }
 }

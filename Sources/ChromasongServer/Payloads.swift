@@ -133,12 +133,14 @@ struct Payloads {
 
     func statusMessage(_ task: StoredTask) -> String {
         switch task.status {
-        case .inQueue: task.statusMessage.isEmpty ? "Waiting in the queue" : "Waiting in the queue (\(task.statusMessage))"
+        case .inQueue:
+            task.statusMessage.isEmpty ? "Waiting in the queue" : "Waiting in the queue (\(PublicMessage.scrub(task.statusMessage)))"
         case .inProgress: "Rendering"
         case .completed:
             task.filesExpiredAt.map { "Completed; the files were deleted on \(Self.day($0)) after the retention period" }
                 ?? "Completed"
-        case .failed: task.statusMessage
+        // Never a server path, whatever the stored message says (tasks failed by older versions included).
+        case .failed: PublicMessage.scrub(task.statusMessage)
         }
     }
 
@@ -185,9 +187,10 @@ struct Payloads {
         return hooks
     }
 
-    /// One failure webhook per version.
+    /// One failure webhook per version; the reason never carries a server path.
     func failureWebhooks(_ task: StoredTask, reason: String, url: String) -> [NewWebhook] {
-        task.conversionIds.map { cid in
+        let reason = PublicMessage.scrub(reason)
+        return task.conversionIds.map { cid in
             let body: JSON = .object([
                 "success": .bool(false), "task_id": .string(task.id), "conversion_id": .string(cid),
                 "status": .string("FAILED"), "reason": .string(reason),

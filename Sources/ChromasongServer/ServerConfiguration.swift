@@ -26,6 +26,13 @@ public struct ServerConfiguration: Sendable {
     public var shutdownGrace: Double
     /// Webhook retry schedule: first delay, factor, cap (seconds), and the attempts after which a delivery is dead.
     public var webhookRetry: RetrySchedule
+    /// Where renders run: `.inProcess` (the library default) or a supervised child process per render
+    /// (`.process(executable:)`, what `chromasong serve` uses). See docs/server.md, "Worker processes".
+    public var renderWorker: RenderWorkerMode = .inProcess
+    /// Time and memory bounds of a render attempt, and the attempts a task gets.
+    public var renderLimits: RenderLimits = RenderLimits()
+    /// Tests only: a fault for the render worker to act out for a task (never set by `chromasong serve`).
+    var renderFault: (@Sendable (StoredTask) -> RenderFault?)? = nil
     /// Key of the result-file URL signatures; nil: a random one made at the first start and kept in
     /// `<data>/file-signing.key` (mode 0600), so handed-out URLs survive restarts.
     public var fileSigningSecret: String? = nil
@@ -39,12 +46,17 @@ public struct ServerConfiguration: Sendable {
     /// perMinute 0 = no limit.
     public var submitRate = RatePolicy(perMinute: 10, burst: 10)
     public var readRate = RatePolicy(perMinute: 600, burst: 600)
-    /// Claims a task gets. A claim whose render never finished (the process crashed, was killed for memory or
-    /// stopped without a graceful shutdown) counts; a graceful shutdown's requeue does not. At start-up a task left
-    /// IN_PROGRESS with this many claims is FAILED with its failure webhooks instead of claimed again.
-    public var maxRenderAttempts = 3
-    /// A render that fails while the data volume has less than `diskFullBytes` free is put back in the queue (the
-    /// attempt counts), and the workers stop claiming for `diskFullPause` seconds (nothing can render meanwhile).
+    /// Attempts a task gets (`renderLimits.retry.maxAttempts`). A claim whose render failed without the request
+    /// being at fault (a crash, a hang, its memory bound, a full disk) or never finished (the server crashed, was
+    /// killed or stopped without a graceful shutdown) counts; a graceful shutdown's requeue does not. A task whose
+    /// attempts are used up is FAILED with its failure webhooks instead of claimed again.
+    public var maxRenderAttempts: Int {
+        get { renderLimits.maxAttempts }
+        set { renderLimits.retry.maxAttempts = max(1, newValue) }
+    }
+    /// A render that fails while the data volume has less than `diskFullBytes` free counts as meeting a full disk
+    /// (besides ENOSPC/EDQUOT itself; see `DiskSpace`): the task goes back to the queue (the attempt counts), and
+    /// the workers stop claiming for `diskFullPause` seconds (nothing can render meanwhile).
     public var diskFullBytes: Int64 = 256 * 1024 * 1024
     public var diskFullPause: Double = 30
 
@@ -70,7 +82,8 @@ public struct ServerConfiguration: Sendable {
     /// Reads `CHROMASONG_*` variables over the defaults: HOST, PORT, PUBLIC_URL, DATA_DIR, API_KEYS (comma
     /// separated), WEBHOOK_SECRET, WORKERS, QUEUE_LIMIT, ALLOW_PRIVATE_NETWORKS (true/false), PRESETS,
     /// SHUTDOWN_GRACE, FILE_SIGNING_SECRET, FILE_URL_HOURS, RETENTION_DAYS, SUBMIT_RATE, SUBMIT_BURST, READ_RATE,
-    /// READ_BURST.
+    /// READ_BURST, RENDER_WORKER (process, in-process or a binary's absolute path), RENDER_ATTEMPTS,
+    /// RENDER_TIME_FLOOR, RENDER_TIME_PER_SECOND, RENDER_MEMORY_FLOOR_MIB, RENDER_MEMORY_PER_SECOND_MIB.
     public static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment) throws
         -> ServerConfiguration
     {
@@ -100,6 +113,27 @@ public struct ServerConfiguration: Sendable {
         }
         if let v = value("PRESETS") { c.presetsDirectory = URL(fileURLWithPath: v) }
         if let v = value("SHUTDOWN_GRACE"), let d = Double(v) { c.shutdownGrace = d }
+        if let v = value("RENDER_WORKER") {
+            guard let mode = RenderWorkerMode.parse(v) else {
+                throw ConfigurationError("CHROMASONG_RENDER_WORKER must be process, in-process or an absolute path, got \"\(v)\"")
+            }
+            c.renderWorker = mode
+        }
+        if let v = try int("RENDER_ATTEMPTS") {
+            guard v >= 1 else { throw ConfigurationError("CHROMASONG_RENDER_ATTEMPTS must be at least 1, got \(v)") }
+            c.renderLimits.retry.maxAttempts = v
+        }
+        func positive(_ name: String) throws -> Double? {
+            guard let v = value(name) else { return nil }
+            guard let d = Double(v), d > 0, d.isFinite else {
+                throw ConfigurationError("CHROMASONG_\(name) must be a positive number, got \"\(v)\"")
+            }
+            return d
+        }
+        if let d = try positive("RENDER_TIME_FLOOR") { c.renderLimits.timeFloor = d }
+        if let d = try positive("RENDER_TIME_PER_SECOND") { c.renderLimits.timePerAudioSecond = d }
+        if let d = try positive("RENDER_MEMORY_FLOOR_MIB") { c.renderLimits.memoryFloorMiB = d }
+        if let d = try positive("RENDER_MEMORY_PER_SECOND_MIB") { c.renderLimits.memoryPerAudioSecondMiB = d }
         func number(_ name: String) throws -> Double? {
             guard let v = value(name) else { return nil }
             guard let d = Double(v), d >= 0, d.isFinite else {
@@ -156,7 +190,7 @@ public struct ServerConfiguration: Sendable {
 }
 
 /// When a webhook delivery is tried again: `initial * factor^(attempt-1)`, at most `cap`; dead after `maxAttempts`.
-public struct RetrySchedule: Sendable, Hashable {
+public struct RetrySchedule: Sendable, Hashable, Codable {
     public var initial: Double
     public var factor: Double
     public var cap: Double

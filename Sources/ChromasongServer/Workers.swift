@@ -43,7 +43,7 @@ final class RenderSpeed: @unchecked Sendable {
 final class ShutdownState: @unchecked Sendable {
     private let lock = NSLock()
     private var stopping = false
-    private var running: [String: Task<RenderResult, Error>] = [:]
+    private var running: [String: Task<AttemptOutcome, Never>] = [:]
     private var timer: Task<Void, Never>?
 
     var isStopping: Bool { lock.withLock { stopping } }
@@ -68,7 +68,7 @@ final class ShutdownState: @unchecked Sendable {
         for t in tasks { t.cancel() }
     }
 
-    func register(_ id: String, _ task: Task<RenderResult, Error>) { lock.withLock { running[id] = task } }
+    func register(_ id: String, _ task: Task<AttemptOutcome, Never>) { lock.withLock { running[id] = task } }
     func unregister(_ id: String) { _ = lock.withLock { running.removeValue(forKey: id) } }
     func end() { lock.withLock { timer?.cancel() } }
 }
@@ -135,71 +135,100 @@ struct WorkerService: Service {
         }
     }
 
+    /// The configured way to render: in this process, or in a supervised `render-worker` child per render.
+    var runner: any RenderRunner {
+        switch configuration.renderWorker {
+        case .inProcess:
+            return InProcessRunner(engine: engine, executor: executor, fault: configuration.renderFault)
+        case .process(let executable):
+            return ProcessRunner(
+                executable: executable,
+                presetsDirectory: configuration.presetsDirectory ?? StyleLibrary.defaultDirectory()?.deletingLastPathComponent(),
+                limits: configuration.renderLimits, fault: configuration.renderFault)
+        }
+    }
+
     func process(_ task: StoredTask, worker: Int, state: ShutdownState) async {
         var log = logger
         log[metadataKey: "task_id"] = "\(task.id)"
         log[metadataKey: "worker"] = "\(worker)"
-        log.info("render started", metadata: ["attempt": "\(task.attempts)", "versions": "\(task.request.versions)"])
-        let request = task.request.songRequest(imagePath: task.imagePath)
-        let options = RenderOptions(taskId: task.id, conversionIds: task.conversionIds)
+        log.info("render started", metadata: [
+            "attempt": "\(task.failureLog.count + 1)", "claim": "\(task.attempts)", "versions": "\(task.request.versions)",
+        ])
         let destination = resultsDirectory.appendingPathComponent(task.id)
         let start = Date()
-        let engine = self.engine
-        let executor = self.executor
+        let runner = self.runner
         let beforeRender = self.beforeRender
-        let render = Task<RenderResult, Error> {
-            try await beforeRender?()
-            return try await withTaskExecutorPreference(executor) {
-                try await engine.render(request, to: destination, options: options)
+        let attemptLog = log
+        let render = Task<AttemptOutcome, Never> {
+            do {
+                try await beforeRender?()
+            } catch {
+                // A test hook's error stands for the render's own (see `ServerHooks.beforeRender`).
+                if error is CancellationError || Task.isCancelled { return .cancelled }
+                if let e = error as? RequestError { return .rejected(e) }
+                let full = DiskSpace.errorSaysFull(error)
+                return .failed(AttemptFailure(full ? .diskFull : .internal), detail: "\(error)")
             }
+            if Task.isCancelled { return .cancelled }
+            return await runner.render(task, to: destination, logger: attemptLog)
         }
         state.register(task.id, render)
         let outcome = await withTaskCancellationHandler {
-            await render.result
+            await render.value
         } onCancel: {
             render.cancel()
         }
         state.unregister(task.id)
         do {
             switch outcome {
-            case .success(let result):
+            case .completed(let manifest):
                 let wall = Date().timeIntervalSince(start)
-                let audio = result.manifest.versions.reduce(0) { $0 + $1.duration }
+                let audio = manifest.versions.reduce(0) { $0 + $1.duration }
                 speed.record(wallSeconds: wall, audioSeconds: audio)
-                let hooks = task.request.webhookURL.map { payloads.completionWebhooks(task, manifest: result.manifest, url: $0) } ?? []
-                let recorded = try await store.complete(taskId: task.id, attempt: task.attempts, manifest: result.manifest,
+                let hooks = task.request.webhookURL.map { payloads.completionWebhooks(task, manifest: manifest, url: $0) } ?? []
+                let recorded = try await store.complete(taskId: task.id, attempt: task.attempts, manifest: manifest,
                                                         webhooks: hooks, now: Date())
                 log.info("render completed", metadata: [
                     "seconds": "\(String(format: "%.2f", wall))", "audio_seconds": "\(audio)",
                     "webhooks": "\(hooks.count)", "recorded": "\(recorded)",
                 ])
-            case .failure(let error) where error is CancellationError || render.isCancelled:
+            case .cancelled:
                 try await store.requeue(taskId: task.id, attempt: task.attempts, now: Date())
                 log.notice("render interrupted by shutdown; task back in the queue")
-            case .failure(let error) where isDiskFull():
-                // Not the task's fault: back in the queue (the attempt counts), and no claims for a while.
-                diskPause.pause(until: Date().addingTimeInterval(configuration.diskFullPause))
-                if task.attempts < configuration.maxRenderAttempts {
-                    let message = "waiting: the server's disk is full; the render will be tried again"
-                    _ = try await store.retryLater(taskId: task.id, attempt: task.attempts, message: message, now: Date())
-                    log.error("render failed: the server's disk is full; task back in the queue",
-                              metadata: ["error": "\(error)", "attempt": "\(task.attempts)"])
-                } else {
-                    let reason = "the server's disk is full (tried \(task.attempts) times)"
-                    let hooks = task.request.webhookURL.map { payloads.failureWebhooks(task, reason: reason, url: $0) } ?? []
-                    let recorded = try await store.fail(taskId: task.id, attempt: task.attempts, message: reason,
-                                                        webhooks: hooks, now: Date())
-                    log.error("render failed: the server's disk is full", metadata: ["error": "\(error)", "recorded": "\(recorded)"])
+            case .rejected(let error):
+                let reason = PublicMessage.scrub(error.description)
+                try await finish(task, reason: reason, log: log)
+            case .failed(var failure, let detail):
+                // A write error while the volume is (nearly) full is the disk's fault, whatever errno said.
+                if failure.kind == .internal && isDiskFull() { failure = AttemptFailure(.diskFull) }
+                if failure.kind == .diskFull {
+                    // Nothing can be written meanwhile: no claims for a while, for any task.
+                    diskPause.pause(until: Date().addingTimeInterval(configuration.diskFullPause))
                 }
-            case .failure(let error):
-                // The user sees the rule a request broke, or that the server failed; never a server path (the
-                // detail is in the log, with the task id).
-                let reason = (error as? RequestError).map { publicReason($0.description) }
-                    ?? "internal error while rendering (logged by the server)"
-                let hooks = task.request.webhookURL.map { payloads.failureWebhooks(task, reason: reason, url: $0) } ?? []
-                let recorded = try await store.fail(taskId: task.id, attempt: task.attempts, message: reason,
-                                                    webhooks: hooks, now: Date())
-                log.warning("render failed", metadata: ["reason": "\(reason)", "error": "\(error)", "recorded": "\(recorded)"])
+                let failures = task.failureLog + [failure]
+                let limits = configuration.renderLimits
+                if max(failures.count, task.attempts) >= limits.maxAttempts {
+                    log.warning("render attempt failed; no attempt left", metadata: [
+                        "failure": "\(failure.phrase)", "detail": "\(detail)", "attempts": "\(failures.count)",
+                    ])
+                    let reason = AttemptFailure.finalMessage(failures)
+                    let hooks = task.request.webhookURL.map { payloads.failureWebhooks(task, reason: reason, url: $0) } ?? []
+                    let recorded = try await store.failAttempts(taskId: task.id, attempt: task.attempts, failure: failure,
+                                                                message: reason, webhooks: hooks, now: Date())
+                    log.warning("render failed", metadata: ["reason": "\(reason)", "recorded": "\(recorded)"])
+                } else {
+                    let delay = limits.retry.delay(afterAttempt: failures.count)
+                    let message = AttemptFailure.retryMessage(failure, attempt: failures.count, of: limits.maxAttempts,
+                                                              after: delay)
+                    let now = Date()
+                    let recorded = try await store.retry(taskId: task.id, attempt: task.attempts, failure: failure,
+                                                         message: message, notBefore: now.addingTimeInterval(delay), now: now)
+                    log.warning("render attempt failed; task back in the queue", metadata: [
+                        "failure": "\(failure.phrase)", "detail": "\(detail)", "attempt": "\(failures.count)",
+                        "retry_in": "\(delay)", "recorded": "\(recorded)",
+                    ])
+                }
             }
         } catch {
             // The store refused the write: leave the task IN_PROGRESS; the next start-up puts it back in the queue.
@@ -207,28 +236,18 @@ struct WorkerService: Service {
         }
     }
 
+    /// FAILED for good, with one failure webhook per version.
+    func finish(_ task: StoredTask, reason: String, log: Logger) async throws {
+        let hooks = task.request.webhookURL.map { payloads.failureWebhooks(task, reason: reason, url: $0) } ?? []
+        let recorded = try await store.fail(taskId: task.id, attempt: task.attempts, message: reason, webhooks: hooks,
+                                            now: Date())
+        log.warning("render failed", metadata: ["reason": "\(reason)", "recorded": "\(recorded)"])
+    }
+
     /// Whether the data volume is (nearly) full now.
     func isDiskFull() -> Bool {
         guard let free = freeDiskBytes(configuration.dataDirectory) else { return false }
         return free < configuration.diskFullBytes
-    }
-
-    /// A request error's text with the server's own folders taken out (a stored upload's path, say).
-    func publicReason(_ text: String) -> String {
-        var out = text
-        for dir in [configuration.dataDirectory.standardizedFileURL.path, configuration.dataDirectory.path] where !dir.isEmpty {
-            out = out.replacingOccurrences(of: dir, with: "<data>")
-        }
-        return out
-    }
-}
-
-/// Free space of a folder's volume.
-enum DiskSpace {
-    @Sendable static func freeBytes(_ url: URL) -> Int64? {
-        guard let attributes = try? FileManager.default.attributesOfFileSystem(forPath: url.path),
-              let free = attributes[.systemFreeSize] as? NSNumber else { return nil }
-        return free.int64Value
     }
 }
 

@@ -13,7 +13,7 @@ struct Chromasong: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "chromasong",
         abstract: "Turn an image into a song, offline.",
-        subcommands: [Render.self, Analyze.self, Styles.self, Voices.self, Convert.self, Serve.self]
+        subcommands: [Render.self, Analyze.self, Styles.self, Voices.self, Convert.self, Serve.self, RenderWorker.self]
     )
 
     /// ArgumentParser's own entry, except that a usage error (unknown option, unparseable or missing value) is one

@@ -8,8 +8,9 @@ struct Serve: AsyncParsableCommand {
         abstract: "Run the HTTP server (the image_to_song API).",
         discussion: "Environment: CHROMASONG_HOST, _PORT, _PUBLIC_URL, _DATA_DIR, _API_KEYS, _WEBHOOK_SECRET, _WORKERS, "
             + "_QUEUE_LIMIT, _ALLOW_PRIVATE_NETWORKS, _PRESETS, _SHUTDOWN_GRACE, _FILE_SIGNING_SECRET, _FILE_URL_HOURS, "
-            + "_RETENTION_DAYS, _SUBMIT_RATE, _SUBMIT_BURST, _READ_RATE, _READ_BURST. With no API key the server listens on "
-            + "loopback only.")
+            + "_RETENTION_DAYS, _SUBMIT_RATE, _SUBMIT_BURST, _READ_RATE, _READ_BURST, _RENDER_WORKER, _RENDER_ATTEMPTS, "
+            + "_RENDER_TIME_FLOOR, _RENDER_TIME_PER_SECOND, _RENDER_MEMORY_FLOOR_MIB, _RENDER_MEMORY_PER_SECOND_MIB. "
+            + "With no API key the server listens on loopback only.")
 
     @Option(help: "Address to bind (default 127.0.0.1).") var host: String?
     @Option(help: "Port (default 8080).") var port: Int?
@@ -34,6 +35,10 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Submissions a key may make at once before the rate applies (default 10).") var submitBurst: Int?
     @Option(help: "Other API requests a minute per API key; 0 = no limit (default 600).") var readRate: Double?
     @Option(help: "Other API requests a key may make at once (default 600).") var readBurst: Int?
+    @Option(help: "Where renders run: process (a supervised child process per render, the default), in-process, or the path of a chromasong binary.")
+    var renderWorker: String?
+    @Option(help: "Attempts a task gets when renders crash, hang, run out of memory or meet a full disk (default 3).")
+    var renderAttempts: Int?
 
     func run() async throws {
         var c: ServerConfiguration
@@ -56,6 +61,20 @@ struct Serve: AsyncParsableCommand {
         if let readRate { c.readRate.perMinute = max(0, readRate) }
         if let readBurst { c.readRate.burst = max(1, readBurst) }
         do { try c.checkTenancy() } catch { fail(error) }
+        // Renders run isolated in child processes of this very binary unless told otherwise.
+        if ProcessInfo.processInfo.environment["CHROMASONG_RENDER_WORKER"]?.isEmpty ?? true {
+            c.renderWorker = .process(executable: RenderWorkerMode.currentExecutable)
+        }
+        if let renderWorker {
+            guard let mode = RenderWorkerMode.parse(renderWorker) else {
+                throw ValidationError("--render-worker must be process, in-process or an absolute path, got \"\(renderWorker)\"")
+            }
+            c.renderWorker = mode
+        }
+        if let renderAttempts {
+            guard renderAttempts >= 1 else { throw ValidationError("--render-attempts must be at least 1") }
+            c.renderLimits.retry.maxAttempts = renderAttempts
+        }
         // The address policy for image_url and webhooks, and the Endpoint Explorer at GET /.
         let app = try await buildApplication(configuration: c, hooks: .production(configuration: c))
         try await app.runService()

@@ -27,6 +27,7 @@ enum ServerFixtures {
             apiKeys: keys, webhookSecret: secret, workers: workers, queueLimit: queueLimit,
             allowPrivateNetworks: true, shutdownGrace: 0.5,
             webhookRetry: RetrySchedule(initial: 0.05, factor: 2, cap: 1, maxAttempts: 30))
+            .withQuickRenderRetries()
     }
 
     static var quietLogger: Logger {
@@ -83,6 +84,27 @@ enum ServerFixtures {
         return try store.taskCount()
     }
 
+    /// The `chromasong` product built beside the test bundle (what `swift build --build-tests` makes), for tests
+    /// that run renders in worker processes or the real server.
+    static var chromasongBinary: URL {
+        let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for dir in [beside, beside.deletingLastPathComponent(), root.appendingPathComponent(".build/release"),
+                    root.appendingPathComponent(".build/debug")] {
+            let candidate = dir.appendingPathComponent("chromasong")
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+        }
+        return beside.appendingPathComponent("chromasong")
+    }
+
+    /// A configuration whose renders run in `chromasong render-worker` children, with quick retries.
+    static func isolatedConfiguration(_ label: String, workers: Int = 1, limits: RenderLimits = RenderLimits(
+        retry: RetrySchedule(initial: 0.05, factor: 2, cap: 1, maxAttempts: 3))) -> ServerConfiguration {
+        var c = configuration(label, workers: workers)
+        c.renderWorker = .process(executable: chromasongBinary)
+        c.renderLimits = limits
+        return c
+    }
+
     static func uploadCount(_ config: ServerConfiguration) -> Int {
         (try? FileManager.default.contentsOfDirectory(atPath: config.dataDirectory.appendingPathComponent("uploads").path))?.count ?? 0
     }
@@ -93,5 +115,14 @@ struct FakeImageFetcher: ImageURLFetcher {
     func fetchImage(_ url: String) async throws(RequestError) -> Data {
         if url == "https://images.test/flower.jpg" { return ServerFixtures.photoBytes }
         throw RequestError(field: "image_url", message: "could not be fetched: host not found")
+    }
+}
+
+extension ServerConfiguration {
+    /// Render retries after 0.05 s, 0.1 s (3 attempts): tests wait for the cap, not for the production backoff.
+    func withQuickRenderRetries() -> ServerConfiguration {
+        var c = self
+        c.renderLimits.retry = RetrySchedule(initial: 0.05, factor: 2, cap: 1, maxAttempts: 3)
+        return c
     }
 }

@@ -85,6 +85,14 @@ public final class SQLiteTaskStore: TaskStore {
                 CREATE INDEX idempotency_age ON idempotency_keys(created_at);
                 """)
         }
+        // Process isolation (issue 9): the attempts that failed, and the time before which a task waiting for its
+        // retry is not claimed.
+        m.registerMigration("v2-isolation") { db in
+            try db.execute(sql: """
+                ALTER TABLE tasks ADD COLUMN failure_log TEXT NOT NULL DEFAULT '[]';
+                ALTER TABLE tasks ADD COLUMN not_before REAL NOT NULL DEFAULT 0;
+                """)
+        }
         return m
     }
 
@@ -129,39 +137,115 @@ public final class SQLiteTaskStore: TaskStore {
             guard let id = try String.fetchOne(db, sql: """
                 UPDATE tasks SET status = 'IN_PROGRESS', attempts = attempts + 1, status_msg = '',
                        updated_at = ?, started_at = ?
-                WHERE seq = (SELECT seq FROM tasks WHERE status = 'IN_QUEUE' ORDER BY seq LIMIT 1)
+                WHERE seq = (SELECT seq FROM tasks WHERE status = 'IN_QUEUE' AND not_before <= ? ORDER BY seq LIMIT 1)
                 RETURNING id
-                """, arguments: [t, t])
+                """, arguments: [t, t, t])
             else { return nil }
             return try Self.load(db, id: id)
         }
     }
 
     public func requeueInProgress(now: Date, maxAttempts: Int) async throws -> Int {
-        try await pool.write { db in
-            try db.execute(sql: """
-                UPDATE tasks SET status = 'IN_QUEUE', status_msg = 'requeued after a restart', updated_at = ?
-                WHERE status = 'IN_PROGRESS' AND attempts < ?
-                """, arguments: [now.timeIntervalSince1970, maxAttempts])
-            return db.changesCount
+        let t = now.timeIntervalSince1970
+        return try await pool.write { db in
+            var requeued = 0
+            let ids = try String.fetchAll(db, sql: """
+                SELECT id FROM tasks WHERE status = 'IN_PROGRESS' AND attempts < ? ORDER BY seq
+                """, arguments: [maxAttempts])
+            for id in ids {
+                guard let task = try Self.load(db, id: id) else { continue }
+                try db.execute(sql: """
+                    UPDATE tasks SET status = 'IN_QUEUE', status_msg = 'requeued after a restart', failure_log = ?,
+                           not_before = 0, updated_at = ?
+                    WHERE id = ?
+                    """, arguments: [try Self.encodeLog(task.failureLog + [AttemptFailure(.serverStopped)]), t, id])
+                requeued += 1
+            }
+            return requeued
         }
     }
 
-    public func retryLater(taskId: String, attempt: Int, message: String, now: Date) async throws -> Bool {
-        try await pool.write { db in
+    public func recoverInterrupted(now: Date, maxAttempts: Int,
+                                   final: @escaping @Sendable (StoredTask) -> (message: String, webhooks: [NewWebhook]))
+        async throws -> (requeued: Int, failed: Int)
+    {
+        let t = now.timeIntervalSince1970
+        return try await pool.write { db in
+            var requeued = 0, failed = 0
+            let ids = try String.fetchAll(db, sql: "SELECT id FROM tasks WHERE status = 'IN_PROGRESS' ORDER BY seq")
+            for id in ids {
+                guard var task = try Self.load(db, id: id) else { continue }
+                task.failureLog.append(AttemptFailure(.serverStopped))
+                let log = try Self.encodeLog(task.failureLog)
+                // Claims count too: rows from before the failure log, and claims a graceful shutdown gave back are
+                // not in it (`requeue` returns the claim).
+                if task.failureLog.count >= maxAttempts || task.attempts >= maxAttempts {
+                    let (message, webhooks) = final(task)
+                    try db.execute(sql: """
+                        UPDATE tasks SET status = 'FAILED', status_msg = ?, failure_log = ?, updated_at = ?, finished_at = ?
+                        WHERE id = ?
+                        """, arguments: [message, log, t, t, id])
+                    try Self.insert(webhooks, taskId: id, now: t, db: db)
+                    failed += 1
+                } else {
+                    try db.execute(sql: """
+                        UPDATE tasks SET status = 'IN_QUEUE', status_msg = 'requeued after a restart', failure_log = ?,
+                               not_before = 0, updated_at = ?
+                        WHERE id = ?
+                        """, arguments: [log, t, id])
+                    requeued += 1
+                }
+            }
+            return (requeued, failed)
+        }
+    }
+
+    public func retry(taskId: String, attempt: Int, failure: AttemptFailure, message: String, notBefore: Date,
+                      now: Date) async throws -> Bool
+    {
+        let t = now.timeIntervalSince1970
+        return try await pool.write { db in
+            guard let current = try String.fetchOne(db, sql: """
+                SELECT failure_log FROM tasks WHERE id = ? AND attempts = ? AND status = 'IN_PROGRESS'
+                """, arguments: [taskId, attempt])
+            else { return false }
+            let log = try Self.encodeLog(Self.decodeLog(current) + [failure])
             try db.execute(sql: """
-                UPDATE tasks SET status = 'IN_QUEUE', status_msg = ?, updated_at = ?
+                UPDATE tasks SET status = 'IN_QUEUE', status_msg = ?, failure_log = ?, not_before = ?, updated_at = ?
                 WHERE id = ? AND attempts = ? AND status = 'IN_PROGRESS'
-                """, arguments: [message, now.timeIntervalSince1970, taskId, attempt])
+                """, arguments: [message, log, notBefore.timeIntervalSince1970, t, taskId, attempt])
             return db.changesCount == 1
         }
     }
 
-    public func inProgressTasks() async throws -> [StoredTask] {
-        try await pool.read { db in
-            try String.fetchAll(db, sql: "SELECT id FROM tasks WHERE status = 'IN_PROGRESS' ORDER BY seq")
-                .compactMap { try Self.load(db, id: $0) }
+    public func failAttempts(taskId: String, attempt: Int, failure: AttemptFailure, message: String,
+                             webhooks: [NewWebhook], now: Date) async throws -> Bool
+    {
+        let t = now.timeIntervalSince1970
+        return try await pool.write { db in
+            guard let current = try String.fetchOne(db, sql: """
+                SELECT failure_log FROM tasks WHERE id = ? AND attempts = ? AND status = 'IN_PROGRESS'
+                """, arguments: [taskId, attempt])
+            else { return false }
+            let log = try Self.encodeLog(Self.decodeLog(current) + [failure])
+            try db.execute(sql: """
+                UPDATE tasks SET status = 'FAILED', status_msg = ?, failure_log = ?, updated_at = ?, finished_at = ?
+                WHERE id = ? AND attempts = ? AND status = 'IN_PROGRESS'
+                """, arguments: [message, log, t, t, taskId, attempt])
+            guard db.changesCount == 1 else { return false }
+            try Self.insert(webhooks, taskId: taskId, now: t, db: db)
+            return true
         }
+    }
+
+    static func encodeLog(_ log: [AttemptFailure]) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try encoder.encode(log), as: UTF8.self)
+    }
+
+    static func decodeLog(_ text: String) -> [AttemptFailure] {
+        (try? JSONDecoder().decode([AttemptFailure].self, from: Data(text.utf8))) ?? []
     }
 
     public func requeue(taskId: String, attempt: Int, now: Date) async throws {
@@ -253,7 +337,8 @@ public final class SQLiteTaskStore: TaskStore {
             id: id, conversionIds: ids, request: request, imagePath: row["image_path"],
             status: TaskStatus(rawValue: status) ?? .failed, statusMessage: row["status_msg"], attempts: row["attempts"],
             createdAt: Date(timeIntervalSince1970: row["created_at"]),
-            updatedAt: Date(timeIntervalSince1970: row["updated_at"]), manifest: manifest, owner: row["owner"],
+            updatedAt: Date(timeIntervalSince1970: row["updated_at"]), manifest: manifest,
+            failureLog: Self.decodeLog(row["failure_log"] ?? "[]"), owner: row["owner"],
             finishedAt: finished.map(Date.init(timeIntervalSince1970:)), uploadBytes: row["upload_bytes"],
             resultBytes: row["result_bytes"], filesExpiredAt: expired.map(Date.init(timeIntervalSince1970:)))
     }

@@ -104,6 +104,9 @@ public struct StoredTask: Sendable {
     public var updatedAt: Date
     /// The render's manifest once COMPLETED.
     public var manifest: Manifest?
+    /// Attempts that failed without the request being at fault (crash, time limit, memory, full disk, server
+    /// restart), oldest first; the task is FAILED when they reach `RenderLimits.maxAttempts`.
+    public var failureLog: [AttemptFailure] = []
     /// The tenant that submitted it (SHA-256 hex of its key, or "anonymous").
     public var owner: String = "anonymous"
     /// When it became COMPLETED or FAILED.
@@ -175,16 +178,26 @@ public protocol TaskStore: Sendable {
     /// Queues a task unless `queueLimit` tasks already wait (throws `StoreError.queueFull`); atomic.
     /// Returns the number of tasks ahead of it (waiting or running).
     func enqueue(_ task: NewTask, queueLimit: Int) async throws -> Int
-    /// Atomically moves the oldest waiting task to IN_PROGRESS and returns it (with `attempts` already counted);
-    /// two workers never get the same task.
+    /// Atomically moves the oldest waiting task whose retry time has come to IN_PROGRESS and returns it (with
+    /// `attempts` already counted); two workers never get the same task.
     func claimNext(now: Date) async throws -> StoredTask?
-    /// Start-up recovery: every IN_PROGRESS task goes back to IN_QUEUE (its worker died with the process).
+    /// Start-up recovery without failing anything: every IN_PROGRESS task below `maxAttempts` claims goes back to
+    /// IN_QUEUE (its worker died with the process), the interruption logged as a failed attempt
+    /// (`AttemptFailure.serverStopped`); `recoverInterrupted` also fails those at the cap.
     func requeueInProgress(now: Date, maxAttempts: Int) async throws -> Int
-    /// Puts a claimed task back in the queue with a message; unlike `requeue` (a graceful shutdown) the claim
-    /// stays counted as an attempt.
-    func retryLater(taskId: String, attempt: Int, message: String, now: Date) async throws -> Bool
-    /// Tasks claimed and not finished (at start-up: those a dead process left behind).
-    func inProgressTasks() async throws -> [StoredTask]
+    /// Start-up recovery with the attempt cap, atomic: every IN_PROGRESS task counts a `serverStopped` failure; a
+    /// task whose failures reach `maxAttempts` becomes FAILED with `final(task with its full log)` (message and
+    /// failure webhooks), the others go back to IN_QUEUE.
+    func recoverInterrupted(now: Date, maxAttempts: Int,
+                            final: @escaping @Sendable (StoredTask) -> (message: String, webhooks: [NewWebhook]))
+        async throws -> (requeued: Int, failed: Int)
+    /// A failed attempt that will be tried again: IN_PROGRESS (under the claim `attempt`) back to IN_QUEUE with the
+    /// failure logged, `message` as its status message, claimable from `notBefore`. Returns whether it applied.
+    func retry(taskId: String, attempt: Int, failure: AttemptFailure, message: String, notBefore: Date, now: Date)
+        async throws -> Bool
+    /// The last attempt failed and none is left: like `fail`, with `failure` added to the task's log.
+    func failAttempts(taskId: String, attempt: Int, failure: AttemptFailure, message: String, webhooks: [NewWebhook],
+                      now: Date) async throws -> Bool
     /// A worker gives a claimed task back (shutdown before it finished).
     func requeue(taskId: String, attempt: Int, now: Date) async throws
     /// Records a finished render and queues its webhooks, only if `attempt` is still the task's latest claim and
