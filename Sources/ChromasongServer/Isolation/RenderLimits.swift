@@ -29,7 +29,7 @@ public enum RenderWorkerMode: Sendable, Hashable {
 }
 
 /// The bounds of one render attempt and the attempts a task gets. Every formula is in docs/server.md
-/// ("Worker processes"); the defaults come from measured peaks (Benchmarks/results/isolation.md).
+/// ("Worker processes"); the defaults come from measured peaks (figures there).
 public struct RenderLimits: Sendable, Hashable, Codable {
     /// Wall seconds every attempt gets on top of its audio: spawn, presets, decode, analysis, cover, commit.
     public var timeFloor: Double
