@@ -84,19 +84,7 @@ public enum RenderWorkerChild {
 
         func send(_ message: WorkerMessage) {
             let data = message.line()
-            lock.withLock {
-                data.withUnsafeBytes { raw in
-                    var offset = 0
-                    while offset < raw.count {
-                        let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
-                        if n < 0 {
-                            if errno == EINTR { continue }
-                            return
-                        }
-                        offset += n
-                    }
-                }
-            }
+            lock.withLock { WorkerProcess.writeAll(fd, data) }
         }
     }
 

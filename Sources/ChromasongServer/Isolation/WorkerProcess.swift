@@ -149,14 +149,16 @@ final class WorkerProcess: @unchecked Sendable {
                       maxRSSKiB: Int(usage.ru_maxrss), wallSeconds: Date().timeIntervalSince(start))
     }
 
-    private static func writeAll(_ fd: Int32, _ data: Data) {
+    /// Every byte of `data` to `fd`, retrying after EINTR; stops at any other error (EPIPE: the child is gone, and
+    /// its ending tells why). The child writes its protocol lines with the same loop.
+    static func writeAll(_ fd: Int32, _ data: Data) {
         data.withUnsafeBytes { raw in
             var offset = 0
             while offset < raw.count {
                 let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
                 if n < 0 {
                     if errno == EINTR { continue }
-                    return  // EPIPE: the child is gone; its ending tells why.
+                    return
                 }
                 offset += n
             }
