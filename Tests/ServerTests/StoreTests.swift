@@ -54,7 +54,8 @@ import Testing
         #expect(first.request.prompt == "task 1")
         // The process dies; a new one opens the same file and recovers.
         store = try Self.openStore(dir)
-        #expect(try await store.requeueInProgress(now: Date(), maxAttempts: 3) == 1)
+        let recovered = try await store.recoverInterrupted(now: Date(), maxAttempts: 3) { _ in ("unused", []) }
+        #expect(recovered.requeued == 1 && recovered.failed == 0)
         let again = try #require(try await store.task(id: "task-1"))
         #expect(again.status == .inQueue)
         let second = try #require(try await store.claimNext(now: Date()))

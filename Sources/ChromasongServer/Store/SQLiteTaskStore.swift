@@ -145,26 +145,6 @@ public final class SQLiteTaskStore: TaskStore {
         }
     }
 
-    public func requeueInProgress(now: Date, maxAttempts: Int) async throws -> Int {
-        let t = now.timeIntervalSince1970
-        return try await pool.write { db in
-            var requeued = 0
-            let ids = try String.fetchAll(db, sql: """
-                SELECT id FROM tasks WHERE status = 'IN_PROGRESS' AND attempts < ? ORDER BY seq
-                """, arguments: [maxAttempts])
-            for id in ids {
-                guard let task = try Self.load(db, id: id) else { continue }
-                try db.execute(sql: """
-                    UPDATE tasks SET status = 'IN_QUEUE', status_msg = 'requeued after a restart', failure_log = ?,
-                           not_before = 0, updated_at = ?
-                    WHERE id = ?
-                    """, arguments: [try Self.encodeLog(task.failureLog + [AttemptFailure(.serverStopped)]), t, id])
-                requeued += 1
-            }
-            return requeued
-        }
-    }
-
     public func recoverInterrupted(now: Date, maxAttempts: Int,
                                    final: @escaping @Sendable (StoredTask) -> (message: String, webhooks: [NewWebhook]))
         async throws -> (requeued: Int, failed: Int)
@@ -205,11 +185,7 @@ public final class SQLiteTaskStore: TaskStore {
     {
         let t = now.timeIntervalSince1970
         return try await pool.write { db in
-            guard let current = try String.fetchOne(db, sql: """
-                SELECT failure_log FROM tasks WHERE id = ? AND attempts = ? AND status = 'IN_PROGRESS'
-                """, arguments: [taskId, attempt])
-            else { return false }
-            let log = try Self.encodeLog(Self.decodeLog(current) + [failure])
+            guard let log = try Self.failureLog(db, taskId: taskId, attempt: attempt, adding: failure) else { return false }
             try db.execute(sql: """
                 UPDATE tasks SET status = 'IN_QUEUE', status_msg = ?, failure_log = ?, not_before = ?, updated_at = ?
                 WHERE id = ? AND attempts = ? AND status = 'IN_PROGRESS'
@@ -218,16 +194,22 @@ public final class SQLiteTaskStore: TaskStore {
         }
     }
 
+    /// The encoded failure log of a task still IN_PROGRESS under claim `attempt`, with `failure` appended; nil when
+    /// the claim is stale.
+    static func failureLog(_ db: Database, taskId: String, attempt: Int, adding failure: AttemptFailure) throws -> String? {
+        guard let current = try String.fetchOne(db, sql: """
+            SELECT failure_log FROM tasks WHERE id = ? AND attempts = ? AND status = 'IN_PROGRESS'
+            """, arguments: [taskId, attempt])
+        else { return nil }
+        return try encodeLog(decodeLog(current) + [failure])
+    }
+
     public func failAttempts(taskId: String, attempt: Int, failure: AttemptFailure, message: String,
                              webhooks: [NewWebhook], now: Date) async throws -> Bool
     {
         let t = now.timeIntervalSince1970
         return try await pool.write { db in
-            guard let current = try String.fetchOne(db, sql: """
-                SELECT failure_log FROM tasks WHERE id = ? AND attempts = ? AND status = 'IN_PROGRESS'
-                """, arguments: [taskId, attempt])
-            else { return false }
-            let log = try Self.encodeLog(Self.decodeLog(current) + [failure])
+            guard let log = try Self.failureLog(db, taskId: taskId, attempt: attempt, adding: failure) else { return false }
             try db.execute(sql: """
                 UPDATE tasks SET status = 'FAILED', status_msg = ?, failure_log = ?, updated_at = ?, finished_at = ?
                 WHERE id = ? AND attempts = ? AND status = 'IN_PROGRESS'

@@ -181,10 +181,6 @@ public protocol TaskStore: Sendable {
     /// Atomically moves the oldest waiting task whose retry time has come to IN_PROGRESS and returns it (with
     /// `attempts` already counted); two workers never get the same task.
     func claimNext(now: Date) async throws -> StoredTask?
-    /// Start-up recovery without failing anything: every IN_PROGRESS task below `maxAttempts` claims goes back to
-    /// IN_QUEUE (its worker died with the process), the interruption logged as a failed attempt
-    /// (`AttemptFailure.serverStopped`); `recoverInterrupted` also fails those at the cap.
-    func requeueInProgress(now: Date, maxAttempts: Int) async throws -> Int
     /// Start-up recovery with the attempt cap, atomic: every IN_PROGRESS task counts a `serverStopped` failure; a
     /// task whose failures reach `maxAttempts` becomes FAILED with `final(task with its full log)` (message and
     /// failure webhooks), the others go back to IN_QUEUE.
