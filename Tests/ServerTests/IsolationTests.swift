@@ -113,7 +113,10 @@ import Glibc
 
     @Test func segfaultingRenderCostsThreeAttemptsNotTheServer() async throws {
         try Self.requireBinary()
-        var c = F.isolatedConfiguration("segv")
+        // Waits of 0.6 s and 1.2 s between attempts, so a poller on a loaded machine sees the task IN_QUEUE (with the
+        // default test schedule's 50-100 ms it missed the window once while another build ran).
+        var c = F.isolatedConfiguration("segv", limits: RenderLimits(
+            retry: RetrySchedule(initial: 0.6, factor: 2, cap: 5, maxAttempts: 3)))
         c.renderFault = { $0.request.prompt == "crash me" ? .segfault : nil }
         let config = c
         let receiver = HookReceiver(failures: 0)
