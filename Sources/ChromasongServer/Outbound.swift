@@ -41,7 +41,9 @@ public struct SchemeOnlyWebhookPolicy: WebhookURLPolicy {
     }
 }
 
-/// Plain AsyncHTTPClient transport: no redirects followed (a webhook answer is final), bounded answer read.
+/// Plain AsyncHTTPClient transport: no redirects followed (a webhook answer is final). The status line is the
+/// outcome; the answer's body is not read (dropping it closes the connection), so a receiver that trickles its body
+/// cannot delay or fail a delivery it has accepted.
 public struct HTTPClientWebhookTransport: WebhookTransport {
     let client: HTTPClient
 
@@ -53,8 +55,6 @@ public struct HTTPClientWebhookTransport: WebhookTransport {
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         request.body = .bytes(ByteBuffer(bytes: body))
         let response = try await client.execute(request, timeout: .milliseconds(Int64(timeout * 1000)))
-        // Drain (bounded) so the connection can be reused; the content does not matter.
-        _ = try? await response.body.collect(upTo: 64 * 1024)
         return Int(response.status.code)
     }
 }

@@ -122,30 +122,33 @@ struct WebhookDispatcher: Service {
     }
 
     /// The transport's answer, or an error once `timeout` (plus a margin) has passed, whatever the transport does
-    /// (a client stuck in its connection pool must not hold a delivery forever).
-    func post(_ url: String, headers: [(String, String)], body: Data) async throws -> Int {
+    /// (a client stuck in its connection pool must not hold a delivery's outcome forever). The send itself is
+    /// cancelled at that point and returned, so the caller can wait for it to end before it counts the delivery
+    /// out of flight: a transport that ignores cancellation holds its in-flight slot instead of leaking past the
+    /// limit (issue 9, finding 6).
+    func post(_ url: String, headers: [(String, String)], body: Data) async -> (Result<Int, Error>, Task<Void, Never>?) {
         let transport = self.transport
         let timeout = requestTimeout
         let once = Once()
         var sender: Task<Void, Never>?
         var timer: Task<Void, Never>?
-        let status = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Int, Error>) in
+        let outcome = await withCheckedContinuation { (continuation: CheckedContinuation<Result<Int, Error>, Never>) in
             sender = Task {
                 do {
                     let status = try await transport.post(url: url, headers: headers, body: body, timeout: timeout)
-                    if once.claim() { continuation.resume(returning: status) }
+                    if once.claim() { continuation.resume(returning: .success(status)) }
                 } catch {
-                    if once.claim() { continuation.resume(throwing: error) }
+                    if once.claim() { continuation.resume(returning: .failure(error)) }
                 }
             }
             timer = Task {
                 try? await Task.sleep(for: .seconds(timeout + min(1, timeout)))
-                if once.claim() { continuation.resume(throwing: WebhookTimeout()) }
+                if once.claim() { continuation.resume(returning: .failure(WebhookTimeout())) }
             }
         }
         sender?.cancel()
         timer?.cancel()
-        return status
+        return (outcome, sender)
     }
 
     func deliver(_ d: WebhookDelivery) async {
@@ -169,10 +172,10 @@ struct WebhookDispatcher: Service {
         }
         var status: Int?
         var errorText: String?
-        do {
-            status = try await post(d.url, headers: headers, body: d.payload)
-        } catch {
-            errorText = String(describing: error).prefix(300).description
+        let (outcome, sender) = await post(d.url, headers: headers, body: d.payload)
+        switch outcome {
+        case .success(let code): status = code
+        case .failure(let error): errorText = String(describing: error).prefix(300).description
         }
         let delivered = status.map { (200..<300).contains($0) } ?? false
         var next: Date?
@@ -196,6 +199,8 @@ struct WebhookDispatcher: Service {
         } else {
             log.error("webhook abandoned after \(attemptNumber) attempts", metadata: ["kind": "\(d.kind)"])
         }
+        // The outcome is recorded; the in-flight slot is given back only when the send has really ended.
+        await sender?.value
     }
 }
 

@@ -345,19 +345,27 @@ struct NetLiveTests {
     }
 }
 
-/// An origin that answers at once and then sends one body byte every `interval` seconds (issue 9, finding 8).
+/// An origin that answers at once and then sends one body byte every `interval` seconds (issue 9, findings 6 and
+/// 8). It serves one connection; `ended` is set when it stops sending (the peer closed, or all 8 bytes went).
 final class TrickleOrigin: @unchecked Sendable {
     let port: Int
     private let listener: LoopbackListener
+    private let endedAt = Shared<ContinuousClock.Instant?>(nil)
+    /// When the connection ended, if it has.
+    var ended: ContinuousClock.Instant? { endedAt.value }
 
     init(interval: Double) throws {
         listener = try LoopbackListener(backlog: 4)
         port = listener.port
         let fd = listener.descriptor
+        let endedAt = self.endedAt
         Thread {
             let client = accept(fd, nil, nil)
             guard client >= 0 else { return }
-            defer { close(client) }
+            defer {
+                close(client)
+                endedAt.update { $0 = ContinuousClock.now }
+            }
             var request = [UInt8](repeating: 0, count: 4096)
             guard read(client, &request, request.count) > 0 else { return }
             let head = Array("HTTP/1.0 200 OK\r\nContent-Type: image/png\r\nConnection: close\r\n\r\n".utf8)
@@ -392,5 +400,27 @@ struct NetDeadlineTests {
         let elapsed = ContinuousClock.now - start
         #expect(error?.kind == .timeout)
         #expect(elapsed >= .seconds(2) && elapsed < .seconds(6), "cut after \(elapsed)")
+    }
+
+    /// Finding 6: a receiver that answers 200 and then sends its body a byte a second. The delivery counts at the
+    /// status line, and the connection is closed rather than left open (it used to be read for the whole body and
+    /// fail at the timeout).
+    @Test func aWebhookReceiverThatTricklesItsBodyIsDeliveredAtTheStatusLine() async throws {
+        let origin = try TrickleOrigin(interval: 1)
+        defer { origin.stop() }
+        var configuration = SafeHTTPClient.Configuration()
+        configuration.totalTimeout = .seconds(5)
+        configuration.readTimeout = .seconds(5)
+        let client = SafeHTTPClient(policy: AddressPolicy(exemptOrigins: ["127.0.0.1:\(origin.port)"]),
+                                    configuration: configuration)
+        let start = ContinuousClock.now
+        let result = try await client.post("http://127.0.0.1:\(origin.port)/hook", body: Array("{}".utf8),
+                                           headers: [("Content-Type", "application/json")])
+        #expect(result.status == 200)
+        #expect(ContinuousClock.now - start < .seconds(3), "answered after \(ContinuousClock.now - start)")
+        // The origin would trickle for 8 s; it stops at its first or second send after our close.
+        let closed = try await waitUntil(timeout: 5) { origin.ended != nil }
+        #expect(closed, "the connection to the receiver was closed")
+        if let ended = origin.ended { #expect(ended - start < .seconds(5)) }
     }
 }

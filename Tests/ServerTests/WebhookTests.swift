@@ -64,6 +64,21 @@ actor HookReceiver {
     }
 }
 
+/// A transport whose send takes `holdSeconds` and ignores cancellation, as a client stuck in its pool would.
+final class StubbornTransport: WebhookTransport, @unchecked Sendable {
+    let holdSeconds: Double
+    let starts = Shared<[ContinuousClock.Instant]>([])
+    init(holdSeconds: Double) { self.holdSeconds = holdSeconds }
+    func post(url: String, headers: [(String, String)], body: Data, timeout: Double) async throws -> Int {
+        starts.update { $0.append(ContinuousClock.now) }
+        let hold = holdSeconds
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            DispatchQueue.global().asyncAfter(deadline: .now() + hold) { c.resume() }
+        }
+        return 200
+    }
+}
+
 func waitUntil(timeout: Double, _ condition: @Sendable () async throws -> Bool) async throws -> Bool {
     let end = Date().addingTimeInterval(timeout)
     while Date() < end {
@@ -151,6 +166,68 @@ func waitUntil(timeout: Double, _ condition: @Sendable () async throws -> Bool) 
         #expect(d.attempts == 3)
         #expect(d.history.count == 3)
         #expect(d.history.allSatisfy { $0.httpStatus == nil && $0.error != nil })
+    }
+
+    /// Finding 6, end to end: a receiver answers 200 and then trickles its body (a byte a second, 8 s). The
+    /// delivery is recorded delivered on its first attempt, with no retry (it used to fail at the timeout and be
+    /// sent again).
+    @Test func aReceiverThatAnswers200ThenTricklesIsDeliveredOnce() async throws {
+        let origin = try TrickleOrigin(interval: 1)
+        defer { origin.stop() }
+        let store = try StoreTests.openStore(ServerFixtures.temporaryDirectory("trickle"))
+        _ = try await store.enqueue(StoreTests.newTask(1), queueLimit: 10)
+        let t = try #require(try await store.claimNext(now: Date()))
+        let hook = NewWebhook(deliveryId: "t", kind: "lyrics", url: "http://127.0.0.1:\(origin.port)/hook",
+                              payload: Data("{}".utf8))
+        #expect(try await store.complete(taskId: t.id, attempt: t.attempts, manifest: StoreTests.manifest(for: t),
+                                         webhooks: [hook], now: Date()))
+        var logger = Logger(label: "dispatcher")
+        logger.logLevel = .critical
+        let dispatcher = WebhookDispatcher(
+            store: store, transport: SafeWebhookTransport(allowPrivateNetworks: true), secret: nil,
+            schedule: RetrySchedule(initial: 0.05, factor: 2, cap: 0.2, maxAttempts: 3), logger: logger,
+            requestTimeout: 3, idleInterval: 0.05)
+        let run = Task { try await dispatcher.run() }
+        let settled = try await waitUntil(timeout: 30) {
+            try await store.deliveries(taskId: t.id).allSatisfy { $0.status != .pending }
+        }
+        run.cancel()
+        #expect(settled)
+        let d = try #require(try await store.deliveries(taskId: t.id).first)
+        #expect(d.status == .delivered)
+        #expect(d.history.map(\.httpStatus) == [200])
+    }
+
+    /// Finding 6, the leak: a send that outlives its timeout (a transport that ignores cancellation) keeps its
+    /// in-flight slot until it really ends. With one slot, the second delivery waits for the first send to end,
+    /// though the first was recorded as failed at its timeout.
+    @Test func aSendPastItsTimeoutKeepsItsSlot() async throws {
+        let store = try StoreTests.openStore(ServerFixtures.temporaryDirectory("slots"))
+        _ = try await store.enqueue(StoreTests.newTask(1), queueLimit: 10)
+        let t = try #require(try await store.claimNext(now: Date()))
+        let hooks = ["first", "second"].map {
+            NewWebhook(deliveryId: $0, kind: "lyrics", url: "http://receiver.test/\($0)", payload: Data("{}".utf8))
+        }
+        #expect(try await store.complete(taskId: t.id, attempt: t.attempts, manifest: StoreTests.manifest(for: t),
+                                         webhooks: hooks, now: Date()))
+        let transport = StubbornTransport(holdSeconds: 2.5)
+        var logger = Logger(label: "dispatcher")
+        logger.logLevel = .critical
+        let dispatcher = WebhookDispatcher(
+            store: store, transport: transport, secret: nil,
+            schedule: RetrySchedule(initial: 30, factor: 2, cap: 30, maxAttempts: 2), logger: logger,
+            requestTimeout: 0.2, idleInterval: 0.05, batch: 1)
+        let run = Task { try await dispatcher.run() }
+        let bothStarted = try await waitUntil(timeout: 30) { transport.starts.value.count >= 2 }
+        run.cancel()
+        #expect(bothStarted)
+        let starts = transport.starts.value
+        if starts.count >= 2 {
+            let gap = starts[1] - starts[0]
+            #expect(gap >= .seconds(2.3), "the second send started \(gap) after the first, inside its hold")
+        }
+        let first = try await store.deliveries(taskId: t.id).first { $0.history.count >= 1 && $0.history[0].error != nil }
+        #expect(first != nil, "the held send was recorded as timed out")
     }
 
     @Test func signatureFormat() {

@@ -51,11 +51,10 @@ public struct FetchedResource: Sendable {
     public let redirectCount: Int
 }
 
-/// A webhook receiver's answer.
+/// A webhook receiver's answer: its status line. The body is never read (issue 9, finding 6: a receiver that
+/// answered 200 and then trickled its body was recorded as a failure and sent the webhook again).
 public struct PostResult: Sendable {
     public let status: Int
-    /// At most the first 4 KiB of the answer, for the delivery log.
-    public let bodyPrefix: String
 }
 
 /// The one outbound HTTP client of the server, for images and webhooks alike.
@@ -123,7 +122,9 @@ public struct SafeHTTPClient: Sendable {
     }
 
     /// POSTs `body` to `url` once (no redirects: a webhook must answer where it was registered). Returns the
-    /// status whatever it is; throws only when the URL is refused or the receiver cannot be reached in time.
+    /// status as soon as the status line and headers arrive, whatever the status is; the answer's body is not
+    /// read and the connection is closed, so a receiver that trickles its body neither delays the outcome nor
+    /// keeps a connection open. Throws only when the URL is refused or no status line came before the deadline.
     public func post(
         _ url: String, body: [UInt8], headers: [(String, String)], field: String = "webhook_url"
     ) async throws -> PostResult {
@@ -137,12 +138,7 @@ public struct SafeHTTPClient: Sendable {
         request.body = .bytes(body)
         return try await withPinnedClient(hop) { client in
             let response = try await self.execute(client, request, field: field, deadline: deadline)
-            var prefix: [UInt8] = []
-            for try await chunk in response.body {
-                prefix.append(contentsOf: chunk.readableBytesView.prefix(4096 - prefix.count))
-                if prefix.count >= 4096 { break }
-            }
-            return PostResult(status: Int(response.status.code), bodyPrefix: String(decoding: prefix, as: UTF8.self))
+            return PostResult(status: Int(response.status.code))
         }
     }
 
