@@ -108,6 +108,7 @@ public func buildApplication(configuration: ServerConfiguration, hooks: ServerHo
     ])
     return Application(
         router: router,
+        server: configuration.connectionDeadlines.serverBuilder(logger: logger),
         configuration: .init(address: .hostname(host, port: configuration.port), serverName: "Chromasong"),
         services: [workers, dispatcher, retention],
         logger: logger)

@@ -31,6 +31,8 @@ public struct ServerConfiguration: Sendable {
     public var renderWorker: RenderWorkerMode = .inProcess
     /// Time and memory bounds of a render attempt, and the attempts a task gets.
     public var renderLimits: RenderLimits = RenderLimits()
+    /// Idle/header timeout and the minimum upload rate (see `ConnectionDeadlines`).
+    public var connectionDeadlines = ConnectionDeadlines()
     /// Tests only: a fault for the render worker to act out for a task (never set by `chromasong serve`).
     var renderFault: (@Sendable (StoredTask) -> RenderFault?)? = nil
     /// Key of the result-file URL signatures; nil: a random one made at the first start and kept in

@@ -39,6 +39,10 @@ struct Serve: AsyncParsableCommand {
     var renderWorker: String?
     @Option(help: "Attempts a task gets when renders crash, hang, run out of memory or meet a full disk (default 3).")
     var renderAttempts: Int?
+    @Option(help: "Seconds a connection may stay idle, or take to send a request's headers, before it is closed (default 20).")
+    var idleTimeout: Double?
+    @Option(help: "Bytes a second a request body must average after its first 10 seconds, or its connection is closed (default 8192).")
+    var bodyMinRate: Int?
 
     func run() async throws {
         var c: ServerConfiguration
@@ -58,6 +62,8 @@ struct Serve: AsyncParsableCommand {
         if let retentionDays { c.retention = retentionDays * 86_400 }
         if let submitRate { c.submitRate.perMinute = max(0, submitRate) }
         if let submitBurst { c.submitRate.burst = max(1, submitBurst) }
+        if let idleTimeout { c.connectionDeadlines.idleTimeout = max(1, idleTimeout) }
+        if let bodyMinRate { c.connectionDeadlines.bodyMinimumRate = max(1, bodyMinRate) }
         if let readRate { c.readRate.perMinute = max(0, readRate) }
         if let readBurst { c.readRate.burst = max(1, readBurst) }
         do { try c.checkTenancy() } catch { fail(error) }

@@ -1,0 +1,131 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Testing
+@testable import ChromasongServer
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A plain TCP client for the tests that must send a request slower than any HTTP client would.
+final class RawConnection: @unchecked Sendable {
+    let fd: Int32
+
+    init(port: Int) throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard fd >= 0, connected == 0 else { throw POSIXError(.ECONNREFUSED) }
+    }
+
+    deinit { close(fd) }
+
+    /// False once the server has closed the connection.
+    @discardableResult
+    func send(_ text: String) -> Bool {
+        let bytes = Array(text.utf8)
+        return Glibc.send(fd, bytes, bytes.count, Int32(MSG_NOSIGNAL)) == bytes.count
+    }
+
+    /// True when the server has closed the connection (end of stream or reset), waiting at most `seconds`.
+    /// Whatever the server sent before closing is read and dropped.
+    func closedByServer(within seconds: Double) -> Bool {
+        let end = Date().addingTimeInterval(seconds)
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while Date() < end {
+            var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&p, 1, Int32(max(1, end.timeIntervalSinceNow * 1000)))
+            if ready <= 0 { continue }
+            let n = recv(fd, &buffer, buffer.count, 0)
+            if n <= 0 { return true }
+        }
+        return false
+    }
+}
+
+/// Issue 9, finding 4: idle connections, request heads sent a byte at a time and bodies that trickle are closed,
+/// so they cannot hold connections or admission slots.
+@Suite struct ConnectionDeadlineTests {
+    typealias F = ServerFixtures
+
+    static func configuration(_ label: String, queueLimit: Int = 100, idleTimeout: Double = 1) -> ServerConfiguration {
+        var c = F.configuration(label, queueLimit: queueLimit)
+        c.connectionDeadlines = ConnectionDeadlines(idleTimeout: idleTimeout, bodyGrace: 1, bodyMinimumRate: 1000)
+        return c
+    }
+
+    @Test func anIdleConnectionIsClosed() async throws {
+        let app = try await buildApplication(configuration: Self.configuration("idle"), logger: F.quietLogger)
+        try await app.test(.live) { client in
+            let connection = try RawConnection(port: client.port!)
+            let start = Date()
+            #expect(connection.closedByServer(within: 8), "an idle connection stays open")
+            #expect(Date().timeIntervalSince(start) >= 0.8)
+        }
+    }
+
+    @Test func aHeadSentALineAtATimeIsCut() async throws {
+        let app = try await buildApplication(configuration: Self.configuration("slow-head"), logger: F.quietLogger)
+        try await app.test(.live) { client in
+            let connection = try RawConnection(port: client.port!)
+            let start = Date()
+            connection.send("POST /api/public/v1/image_to_song HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+            // A header line every 0.25 s for up to 8 s: the head never completes.
+            var cut = false
+            for i in 0..<32 {
+                if connection.closedByServer(within: 0.25) || !connection.send("X-Slow-\(i): yes\r\n") {
+                    cut = true
+                    break
+                }
+            }
+            #expect(cut, "a head that never completes keeps its connection")
+            #expect(Date().timeIntervalSince(start) < 5)
+        }
+    }
+
+    /// One admission slot (queue limit 1). A body trickling at 5 bytes a second holds it (another submission gets
+    /// 429) until the minimum rate closes its connection; then the slot is free again.
+    @Test func aTricklingBodyIsCutAndGivesItsSlotBack() async throws {
+        // A long idle timeout: the test client's own connection waits idle meanwhile.
+        let config = Self.configuration("trickle-body", queueLimit: 1, idleTimeout: 60)
+        let app = try await buildApplication(configuration: config, logger: F.quietLogger)
+        try await app.test(.live) { client in
+            let connection = try RawConnection(port: client.port!)
+            connection.send("POST /api/public/v1/image_to_song HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                + "Content-Type: multipart/form-data; boundary=XbOuNdArY42\r\nContent-Length: 100000\r\n\r\n")
+            let start = Date()
+            connection.send("--XbOuNdArY42\r\n")
+            try await Task.sleep(for: .milliseconds(300))
+            let body = F.multipart([("prompt", "a quiet morning")], image: F.photoBytes)
+            try await client.execute(uri: "/api/public/v1/image_to_song", method: .post, headers: F.multipartHeaders,
+                                     body: body) { r in
+                #expect(r.status == .tooManyRequests, "the trickling upload holds the only slot")
+            }
+            var cut = false
+            while Date().timeIntervalSince(start) < 10 {
+                if connection.closedByServer(within: 0.2) || !connection.send("x") {
+                    cut = true
+                    break
+                }
+            }
+            let elapsed = Date().timeIntervalSince(start)
+            #expect(cut, "the trickling body was never cut")
+            #expect(elapsed < 5, "cut after \(elapsed) s")
+            try await client.execute(uri: "/api/public/v1/image_to_song", method: .post, headers: F.multipartHeaders,
+                                     body: body) { r in
+                #expect(r.status == .ok || r.status == .accepted, "the slot is free again: \(r.status)")
+            }
+        }
+    }
+
+    @Test func theAllowanceGrowsWithTheBytes() {
+        let d = ConnectionDeadlines(idleTimeout: 20, bodyGrace: 10, bodyMinimumRate: 8192)
+        #expect(d.allowance(forBytes: 0) == 10)
+        #expect(d.allowance(forBytes: 20 * 1024 * 1024) == 10 + 2560)
+    }
+}
