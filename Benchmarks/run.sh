@@ -29,10 +29,13 @@ for w in "${what[@]}"; do
       if [ "$w" = sing ]; then (cd Benchmarks && ../$py sing_check.py) || status=1
       else (cd Benchmarks && ../$py sing_check.py --selftest) || status=1; fi ;;
     server)
-      # The real binary on loopback: live request/webhook/Range/security check, 100 concurrent submissions, the
-      # README's serve + curl as written (stdlib only).
+      # The real binary on loopback: live request/webhook/Range/security check, 100 concurrent submissions with
+      # renders in worker processes and in the server process, the cost of isolation per render, the README's
+      # serve + curl as written (stdlib only).
       (cd Benchmarks && ../$py server_live.py) || status=1
       (cd Benchmarks && ../$py server_load.py) || status=1
+      (cd Benchmarks && ../$py server_load.py --render-worker in-process --out server_load_in-process) || status=1
+      (cd Benchmarks && ../$py isolation_cost.py) || status=1
       (cd Benchmarks && ../$py server_readme.py) || status=1 ;;
     browser)
       # The Explorer page in headless Chromium: Debian chromium + chromium-driver, Selenium from PyPI.

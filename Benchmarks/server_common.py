@@ -96,6 +96,25 @@ class Server:
             pass
         return values.get("VmRSS", 0), values.get("VmHWM", 0)
 
+    def children_rss_kib(self) -> int:
+        """Summed VmRSS of the server's child processes (render workers), in KiB."""
+        total = 0
+        children = set()
+        # A child is listed under the thread that started it, so every thread's list is read.
+        for listing in Path(f"/proc/{self.proc.pid}/task").glob("*/children"):
+            try:
+                children.update(listing.read_text().split())
+            except (FileNotFoundError, ProcessLookupError):
+                pass
+        for child in children:
+            try:
+                for line in Path(f"/proc/{child}/status").read_text().splitlines():
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split(":", 1)[1].split()[0])
+            except FileNotFoundError:
+                pass
+        return total
+
     def stop(self) -> None:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)

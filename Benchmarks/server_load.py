@@ -32,19 +32,24 @@ def main() -> int:
     parser.add_argument("--complete-timeout", type=float, default=1200, help="seconds for all accepted to finish")
     parser.add_argument("--image", type=Path, default=None)
     parser.add_argument("--binary", type=Path, default=None, help="chromasong binary (default: this checkout's)")
+    parser.add_argument("--render-worker", default="process", choices=["process", "in-process"],
+                        help="where renders run (the server's --render-worker; default process, as `serve` does)")
     parser.add_argument("--out", default="server_load", help="results/<out>.md and .json")
     args = parser.parse_args()
 
     image = args.image or shared_photo()
     binary = (args.binary or find_binary()).absolute()
-    server = Server(queue_limit=args.queue_limit, workers=args.workers, binary=binary)
+    server = Server(queue_limit=args.queue_limit, workers=args.workers, binary=binary,
+                    extra_env={"CHROMASONG_RENDER_WORKER": args.render_worker})
     peak_sampled = [0]
+    peak_children = [0]
     sampling = threading.Event()
 
     def sample():
         while not sampling.is_set():
             rss, _ = server.rss_kib()
             peak_sampled[0] = max(peak_sampled[0], rss)
+            peak_children[0] = max(peak_children[0], server.children_rss_kib())
             time.sleep(0.05)
 
     try:
@@ -111,6 +116,7 @@ def main() -> int:
           and len(accepted) > 0)
     result = {
         "submissions": args.n, "queue_limit": args.queue_limit, "workers": args.workers,
+        "render_worker": args.render_worker,
         "song_duration_s": args.duration, "versions": args.versions, "instrumental": args.instrumental,
         "image": image.name, "binary": str(binary.relative_to(binary.parents[2])),
         "accepted": len(accepted), "refused_429": refused, "other_answers": other[:5],
@@ -119,7 +125,8 @@ def main() -> int:
                               "max": round(max(latencies), 1), "min": round(min(latencies), 1)},
         "submit_wall_s": round(submit_wall, 2), "drain_s": round(drain_seconds, 1),
         "server_rss_mib": {"idle": round(idle_rss / 1024, 1), "peak_sampled": round(peak_sampled[0] / 1024, 1),
-                           "peak_vmhwm": round(hwm / 1024, 1)},
+                           "peak_vmhwm": round(hwm / 1024, 1),
+                           "render_workers_peak_sampled": round(peak_children[0] / 1024, 1)},
         "contract_held": ok,
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -131,7 +138,7 @@ def main() -> int:
         "",
         f"`Benchmarks/server_load.py`: {args.n} multipart `image_to_song` submissions released at once from a second "
         f"process against `chromasong serve` on loopback ({result['binary']}), queue limit {args.queue_limit}, "
-        f"{args.workers} worker(s), {args.duration} s songs, {args.versions} versions"
+        f"{args.workers} worker(s), renders {'in worker processes' if args.render_worker == 'process' else 'in the server process'}, {args.duration} s songs, {args.versions} versions"
         f"{', instrumental' if args.instrumental else ''}, image `{image.name}`.",
         "",
         "| measure | value |",
@@ -144,6 +151,7 @@ def main() -> int:
         f"| submit latency p99 | {lat['p99']} ms (max {lat['max']} ms) |",
         f"| all {args.n} answers within | {result['submit_wall_s']} s |",
         f"| server RSS idle / peak sampled / peak (VmHWM) | {rss['idle']} / {rss['peak_sampled']} / {rss['peak_vmhwm']} MiB |",
+        f"| render worker processes, RSS peak sampled (sum) | {rss['render_workers_peak_sampled']} MiB |",
         "",
         f"Contract held (each answer 200 or 429 with the error body, every accepted task COMPLETED): **{ok}**.",
         "",
