@@ -36,6 +36,7 @@ for w in "${what[@]}"; do
       (cd Benchmarks && ../$py server_load.py) || status=1
       (cd Benchmarks && ../$py server_load.py --render-worker in-process --out server_load_in-process) || status=1
       (cd Benchmarks && ../$py isolation_cost.py) || status=1
+      (cd Benchmarks && ../$py health_stall.py) || status=1
       (cd Benchmarks && ../$py server_readme.py) || status=1 ;;
     browser)
       # The Explorer page in headless Chromium: Debian chromium + chromium-driver, Selenium from PyPI.
