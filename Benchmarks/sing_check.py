@@ -85,10 +85,7 @@ def lyric_files(set_name):
     on) at the automatic tempo, or the `tune` / `judged` set of sets.json at each file's bpm."""
     if not set_name:
         return [(f, None) for f in sorted(LYRICS_DIR.glob("*.txt"))]
-    import json
     sets = json.loads(SETS_FILE.read_text())
-    if set_name not in ("tune", "judged"):
-        sys.exit(f"--set: {set_name!r} is not tune or judged")
     return [(SETS_FILE.parent / entry["file"], entry["bpm"]) for entry in sets[set_name]]
 DIR = WORK / "sing_check"
 ASR_RATE = 16000
