@@ -4,6 +4,9 @@
 # vocal stems, MIDI, timed lyrics (manifest.json and .lrc), cover.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Without Swift 6.1 or newer on this machine, the same script runs with Debian's own Swift in a Debian root
+# (scripts/swift-toolchain.sh says how and why).
+scripts/swift-toolchain.sh check || exec scripts/swift-toolchain.sh run "$PWD/scripts/demo.sh" "$@"
 ./scripts/install-deps.sh
 swift build -c release --product chromasong
 rm -rf out/demo

@@ -8,7 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-45}
 shift || true
-clang=${FUZZ_CC:-/opt/swift/usr/bin/clang}
+# The clang that ships beside swift (it has libFuzzer): /opt/swift/usr/bin/clang, or Debian's /usr/libexec/swift/bin/clang.
+clang=${FUZZ_CC:-$(dirname "$(readlink -f "$(command -v swift)")")/clang}
 out=${FUZZ_OUT:-.build-fuzz}
 mkdir -p "$out"
 pkgs="fftw3f sndfile samplerate stb libwebp libjpeg libpng libgif"

@@ -6,6 +6,9 @@
 # of minutes). CHROMASONG_FUZZ_SECONDS sets the time per fuzz target (default 20; 0 skips fuzzing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Without Swift 6.1 or newer on this machine, the same script runs with Debian's own Swift in a Debian root
+# (scripts/swift-toolchain.sh says how and why).
+scripts/swift-toolchain.sh check || exec scripts/swift-toolchain.sh run "$PWD/scripts/test.sh" "$@"
 ./scripts/install-deps.sh
 ./scripts/test-c.sh
 ./scripts/test-c-speech.sh
