@@ -26,6 +26,9 @@ OUT=$ROOT/.build/fuzz-swift
 mkdir -p "$OUT"
 BUILD=$ROOT/.build/release
 FLAGS=(-O -sanitize=fuzzer,address -parse-as-library -g)
+# Extra flags for the link steps only: scripts/swift-toolchain.sh points Debian's Swift at Debian's clang runtime
+# (-Xclang-linker -resource-dir=...), because the sanitizer runtime in Debian's swiftlang does not link there.
+read -ra LINK_EXTRA <<< "${CHROMASONG_FUZZ_SWIFT_LINK_FLAGS:-}"
 # gold warns once per ASan helper symbol ("Cannot export local symbol"): harmless, and hundreds of lines.
 quiet() { "$@" 2> >(grep -v "Cannot export local symbol" >&2); }
 
@@ -35,7 +38,7 @@ for t in "${TARGETS[@]}"; do [ "$t" != lyrics ] && needs_server=1; done
 build_lyrics() {
     quiet swiftc "${FLAGS[@]}" -module-name FuzzLyrics \
         Sources/SongEngine/Lyrics/LyricsParser.swift Sources/SongEngine/Model/Lyrics.swift Fuzz/swift/lyrics.swift \
-        -o "$OUT/lyrics"
+        -o "$OUT/lyrics" "${LINK_EXTRA[@]}"
 }
 
 # The objects of every module the server links except the ones compiled here, from SwiftPM's own link list.
@@ -80,7 +83,7 @@ build_server_target() {
     swiftc "${FLAGS[@]}" -wmo -module-name ChromasongServer -c -o "$OUT/$t.o" "${SERVER_INC[@]}" \
         "${SERVER_SOURCES[@]}" Fuzz/swift/ServerFuzzSupport.swift "Fuzz/swift/$t.swift"
     quiet swiftc -use-ld=lld -sanitize=fuzzer,address "$OUT/$t.o" @"$OUT/objects.list" -o "$OUT/$t" \
-        -L "$BUILD" "${SYSTEM_LIBS[@]}"
+        -L "$BUILD" "${SYSTEM_LIBS[@]}" "${LINK_EXTRA[@]}"
 }
 
 start=$(date +%s)

@@ -73,12 +73,14 @@ prepare_root() {
     fi
     # Unstable's archive snapshots can outlive their Release file's Valid-Until; the signature is still checked.
     echo 'Acquire::Check-Valid-Until "false";' >"$root/etc/apt/apt.conf.d/99chromasong-valid-until"
+    # The host's name resolution, so "localhost" means in the root what it means on the host (tests bind by name).
     cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
+    cp /etc/hosts "$root/etc/hosts" 2>/dev/null || true
     mount_all
-    if ! in_root sh -c 'command -v swift >/dev/null && command -v g++ >/dev/null && command -v git >/dev/null && command -v sudo >/dev/null'; then
+    if ! in_root sh -c 'command -v swift >/dev/null && command -v g++ >/dev/null && command -v clang >/dev/null && command -v git >/dev/null && command -v sudo >/dev/null'; then
         echo "swift-toolchain: installing Debian's swiftlang in $root"
         in_root apt-get update -qq
-        in_root apt-get install -y -qq --no-install-recommends swiftlang libc6-dev gcc g++ git ca-certificates sudo >/dev/null
+        in_root apt-get install -y -qq --no-install-recommends swiftlang libc6-dev gcc g++ git ca-certificates sudo clang libclang-rt-dev >/dev/null
     fi
 }
 
@@ -104,11 +106,21 @@ case "$command" in
     run)
         [ $# -gt 0 ] || { echo "usage: $0 run CMD [ARG...]" >&2; exit 2; }
         if usable_swift; then exec "$@"; fi
+        # One run at a time in the root: a run takes down every mount under it when it starts and ends.
+        mkdir -p "$(dirname "$root")"
+        exec 9>"$root.lock"
+        flock 9
         trap unmount_all EXIT
         prepare_root
         echo "swift-toolchain: running in $root with $(in_root swift --version 2>/dev/null | head -1)"
         args=$(printf '%q ' "$@")
-        in_root CI="${CI:-}" CHROMASONG_FUZZ_SECONDS="${CHROMASONG_FUZZ_SECONDS:-}" bash -c "cd $(printf '%q' "$PWD") && $args"
+        # Debian's swiftlang 6.2.3 ships the Testing+Foundation cross-import overlay's module but not its library,
+        # so a test file importing both fails to link (-l_Testing_Foundation); the suite uses nothing from it.
+        # Its clang's sanitizer runtime does not link against unstable's glibc (__sanitizer::struct_termio_sz), so
+        # the fuzz targets use Debian's own clang and, for Swift, link against that clang's runtime.
+        in_root CI="${CI:-}" CHROMASONG_FUZZ_SECONDS="${CHROMASONG_FUZZ_SECONDS:-}" \
+            CHROMASONG_SWIFT_BUILD_FLAGS="-Xswiftc -Xfrontend -Xswiftc -disable-cross-import-overlays" FUZZ_CC=clang bash -c \
+            'export CHROMASONG_FUZZ_SWIFT_LINK_FLAGS="-Xclang-linker -resource-dir=$(ls -d /usr/lib/llvm-*/lib/clang/* | sort -V | tail -1)"; '"cd $(printf '%q' "$PWD") && $args"
         ;;
     *) echo "usage: $0 check | run CMD [ARG...]" >&2; exit 2 ;;
 esac

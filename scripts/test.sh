@@ -13,10 +13,13 @@ scripts/swift-toolchain.sh check || exec scripts/swift-toolchain.sh run "$PWD/sc
 ./scripts/test-c.sh
 ./scripts/test-c-speech.sh
 # One release build with testing enabled serves the Swift fuzz targets (they link its objects) and the suite.
-swift build -c release --build-tests -Xswiftc -enable-testing
+# CHROMASONG_SWIFT_BUILD_FLAGS: extra flags for both steps (scripts/swift-toolchain.sh sets them for Debian's Swift).
+# shellcheck disable=SC2086
+swift build -c release --build-tests -Xswiftc -enable-testing ${CHROMASONG_SWIFT_BUILD_FLAGS:-}
 fuzz_seconds=${CHROMASONG_FUZZ_SECONDS:-20}
 if [ "$fuzz_seconds" -gt 0 ]; then
   ./scripts/fuzz.sh "$fuzz_seconds"
   ./scripts/fuzz-swift.sh "$fuzz_seconds"
 fi
-swift test -c release -Xswiftc -enable-testing --skip-build "$@"
+# shellcheck disable=SC2086
+swift test -c release -Xswiftc -enable-testing ${CHROMASONG_SWIFT_BUILD_FLAGS:-} --skip-build "$@"

@@ -89,7 +89,8 @@ import VoiceConvert
         #expect(frames == left.count)
         #expect(written.left.count == left.count && written.sampleRate == Self.rate)
         let lsb: Float = 1.0 / 8_388_608
-        let worst = zip(written.left + written.right, expected[0] + expected[1]).map { abs($0 - $1) }.max() ?? 1
+        let got: [Float] = written.left + written.right, want: [Float] = expected[0] + expected[1]
+        let worst: Float = zip(got, want).map { (a: Float, b: Float) -> Float in abs(a - b) }.max() ?? 1
         #expect(worst <= 1.01 * lsb, "largest difference \(worst)")
         #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent(".out.wav.partial").path))
     }

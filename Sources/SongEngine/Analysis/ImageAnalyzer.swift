@@ -262,15 +262,16 @@ public enum ImageAnalyzer {
         guard w >= 3 && h >= 3 else { return (0, 0) }
         var edgeCount = 0
         var orientation = [Double](repeating: 0, count: 18)
-        px.L.withUnsafeBufferPointer { L in
+        // Types spelled out: older type checkers (Swift 6.0-6.2) give up on this closure without them.
+        px.L.withUnsafeBufferPointer { (L: UnsafeBufferPointer<Double>) -> Void in
             for y in 1..<(h - 1) {
                 for x in 1..<(w - 1) {
                     let i = y * w + x
                     let tl = L[i - w - 1], tc = L[i - w], tr = L[i - w + 1]
                     let ml = L[i - 1], mr = L[i + 1]
                     let bl = L[i + w - 1], bc = L[i + w], br = L[i + w + 1]
-                    let gx = ((tr + 2 * mr + br) - (tl + 2 * ml + bl)) / 8
-                    let gy = ((bl + 2 * bc + br) - (tl + 2 * tc + tr)) / 8
+                    let gx: Double = ((tr + 2 * mr + br) - (tl + 2 * ml + bl)) / 8
+                    let gy: Double = ((bl + 2 * bc + br) - (tl + 2 * tc + tr)) / 8
                     let mag = (gx * gx + gy * gy).squareRoot()
                     if mag > edgeThreshold {
                         edgeCount += 1

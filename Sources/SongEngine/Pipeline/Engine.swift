@@ -141,9 +141,12 @@ public final class ChromasongEngine: Sendable {
             let versions = try await withThrowingTaskGroup(of: Manifest.Version.self) { group in
                 for index in 0..<request.versions {
                     group.addTask {
-                        try self.renderVersion(index: index, seed: seeds[index], conversionId: ids[index], plan: plan,
-                                               style: style, title: title, request: request, staging: staging,
-                                               sampleRate: options.sampleRate, clock: clock, progress: progressShare)
+                        try await OwnThread.run { cancellation in
+                            try self.renderVersion(index: index, seed: seeds[index], conversionId: ids[index], plan: plan,
+                                                   style: style, title: title, request: request, staging: staging,
+                                                   sampleRate: options.sampleRate, clock: clock, progress: progressShare,
+                                                   cancellation: cancellation)
+                        }
                     }
                 }
                 var done: [Manifest.Version] = []
@@ -184,7 +187,8 @@ public final class ChromasongEngine: Sendable {
     /// One version: compose, sing, render the accompaniment, mix, master, encode, MIDI, timed lyrics.
     private func renderVersion(index: Int, seed: UInt64, conversionId: String, plan: MusicPlan, style: StylePreset,
                                title: String, request: SongRequest, staging: StagingDirectory, sampleRate: Int,
-                               clock: TimingRecorder, progress: ProgressShare) throws -> Manifest.Version {
+                               clock: TimingRecorder, progress: ProgressShare,
+                               cancellation: OwnThread.Cancellation) throws -> Manifest.Version {
         let folder = "v\(index + 1)"
         progress.report(version: index, stage: "composition", within: 0)
         let vocalInput: VocalInput? = request.wantsVocals
@@ -198,7 +202,7 @@ public final class ChromasongEngine: Sendable {
         let score = clock.measure("composition", version: index) {
             Composer.compose(plan: plan, style: style, seed: seed, vocal: vocalInput)
         }
-        try Task.checkCancellation()
+        try cancellation.check()
 
         // The vocal first: its envelope ducks the accompaniment, its lines give the sung spans.
         var vocal: VocalRender?
@@ -217,7 +221,7 @@ public final class ChromasongEngine: Sendable {
             }
             vocal = sung
         }
-        try Task.checkCancellation()
+        try cancellation.check()
 
         var mix: StereoBuffer
         var instrumentalStem: StereoBuffer?
@@ -246,7 +250,7 @@ public final class ChromasongEngine: Sendable {
             }
             mix = rendered.mix
         }
-        try Task.checkCancellation()
+        try cancellation.check()
         progress.report(version: index, stage: "mastering", within: 0.6)
         // Mastered in place; the stems get the master's gain so they keep their level in the mix.
         let (loudness, masterGain) = clock.measure("mastering", version: index, audio: mix.duration) {
@@ -255,7 +259,7 @@ public final class ChromasongEngine: Sendable {
         }
         var mixFiles: [String: String] = [:]
         for (k, format) in request.formats.enumerated() {
-            try Task.checkCancellation()
+            try cancellation.check()
             progress.report(version: index, stage: "encode \(format.rawValue)", within: 0.7 + 0.25 * Double(k) / Double(request.formats.count))
             let path = "\(folder)/mix.\(format.rawValue)"
             try clock.measure("encode \(format.rawValue)", version: index, audio: mix.duration) {
