@@ -179,7 +179,7 @@ public enum Renderer {
             case .kit(let kit):
                 for note in sorted where note.velocity > 0 {
                     guard let (kind, canonical) = DrumMap.kind(note.pitch) else { continue }
-                    var params = (kit[note.pitch] ?? kit[canonical] ?? InstrumentLibrary.Drum(values: [:])).cParams
+                    var params = (kit[note.pitch] ?? kit[canonical] ?? InstrumentLibrary.Drum.standard).cParams
                     let length = min(noteCap, cdsp_drum_length(kind, &params, Float(sr)))
                     let start = Int((max(0, note.start) * framesPerBeat).rounded())
                     events.append((note, start, 0, length))
@@ -188,7 +188,7 @@ public enum Renderer {
             let mix = style.mix[track.role.rawValue] ?? MixSettings()
             let seedBase = stableHash(Array("\(trackIndex):\(track.role.rawValue):\(track.instrument)".utf8))
             var plan = PartPlan(track: track, instrument: instrument, mix: mix, events: events, seedBase: seedBase)
-            if case .voice(let voice) = instrument { plan.assignNoteKeys(glides: voice.value("glideDuration") > 0) }
+            if case .voice(let voice) = instrument { plan.assignNoteKeys(glides: voice[.glideDuration] > 0) }
             plans.append(plan)
         }
         let cacheBudgets = noteCacheBudgets(plans)
@@ -441,17 +441,17 @@ final class PartStream: @unchecked Sendable {
         case .voice(let voice):
             ringRight = []
             voiceParams = voice.cParams
-            chorus = voice.value("chorusMix") > 0
-                ? Chorus(sampleRate: Float(sampleRate), rate: Float(voice.value("chorusRate")),
-                         depth: Float(voice.value("chorusDepth")), mix: Float(voice.value("chorusMix")))
+            chorus = voice[.chorusMix] > 0
+                ? Chorus(sampleRate: Float(sampleRate), rate: Float(voice[.chorusRate]),
+                         depth: Float(voice[.chorusDepth]), mix: Float(voice[.chorusMix]))
                 : nil
         case .kit(let kit):
             ringRight = [Float](repeating: 0, count: window + reach)
             chorus = nil
             for event in plan.events where drums[event.note.pitch] == nil {
                 guard let (kind, canonical) = DrumMap.kind(event.note.pitch) else { continue }
-                let drum = kit[event.note.pitch] ?? kit[canonical] ?? InstrumentLibrary.Drum(values: [:])
-                drums[event.note.pitch] = (kind, drum.cParams, max(-1, min(1, pan + Float(drum.value("pan")))),
+                let drum = kit[event.note.pitch] ?? kit[canonical] ?? InstrumentLibrary.Drum.standard
+                drums[event.note.pitch] = (kind, drum.cParams, max(-1, min(1, pan + Float(drum[.pan]))),
                                            event.tail)
             }
         }
