@@ -88,15 +88,24 @@ typedef enum { CDSP_PARAM_PLAIN = 0, CDSP_PARAM_ROUNDED = 1, CDSP_PARAM_DECIBELS
 #ifndef CDSP_CLOSED_ENUM
 #define CDSP_CLOSED_ENUM
 #endif
-#define CDSP_PARAM_ENUM_X(id, field, def, lo, hi, unit, conv, text) CDSP_VOICE_PARAM_##id,
-#define CDSP_PARAM_ENUM_P(id, def, lo, hi, unit, text) CDSP_VOICE_PARAM_##id,
+// Each key keeps the preset field's name in Swift (`.cutoff`, not `.CDSP_VOICE_PARAM_cutoff`).
+#if defined(__has_attribute)
+#if __has_attribute(swift_name)
+#define CDSP_SWIFT_NAME(name) __attribute__((swift_name(name)))
+#endif
+#endif
+#ifndef CDSP_SWIFT_NAME
+#define CDSP_SWIFT_NAME(name)
+#endif
+#define CDSP_PARAM_ENUM_X(id, field, def, lo, hi, unit, conv, text) CDSP_VOICE_PARAM_##id CDSP_SWIFT_NAME(#id),
+#define CDSP_PARAM_ENUM_P(id, def, lo, hi, unit, text) CDSP_VOICE_PARAM_##id CDSP_SWIFT_NAME(#id),
 typedef enum CDSP_CLOSED_ENUM cdsp_voice_param {
     CDSP_VOICE_PARAMETERS(CDSP_PARAM_ENUM_X) CDSP_VOICE_PART_PARAMETERS(CDSP_PARAM_ENUM_P)
 } cdsp_voice_param;
 #undef CDSP_PARAM_ENUM_X
 #undef CDSP_PARAM_ENUM_P
-#define CDSP_PARAM_ENUM_X(id, field, def, lo, hi, unit, conv, text) CDSP_DRUM_PARAM_##id,
-#define CDSP_PARAM_ENUM_P(id, def, lo, hi, unit, text) CDSP_DRUM_PARAM_##id,
+#define CDSP_PARAM_ENUM_X(id, field, def, lo, hi, unit, conv, text) CDSP_DRUM_PARAM_##id CDSP_SWIFT_NAME(#id),
+#define CDSP_PARAM_ENUM_P(id, def, lo, hi, unit, text) CDSP_DRUM_PARAM_##id CDSP_SWIFT_NAME(#id),
 typedef enum CDSP_CLOSED_ENUM cdsp_drum_param {
     CDSP_DRUM_PARAMETERS(CDSP_PARAM_ENUM_X) CDSP_DRUM_PART_PARAMETERS(CDSP_PARAM_ENUM_P)
 } cdsp_drum_param;
