@@ -237,8 +237,8 @@ public final class ChromasongEngine: Sendable {
                     let spans = sung.lyrics.filter { !$0.words.isEmpty }
                         .map { (start: Double($0.start) / 1000, end: Double($0.end) / 1000) }
                     let gain = VocalMix.balanceGain(vocal: sung.stem, instrumental: rendered.mix, spans: spans)
-                    Renderer.scale(&sung.stem.left, gain)
-                    Renderer.scale(&sung.stem.right, gain)
+                    Samples.scale(&sung.stem.left, gain)
+                    Samples.scale(&sung.stem.right, gain)
                     instrumentalStem = rendered.mix
                     VocalMix.add(sung.stem, gain: 1, into: &rendered.mix)
                     vocalStem = sung.stem

@@ -85,8 +85,8 @@ public enum Mastering {
         if amount > 0.01 {
             // The input's loudness is close enough for the working level (the tilt moves it by a fraction of a dB).
             let pre = Float(pow(10, (compressorLevel - inputLUFS) / 20))
-            Renderer.scale(&left, pre)
-            Renderer.scale(&right, pre)
+            Samples.scale(&left, pre)
+            Samples.scale(&right, pre)
             let compressor = Compressor(sampleRate: Float(sr), thresholdDB: Float(compressorLevel + 6 - 10 * amount),
                                         ratio: Float(1 + 3 * amount), attack: 0.02, release: 0.2, kneeDB: 6)
             compressor.process(left: &left, right: &right)
@@ -105,8 +105,8 @@ public enum Mastering {
             if peakOK && correction < 0 {
                 // Too loud and under the ceiling: a plain gain keeps it under.
                 let down = Float(pow(10, correction / 20))
-                Renderer.scale(&left, down)
-                Renderer.scale(&right, down)
+                Samples.scale(&left, down)
+                Samples.scale(&right, down)
             } else {
                 if !peakOK { limiterCeiling -= measured.truePeakDBTP - ceilingDBTP + 0.05 }
                 limit(&left, &right, sampleRate: sr, gainDB: correction, ceiling: limiterCeiling)
@@ -116,8 +116,8 @@ public enum Mastering {
         if measured.truePeakDBTP > ceilingDBTP {
             // Last resort: the limiter could not hold the ceiling by the meter's reading; scale down.
             let down = Float(pow(10, (ceilingDBTP - measured.truePeakDBTP - 0.02) / 20))
-            Renderer.scale(&left, down)
-            Renderer.scale(&right, down)
+            Samples.scale(&left, down)
+            Samples.scale(&right, down)
             measured = report(left, right, sampleRate: sr, ceiling: ceilingDBTP)
         }
         let gain = Float(pow(10, (measured.integratedLUFS - inputLUFS) / 20))
@@ -153,8 +153,8 @@ public enum Mastering {
         let peak = measureTruePeak(left: left, right: right, sampleRate: sr)
         if peak > ceilingDBTP {
             let down = Float(pow(10, (ceilingDBTP - peak - 0.02) / 20))
-            Renderer.scale(&left, down)
-            Renderer.scale(&right, down)
+            Samples.scale(&left, down)
+            Samples.scale(&right, down)
         }
     }
 
