@@ -1,5 +1,6 @@
 import Foundation
 internal import CDSP
+internal import DSP
 
 /// A shared effect (reverb or delay) fed by a send bus, window by window. For stems, each part gets a share of
 /// the return proportional to the (smoothed) energy it sends: per `shareBlock` frames, the part's send energy

@@ -1,5 +1,6 @@
 import Foundation
 internal import CDSP
+internal import DSP
 
 /// One part while streaming: its ring (mono for voices; stereo for drum kits, whose sounds are panned apart),
 /// its window output, its chorus and, for kits, the cache of rendered hits. Touched by one thread at a time:
@@ -46,7 +47,7 @@ final class PartStream: @unchecked Sendable {
     }
 
     init(plan: Renderer.PartPlan, window: Int, totalFrames: Int, sampleRate: Double, drumDrive: Float,
-         drumGain: Float, noteCacheBudget: Int) {
+         drumGain: Float, noteCacheBudget: Int) throws {
         self.plan = plan
         self.noteCacheBudget = noteCacheBudget
         self.window = window
@@ -65,7 +66,7 @@ final class PartStream: @unchecked Sendable {
             ringRight = []
             voiceParams = voice.cParams
             chorus = voice[.chorusMix] > 0
-                ? Chorus(sampleRate: Float(sampleRate), rate: Float(voice[.chorusRate]),
+                ? try Chorus(sampleRate: Float(sampleRate), rate: Float(voice[.chorusRate]),
                          depth: Float(voice[.chorusDepth]), mix: Float(voice[.chorusMix]))
                 : nil
         case .kit(let kit):

@@ -1,5 +1,6 @@
 import Foundation
 internal import CDSP
+internal import DSP
 
 /// A rendered song before mastering.
 public struct RenderedSong: Sendable {
@@ -185,20 +186,20 @@ public enum Renderer {
         let window = windowFrames
         let drumDrive = Float(style.parameter("drumDrive"))
         let drumGain = cdsp_db_to_gain(Float(style.parameter("drumGain")))
-        let parts = plans.indices.map {
-            PartStream(plan: plans[$0], window: window, totalFrames: totalFrames, sampleRate: sr, drumDrive: drumDrive,
+        let parts = try plans.indices.map {
+            try PartStream(plan: plans[$0], window: window, totalFrames: totalFrames, sampleRate: sr, drumDrive: drumDrive,
                        drumGain: drumGain, noteCacheBudget: cacheBudgets[$0])
         }
         var buses: [EffectBus] = []
         if usesReverb {
-            let reverb = Reverb(sampleRate: Float(sr), size: Float(reverbSize),
+            let reverb = try Reverb(sampleRate: Float(sr), size: Float(reverbSize),
                                 damping: Float(style.parameter("reverbDamping")), width: 1, predelay: 0.02)
             buses.append(EffectBus(sends: plans.map { Float($0.mix.reverb) }, gain: cdsp_db_to_gain(Float(reverbReturnDB)),
                                    memory: 0.6 + 3.0 * reverbSize, sampleRate: sr, window: window,
                                    process: { reverb.process(inLeft: $0, inRight: $1, outLeft: $2, outRight: $3, frames: $4) }))
         }
         if usesDelay {
-            let delay = Delay(sampleRate: Float(sr), time: Float(max(0.01, delayTime)), feedback: Float(delayFeedback),
+            let delay = try Delay(sampleRate: Float(sr), time: Float(max(0.01, delayTime)), feedback: Float(delayFeedback),
                               damping: 0.35, pingPong: true)
             buses.append(EffectBus(sends: plans.map { Float($0.mix.delay) }, gain: delayReturnGain, memory: fxTail,
                                    sampleRate: sr, window: window,
