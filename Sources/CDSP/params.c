@@ -95,3 +95,11 @@ void cdsp_drum_params_clamp(cdsp_drum_params *p) {
 #define DRUM_FLOAT(id, field, def, lo, hi, unit, conv, text) FLOAT_FIELD(cdsp_drum_params, field)
 CDSP_VOICE_PARAMETERS(VOICE_FLOAT)
 CDSP_DRUM_PARAMETERS(DRUM_FLOAT)
+
+// The structs hold exactly the table's per-note rows (plus the voice's four int32 enumerations), so a field added to a
+// struct without a row here, or a row without a field, does not compile.
+#define ONE_ROW(...) +1
+_Static_assert(sizeof(cdsp_voice_params) == 4 * sizeof(int32_t) + (0 CDSP_VOICE_PARAMETERS(ONE_ROW)) * sizeof(float),
+               "cdsp_voice_params and CDSP_VOICE_PARAMETERS disagree");
+_Static_assert(sizeof(cdsp_drum_params) == (0 CDSP_DRUM_PARAMETERS(ONE_ROW)) * sizeof(float),
+               "cdsp_drum_params and CDSP_DRUM_PARAMETERS disagree");
