@@ -36,12 +36,12 @@ public struct ConversionSettings: Sendable, Hashable {
     /// A catalog voice: its pitch (plus `extraSemitones` of transposition) and formant shifts, tilt, breath and
     /// vibrato.
     public init(voice: Voice, extraSemitones: Double = 0, seed: UInt64 = 0) {
-        semitones = voice.value("pitchShift") + extraSemitones
-        formantSemitones = voice.value("formantShift")
-        tilt = voice.value("tilt")
-        breath = voice.value("breath")
-        vibratoRate = voice.value("vibratoRate")
-        vibratoDepth = voice.value("vibratoDepth")
+        semitones = voice[.pitchShift] + extraSemitones
+        formantSemitones = voice[.formantShift]
+        tilt = voice[.tilt]
+        breath = voice[.breath]
+        vibratoRate = voice[.vibratoRate]
+        vibratoDepth = voice[.vibratoDepth]
         self.seed = seed
     }
 
@@ -51,12 +51,14 @@ public struct ConversionSettings: Sendable, Hashable {
                 throw ConversionError(field: field, message: "must be within \(range.lowerBound)...\(range.upperBound), got \(value)")
             }
         }
+        // Pitch and formant shifts take the converter's own range (a voice's shift plus a transposition); the voice's
+        // colour takes the catalog's definitions, the one place they are defined. A vibrato rate of 0 means none.
         try check(semitones, VoiceConverter.shiftRange, "semitones")
         try check(formantSemitones, VoiceConverter.shiftRange, "formant_semitones")
-        try check(tilt, -12...12, "tilt")
-        try check(breath, 0...1, "breath")
-        try check(vibratoRate, 0...20, "vibrato_rate")
-        try check(vibratoDepth, 0...200, "vibrato_depth")
+        try check(tilt, VoiceParameter.tilt.definition.range, "tilt")
+        try check(breath, VoiceParameter.breath.definition.range, "breath")
+        if vibratoRate != 0 { try check(vibratoRate, VoiceParameter.vibratoRate.definition.range, "vibrato_rate") }
+        try check(vibratoDepth, VoiceParameter.vibratoDepth.definition.range, "vibrato_depth")
     }
 }
 
