@@ -250,8 +250,8 @@ public final class ChromasongEngine: Sendable {
         progress.report(version: index, stage: "mastering", within: 0.6)
         // Mastered in place; the stems get the master's gain so they keep their level in the mix.
         let (loudness, masterGain) = try clock.measure("mastering", version: index, audio: mix.duration) {
-            try Mastering.master(&mix, ceilingDBTP: Self.masterCeiling, brightness: style.parameter("brightness"),
-                             compression: style.parameter("compression"))
+            try Mastering.master(&mix, ceilingDBTP: Self.masterCeiling, brightness: style[.brightness],
+                             compression: style[.compression])
         }
         var mixFiles: [String: String] = [:]
         for (k, format) in request.formats.enumerated() {

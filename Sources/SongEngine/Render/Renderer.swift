@@ -165,10 +165,10 @@ public enum Renderer {
         let cacheBudgets = noteCacheBudgets(plans)
 
         // Length: the score plus the longest tail (notes ringing on, then the effect tails), capped.
-        let reverbSize = style.parameter("reverbSize")
-        let reverbReturnDB = style.parameter("reverbReturn")
-        let delayTime = style.parameter("delayBeats") * score.secondsPerBeat
-        let delayFeedback = min(0.9, style.parameter("delayFeedback"))
+        let reverbSize = style[.reverbSize]
+        let reverbReturnDB = style[.reverbReturn]
+        let delayTime = style[.delayBeats] * score.secondsPerBeat
+        let delayFeedback = min(0.9, style[.delayFeedback])
         let usesReverb = plans.contains { $0.mix.reverb > 0 && !$0.events.isEmpty } && reverbReturnDB > -40
         let usesDelay = plans.contains { $0.mix.delay > 0 && !$0.events.isEmpty }
         var fxTail = 0.0
@@ -184,8 +184,8 @@ public enum Renderer {
 
         // Streaming state: one ring per part, the effect buses, the full-length mix and requested stems.
         let window = windowFrames
-        let drumDrive = Float(style.parameter("drumDrive"))
-        let drumGain = cdsp_db_to_gain(Float(style.parameter("drumGain")))
+        let drumDrive = Float(style[.drumDrive])
+        let drumGain = cdsp_db_to_gain(Float(style[.drumGain]))
         let parts = try plans.indices.map {
             try PartStream(plan: plans[$0], window: window, totalFrames: totalFrames, sampleRate: sr, drumDrive: drumDrive,
                        drumGain: drumGain, noteCacheBudget: cacheBudgets[$0])
@@ -193,7 +193,7 @@ public enum Renderer {
         var buses: [EffectBus] = []
         if usesReverb {
             let reverb = try Reverb(sampleRate: Float(sr), size: Float(reverbSize),
-                                damping: Float(style.parameter("reverbDamping")), width: 1, predelay: 0.02)
+                                damping: Float(style[.reverbDamping]), width: 1, predelay: 0.02)
             buses.append(EffectBus(sends: plans.map { Float($0.mix.reverb) }, gain: cdsp_db_to_gain(Float(reverbReturnDB)),
                                    memory: 0.6 + 3.0 * reverbSize, sampleRate: sr, window: window,
                                    process: { reverb.process(inLeft: $0, inRight: $1, outLeft: $2, outRight: $3, frames: $4) }))
