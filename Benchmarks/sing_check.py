@@ -75,6 +75,21 @@ from pocketsphinx import Decoder
 from common import CLI, EXAMPLE, RESULTS, ROOT, WORK
 
 LYRICS_DIR = ROOT / "Benchmarks" / "lyrics"
+# Issue 15's tuning discipline: lyric files written for it, split before any tuning into a set to tune on and a
+# held-out set judged only when a change is finished (Benchmarks/lyrics-sets/sets.json, each file with its bpm).
+SETS_FILE = ROOT / "Benchmarks" / "lyrics-sets" / "sets.json"
+
+
+def lyric_files(set_name):
+    """(file, bpm or None) of the chosen set: the old Benchmarks/lyrics/*.txt (the files the vocal was first tuned
+    on) at the automatic tempo, or the `tune` / `judged` set of sets.json at each file's bpm."""
+    if not set_name:
+        return [(f, None) for f in sorted(LYRICS_DIR.glob("*.txt"))]
+    import json
+    sets = json.loads(SETS_FILE.read_text())
+    if set_name not in ("tune", "judged"):
+        sys.exit(f"--set: {set_name!r} is not tune or judged")
+    return [(SETS_FILE.parent / entry["file"], entry["bpm"]) for entry in sets[set_name]]
 DIR = WORK / "sing_check"
 ASR_RATE = 16000
 PAD = 0.3  # seconds of silence (recognition) or context (alignment) around each line
@@ -653,13 +668,15 @@ def run(args):
             if voice not in VOICE_PROMPTS:
                 sys.exit(f"--voices: unknown base voice {voice!r} (female, male)")
             for seed in seeds:
-                for f in sorted(LYRICS_DIR.glob("*.txt")):
+                for f, bpm in lyric_files(args.set):
                     name = f"{voice} {f.stem} s{seed}"
-                    out = DIR / voice / f"{f.stem}-{seed}"
+                    out = DIR / (args.set or "lyrics") / voice / f"{f.stem}-{seed}"
                     if out.exists():
                         shutil.rmtree(out)
                     cmd = [str(CLI), "render", str(args.image), "--lyrics-file", str(f), "--versions", "1",
                            "--formats", "wav", "--seed", str(seed), "--prompt", VOICE_PROMPTS[voice], "--out", str(out)]
+                    if bpm:
+                        cmd += ["--bpm", str(bpm)]
                     proc = subprocess.run(cmd, capture_output=True, text=True)
                     if proc.returncode != 0:
                         sys.exit(f"render failed: {' '.join(cmd)}\n{proc.stderr}")
@@ -695,7 +712,8 @@ def run(args):
                     f"prompt ({asked}). Overall: "
                     + ("PASS" if ok else "FAIL") + ". Per-line hypotheses in sing_check.json."]
         data = {"image": str(args.image), "seeds": args.seeds, "voices": totals, "renders": results, "pass": ok}
-    write_results("sing_check", "Singing: pitch, intelligibility, word timestamps", rows, summary, data)
+    title = "Singing: pitch, intelligibility, word timestamps" + (f" ({args.set} set)" if args.set else "")
+    write_results("sing_check" + (f"_{args.set}" if args.set else ""), title, rows, summary, data)
     return 0 if ok else 1
 
 
@@ -903,6 +921,9 @@ def main():
     ap.add_argument("--image", type=Path, default=EXAMPLE, help="photo to render on (default examples/yellowflower.jpg)")
     ap.add_argument("--seeds", default="7,8,9", help="comma-separated seeds, each rendered per lyric file and voice")
     ap.add_argument("--voices", default="female,male", help="base voices to judge: female, male or both")
+    ap.add_argument("--set", choices=["tune", "judged"], default=None,
+                    help="render Benchmarks/lyrics-sets' tune or held-out judged set (each file at its bpm) instead "
+                         "of Benchmarks/lyrics; results go to results/sing_check_<set>.md")
     args = ap.parse_args()
     sys.exit(selftest(args) if args.selftest else run(args))
 
