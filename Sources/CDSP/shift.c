@@ -1,3 +1,6 @@
+// Why one file of 600 lines: one object (the shifter) whose analysis, envelope, resynthesis and overlap-add stages
+// share per-frame buffers; each stage is its own static function below.
+//
 // Pitch shifter with independent formant control: see cdsp_shift.h for the method. Everything per frame works on
 // buffers allocated at create time; FFTW plans are shared per frame size and executed with the new-array API.
 #include <fftw3.h>

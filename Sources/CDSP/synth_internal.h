@@ -1,3 +1,6 @@
+// Why one header of 500 lines: these helpers are inline on purpose (called per sample inside the renderers'
+// loops); a header per primitive would only spread the same includes over six files.
+//
 // Shared inline helpers of the sound sources (osc.c, noise.c, envelope.c, filters.c, voice.c, drums.c): a sine
 // polynomial, a tanh approximation, band-limiting residuals, and the state of each primitive, so whole-note
 // renderers keep every object on the stack and never allocate.

@@ -1,3 +1,7 @@
+// Why one file of 600 lines: the four engines share one per-note loop (control blocks, envelopes, filter, the
+// 2x oversampled path) and its stack state; split by engine they would share that loop through a header of
+// static functions, which is what this file is.
+//
 // Whole notes: one call renders a note of an instrument (subtractive, FM, plucked string or additive), release
 // tail included, and ADDS it into the caller's buffer. All state lives on the stack: no allocation per note.
 //

@@ -1,3 +1,6 @@
+// Why one file of 475 lines: every method is one SQL transaction of the TaskStore protocol over the same schema
+// and row mapping; the migrations are the file's first part. Issue 13's PostgreSQL store will share the protocol,
+// not this file.
 import Foundation
 import GRDB
 import SongEngine

@@ -1,3 +1,5 @@
+// Why one file of 470 lines: the planner is one decision (style, key, tempo, form, voice) whose steps read each
+// other's results and all write their reasons into the plan.
 import Foundation
 
 /// A plan request that cannot be satisfied.

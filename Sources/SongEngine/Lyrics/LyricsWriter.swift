@@ -1,3 +1,6 @@
+// Why one file of 480 lines: the templates, their slot filling and the rhyme choice are one algorithm over shared
+// state (used words, rhyme groups); issue 12 moves lyric writing into its own stage, which will split it.
+
 /// Writes lyrics for a song when the user gave none: one section per `plan.form` section (index-aligned), lines of
 /// 6-9 syllables from grammatical templates whose slots hold the image's colours, light, warmth, motion and mood
 /// and the prompt's words, end rhymes chosen from rhyme groups that the pronouncer builds at run time. Rules in
