@@ -1,6 +1,3 @@
-// Over 450 lines because it still holds validation, part planning, the note cache, PartStream, EffectBus and the
-// statistics: the split into one file each is done and verified on the branch issue10-param-table (issue 10),
-// waiting to be built with the reference toolchain before it is merged.
 import Foundation
 internal import CDSP
 internal import DSP
