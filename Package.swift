@@ -52,8 +52,10 @@ let package = Package(
             cSettings: [.define("_GNU_SOURCE")],
             linkerSettings: [.linkedLibrary("m")]
         ),
-        .target(name: "SongEngine", dependencies: ["CDSP", "CSpeech", "VoiceConvert"]),
-        .target(name: "VoiceConvert", dependencies: ["CDSP"]),
+        // The Swift owners of CDSP's objects (throwing creation, deinit destroys), for SongEngine and VoiceConvert.
+        .target(name: "DSP", dependencies: ["CDSP"]),
+        .target(name: "SongEngine", dependencies: ["CDSP", "DSP", "CSpeech", "VoiceConvert"]),
+        .target(name: "VoiceConvert", dependencies: ["CDSP", "DSP"]),
         .target(
             name: "ChromasongServer",
             dependencies: [
@@ -79,7 +81,7 @@ let package = Package(
         .executableTarget(name: "engine-bench", dependencies: ["SongEngine"]),
         // Test helpers shared by the Swift test targets (a plain loopback socket listener).
         .target(name: "LoopbackSupport", path: "Tests/LoopbackSupport"),
-        .testTarget(name: "SongEngineTests", dependencies: ["SongEngine", "VoiceConvert", "LoopbackSupport"]),
+        .testTarget(name: "SongEngineTests", dependencies: ["SongEngine", "VoiceConvert", "DSP", "LoopbackSupport"]),
         .testTarget(
             name: "ServerTests",
             dependencies: [

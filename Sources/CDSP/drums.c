@@ -5,18 +5,10 @@
 // constant, `tone` moves filters and transient levels from dark/soft to bright/hard, `drive` saturates, and
 // velocity scales both level and (a little) tone. A hit lasts until its slowest envelope is 80 dB down.
 #include <math.h>
+#include "cdsp_params.h"
 #include "synth_internal.h"
 
 #define DRUM_LN_80DB 9.2103404f /* ln(10^4): time constants to fall 80 dB */
-
-void cdsp_drum_params_default(cdsp_drum_params *p) {
-    if (!p) return;
-    p->tune = 0.0f;
-    p->decay = 1.0f;
-    p->tone = 0.5f;
-    p->drive = 1.0f;
-    p->gain = 0.8f;
-}
 
 typedef struct {
     float tune_ratio, dm, tone, drive, gain;
@@ -27,16 +19,18 @@ static float dclamp(float x, float lo, float hi, float fallback) {
     return x < lo ? lo : (x > hi ? hi : x);
 }
 
+/// The caller's parameters clamped to the preset table's ranges (cdsp_params.h; NaN -> the table's default).
 static drum_cfg drum_config(const cdsp_drum_params *p) {
     cdsp_drum_params d;
     cdsp_drum_params_default(&d);
     if (p) d = *p;
+    cdsp_drum_params_clamp(&d);
     drum_cfg c;
-    c.tune_ratio = exp2f(dclamp(d.tune, -24, 24, 0) / 12.0f);
-    c.dm = dclamp(d.decay, 0.1f, 8, 1);
-    c.tone = dclamp(d.tone, 0, 1, 0.5f);
-    c.drive = dclamp(d.drive, 1, 20, 1);
-    c.gain = dclamp(d.gain, 0, 16, 0.8f);
+    c.tune_ratio = exp2f(d.tune / 12.0f);
+    c.dm = d.decay;
+    c.tone = d.tone;
+    c.drive = d.drive;
+    c.gain = d.gain;
     return c;
 }
 

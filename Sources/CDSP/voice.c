@@ -9,6 +9,7 @@
 // key tracking, velocity) and FM index are computed once per block and interpolated inside it; oscillators,
 // filters and envelopes run per sample. The render stops as soon as the released amplitude envelope is idle.
 #include <string.h>
+#include "cdsp_params.h"
 #include "synth_internal.h"
 
 #define VOICE_CR 32
@@ -19,89 +20,22 @@
 #define VOICE_MIN_RELEASE 0.004f  /* s: no click at note end */
 #define VOICE_TAIL_FLOOR 3.1622777e-4f /* -70 dB: a released note stops once its envelope is below this */
 
-void cdsp_voice_params_default(cdsp_voice_params *p) {
-    if (!p) return;
-    memset(p, 0, sizeof *p);
-    p->engine = CDSP_ENGINE_SUBTRACTIVE;
-    p->wave1 = CDSP_WAVE_SAW;
-    p->wave2 = CDSP_WAVE_SAW;
-    p->osc2_level = 0.5f;
-    p->osc2_detune = 7.0f;
-    p->pulse_width = 0.5f;
-    p->fm_ratio = 1.0f;
-    p->fm_index = 2.0f;
-    p->fm_index_decay = 0.5f;
-    p->pluck_damping = 0.3f;
-    p->pluck_brightness = 0.6f;
-    p->additive_partials = 8.0f;
-    p->additive_rolloff = 1.0f;
-    p->filter = CDSP_FILTER_SVF_LP;
-    p->cutoff = 1800.0f;
-    p->resonance = 0.15f;
-    p->filter_env_amount = 1.5f;
-    p->key_tracking = 0.5f;
-    p->velocity_to_cutoff = 1.0f;
-    p->drive = 1.0f;
-    p->amp_attack = 0.005f;
-    p->amp_decay = 0.6f;
-    p->amp_sustain = 0.7f;
-    p->amp_release = 0.25f;
-    p->filt_attack = 0.005f;
-    p->filt_decay = 0.6f;
-    p->filt_sustain = 0.3f;
-    p->filt_release = 0.3f;
-    p->vibrato_rate = 5.5f;
-    p->vibrato_delay = 0.3f;
-    p->gain = 0.5f;
-}
-
 static float clampf(float x, float lo, float hi, float fallback) {
     if (!isfinite(x)) return fallback;
     return x < lo ? lo : (x > hi ? hi : x);
 }
 
-/// A copy of the caller's parameters with every field forced into its documented range (NaN -> neutral).
+/// A copy of the caller's parameters with every field forced into the preset table's range (cdsp_params.h; NaN ->
+/// the table's default), and the envelope times raised to the click guards.
 static void voice_sanitize(const cdsp_voice_params *in, cdsp_voice_params *p) {
     *p = *in;
     if (p->engine < CDSP_ENGINE_SUBTRACTIVE || p->engine > CDSP_ENGINE_ADDITIVE) p->engine = CDSP_ENGINE_SUBTRACTIVE;
     if (p->wave1 < CDSP_WAVE_SINE || p->wave1 > CDSP_WAVE_TRIANGLE) p->wave1 = CDSP_WAVE_SAW;
     if (p->wave2 < CDSP_WAVE_SINE || p->wave2 > CDSP_WAVE_TRIANGLE) p->wave2 = CDSP_WAVE_SAW;
     if (p->filter < CDSP_FILTER_NONE || p->filter > CDSP_FILTER_SVF_HP) p->filter = CDSP_FILTER_NONE;
-    p->osc2_level = clampf(p->osc2_level, 0, 1, 0);
-    p->osc2_detune = clampf(p->osc2_detune, -100, 100, 0);
-    p->osc2_octave = clampf(p->osc2_octave, -2, 2, 0);
-    p->sub_level = clampf(p->sub_level, 0, 1, 0);
-    p->noise_level = clampf(p->noise_level, 0, 1, 0);
-    p->pulse_width = clampf(p->pulse_width, 0.05f, 0.95f, 0.5f);
-    p->unison_detune = clampf(p->unison_detune, 0, 100, 0);
-    p->fm_ratio = clampf(p->fm_ratio, 0.0625f, 32, 1);
-    p->fm_index = clampf(p->fm_index, 0, 20, 0);
-    p->fm_index_decay = clampf(p->fm_index_decay, 0, 60, 0);
-    p->fm_feedback = clampf(p->fm_feedback, 0, 1, 0);
-    p->pluck_damping = clampf(p->pluck_damping, 0, 1, 0.3f);
-    p->pluck_brightness = clampf(p->pluck_brightness, 0, 1, 0.6f);
-    p->additive_partials = clampf(p->additive_partials, 1, VOICE_MAX_PARTIALS, 8);
-    p->additive_rolloff = clampf(p->additive_rolloff, 0, 4, 1);
-    p->additive_decay = clampf(p->additive_decay, 0, 60, 0);
-    p->cutoff = clampf(p->cutoff, 20, 40000, 1800);
-    p->resonance = clampf(p->resonance, 0, 1, 0);
-    p->filter_env_amount = clampf(p->filter_env_amount, -8, 8, 0);
-    p->key_tracking = clampf(p->key_tracking, 0, 1, 0);
-    p->velocity_to_cutoff = clampf(p->velocity_to_cutoff, -8, 8, 0);
-    p->drive = clampf(p->drive, 1, 20, 1);
-    p->amp_attack = clampf(p->amp_attack, VOICE_MIN_ATTACK, 30, VOICE_MIN_ATTACK);
-    p->amp_decay = clampf(p->amp_decay, 0, 60, 0);
-    p->amp_sustain = clampf(p->amp_sustain, 0, 1, 1);
-    p->amp_release = clampf(p->amp_release, VOICE_MIN_RELEASE, 30, VOICE_MIN_RELEASE);
-    p->filt_attack = clampf(p->filt_attack, 0, 30, 0);
-    p->filt_decay = clampf(p->filt_decay, 0, 60, 0);
-    p->filt_sustain = clampf(p->filt_sustain, 0, 1, 0);
-    p->filt_release = clampf(p->filt_release, 0, 30, 0);
-    p->vibrato_rate = clampf(p->vibrato_rate, 0, 20, 0);
-    p->vibrato_depth = clampf(p->vibrato_depth, 0, 200, 0);
-    p->vibrato_delay = clampf(p->vibrato_delay, 0, 30, 0);
-    p->glide = clampf(p->glide, 0, 10, 0);
-    p->gain = clampf(p->gain, 0, 16, 0);
+    cdsp_voice_params_clamp(p);
+    if (p->amp_attack < VOICE_MIN_ATTACK) p->amp_attack = VOICE_MIN_ATTACK;
+    if (p->amp_release < VOICE_MIN_RELEASE) p->amp_release = VOICE_MIN_RELEASE;
 }
 
 size_t cdsp_voice_tail_frames(const cdsp_voice_params *p, float sample_rate) {

@@ -4,6 +4,7 @@
 // blocks, so memory does not grow with the input's length.
 import Foundation
 internal import CDSP
+internal import DSP
 
 /// A conversion that cannot run: the field and the rule.
 public struct ConversionError: Error, Sendable, CustomStringConvertible {
@@ -35,12 +36,12 @@ public struct ConversionSettings: Sendable, Hashable {
     /// A catalog voice: its pitch (plus `extraSemitones` of transposition) and formant shifts, tilt, breath and
     /// vibrato.
     public init(voice: Voice, extraSemitones: Double = 0, seed: UInt64 = 0) {
-        semitones = voice.value("pitchShift") + extraSemitones
-        formantSemitones = voice.value("formantShift")
-        tilt = voice.value("tilt")
-        breath = voice.value("breath")
-        vibratoRate = voice.value("vibratoRate")
-        vibratoDepth = voice.value("vibratoDepth")
+        semitones = voice[.pitchShift] + extraSemitones
+        formantSemitones = voice[.formantShift]
+        tilt = voice[.tilt]
+        breath = voice[.breath]
+        vibratoRate = voice[.vibratoRate]
+        vibratoDepth = voice[.vibratoDepth]
         self.seed = seed
     }
 
@@ -50,56 +51,51 @@ public struct ConversionSettings: Sendable, Hashable {
                 throw ConversionError(field: field, message: "must be within \(range.lowerBound)...\(range.upperBound), got \(value)")
             }
         }
+        // Pitch and formant shifts take the converter's own range (a voice's shift plus a transposition); the voice's
+        // colour takes the catalog's definitions, the one place they are defined. A vibrato rate of 0 means none.
         try check(semitones, VoiceConverter.shiftRange, "semitones")
         try check(formantSemitones, VoiceConverter.shiftRange, "formant_semitones")
-        try check(tilt, -12...12, "tilt")
-        try check(breath, 0...1, "breath")
-        try check(vibratoRate, 0...20, "vibrato_rate")
-        try check(vibratoDepth, 0...200, "vibrato_depth")
+        try check(tilt, VoiceParameter.tilt.definition.range, "tilt")
+        try check(breath, VoiceParameter.breath.definition.range, "breath")
+        if vibratoRate != 0 { try check(vibratoRate, VoiceParameter.vibratoRate.definition.range, "vibrato_rate") }
+        try check(vibratoDepth, VoiceParameter.vibratoDepth.definition.range, "vibrato_depth")
     }
 }
 
-/// One channel's chain in C: the shifter (pitch, formants, vibrato, breath), then the tilt shelf. Owns its handles.
+/// One channel's chain: the shifter (pitch, formants, vibrato, breath), then the tilt shelf.
 final class ChannelChain {
-    private let shifter: OpaquePointer
-    private let tilt: OpaquePointer?
+    private let shifter: Shifter
+    private let tilt: Biquad?
     /// Output samples still to drop: the shifter's latency.
     private var skip: Int
     let latency: Int
 
     init(sampleRate: Int, settings: ConversionSettings, channel: Int) throws {
-        guard let s = cdsp_shifter_create(Float(sampleRate)) else {
+        guard let s = try Shifter(sampleRate: Float(sampleRate)) else {
             throw ConversionError(field: "sample_rate", message: "must be within 8000...192000 Hz, got \(sampleRate)")
         }
         shifter = s
-        var ok = cdsp_shifter_set(s, Float(settings.semitones), Float(settings.formantSemitones)) == CDSP_OK
-        ok = ok && cdsp_shifter_set_vibrato(s, Float(settings.vibratoRate), Float(settings.vibratoDepth)) == CDSP_OK
-        ok = ok && cdsp_shifter_set_breath(s, Float(settings.breath), settings.seed &+ UInt64(channel)) == CDSP_OK
-        if settings.tilt != 0, let eq = cdsp_biquad_create(Float(sampleRate)) {
-            cdsp_biquad_set(eq, CDSP_EQ_HIGHSHELF, 2000, 0.7, Float(settings.tilt * 2))
-            tilt = eq
-        } else {
-            tilt = nil
-        }
-        latency = cdsp_shifter_latency(s)
+        let ok = s.set(semitones: Float(settings.semitones), formantSemitones: Float(settings.formantSemitones),
+                       vibratoRate: Float(settings.vibratoRate), vibratoDepth: Float(settings.vibratoDepth),
+                       breath: Float(settings.breath), seed: settings.seed &+ UInt64(channel))
+        tilt = settings.tilt != 0
+            ? try Biquad(sampleRate: Float(sampleRate), kind: CDSP_EQ_HIGHSHELF, frequency: 2000, q: 0.7,
+                         gainDB: Float(settings.tilt * 2))
+            : nil
+        latency = s.latency
         skip = latency
         if !ok { throw ConversionError(field: "settings", message: "the shifter refused \(settings)") }
-    }
-
-    deinit {
-        cdsp_shifter_destroy(shifter)
-        if let tilt { cdsp_biquad_destroy(tilt) }
     }
 
     /// Converts the first `count` samples of `buffer` in place and returns where the aligned output lies in it:
     /// from `start`, `count` samples (the first calls drop the shifter's latency; feed zeros at the end to flush).
     func process(_ buffer: UnsafeMutableBufferPointer<Float>, count: Int) -> (start: Int, count: Int) {
         guard count > 0, let base = buffer.baseAddress else { return (0, 0) }
-        cdsp_shifter_process(shifter, base, count, base)
+        shifter.process(base, count: count)
         let dropped = min(skip, count)
         skip -= dropped
         let kept = count - dropped
-        if let tilt, kept > 0 { cdsp_biquad_process(tilt, base + dropped, kept) }
+        if let tilt, kept > 0 { tilt.process(base + dropped, count: kept) }
         return (dropped, kept)
     }
 }

@@ -13,6 +13,34 @@ public struct VoiceParameterDefinition: Sendable, Hashable {
     public var summary: String
 }
 
+/// The tunables of a voice: the typed keys of `Voice`, each with its one definition.
+public enum VoiceParameter: String, CaseIterable, Sendable {
+    case pitchShift, formantShift, tilt, breath, vibratoRate, vibratoDepth
+
+    public var definition: VoiceParameterDefinition {
+        switch self {
+        case .pitchShift:
+            VoiceParameterDefinition(identifier: rawValue, defaultValue: 0, range: -12...12, unit: "semitones",
+                                     summary: "how far the sung line moves")
+        case .formantShift:
+            VoiceParameterDefinition(identifier: rawValue, defaultValue: 0, range: -6...6, unit: "semitones",
+                                     summary: "how far the spectral envelope (vocal tract size) moves, independent of pitch")
+        case .tilt:
+            VoiceParameterDefinition(identifier: rawValue, defaultValue: 0, range: -6...6, unit: "dB/octave",
+                                     summary: "spectral tilt above 1 kHz: dark (negative) to bright (positive)")
+        case .breath:
+            VoiceParameterDefinition(identifier: rawValue, defaultValue: 0.1, range: 0...1, unit: "fraction",
+                                     summary: "level of breath noise under the voice")
+        case .vibratoRate:
+            VoiceParameterDefinition(identifier: rawValue, defaultValue: 5.5, range: 3...8, unit: "Hz",
+                                     summary: "vibrato speed")
+        case .vibratoDepth:
+            VoiceParameterDefinition(identifier: rawValue, defaultValue: 30, range: 0...100, unit: "cents",
+                                     summary: "vibrato depth")
+        }
+    }
+}
+
 /// One voice of the catalog. Ids are stable strings: clients store them.
 public struct Voice: Sendable, Hashable, Codable {
     public var id: String
@@ -21,8 +49,14 @@ public struct Voice: Sendable, Hashable, Codable {
     /// Validated tunables by identifier (every definition present, defaults filled in).
     public var parameters: [String: Double]
 
-    public func value(_ identifier: String) -> Double {
-        parameters[identifier] ?? VoiceCatalog.definition(identifier)?.defaultValue ?? 0
+    /// A tunable by its typed key (the default when the preset leaves it out).
+    public subscript(_ parameter: VoiceParameter) -> Double {
+        parameters[parameter.rawValue] ?? parameter.definition.defaultValue
+    }
+
+    /// A tunable by name, for callers that hold one as text; nil for a name that is not a tunable.
+    public func value(_ identifier: String) -> Double? {
+        VoiceParameter(rawValue: identifier).map { self[$0] }
     }
 }
 
@@ -37,20 +71,7 @@ public struct VoicePresetError: Error, Sendable, CustomStringConvertible {
 public struct VoiceCatalog: Sendable {
     public private(set) var voices: [Voice]
 
-    public static let parameterDefinitions: [VoiceParameterDefinition] = [
-        VoiceParameterDefinition(identifier: "pitchShift", defaultValue: 0, range: -12...12, unit: "semitones",
-                                 summary: "how far the sung line moves"),
-        VoiceParameterDefinition(identifier: "formantShift", defaultValue: 0, range: -6...6, unit: "semitones",
-                                 summary: "how far the spectral envelope (vocal tract size) moves, independent of pitch"),
-        VoiceParameterDefinition(identifier: "tilt", defaultValue: 0, range: -6...6, unit: "dB/octave",
-                                 summary: "spectral tilt above 1 kHz: dark (negative) to bright (positive)"),
-        VoiceParameterDefinition(identifier: "breath", defaultValue: 0.1, range: 0...1, unit: "fraction",
-                                 summary: "level of breath noise under the voice"),
-        VoiceParameterDefinition(identifier: "vibratoRate", defaultValue: 5.5, range: 3...8, unit: "Hz",
-                                 summary: "vibrato speed"),
-        VoiceParameterDefinition(identifier: "vibratoDepth", defaultValue: 30, range: 0...100, unit: "cents",
-                                 summary: "vibrato depth"),
-    ]
+    public static let parameterDefinitions: [VoiceParameterDefinition] = VoiceParameter.allCases.map(\.definition)
 
     public static func definition(_ identifier: String) -> VoiceParameterDefinition? {
         parameterDefinitions.first { $0.identifier == identifier }

@@ -214,7 +214,7 @@ struct Voices: AsyncParsableCommand {
                 return
             }
             for v in voices {
-                let pitch = String(format: "%+.0f st", v.value("pitchShift")).padding(toLength: 8, withPad: " ", startingAt: 0)
+                let pitch = String(format: "%+.0f st", v[.pitchShift]).padding(toLength: 8, withPad: " ", startingAt: 0)
                 print(v.id.padding(toLength: 8, withPad: " ", startingAt: 0) + v.name.padding(toLength: 8, withPad: " ", startingAt: 0)
                       + pitch + v.description)
             }

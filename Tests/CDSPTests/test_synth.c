@@ -182,6 +182,31 @@ CDSP_TEST(oscillators_are_band_limited_at_c8) {
     check_alias(CDSP_WAVE_SAW, 1000.0f, 50, 55);
 }
 
+/// The instrument these tests play: a soft saw through a resonant low-pass whose envelope, key and velocity move
+/// it (what cdsp_voice_params_default gave before the defaults came from the preset table, cdsp_params.h, where
+/// every modulation is off).
+static void test_instrument(cdsp_voice_params *p) {
+    cdsp_voice_params_default(p);
+    p->osc2_level = 0.5f;
+    p->osc2_detune = 7.0f;
+    p->fm_index = 2.0f;
+    p->fm_index_decay = 0.5f;
+    p->filter = CDSP_FILTER_SVF_LP;
+    p->cutoff = 1800.0f;
+    p->resonance = 0.15f;
+    p->filter_env_amount = 1.5f;
+    p->key_tracking = 0.5f;
+    p->velocity_to_cutoff = 1.0f;
+    p->amp_decay = 0.6f;
+    p->amp_sustain = 0.7f;
+    p->amp_release = 0.25f;
+    p->filt_decay = 0.6f;
+    p->filt_sustain = 0.3f;
+    p->filt_release = 0.3f;
+    p->vibrato_rate = 5.5f;
+    p->gain = 0.5f;
+}
+
 /// The same measurement on whole notes: a voice renders low and middle notes at the base rate and only notes
 /// whose edged oscillators run above ~1.5 kHz at twice the rate; the 4-point polyBLEP of the base-rate path is
 /// measured here (2-point polyBLEP would leave 37.7 dB at A4, 34.3 dB at A5). One oscillator, no filter.
@@ -189,7 +214,7 @@ static void voice_alias(cdsp_waveform wave, float f, double min_total_db, double
     size_t skip = 4410, n = 44100, total = skip + n;
     float *x = calloc(total, sizeof(float));
     cdsp_voice_params p;
-    cdsp_voice_params_default(&p);
+    test_instrument(&p);
     p.wave1 = wave;
     p.osc2_level = 0.0f;
     p.filter = CDSP_FILTER_NONE;
@@ -394,7 +419,7 @@ CDSP_TEST(filters_survive_extreme_settings) {
 // Voices
 
 static void engine_params(cdsp_voice_params *p, int engine) {
-    cdsp_voice_params_default(p);
+    test_instrument(p);
     p->engine = engine;
     p->amp_sustain = 0.8f;
     if (engine == CDSP_ENGINE_FM) {   // electric-piano-ish
@@ -582,7 +607,7 @@ CDSP_TEST(voice_survives_extreme_parameters) {
         }
     }
     cdsp_voice_params p;
-    cdsp_voice_params_default(&p);
+    test_instrument(&p);
     p.cutoff = NAN;
     p.amp_release = -1.0f;
     p.engine = 99;

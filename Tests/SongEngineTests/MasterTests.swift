@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import DSP
 @testable import SongEngine
 
 @Suite struct MasterTests {
@@ -26,9 +27,9 @@ import Testing
     }
 
     @Test(arguments: [Float(0.02), Float(0.3), Float(3.0)])
-    func landsOnTargetLoudnessUnderTheCeiling(level: Float) {
+    func landsOnTargetLoudnessUnderTheCeiling(level: Float) throws {
         var out = Self.testMix(level: level)
-        let (report, gain) = Mastering.master(&out)
+        let (report, gain) = try Mastering.master(&out)
         let measured = measureLoudness(left: out.left, right: out.right, sampleRate: out.sampleRate)!
         let peak = measureTruePeak(left: out.left, right: out.right, sampleRate: out.sampleRate)
         #expect(abs(measured - -14) <= 0.3, "level \(level): \(measured) LUFS")
@@ -43,7 +44,7 @@ import Testing
     }
 
     /// The limiter's look-ahead is compensated: a tone burst starts at the same frame after mastering.
-    @Test func outputIsAlignedWithInput() {
+    @Test func outputIsAlignedWithInput() throws {
         let sr = 44100
         var mix = StereoBuffer(frames: 3 * sr, sampleRate: sr)
         let onset = sr + 123
@@ -52,30 +53,30 @@ import Testing
             mix.left[i] = v
             mix.right[i] = v
         }
-        Mastering.master(&mix, brightness: 0.5, compression: 0)
+        try Mastering.master(&mix, brightness: 0.5, compression: 0)
         let first = mix.left.firstIndex { abs($0) > 0.05 }!
         #expect(abs(first - onset) <= 3, "onset \(first), expected \(onset)")
     }
 
-    @Test func silenceStaysSilent() {
+    @Test func silenceStaysSilent() throws {
         var out = StereoBuffer(frames: 44100, sampleRate: 44100)
-        let (report, gain) = Mastering.master(&out)
+        let (report, gain) = try Mastering.master(&out)
         #expect(out.left.allSatisfy { $0 == 0 })
         #expect(report.integratedLUFS == -70 && gain == 1)
         let json = String(decoding: try! JSONEncoder().encode(report), as: UTF8.self)
         #expect(json.contains("\"integrated_lufs\":-70") && json.contains("true_peak_dbtp"))
     }
 
-    @Test func stemsWithTheMasterGainNeverExceedTheCeiling() {
+    @Test func stemsWithTheMasterGainNeverExceedTheCeiling() throws {
         let stem = Self.testMix(level: 0.5, seconds: 3)
         var out = stem
-        Mastering.applyMasterGain(&out, gain: 8, ceilingDBTP: -1)
+        try Mastering.applyMasterGain(&out, gain: 8, ceilingDBTP: -1)
         let peak = measureTruePeak(left: out.left, right: out.right, sampleRate: out.sampleRate)
         #expect(peak <= -1.0)
         #expect(out.frames == stem.frames)
         // Below the ceiling a stem is only scaled: a quiet stem keeps its shape.
         let quiet = Self.testMix(level: 0.01, seconds: 3)
-        let scaled = Mastering.applyMasterGain(quiet, gain: 2, ceilingDBTP: -1)
+        let scaled = try Mastering.applyMasterGain(quiet, gain: 2, ceilingDBTP: -1)
         let i = 2 * 44100 + 17
         #expect(abs(scaled.left[i] - 2 * (quiet.left[i] - 0.01)) < 2e-3)
     }
@@ -85,7 +86,7 @@ import Testing
         let song = try Renderer.render(score: RenderFixtures.band(bars: 4), style: RenderFixtures.style(delay: 0.2),
                                        instruments: RenderFixtures.library)
         var out = song.mix
-        let (report, _) = Mastering.master(&out)
+        let (report, _) = try Mastering.master(&out)
         #expect(abs(report.integratedLUFS - -14) <= 0.3)
         #expect(report.truePeakDBTP <= -1)
         #expect(out.left.allSatisfy { abs($0) <= 1 })
@@ -95,12 +96,12 @@ import Testing
 @Suite struct MasterInPlaceTests {
     /// Mastering works in the mix's own storage: no second copy of the song is made (the buffers' addresses do
     /// not change), and the value form gives the same samples as the in-place form.
-    @Test func mastersInTheMixBuffer() {
-        let (valueOut, valueReport, _) = Mastering.master(MasterTests.testMix(level: 0.8, seconds: 4))
+    @Test func mastersInTheMixBuffer() throws {
+        let (valueOut, valueReport, _) = try Mastering.master(MasterTests.testMix(level: 0.8, seconds: 4))
         var mix = MasterTests.testMix(level: 0.8, seconds: 4)
         let left = mix.left.withUnsafeBufferPointer { $0.baseAddress }
         let right = mix.right.withUnsafeBufferPointer { $0.baseAddress }
-        let (report, _) = Mastering.master(&mix)
+        let (report, _) = try Mastering.master(&mix)
         #expect(mix.left.withUnsafeBufferPointer { $0.baseAddress } == left)
         #expect(mix.right.withUnsafeBufferPointer { $0.baseAddress } == right)
         #expect(abs(report.integratedLUFS - -14) <= 0.3 && report.truePeakDBTP <= -1)
@@ -108,9 +109,9 @@ import Testing
     }
 
     /// Loud, dense input needs the correction passes (the limiter takes loudness away): they still land on target.
-    @Test func heavilyLimitedInputLandsOnTarget() {
+    @Test func heavilyLimitedInputLandsOnTarget() throws {
         var mix = MasterTests.testMix(level: 6, seconds: 6)
-        let (report, _) = Mastering.master(&mix, compression: 0)
+        let (report, _) = try Mastering.master(&mix, compression: 0)
         let measured = measureLoudness(left: mix.left, right: mix.right, sampleRate: mix.sampleRate)!
         #expect(abs(measured - -14) <= 0.2, "\(measured) LUFS")
         #expect(measureTruePeak(left: mix.left, right: mix.right, sampleRate: mix.sampleRate) <= -1)

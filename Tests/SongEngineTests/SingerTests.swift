@@ -98,7 +98,7 @@ import Testing
         let f = Self.fixture()
         let sr = 44_100
         let clock = ContinuousClock.now
-        let render = VocalRenderer.render(score: f.score, speech: nil, sampleRate: sr)
+        let render = try VocalRenderer.render(score: f.score, speech: nil, sampleRate: sr)
         let wall = ContinuousClock.now - clock
         let stem = render.stem
         #expect(stem.frames == Int((f.score.durationSeconds + 3) * Double(sr)))
@@ -186,22 +186,22 @@ import Testing
         #expect(stem.left[0..<Int((f.notes[0][0][0].start - 0.7) * Double(sr))].allSatisfy { $0 == 0 })
     }
 
-    @Test func deterministic() {
+    @Test func deterministic() throws {
         let f = Self.fixture()
-        let a = VocalRenderer.render(score: f.score, speech: nil, sampleRate: 44_100)
-        let b = VocalRenderer.render(score: f.score, speech: nil, sampleRate: 44_100)
+        let a = try VocalRenderer.render(score: f.score, speech: nil, sampleRate: 44_100)
+        let b = try VocalRenderer.render(score: f.score, speech: nil, sampleRate: 44_100)
         #expect(a.stem.left == b.stem.left && a.stem.right == b.stem.right)
         #expect(a.lyrics == b.lyrics)
     }
 
     /// The Singer alone: vowels start on their notes; consonants keep their spoken length.
-    @Test func vowelsStartOnTheNote() {
+    @Test func vowelsStartOnTheNote() throws {
         let speech = Speech.shared
         let u = speech.speak(line: "Sing me home", voice: .male, f0: 130)
         let count = u.line.syllableCount
         #expect(count == 3)
         let notes = (0..<count).map { [Singer.Note(start: 1.0 + Double($0) * 0.8, end: 1.7 + Double($0) * 0.8, pitch: 50)] }
-        let phrase = Singer.sing(u, notes: notes, style: Singer.Style(seed: 3))
+        let phrase = try Singer.sing(u, notes: notes, style: Singer.Style(seed: 3))
         // "Sing": the onset /s/ keeps its spoken duration and ends on the note.
         let s = u.phones.first { $0.syllable == 0 }!
         #expect(!s.isVowel)

@@ -166,7 +166,7 @@ import VoiceConvert
     @Test func everyCatalogVoiceDiffersAndStaysOnPitch() throws {
         let f = SingerTests.fixture()
         let sr = 44_100
-        let sung = VocalRenderer.render(score: f.score, speech: nil, sampleRate: sr)
+        let sung = try VocalRenderer.render(score: f.score, speech: nil, sampleRate: sr)
         let dry = sung.stem.left
         let notes = f.notes.flatMap { $0.flatMap { $0 } }
         var summaries: [(id: String, medianF0: Double, centroid: Double)] = []

@@ -73,7 +73,7 @@ enum VocalFixtures {
                                      vocal: VocalInput(lyrics: fitted.lyrics, pronounced: fitted.pronounced, base: base,
                                                        register: register))
         var rng = SeededGenerator(seed: seed).fork("harmony")
-        let harmony = Harmony.plan(form: form, key: key, harmonicRhythm: style.parameter("harmonicRhythm"), rng: &rng)
+        let harmony = Harmony.plan(form: form, key: key, harmonicRhythm: style[.harmonicRhythm], rng: &rng)
         return (score, plan, harmony)
     }
 

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import VoiceConvert
+@testable import VoiceConvert
 
 /// The voice catalog (issue 4's presets): loads, validates, is varied, and is searchable.
 @Suite struct VoiceCatalogTests {
@@ -12,13 +12,13 @@ import VoiceConvert
         // Every pair differs in pitch or formant placement, so conversions are measurably different.
         for (i, a) in catalog.voices.enumerated() {
             for b in catalog.voices[(i + 1)...] {
-                let differs = a.value("pitchShift") != b.value("pitchShift") || a.value("formantShift") != b.value("formantShift")
+                let differs = a[.pitchShift] != b[.pitchShift] || a[.formantShift] != b[.formantShift]
                 #expect(differs, "\(a.id) and \(b.id) share pitch and formant shifts")
             }
         }
         // Both registers are there: voices above and below the base voice.
-        #expect(catalog.voices.contains { $0.value("pitchShift") >= 3 })
-        #expect(catalog.voices.contains { $0.value("pitchShift") <= -5 })
+        #expect(catalog.voices.contains { $0[.pitchShift] >= 3 })
+        #expect(catalog.voices.contains { $0[.pitchShift] <= -5 })
     }
 
     @Test func brokenPresetsNameFileFieldAndRange() throws {
@@ -49,5 +49,32 @@ import VoiceConvert
         let deep = catalog.search("male deep")
         #expect(deep.contains { $0.id == "bruno" })
         #expect(catalog.search("no such voice at all").isEmpty)
+    }
+
+    /// Issue 10: the converter takes a voice's colour (tilt, breath, vibrato) within the catalog's one definition of
+    /// each; it used to accept a tilt of +-12 where the catalog allows +-6.
+    @Test func conversionTakesTheCatalogsRanges() throws {
+        for (parameter, field) in [(VoiceParameter.tilt, "tilt"), (.breath, "breath"), (.vibratoRate, "vibrato_rate"),
+                                   (.vibratoDepth, "vibrato_depth")] {
+            let range = parameter.definition.range
+            for (value, ok) in [(range.lowerBound, true), (range.upperBound, true), (range.upperBound + 1, false),
+                                (range.lowerBound - 1, false)] {
+                var settings = ConversionSettings(semitones: 0)
+                switch parameter {
+                case .tilt: settings.tilt = value
+                case .breath: settings.breath = value
+                case .vibratoRate: settings.vibratoRate = value
+                default: settings.vibratoDepth = value
+                }
+                do {
+                    try settings.validate()
+                    #expect(ok, "\(field) = \(value) was accepted")
+                } catch let error as ConversionError {
+                    #expect(!ok && error.field == field, "\(field) = \(value): \(error)")
+                }
+            }
+        }
+        // A vibrato rate of 0 is "no vibrato".
+        #expect(throws: Never.self) { try ConversionSettings(semitones: 0).validate() }
     }
 }

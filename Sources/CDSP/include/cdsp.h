@@ -16,5 +16,6 @@
 #include "cdsp_io.h"
 #include "cdsp_shift.h"
 #include "cdsp_sing.h"
+#include "cdsp_params.h"
 
 #endif

@@ -72,7 +72,9 @@ typedef enum {
 
 typedef enum { CDSP_FILTER_NONE = 0, CDSP_FILTER_SVF_LP = 1, CDSP_FILTER_LADDER = 2, CDSP_FILTER_SVF_BP = 3, CDSP_FILTER_SVF_HP = 4 } cdsp_filter_kind;
 
-/// Everything that describes an instrument's sound. Plain old data shared with Swift; the layout is pinned.
+/// Everything that describes an instrument's sound. Plain old data shared with Swift. The defaults, ranges and
+/// units of the float fields are the preset table's (cdsp_params.h), which the core clamps to; the per-field
+/// comments below only say what each is.
 typedef struct {
     int32_t engine;            ///< cdsp_engine
     int32_t wave1;             ///< cdsp_waveform of oscillator 1 (subtractive)
@@ -109,7 +111,7 @@ typedef struct {
     float gain;                ///< linear output gain
 } cdsp_voice_params;
 
-/// Fills `p` with a neutral, usable default (a soft saw through a low-pass).
+/// Fills `p` with the preset table's defaults (cdsp_params.h): a saw through an open low-pass.
 void cdsp_voice_params_default(cdsp_voice_params *p);
 
 /// Renders one note and ADDS it into out[0 ..< frames_total). The note is held for `frames_on` frames and then
@@ -142,13 +144,14 @@ typedef enum {
 } cdsp_drum_kind;
 
 typedef struct {
-    float tune;        ///< semitones relative to the kind's natural pitch (-12...12)
-    float decay;       ///< multiplier of the kind's natural decay (0.25...4)
+    float tune;        ///< semitones relative to the kind's natural pitch
+    float decay;       ///< multiplier of the kind's natural decay
     float tone;        ///< 0...1: dark/soft to bright/hard (click, noise colour)
     float drive;       ///< 1 = clean, >1 saturates (808-ish kicks, rock snares)
     float gain;        ///< linear
 } cdsp_drum_params;
 
+/// Fills `p` with the preset table's defaults (cdsp_params.h).
 void cdsp_drum_params_default(cdsp_drum_params *p);
 /// Frames one hit of this kind lasts with these params (until below -80 dB).
 size_t cdsp_drum_length(cdsp_drum_kind kind, const cdsp_drum_params *p, float sample_rate);

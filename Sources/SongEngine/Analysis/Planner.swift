@@ -120,9 +120,9 @@ public enum Planner {
 
         // 5. Density, register, brightness.
         let density = clamp(0.45 * clamp((f.edgeDensity - 0.02) / 0.2, 0, 1) + 0.4 * (arousal + 1) / 2
-                            + 0.15 * style.parameter("melodyDensity"), 0, 1)
+                            + 0.15 * style[.melodyDensity], 0, 1)
         decisions.append(Decision(name: "density", value: f2(density),
-                                  reason: "edge density \(f2(f.edgeDensity)) (visual complexity -> rhythmic density; Machado 2015), arousal \(f2(arousal)), style melody density \(f2(style.parameter("melodyDensity")))"))
+                                  reason: "edge density \(f2(f.edgeDensity)) (visual complexity -> rhythmic density; Machado 2015), arousal \(f2(arousal)), style melody density \(f2(style[.melodyDensity]))"))
         let register = 60 + Int((clamp((f.meanLightness - 50) / 40) * 7).rounded())
         decisions.append(Decision(name: "register", value: "MIDI \(register)",
                                   reason: "mean lightness L* \(Int(f.meanLightness.rounded())): lighter images sit higher (C4 = 60, ±7 semitones)"))

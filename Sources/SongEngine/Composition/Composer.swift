@@ -36,7 +36,7 @@ public enum Composer {
             beat += beats
         }
         var harmonyRng = root.fork("harmony")
-        let harmony = Harmony.plan(form: plan.form, key: key, harmonicRhythm: style.parameter("harmonicRhythm"),
+        let harmony = Harmony.plan(form: plan.form, key: key, harmonicRhythm: style[.harmonicRhythm],
                                    rng: &harmonyRng)
         let roles = Role.allCases.filter { $0 != .vocals && plan.instruments[$0] != nil }
         var active = arrangement(harmony: harmony, spans: spans, present: Set(roles))
@@ -47,9 +47,9 @@ public enum Composer {
             }
         }
 
-        let swing = style.parameter("swing")
-        let timingSD = style.parameter("humanizeTiming")
-        let velocitySD = style.parameter("humanizeVelocity")
+        let swing = style[.swing]
+        let timingSD = style[.humanizeTiming]
+        let velocitySD = style[.humanizeVelocity]
         var tracks: [Track] = []
         var nextChannel = 0
         for role in roles {
@@ -155,12 +155,12 @@ public enum Composer {
     static func leadMaterial(plan: MusicPlan, style: StylePreset, harmony: [SectionHarmony], rng: SeededGenerator)
         -> LeadMaterial
     {
-        let range = style.parameter("melodyRange")
+        let range = style[.melodyRange]
         let register = min(108, max(36, plan.register))
-        let density = min(1, max(0.05, style.parameter("melodyDensity") * (0.5 + plan.density)))
+        let density = min(1, max(0.05, style[.melodyDensity] * (0.5 + plan.density)))
         let writer = MelodyWriter(key: plan.key, low: register - Int((range / 2).rounded(.down)),
                                   high: register + Int((range / 2).rounded(.down)), density: density,
-                                  syncopation: style.parameter("syncopation"), contour: plan.contour)
+                                  syncopation: style[.syncopation], contour: plan.contour)
         var motifs: [SectionKind: Motif] = [:]
         for kind in [SectionKind.verse, .preChorus, .chorus, .bridge, .outro] {
             var r = rng.fork("motif-\(kind.rawValue)")
@@ -181,7 +181,7 @@ public enum Composer {
                           lead: LeadMaterial, rng: inout SeededGenerator) -> [Note] {
         let key = plan.key
         let energy = spans[i].energy
-        let chordCenter = 12 * (Int(style.parameter("chordOctave").rounded()) + 1) + 6
+        let chordCenter = 12 * (Int(style[.chordOctave].rounded()) + 1) + 6
         let slow = plan.bpm < Drums.slowTempo
         switch role {
         case .chords:
@@ -190,9 +190,9 @@ public enum Composer {
         case .pad:
             return Parts.pad(h, key: key, center: chordCenter + 12, velocity: velocity(energy, -14))
         case .bass:
-            let base = 12 * (Int(style.parameter("bassOctave").rounded()) + 1)
+            let base = 12 * (Int(style[.bassOctave].rounded()) + 1)
             return Parts.bass(h, key: key, pattern: style.bassPattern, base: base, velocity: velocity(energy, 2),
-                              syncopation: style.parameter("syncopation"), slow: slow, rng: &rng)
+                              syncopation: style[.syncopation], slow: slow, rng: &rng)
         case .arp:
             // Below 80 bpm even eighths read as the beat: the arpeggio moves in quarters there.
             let fast = plan.bpm >= Drums.fastTempo

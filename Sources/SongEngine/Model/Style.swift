@@ -117,42 +117,82 @@ public struct StylePreset: Sendable, Codable, Hashable {
         self.mix = mix
     }
 
-    /// The value of a tunable: the preset's, or the definition's default.
-    public func parameter(_ identifier: String) -> Double {
-        if let v = parameters[identifier] { return v }
-        return StylePreset.parameterDefinitions.first { $0.identifier == identifier }?.defaultValue ?? 0
+    /// A tunable by its typed key: the preset's value, or the definition's default.
+    public subscript(_ parameter: StyleParameter) -> Double {
+        parameters[parameter.rawValue] ?? parameter.definition.defaultValue
     }
 
-    /// Every numeric tunable of a style.
-    public static let parameterDefinitions: [ParameterDefinition] = [
-        ParameterDefinition("swing", default: 0, range: 0...0.6, unit: "fraction",
-                            "delay of off-beat eighths/sixteenths as a fraction of their length"),
-        ParameterDefinition("humanizeTiming", default: 0.012, range: 0...0.05, unit: "beats",
-                            "standard deviation of random timing offsets"),
-        ParameterDefinition("humanizeVelocity", default: 8, range: 0...30, unit: "velocity",
-                            "standard deviation of random velocity offsets"),
-        ParameterDefinition("melodyDensity", default: 0.5, range: 0...1, unit: "fraction",
-                            "how many of the available rhythmic slots the lead melody fills"),
-        ParameterDefinition("melodyRange", default: 12, range: 5...24, unit: "semitones",
-                            "span of the lead melody"),
-        ParameterDefinition("syncopation", default: 0.2, range: 0...1, unit: "fraction",
-                            "probability of off-beat note starts in melody and bass"),
-        ParameterDefinition("harmonicRhythm", default: 1, range: 0.5...4, unit: "bars",
-                            "bars per chord"),
-        ParameterDefinition("chordOctave", default: 4, range: 2...6, unit: "octave",
-                            "octave of the chord voicings' centre"),
-        ParameterDefinition("bassOctave", default: 2, range: 1...3, unit: "octave",
-                            "octave of the bass line"),
-        ParameterDefinition("reverbSize", default: 0.5, range: 0...1, unit: "fraction", "room (0) to hall (1)"),
-        ParameterDefinition("reverbDamping", default: 0.5, range: 0...1, unit: "fraction", "bright (0) to dark (1)"),
-        ParameterDefinition("reverbReturn", default: -6, range: -40...0, unit: "dB", "level of the reverb return"),
-        ParameterDefinition("delayBeats", default: 0.75, range: 0.125...2, unit: "beats", "delay time"),
-        ParameterDefinition("delayFeedback", default: 0.35, range: 0...0.9, unit: "fraction", "delay feedback"),
-        ParameterDefinition("drumGain", default: 0, range: -24...6, unit: "dB", "level of the drum bus"),
-        ParameterDefinition("drumDrive", default: 1, range: 1...4, unit: "factor", "saturation of the drum bus"),
-        ParameterDefinition("compression", default: 0.5, range: 0...1, unit: "fraction",
-                            "amount of mix-bus compression"),
-        ParameterDefinition("brightness", default: 0.5, range: 0...1, unit: "fraction",
-                            "master tilt: dark (0) to bright (1)"),
-    ]
+    /// A tunable by name, for callers that hold one as text; nil for a name that is not a tunable.
+    public func parameter(_ identifier: String) -> Double? {
+        StyleParameter(rawValue: identifier).map { self[$0] }
+    }
+
+    /// Every numeric tunable of a style: one definition per `StyleParameter`.
+    public static let parameterDefinitions: [ParameterDefinition] = StyleParameter.allCases.map(\.definition)
+}
+
+/// The numeric tunables of a style preset: the typed keys of `StylePreset`, each with its one definition.
+public enum StyleParameter: String, CaseIterable, Sendable {
+    case swing, humanizeTiming, humanizeVelocity, melodyDensity, melodyRange, syncopation, harmonicRhythm
+    case chordOctave, bassOctave, reverbSize, reverbDamping, reverbReturn, delayBeats, delayFeedback
+    case drumGain, drumDrive, compression, brightness
+
+    public var definition: ParameterDefinition {
+        switch self {
+        case .swing:
+            ParameterDefinition(rawValue, default: 0, range: 0...0.6, unit: "fraction",
+                                "delay of off-beat eighths/sixteenths as a fraction of their length")
+        case .humanizeTiming:
+            ParameterDefinition(rawValue, default: 0.012, range: 0...0.05, unit: "beats",
+                                "standard deviation of random timing offsets")
+        case .humanizeVelocity:
+            ParameterDefinition(rawValue, default: 8, range: 0...30, unit: "velocity",
+                                "standard deviation of random velocity offsets")
+        case .melodyDensity:
+            ParameterDefinition(rawValue, default: 0.5, range: 0...1, unit: "fraction",
+                                "how many of the available rhythmic slots the lead melody fills")
+        case .melodyRange:
+            ParameterDefinition(rawValue, default: 12, range: 5...24, unit: "semitones",
+                                "span of the lead melody")
+        case .syncopation:
+            ParameterDefinition(rawValue, default: 0.2, range: 0...1, unit: "fraction",
+                                "probability of off-beat note starts in melody and bass")
+        case .harmonicRhythm:
+            ParameterDefinition(rawValue, default: 1, range: 0.5...4, unit: "bars",
+                                "bars per chord")
+        case .chordOctave:
+            ParameterDefinition(rawValue, default: 4, range: 2...6, unit: "octave",
+                                "octave of the chord voicings' centre")
+        case .bassOctave:
+            ParameterDefinition(rawValue, default: 2, range: 1...3, unit: "octave",
+                                "octave of the bass line")
+        case .reverbSize:
+            ParameterDefinition(rawValue, default: 0.5, range: 0...1, unit: "fraction",
+                                "room (0) to hall (1)")
+        case .reverbDamping:
+            ParameterDefinition(rawValue, default: 0.5, range: 0...1, unit: "fraction",
+                                "bright (0) to dark (1)")
+        case .reverbReturn:
+            ParameterDefinition(rawValue, default: -6, range: -40...0, unit: "dB",
+                                "level of the reverb return")
+        case .delayBeats:
+            ParameterDefinition(rawValue, default: 0.75, range: 0.125...2, unit: "beats",
+                                "delay time")
+        case .delayFeedback:
+            ParameterDefinition(rawValue, default: 0.35, range: 0...0.9, unit: "fraction",
+                                "delay feedback")
+        case .drumGain:
+            ParameterDefinition(rawValue, default: 0, range: -24...6, unit: "dB",
+                                "level of the drum bus")
+        case .drumDrive:
+            ParameterDefinition(rawValue, default: 1, range: 1...4, unit: "factor",
+                                "saturation of the drum bus")
+        case .compression:
+            ParameterDefinition(rawValue, default: 0.5, range: 0...1, unit: "fraction",
+                                "amount of mix-bus compression")
+        case .brightness:
+            ParameterDefinition(rawValue, default: 0.5, range: 0...1, unit: "fraction",
+                                "master tilt: dark (0) to bright (1)")
+        }
+    }
 }

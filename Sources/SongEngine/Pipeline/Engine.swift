@@ -208,7 +208,7 @@ public final class ChromasongEngine: Sendable {
         var vocal: VocalRender?
         if score.vocal != nil {
             progress.report(version: index, stage: "singing", within: 0.05)
-            var sung = VocalRenderer.render(score: score, speech: Speech.shared, sampleRate: sampleRate)
+            var sung = try VocalRenderer.render(score: score, speech: Speech.shared, sampleRate: sampleRate)
             for (stage, seconds) in sung.stageSeconds {
                 clock.record("vocal \(stage)", version: index, seconds: seconds, audio: sung.sungSeconds)
             }
@@ -236,13 +236,13 @@ public final class ChromasongEngine: Sendable {
             clock.record("synthesis", version: index, seconds: rendered.synthesisSeconds, audio: musicSeconds)
             clock.record("effects+mix", version: index, seconds: rendered.effectsSeconds, audio: musicSeconds)
             if var sung = vocal {
-                clock.measure("vocal mix", version: index, audio: sung.sungSeconds) {
-                    VocalMix.duck(&rendered.mix, envelope: VocalMix.duckEnvelope(sung.stem))
+                try clock.measure("vocal mix", version: index, audio: sung.sungSeconds) {
+                    try VocalMix.duck(&rendered.mix, envelope: VocalMix.duckEnvelope(sung.stem))
                     let spans = sung.lyrics.filter { !$0.words.isEmpty }
                         .map { (start: Double($0.start) / 1000, end: Double($0.end) / 1000) }
                     let gain = VocalMix.balanceGain(vocal: sung.stem, instrumental: rendered.mix, spans: spans)
-                    Renderer.scale(&sung.stem.left, gain)
-                    Renderer.scale(&sung.stem.right, gain)
+                    Samples.scale(&sung.stem.left, gain)
+                    Samples.scale(&sung.stem.right, gain)
                     instrumentalStem = rendered.mix
                     VocalMix.add(sung.stem, gain: 1, into: &rendered.mix)
                     vocalStem = sung.stem
@@ -253,9 +253,9 @@ public final class ChromasongEngine: Sendable {
         try cancellation.check()
         progress.report(version: index, stage: "mastering", within: 0.6)
         // Mastered in place; the stems get the master's gain so they keep their level in the mix.
-        let (loudness, masterGain) = clock.measure("mastering", version: index, audio: mix.duration) {
-            Mastering.master(&mix, ceilingDBTP: Self.masterCeiling, brightness: style.parameter("brightness"),
-                             compression: style.parameter("compression"))
+        let (loudness, masterGain) = try clock.measure("mastering", version: index, audio: mix.duration) {
+            try Mastering.master(&mix, ceilingDBTP: Self.masterCeiling, brightness: style[.brightness],
+                             compression: style[.compression])
         }
         var mixFiles: [String: String] = [:]
         for (k, format) in request.formats.enumerated() {
@@ -274,7 +274,7 @@ public final class ChromasongEngine: Sendable {
             func write(_ name: String, _ buffer: StereoBuffer?) throws {
                 let path = "\(folder)/\(name).wav"
                 if var stem = buffer {
-                    Mastering.applyMasterGain(&stem, gain: masterGain, ceilingDBTP: Self.masterCeiling)
+                    try Mastering.applyMasterGain(&stem, gain: masterGain, ceilingDBTP: Self.masterCeiling)
                     try AudioFile.write(stem, to: try staging.url(path), format: .wav)
                 } else if let mixWav = mixFiles[AudioFormat.wav.rawValue] {
                     try FileManager.default.copyItem(at: try staging.url(mixWav), to: try staging.url(path))

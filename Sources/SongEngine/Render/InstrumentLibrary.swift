@@ -1,4 +1,5 @@
 import Foundation
+internal import CDSP
 
 /// A preset file that does not describe a valid instrument. The message names the file, the field, the value and
 /// the allowed range or values.
@@ -18,28 +19,26 @@ public struct InstrumentPresetError: Error, CustomStringConvertible, Sendable {
 /// takes its default. A kit holds `id` and `drums`: an object from General MIDI percussion number ("36") to the
 /// drum's fields.
 public struct InstrumentLibrary: Sendable {
-    /// One melodic instrument: the enumerations and every numeric field (defaults filled in).
+    /// One melodic instrument: the enumerations and every numeric field (defaults filled in), in the order of the
+    /// C core's table (cdsp_params.h), read by its typed keys: `voice[.cutoff]`.
     struct Voice: Sendable, Hashable {
         var engine: Int32
         var wave1: Int32
         var wave2: Int32
         var filter: Int32
-        var values: [String: Double]
+        var values: [Double]
 
-        func value(_ identifier: String) -> Double {
-            if let v = values[identifier] { return v }
-            return InstrumentLibrary.voiceParameters.first { $0.identifier == identifier }!.defaultValue
-        }
+        subscript(_ key: cdsp_voice_param) -> Double { values[Int(key.rawValue)] }
     }
 
-    /// One drum of a kit.
+    /// One drum of a kit, read by the typed keys of the C core's table: `drum[.tune]`.
     struct Drum: Sendable, Hashable {
-        var values: [String: Double]
+        var values: [Double]
 
-        func value(_ identifier: String) -> Double {
-            if let v = values[identifier] { return v }
-            return InstrumentLibrary.drumParameters.first { $0.identifier == identifier }!.defaultValue
-        }
+        /// The drum a kit gets for a number it does not define: every field at its default.
+        static let standard = Drum(values: drumParameters.map(\.defaultValue))
+
+        subscript(_ key: cdsp_drum_param) -> Double { values[Int(key.rawValue)] }
     }
 
     enum Instrument: Sendable, Hashable {
@@ -63,73 +62,14 @@ public struct InstrumentLibrary: Sendable {
     public static let waveNames = ["sine": 0, "saw": 1, "square": 2, "triangle": 3]
     public static let filterNames = ["none": 0, "lowpass": 1, "ladder": 2, "bandpass": 3, "highpass": 4]
 
-    /// Every numeric field of a melodic instrument preset.
-    public static let voiceParameters: [ParameterDefinition] = [
-        ParameterDefinition("osc2Level", default: 0, range: 0...1, unit: "fraction", "level of oscillator 2"),
-        ParameterDefinition("osc2Detune", default: 0, range: -100...100, unit: "cents", "detune of oscillator 2"),
-        ParameterDefinition("osc2Octave", default: 0, range: -2...2, unit: "octaves", "octave of oscillator 2"),
-        ParameterDefinition("subLevel", default: 0, range: 0...1, unit: "fraction", "sine one octave below"),
-        ParameterDefinition("noiseLevel", default: 0, range: 0...1, unit: "fraction", "noise (breath, air)"),
-        ParameterDefinition("pulseWidth", default: 0.5, range: 0.05...0.95, unit: "fraction", "square duty cycle"),
-        ParameterDefinition("unisonDetune", default: 0, range: 0...50, unit: "cents",
-                            "detuned copy of each oscillator (width)"),
-        ParameterDefinition("fmRatio", default: 1, range: 0.125...16, unit: "ratio", "modulator/carrier frequency"),
-        ParameterDefinition("fmIndex", default: 0, range: 0...20, unit: "index", "peak FM modulation index"),
-        ParameterDefinition("fmIndexDecayDuration", default: 1, range: 0.005...20, unit: "seconds",
-                            "time for the FM index to fall to 37%"),
-        ParameterDefinition("fmFeedback", default: 0, range: 0...1, unit: "fraction", "modulator self-feedback"),
-        ParameterDefinition("pluckDamping", default: 0.3, range: 0...1, unit: "fraction",
-                            "string damping: higher is darker and shorter"),
-        ParameterDefinition("pluckBrightness", default: 0.6, range: 0...1, unit: "fraction",
-                            "brightness of the pluck excitation"),
-        ParameterDefinition("additivePartials", default: 8, range: 1...32, unit: "count", "number of partials"),
-        ParameterDefinition("additiveRolloff", default: 1, range: 0...4, unit: "exponent",
-                            "partial n has amplitude 1/n^rolloff"),
-        ParameterDefinition("additiveDecayDuration", default: 0, range: 0...20, unit: "seconds",
-                            "decay of the partials, upper ones faster (0 = organ-like sustain)"),
-        ParameterDefinition("cutoff", default: 8000, range: 20...20000, unit: "Hz", "filter cutoff"),
-        ParameterDefinition("resonance", default: 0.1, range: 0...1, unit: "fraction", "filter resonance"),
-        ParameterDefinition("filterEnvelopeAmount", default: 0, range: -8...8, unit: "octaves",
-                            "how far the filter envelope opens the cutoff"),
-        ParameterDefinition("keyTracking", default: 0, range: 0...1, unit: "fraction",
-                            "how much the cutoff follows the note"),
-        ParameterDefinition("velocityToCutoff", default: 0, range: 0...4, unit: "octaves",
-                            "cutoff opening at full velocity"),
-        ParameterDefinition("drive", default: 1, range: 1...8, unit: "factor", "saturation (1 = clean)"),
-        ParameterDefinition("ampAttackDuration", default: 0.005, range: 0...10, unit: "seconds", "amplitude attack"),
-        ParameterDefinition("ampDecayDuration", default: 0.3, range: 0...20, unit: "seconds", "amplitude decay"),
-        ParameterDefinition("ampSustain", default: 0.8, range: 0...1, unit: "fraction", "amplitude sustain level"),
-        ParameterDefinition("ampReleaseDuration", default: 0.2, range: 0.001...10, unit: "seconds",
-                            "amplitude release"),
-        ParameterDefinition("filterAttackDuration", default: 0.005, range: 0...10, unit: "seconds", "filter attack"),
-        ParameterDefinition("filterDecayDuration", default: 0.3, range: 0...20, unit: "seconds", "filter decay"),
-        ParameterDefinition("filterSustain", default: 0.5, range: 0...1, unit: "fraction", "filter sustain level"),
-        ParameterDefinition("filterReleaseDuration", default: 0.2, range: 0.001...10, unit: "seconds",
-                            "filter release"),
-        ParameterDefinition("vibratoRate", default: 5, range: 0...12, unit: "Hz", "vibrato rate"),
-        ParameterDefinition("vibratoDepth", default: 0, range: 0...100, unit: "cents", "vibrato depth"),
-        ParameterDefinition("vibratoDelayDuration", default: 0.3, range: 0...5, unit: "seconds",
-                            "time before the vibrato fades in"),
-        ParameterDefinition("glideDuration", default: 0, range: 0...2, unit: "seconds",
-                            "pitch glide from the previous note (0 = none)"),
-        ParameterDefinition("gain", default: 0, range: -40...12, unit: "dB", "output level"),
-        ParameterDefinition("chorusMix", default: 0, range: 0...1, unit: "fraction",
-                            "part chorus for stereo width (0 = none)"),
-        ParameterDefinition("chorusRate", default: 0.4, range: 0.05...5, unit: "Hz", "chorus modulation rate"),
-        ParameterDefinition("chorusDepth", default: 0.004, range: 0...0.02, unit: "seconds",
-                            "chorus modulation depth"),
-    ]
+    /// Every numeric field of a melodic instrument preset: the C core's table (cdsp_params.h), the one definition
+    /// the core also takes its defaults and clamps from.
+    public static let voiceParameters: [ParameterDefinition] =
+        (0..<cdsp_voice_param_count()).map { ParameterDefinition(cdsp_voice_param_info($0)!.pointee) }
 
-    /// Every numeric field of one drum of a kit.
-    public static let drumParameters: [ParameterDefinition] = [
-        ParameterDefinition("tune", default: 0, range: -12...12, unit: "semitones",
-                            "pitch relative to the drum's natural pitch"),
-        ParameterDefinition("decay", default: 1, range: 0.25...4, unit: "factor", "multiplier of the natural decay"),
-        ParameterDefinition("tone", default: 0.5, range: 0...1, unit: "fraction", "dark and soft (0) to bright (1)"),
-        ParameterDefinition("drive", default: 1, range: 1...8, unit: "factor", "saturation (1 = clean)"),
-        ParameterDefinition("gain", default: 0, range: -40...12, unit: "dB", "level"),
-        ParameterDefinition("pan", default: 0, range: -1...1, unit: "position", "left (-1) to right (1) in the kit"),
-    ]
+    /// Every numeric field of one drum of a kit (the same table's drum half).
+    public static let drumParameters: [ParameterDefinition] =
+        (0..<cdsp_drum_param_count()).map { ParameterDefinition(cdsp_drum_param_info($0)!.pointee) }
 
     /// General MIDI percussion numbers a kit may define.
     public static let drumNumbers: Set<Int> = Set(35...82)
@@ -223,16 +163,17 @@ public struct InstrumentLibrary: Sendable {
         return (id, .voice(Voice(engine: engine, wave1: wave1, wave2: wave2, filter: filter, values: values)))
     }
 
-    /// Validates the numeric fields of `object` against `definitions`; unknown fields are errors.
+    /// Validates the numeric fields of `object` against `definitions`; unknown fields are errors. Returns one value
+    /// per definition, in its order (the default where the preset says nothing).
     private static func numbers(_ object: [String: Any], definitions: [ParameterDefinition], prefix: String,
                                 skipping: Set<String>,
-                                fail: (String, String) -> InstrumentPresetError) throws -> [String: Double] {
-        var values: [String: Double] = [:]
-        for definition in definitions { values[definition.identifier] = definition.defaultValue }
+                                fail: (String, String) -> InstrumentPresetError) throws -> [Double] {
+        var values = definitions.map(\.defaultValue)
         for (key, raw) in object.sorted(by: { $0.key < $1.key }) where !skipping.contains(key) {
-            guard let definition = definitions.first(where: { $0.identifier == key }) else {
+            guard let index = definitions.firstIndex(where: { $0.identifier == key }) else {
                 throw fail(prefix + key, "unknown field")
             }
+            let definition = definitions[index]
             // JSON true/false also arrive as NSNumber; their Objective-C type is "c" (char).
             guard let number = raw as? NSNumber, String(cString: number.objCType) != "c" else {
                 throw fail(prefix + key, "value \(raw) is not a number")
@@ -241,7 +182,7 @@ public struct InstrumentLibrary: Sendable {
             guard v.isFinite, definition.range.contains(v) else {
                 throw fail(prefix + key, "value \(v) is outside \(definition.range.lowerBound)...\(definition.range.upperBound) \(definition.unit)")
             }
-            values[key] = v
+            values[index] = v
         }
         return values
     }

@@ -3,49 +3,15 @@ internal import CDSP
 // Conversions from validated presets to the C core's plain structs. Internal: no C type leaves the module.
 
 extension InstrumentLibrary.Voice {
+    /// The C struct: the enumerations, then every per-note field from the table (converted and clamped there).
     var cParams: cdsp_voice_params {
         var p = cdsp_voice_params()
         cdsp_voice_params_default(&p)
-        func f(_ id: String) -> Float { Float(value(id)) }
         p.engine = engine
         p.wave1 = wave1
         p.wave2 = wave2
-        p.osc2_level = f("osc2Level")
-        p.osc2_detune = f("osc2Detune")
-        p.osc2_octave = f("osc2Octave")
-        p.sub_level = f("subLevel")
-        p.noise_level = f("noiseLevel")
-        p.pulse_width = f("pulseWidth")
-        p.unison_detune = f("unisonDetune")
-        p.fm_ratio = f("fmRatio")
-        p.fm_index = f("fmIndex")
-        p.fm_index_decay = f("fmIndexDecayDuration")
-        p.fm_feedback = f("fmFeedback")
-        p.pluck_damping = f("pluckDamping")
-        p.pluck_brightness = f("pluckBrightness")
-        p.additive_partials = f("additivePartials").rounded()
-        p.additive_rolloff = f("additiveRolloff")
-        p.additive_decay = f("additiveDecayDuration")
         p.filter = filter
-        p.cutoff = f("cutoff")
-        p.resonance = f("resonance")
-        p.filter_env_amount = f("filterEnvelopeAmount")
-        p.key_tracking = f("keyTracking")
-        p.velocity_to_cutoff = f("velocityToCutoff")
-        p.drive = f("drive")
-        p.amp_attack = f("ampAttackDuration")
-        p.amp_decay = f("ampDecayDuration")
-        p.amp_sustain = f("ampSustain")
-        p.amp_release = f("ampReleaseDuration")
-        p.filt_attack = f("filterAttackDuration")
-        p.filt_decay = f("filterDecayDuration")
-        p.filt_sustain = f("filterSustain")
-        p.filt_release = f("filterReleaseDuration")
-        p.vibrato_rate = f("vibratoRate")
-        p.vibrato_depth = f("vibratoDepth")
-        p.vibrato_delay = f("vibratoDelayDuration")
-        p.glide = f("glideDuration")
-        p.gain = cdsp_db_to_gain(f("gain"))
+        cdsp_voice_params_set_values(&p, values, values.count)
         return p
     }
 }
@@ -53,13 +19,16 @@ extension InstrumentLibrary.Voice {
 extension InstrumentLibrary.Drum {
     var cParams: cdsp_drum_params {
         var p = cdsp_drum_params()
-        cdsp_drum_params_default(&p)
-        p.tune = Float(value("tune"))
-        p.decay = Float(value("decay"))
-        p.tone = Float(value("tone"))
-        p.drive = Float(value("drive"))
-        p.gain = cdsp_db_to_gain(Float(value("gain")))
+        cdsp_drum_params_set_values(&p, values, values.count)
         return p
+    }
+}
+
+extension ParameterDefinition {
+    /// A row of the C core's preset table.
+    init(_ row: cdsp_param_info) {
+        self.init(String(cString: row.identifier), default: row.default_value, range: row.minimum...row.maximum,
+                  unit: String(cString: row.unit), String(cString: row.summary))
     }
 }
 

@@ -1,5 +1,6 @@
 import Foundation
 internal import CDSP
+internal import DSP
 
 /// Loudness of a delivered buffer, by CDSP's BS.1770-4 meter. Silence reports the floors -70 LUFS (the absolute
 /// gate) and -150 dBTP, so the report always encodes as JSON.
@@ -45,11 +46,11 @@ public enum Mastering {
     /// gain; too loud, it is scaled down; over the ceiling, it is limited again at a lower ceiling.
     @discardableResult
     public static func master(_ mix: inout StereoBuffer, targetLUFS: Double = -14, ceilingDBTP: Double = -1,
-                              brightness: Double = 0.5, compression: Double = 0.5) -> (LoudnessReport, gain: Float) {
+                              brightness: Double = 0.5, compression: Double = 0.5) throws -> (LoudnessReport, gain: Float) {
         let sr = mix.sampleRate
         guard let inputLUFS = measureLoudness(left: mix.left, right: mix.right, sampleRate: sr) else {
             // Silence (or nothing above the gate): nothing to level; still remove DC and respect the ceiling.
-            applyMasterGain(&mix, gain: 1, ceilingDBTP: ceilingDBTP)
+            try applyMasterGain(&mix, gain: 1, ceilingDBTP: ceilingDBTP)
             return (report(mix, ceiling: ceilingDBTP), 1)
         }
         // Take the channels out of the struct (a move, not a copy) so each can be processed in place.
@@ -66,9 +67,9 @@ public enum Mastering {
         let tilt = Float(max(-1, min(1, (brightness - 0.5) * 2)))
         if abs(tilt) > 0.01 {
             for channel in 0..<2 {
-                let low = Biquad(sampleRate: Float(sr), kind: CDSP_EQ_LOWSHELF, frequency: 250, q: 0.7,
+                let low = try Biquad(sampleRate: Float(sr), kind: CDSP_EQ_LOWSHELF, frequency: 250, q: 0.7,
                                  gainDB: -2 * tilt)
-                let high = Biquad(sampleRate: Float(sr), kind: CDSP_EQ_HIGHSHELF, frequency: 3500, q: 0.7,
+                let high = try Biquad(sampleRate: Float(sr), kind: CDSP_EQ_HIGHSHELF, frequency: 3500, q: 0.7,
                                   gainDB: 3 * tilt)
                 if channel == 0 {
                     low.process(&left)
@@ -85,9 +86,9 @@ public enum Mastering {
         if amount > 0.01 {
             // The input's loudness is close enough for the working level (the tilt moves it by a fraction of a dB).
             let pre = Float(pow(10, (compressorLevel - inputLUFS) / 20))
-            Renderer.scale(&left, pre)
-            Renderer.scale(&right, pre)
-            let compressor = Compressor(sampleRate: Float(sr), thresholdDB: Float(compressorLevel + 6 - 10 * amount),
+            Samples.scale(&left, pre)
+            Samples.scale(&right, pre)
+            let compressor = try Compressor(sampleRate: Float(sr), thresholdDB: Float(compressorLevel + 6 - 10 * amount),
                                         ratio: Float(1 + 3 * amount), attack: 0.02, release: 0.2, kneeDB: 6)
             compressor.process(left: &left, right: &right)
         }
@@ -95,7 +96,7 @@ public enum Mastering {
 
         // Gain to the target, limit, measure, correct.
         var limiterCeiling = ceilingDBTP - limiterMargin
-        limit(&left, &right, sampleRate: sr, gainDB: targetLUFS - preLUFS, ceiling: limiterCeiling)
+        try limit(&left, &right, sampleRate: sr, gainDB: targetLUFS - preLUFS, ceiling: limiterCeiling)
         var measured = report(left, right, sampleRate: sr, ceiling: ceilingDBTP)
         for _ in 0..<3 {
             let loudOK = abs(measured.integratedLUFS - targetLUFS) <= tolerance
@@ -105,19 +106,19 @@ public enum Mastering {
             if peakOK && correction < 0 {
                 // Too loud and under the ceiling: a plain gain keeps it under.
                 let down = Float(pow(10, correction / 20))
-                Renderer.scale(&left, down)
-                Renderer.scale(&right, down)
+                Samples.scale(&left, down)
+                Samples.scale(&right, down)
             } else {
                 if !peakOK { limiterCeiling -= measured.truePeakDBTP - ceilingDBTP + 0.05 }
-                limit(&left, &right, sampleRate: sr, gainDB: correction, ceiling: limiterCeiling)
+                try limit(&left, &right, sampleRate: sr, gainDB: correction, ceiling: limiterCeiling)
             }
             measured = report(left, right, sampleRate: sr, ceiling: ceilingDBTP)
         }
         if measured.truePeakDBTP > ceilingDBTP {
             // Last resort: the limiter could not hold the ceiling by the meter's reading; scale down.
             let down = Float(pow(10, (ceilingDBTP - measured.truePeakDBTP - 0.02) / 20))
-            Renderer.scale(&left, down)
-            Renderer.scale(&right, down)
+            Samples.scale(&left, down)
+            Samples.scale(&right, down)
             measured = report(left, right, sampleRate: sr, ceiling: ceilingDBTP)
         }
         let gain = Float(pow(10, (measured.integratedLUFS - inputLUFS) / 20))
@@ -128,16 +129,16 @@ public enum Mastering {
     /// the in-place form for whole songs.
     public static func master(_ mix: StereoBuffer, targetLUFS: Double = -14, ceilingDBTP: Double = -1,
                               brightness: Double = 0.5,
-                              compression: Double = 0.5) -> (StereoBuffer, LoudnessReport, gain: Float) {
+                              compression: Double = 0.5) throws -> (StereoBuffer, LoudnessReport, gain: Float) {
         var out = mix
-        let (report, gain) = master(&out, targetLUFS: targetLUFS, ceilingDBTP: ceilingDBTP, brightness: brightness,
+        let (report, gain) = try master(&out, targetLUFS: targetLUFS, ceilingDBTP: ceilingDBTP, brightness: brightness,
                                     compression: compression)
         return (out, report, gain)
     }
 
     /// Scales a stem by the master's `gain` (see `master`), removes DC, and limits it at the ceiling (minus the
     /// limiter margin) so it never clips; below the ceiling the stem is only scaled. In place.
-    public static func applyMasterGain(_ stem: inout StereoBuffer, gain: Float, ceilingDBTP: Double = -1) {
+    public static func applyMasterGain(_ stem: inout StereoBuffer, gain: Float, ceilingDBTP: Double = -1) throws {
         guard stem.frames > 0 else { return }
         let sr = stem.sampleRate
         var left: [Float] = [], right: [Float] = []
@@ -148,20 +149,20 @@ public enum Mastering {
             swap(&right, &stem.right)
         }
         dcBlock(&left, &right, sampleRate: sr)
-        limit(&left, &right, sampleRate: sr, gainDB: 20 * log10(Double(max(gain, 1e-9))),
+        try limit(&left, &right, sampleRate: sr, gainDB: 20 * log10(Double(max(gain, 1e-9))),
               ceiling: ceilingDBTP - limiterMargin)
         let peak = measureTruePeak(left: left, right: right, sampleRate: sr)
         if peak > ceilingDBTP {
             let down = Float(pow(10, (ceilingDBTP - peak - 0.02) / 20))
-            Renderer.scale(&left, down)
-            Renderer.scale(&right, down)
+            Samples.scale(&left, down)
+            Samples.scale(&right, down)
         }
     }
 
     /// The value form of `applyMasterGain(_:inout ...)`.
-    public static func applyMasterGain(_ stem: StereoBuffer, gain: Float, ceilingDBTP: Double = -1) -> StereoBuffer {
+    public static func applyMasterGain(_ stem: StereoBuffer, gain: Float, ceilingDBTP: Double = -1) throws -> StereoBuffer {
         var out = stem
-        applyMasterGain(&out, gain: gain, ceilingDBTP: ceilingDBTP)
+        try applyMasterGain(&out, gain: gain, ceilingDBTP: ceilingDBTP)
         return out
     }
 
@@ -173,8 +174,8 @@ public enum Mastering {
     }
 
     /// True-peak limits `gain * signal` in place.
-    static func limit(_ left: inout [Float], _ right: inout [Float], sampleRate: Int, gainDB: Double, ceiling: Double) {
-        let limiter = Limiter(sampleRate: Float(sampleRate), lookahead: lookahead, ceilingDBTP: Float(ceiling),
+    static func limit(_ left: inout [Float], _ right: inout [Float], sampleRate: Int, gainDB: Double, ceiling: Double) throws {
+        let limiter = try Limiter(sampleRate: Float(sampleRate), lookahead: lookahead, ceilingDBTP: Float(ceiling),
                               release: limiterRelease)
         limiter.limitInPlace(left: &left, right: &right, gain: Float(pow(10, gainDB / 20)))
     }

@@ -1,8 +1,6 @@
-// Over 450 lines because it still holds validation, part planning, the note cache, PartStream, EffectBus and the
-// statistics: the split into one file each is done and verified on the branch issue10-param-table (issue 10),
-// waiting to be built with the reference toolchain before it is merged.
 import Foundation
 internal import CDSP
+internal import DSP
 
 /// A rendered song before mastering.
 public struct RenderedSong: Sendable {
@@ -32,36 +30,6 @@ public enum RenderError: Error, CustomStringConvertible, Sendable {
     }
 }
 
-/// Counters of one render, for tests and benchmarks.
-final class RenderStatistics: @unchecked Sendable {
-    private let lock = NSLock()
-    private(set) var drumHitsPlayed = 0
-    private(set) var drumHitsSynthesised = 0
-    /// Melodic notes played, and rendered by the synth (the others came from the note cache).
-    private(set) var notesPlayed = 0
-    private(set) var notesSynthesised = 0
-    /// Largest number of bytes the note cache held at once, summed over parts.
-    private(set) var noteCacheBytes = 0
-    /// Bytes of every buffer the render holds besides the mix and the stems: rings, windows, buses, hit cache.
-    private(set) var workingBytes = 0
-
-    func add(played: Int, synthesised: Int) {
-        lock.withLock {
-            drumHitsPlayed += played
-            drumHitsSynthesised += synthesised
-        }
-    }
-
-    func setWorkingBytes(_ bytes: Int) { lock.withLock { workingBytes = bytes } }
-
-    func addNotes(played: Int, synthesised: Int, cacheBytes: Int) {
-        lock.withLock {
-            notesPlayed += played
-            notesSynthesised += synthesised
-            noteCacheBytes += cacheBytes
-        }
-    }
-}
 
 /// Turns a Score into audio: every note through the C synth core, parts panned and levelled from the style's mix
 /// settings, shared reverb and tempo-synced delay buses, a drum bus with saturation. The `vocals` track is not
@@ -182,7 +150,7 @@ public enum Renderer {
             case .kit(let kit):
                 for note in sorted where note.velocity > 0 {
                     guard let (kind, canonical) = DrumMap.kind(note.pitch) else { continue }
-                    var params = (kit[note.pitch] ?? kit[canonical] ?? InstrumentLibrary.Drum(values: [:])).cParams
+                    var params = (kit[note.pitch] ?? kit[canonical] ?? InstrumentLibrary.Drum.standard).cParams
                     let length = min(noteCap, cdsp_drum_length(kind, &params, Float(sr)))
                     let start = Int((max(0, note.start) * framesPerBeat).rounded())
                     events.append((note, start, 0, length))
@@ -191,16 +159,16 @@ public enum Renderer {
             let mix = style.mix[track.role.rawValue] ?? MixSettings()
             let seedBase = stableHash(Array("\(trackIndex):\(track.role.rawValue):\(track.instrument)".utf8))
             var plan = PartPlan(track: track, instrument: instrument, mix: mix, events: events, seedBase: seedBase)
-            if case .voice(let voice) = instrument { plan.assignNoteKeys(glides: voice.value("glideDuration") > 0) }
+            if case .voice(let voice) = instrument { plan.assignNoteKeys(glides: voice[.glideDuration] > 0) }
             plans.append(plan)
         }
         let cacheBudgets = noteCacheBudgets(plans)
 
         // Length: the score plus the longest tail (notes ringing on, then the effect tails), capped.
-        let reverbSize = style.parameter("reverbSize")
-        let reverbReturnDB = style.parameter("reverbReturn")
-        let delayTime = style.parameter("delayBeats") * score.secondsPerBeat
-        let delayFeedback = min(0.9, style.parameter("delayFeedback"))
+        let reverbSize = style[.reverbSize]
+        let reverbReturnDB = style[.reverbReturn]
+        let delayTime = style[.delayBeats] * score.secondsPerBeat
+        let delayFeedback = min(0.9, style[.delayFeedback])
         let usesReverb = plans.contains { $0.mix.reverb > 0 && !$0.events.isEmpty } && reverbReturnDB > -40
         let usesDelay = plans.contains { $0.mix.delay > 0 && !$0.events.isEmpty }
         var fxTail = 0.0
@@ -216,22 +184,22 @@ public enum Renderer {
 
         // Streaming state: one ring per part, the effect buses, the full-length mix and requested stems.
         let window = windowFrames
-        let drumDrive = Float(style.parameter("drumDrive"))
-        let drumGain = cdsp_db_to_gain(Float(style.parameter("drumGain")))
-        let parts = plans.indices.map {
-            PartStream(plan: plans[$0], window: window, totalFrames: totalFrames, sampleRate: sr, drumDrive: drumDrive,
+        let drumDrive = Float(style[.drumDrive])
+        let drumGain = cdsp_db_to_gain(Float(style[.drumGain]))
+        let parts = try plans.indices.map {
+            try PartStream(plan: plans[$0], window: window, totalFrames: totalFrames, sampleRate: sr, drumDrive: drumDrive,
                        drumGain: drumGain, noteCacheBudget: cacheBudgets[$0])
         }
         var buses: [EffectBus] = []
         if usesReverb {
-            let reverb = Reverb(sampleRate: Float(sr), size: Float(reverbSize),
-                                damping: Float(style.parameter("reverbDamping")), width: 1, predelay: 0.02)
+            let reverb = try Reverb(sampleRate: Float(sr), size: Float(reverbSize),
+                                damping: Float(style[.reverbDamping]), width: 1, predelay: 0.02)
             buses.append(EffectBus(sends: plans.map { Float($0.mix.reverb) }, gain: cdsp_db_to_gain(Float(reverbReturnDB)),
                                    memory: 0.6 + 3.0 * reverbSize, sampleRate: sr, window: window,
                                    process: { reverb.process(inLeft: $0, inRight: $1, outLeft: $2, outRight: $3, frames: $4) }))
         }
         if usesDelay {
-            let delay = Delay(sampleRate: Float(sr), time: Float(max(0.01, delayTime)), feedback: Float(delayFeedback),
+            let delay = try Delay(sampleRate: Float(sr), time: Float(max(0.01, delayTime)), feedback: Float(delayFeedback),
                               damping: 0.35, pingPong: true)
             buses.append(EffectBus(sends: plans.map { Float($0.mix.delay) }, gain: delayReturnGain, memory: fxTail,
                                    sampleRate: sr, window: window,
@@ -285,486 +253,9 @@ public enum Renderer {
 
         // Faded into silence at the very end.
         let fadeFrames = min(totalFrames, totalFrames > scoreFrames ? Int(0.5 * sr) : Int(0.01 * sr))
-        fadeOut(&mix, frames: fadeFrames)
-        for role in stemRoles { fadeOut(&stems[role]!, frames: fadeFrames) }
+        Samples.fadeOut(&mix, frames: fadeFrames)
+        for role in stemRoles { Samples.fadeOut(&stems[role]!, frames: fadeFrames) }
         return RenderedSong(mix: mix, stems: stems, synthesisSeconds: Double(synthesisNanoseconds) / 1e9,
                             effectsSeconds: Double(effectsNanoseconds) / 1e9)
-    }
-
-    // MARK: Note cache
-
-    /// What makes two melodic notes of a part the same sound: pitch, held frames, velocity bucket and, for a
-    /// gliding instrument, the pitch it glides from (-1: none).
-    struct NoteKey: Hashable, Sendable {
-        var pitch: Int
-        var on: Int
-        var bucket: Int
-        var glideFrom: Int
-
-        /// The note's seed: from the key, so identical notes are identical sounds wherever they fall.
-        func seed(_ base: UInt64) -> UInt64 {
-            Renderer.noteSeed(Renderer.noteSeed(base, on), pitch | bucket << 8 | (glideFrom + 1) << 16)
-        }
-    }
-
-    static func velocityBucket(_ velocity: Float) -> (bucket: Int, centre: Float) {
-        let buckets = noteVelocityBuckets
-        let bucket = max(0, min(buckets - 1, Int(velocity * Float(buckets))))
-        return (bucket, (Float(bucket) + 0.5) / Float(buckets))
-    }
-
-    /// Splits the cache budget between melodic parts in proportion to what their repeated notes could use (the
-    /// bytes of their distinct keys that occur more than once), never more than that (water-filling): long
-    /// pad notes, the costliest to synthesise, get the most room.
-    static func noteCacheBudgets(_ plans: [PartPlan]) -> [Int] {
-        var need = plans.map { plan -> Int in
-            var seen: Set<NoteKey> = []
-            var bytes = 0
-            for (i, key) in plan.keys.enumerated() where plan.nextUse[i] != nil && seen.insert(key).inserted {
-                bytes += 4 * (plan.events[i].on + plan.events[i].tail)
-            }
-            return bytes
-        }
-        var budgets = [Int](repeating: 0, count: plans.count)
-        var left = noteCacheBudget
-        while left > 0 {
-            let open = need.indices.filter { need[$0] > 0 }
-            guard !open.isEmpty else { break }
-            let openNeed = open.reduce(0) { $0 + need[$1] }
-            let pool = left
-            for i in open {
-                let give = min(max(1, Int(Double(pool) * Double(need[i]) / Double(openNeed))), need[i], left)
-                budgets[i] += give
-                need[i] -= give
-                left -= give
-            }
-        }
-        return budgets
-    }
-
-    // MARK: Helpers
-
-    static func noteSeed(_ base: UInt64, _ index: Int) -> UInt64 {
-        var z = base &+ UInt64(index) &* 0x9E37_79B9_7F4A_7C15
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// Equal-power pan law: -1 all left, 0 both at -3 dB, +1 all right.
-    static func panGains(_ pan: Float) -> (Float, Float) {
-        let angle = (pan + 1) * Float.pi / 4
-        return (cos(angle), sin(angle))
-    }
-
-    static func scale(_ x: inout [Float], _ gain: Float) {
-        guard gain != 1 else { return }
-        x.withUnsafeMutableBufferPointer { if let b = $0.baseAddress { cdsp_gain(b, $0.count, gain) } }
-    }
-
-    static func fadeOut(_ buffer: inout StereoBuffer, frames: Int) {
-        fadeOut(&buffer.left, frames: frames)
-        fadeOut(&buffer.right, frames: frames)
-    }
-
-    /// Raised-cosine fade over the last `frames` samples, ending at exactly zero.
-    static func fadeOut(_ x: inout [Float], frames: Int) {
-        let n = x.count
-        guard frames > 0, n > 0 else { return }
-        let start = n - frames
-        x.withUnsafeMutableBufferPointer { p in
-            for i in 0..<frames {
-                let t = Double(i + 1) / Double(frames)
-                p[start + i] *= Float(0.5 + 0.5 * cos(Double.pi * t))
-            }
-        }
-    }
-}
-
-/// One part while streaming: its ring (mono for voices; stereo for drum kits, whose sounds are panned apart),
-/// its window output, its chorus and, for kits, the cache of rendered hits. Touched by one thread at a time:
-/// `renderWindow` by one iteration of the window's parallel loop, everything else between windows.
-final class PartStream: @unchecked Sendable {
-    let plan: Renderer.PartPlan
-    let window: Int
-    let totalFrames: Int
-    let sampleRate: Double
-    let drumDrive: Float
-    let drumGain: Float
-    let gain: Float
-    let pan: Float
-    /// Frames a note may reach past its start: the ring holds one window plus this.
-    let reach: Int
-    var ringLeft: [Float]
-    var ringRight: [Float]
-    /// The part's output for the current window, panned, levelled, with chorus / drum bus applied.
-    var outLeft: [Float]
-    var outRight: [Float]
-    var nextEvent = 0
-    var voiceParams = cdsp_voice_params()
-    let chorus: Chorus?
-    /// Kits: per drum number its kind, parameters, pan and hit length; rendered hits by (number, bucket, variant).
-    var drums: [Int: (kind: cdsp_drum_kind, params: cdsp_drum_params, pan: Float, length: Int)] = [:]
-    var hits: [HitKey: [Float]] = [:]
-    var roundRobin: [Int: Int] = [:]
-    private(set) var drumHitsPlayed = 0
-    private(set) var drumHitsSynthesised = 0
-    /// Melodic notes by key, each with the index of the event that next uses it; bytes held, its budget.
-    var notes: [Renderer.NoteKey: (samples: [Float], nextUse: Int)] = [:]
-    var noteBytes = 0
-    let noteCacheBudget: Int
-    private(set) var noteCachePeakBytes = 0
-    /// A note not kept in the cache is rendered here (the longest note's frames, allocated on first use).
-    var scratch: [Float] = []
-    private(set) var notesPlayed = 0
-    private(set) var notesSynthesised = 0
-
-    struct HitKey: Hashable {
-        var number: Int
-        var bucket: Int
-        var variant: Int
-    }
-
-    init(plan: Renderer.PartPlan, window: Int, totalFrames: Int, sampleRate: Double, drumDrive: Float,
-         drumGain: Float, noteCacheBudget: Int) {
-        self.plan = plan
-        self.noteCacheBudget = noteCacheBudget
-        self.window = window
-        self.totalFrames = totalFrames
-        self.sampleRate = sampleRate
-        self.drumDrive = drumDrive
-        self.drumGain = drumGain
-        gain = cdsp_db_to_gain(Float(plan.mix.gain))
-        pan = Float(max(-1, min(1, plan.mix.pan)))
-        reach = plan.events.map { $0.on + $0.tail }.max() ?? 0
-        ringLeft = [Float](repeating: 0, count: window + reach)
-        outLeft = [Float](repeating: 0, count: window)
-        outRight = [Float](repeating: 0, count: window)
-        switch plan.instrument {
-        case .voice(let voice):
-            ringRight = []
-            voiceParams = voice.cParams
-            chorus = voice.value("chorusMix") > 0
-                ? Chorus(sampleRate: Float(sampleRate), rate: Float(voice.value("chorusRate")),
-                         depth: Float(voice.value("chorusDepth")), mix: Float(voice.value("chorusMix")))
-                : nil
-        case .kit(let kit):
-            ringRight = [Float](repeating: 0, count: window + reach)
-            chorus = nil
-            for event in plan.events where drums[event.note.pitch] == nil {
-                guard let (kind, canonical) = DrumMap.kind(event.note.pitch) else { continue }
-                let drum = kit[event.note.pitch] ?? kit[canonical] ?? InstrumentLibrary.Drum(values: [:])
-                drums[event.note.pitch] = (kind, drum.cParams, max(-1, min(1, pan + Float(drum.value("pan")))),
-                                           event.tail)
-            }
-        }
-    }
-
-    var workingBytes: Int {
-        let hitFrames = hits.values.reduce(0) { $0 + $1.count }
-        return 4 * (ringLeft.count + ringRight.count + outLeft.count + outRight.count + hitFrames + scratch.count)
-            + noteBytes
-    }
-
-    /// Renders the window [start, start + count): every note starting in it into the ring, then the ring's first
-    /// `count` frames into `outLeft/outRight`; then the ring moves on by `count` frames.
-    func renderWindow(start: Int, count: Int) {
-        let end = start + count
-        if plan.isDrums { renderDrums(start: start, end: end) } else { renderVoices(start: start, end: end) }
-        outLeft.withUnsafeMutableBufferPointer { ol in
-            outRight.withUnsafeMutableBufferPointer { or in
-                ringLeft.withUnsafeMutableBufferPointer { rl in
-                    let l = ol.baseAddress!, r = or.baseAddress!, ring = rl.baseAddress!
-                    l.update(repeating: 0, count: count)
-                    r.update(repeating: 0, count: count)
-                    if plan.isDrums {
-                        ringRight.withUnsafeMutableBufferPointer { rr in
-                            l.update(from: ring, count: count)
-                            r.update(from: rr.baseAddress!, count: count)
-                            shift(rr.baseAddress!, count: count)
-                        }
-                        if drumDrive > 1 {
-                            cdsp_saturate(l, count, drumDrive)
-                            cdsp_saturate(r, count, drumDrive)
-                        }
-                        if drumGain != 1 {
-                            cdsp_gain(l, count, drumGain)
-                            cdsp_gain(r, count, drumGain)
-                        }
-                    } else {
-                        cdsp_mix_add_panned(ring, count, gain, pan, l, r)
-                    }
-                    shift(ring, count: count)
-                }
-            }
-        }
-        if let chorus {
-            outLeft.withUnsafeMutableBufferPointer { l in
-                outRight.withUnsafeMutableBufferPointer { r in
-                    chorus.process(left: l.baseAddress!, right: r.baseAddress!, frames: count)
-                }
-            }
-        }
-    }
-
-    /// Moves the ring on by `count` frames: what rang past the window comes to the front, the back is cleared.
-    private func shift(_ ring: UnsafeMutablePointer<Float>, count: Int) {
-        let length = window + reach
-        ring.update(from: ring + count, count: length - count)
-        (ring + length - count).update(repeating: 0, count: count)
-    }
-
-    /// Every note comes through the note cache: rendered once per key at its velocity bucket's centre (seeded by
-    /// the key), its own velocity applied as a gain with the voice's level law (velocity^1.5, as the C voice
-    /// scales it). A rendered note is kept while another event will use it and the part's budget allows; when
-    /// it does not, the note whose next use is farthest away makes room (or the new one is not kept). Kept or
-    /// not, every note takes the same path, so the output does not depend on the cache.
-    private func renderVoices(start: Int, end: Int) {
-        let sr = Float(sampleRate)
-        while nextEvent < plan.events.count, plan.events[nextEvent].start < end {
-            let index = nextEvent
-            let event = plan.events[index]
-            let key = plan.keys[index]
-            nextEvent += 1
-            notesPlayed += 1
-            let velocity = Float(max(0, min(127, event.note.velocity))) / 127
-            let centre = Renderer.velocityBucket(velocity).centre
-            let length = event.on + event.tail
-            let total = min(length, totalFrames - event.start)
-            let offset = event.start - start
-            let level = pow(velocity / centre, 1.5)
-            if let cached = notes[key] {
-                addNote(cached.samples, total: total, level: level, offset: offset)
-                if let next = plan.nextUse[index] {
-                    notes[key]!.nextUse = next
-                } else {
-                    notes[key] = nil
-                    noteBytes -= 4 * cached.samples.count
-                }
-                continue
-            }
-            notesSynthesised += 1
-            let frequency = Float(440 * pow(2, Double(key.pitch - 69) / 12))
-            let glideFrom = key.glideFrom >= 0 ? Float(440 * pow(2, Double(key.glideFrom - 69) / 12)) : frequency
-            let seed = key.seed(plan.seedBase)
-            if let next = plan.nextUse[index], makeRoom(bytes: 4 * length, nextUse: next) {
-                var samples = [Float](repeating: 0, count: length)
-                samples.withUnsafeMutableBufferPointer {
-                    _ = cdsp_voice_render(&voiceParams, sr, frequency, glideFrom, centre, event.on, seed,
-                                          $0.baseAddress!, length)
-                }
-                addNote(samples, total: total, level: level, offset: offset)
-                notes[key] = (samples, next)
-                noteBytes += 4 * length
-                noteCachePeakBytes = max(noteCachePeakBytes, noteBytes)
-            } else {
-                if scratch.count < reach { scratch = [Float](repeating: 0, count: reach) }
-                scratch.withUnsafeMutableBufferPointer {
-                    $0.baseAddress!.update(repeating: 0, count: total)
-                    _ = cdsp_voice_render(&voiceParams, sr, frequency, glideFrom, centre, event.on, seed,
-                                          $0.baseAddress!, total)
-                }
-                addNote(scratch, total: total, level: level, offset: offset)
-            }
-        }
-    }
-
-    /// Frees cache entries, farthest next use first, until `bytes` more fit the budget; false (nothing freed)
-    /// when the new note would be the one used farthest away.
-    private func makeRoom(bytes: Int, nextUse: Int) -> Bool {
-        guard bytes <= noteCacheBudget else { return false }
-        var victims: [(key: Renderer.NoteKey, bytes: Int)] = []
-        var freed = 0
-        if noteBytes + bytes > noteCacheBudget {
-            let byDistance = notes.filter { $0.value.nextUse > nextUse }
-                .sorted { $0.value.nextUse > $1.value.nextUse }
-            for (key, entry) in byDistance where noteBytes - freed + bytes > noteCacheBudget {
-                victims.append((key, 4 * entry.samples.count))
-                freed += 4 * entry.samples.count
-            }
-            guard noteBytes - freed + bytes <= noteCacheBudget else { return false }
-        }
-        for victim in victims {
-            notes[victim.key] = nil
-            noteBytes -= victim.bytes
-        }
-        return true
-    }
-
-    private func addNote(_ samples: [Float], total: Int, level: Float, offset: Int) {
-        samples.withUnsafeBufferPointer { n in
-            ringLeft.withUnsafeMutableBufferPointer { ring in
-                cdsp_voice_add_note(n.baseAddress!, total, level, ring.baseAddress! + offset)
-            }
-        }
-    }
-
-    /// Each hit comes from the cache: per drum sound, velocity bucket (the drum's tone follows velocity) and
-    /// round-robin variant, synthesised once at the bucket's centre velocity; the hit's own velocity is applied
-    /// as a gain with the drum's level law (level ~ velocity^1.3, exactly as the C drum scales it).
-    private func renderDrums(start: Int, end: Int) {
-        let sr = Float(sampleRate)
-        let buckets = Renderer.drumVelocityBuckets
-        while nextEvent < plan.events.count, plan.events[nextEvent].start < end {
-            let event = plan.events[nextEvent]
-            nextEvent += 1
-            let number = event.note.pitch
-            guard let drum = drums[number] else { continue }
-            let velocity = Float(max(0, min(127, event.note.velocity))) / 127
-            let bucket = min(buckets - 1, Int(velocity * Float(buckets)))
-            let centre = (Float(bucket) + 0.5) / Float(buckets)
-            let turn = roundRobin[number, default: 0]
-            roundRobin[number] = turn + 1
-            let key = HitKey(number: number, bucket: bucket, variant: turn % Renderer.drumVariants)
-            if hits[key] == nil {
-                var hit = [Float](repeating: 0, count: drum.length)
-                var params = drum.params
-                let seed = Renderer.noteSeed(Renderer.noteSeed(plan.seedBase, number), bucket * 64 + key.variant)
-                hit.withUnsafeMutableBufferPointer { h in
-                    _ = cdsp_drum_render(drum.kind, &params, sr, centre, seed, h.baseAddress!, h.count)
-                }
-                hits[key] = hit
-                drumHitsSynthesised += 1
-            }
-            drumHitsPlayed += 1
-            let level = gain * pow(velocity / centre, 1.3)
-            let total = min(drum.length, totalFrames - event.start)
-            let offset = event.start - start
-            hits[key]!.withUnsafeBufferPointer { h in
-                ringLeft.withUnsafeMutableBufferPointer { l in
-                    ringRight.withUnsafeMutableBufferPointer { r in
-                        cdsp_mix_add_panned(h.baseAddress!, total, level, drum.pan, l.baseAddress! + offset,
-                                            r.baseAddress! + offset)
-                    }
-                }
-            }
-        }
-    }
-
-    /// Adds the current window's output times `gain` into `target` at frame `at`.
-    func addWindow(into target: inout StereoBuffer, at: Int, count: Int, gain: Float) {
-        addStereo(outLeft, outRight, count: count, gain: gain, into: &target, at: at)
-    }
-}
-
-/// Adds `count` frames of a stereo pair times `gain` into `target` at frame `at`.
-func addStereo(_ left: [Float], _ right: [Float], count: Int, gain: Float, into target: inout StereoBuffer,
-               at: Int) {
-    guard count > 0 else { return }
-    left.withUnsafeBufferPointer { il in
-        right.withUnsafeBufferPointer { ir in
-            target.left.withUnsafeMutableBufferPointer { l in
-                target.right.withUnsafeMutableBufferPointer { r in
-                    cdsp_mix_add_stereo(il.baseAddress!, ir.baseAddress!, count, gain, l.baseAddress! + at,
-                                        r.baseAddress! + at)
-                }
-            }
-        }
-    }
-}
-
-/// A shared effect (reverb or delay) fed by a send bus, window by window. For stems, each part gets a share of
-/// the return proportional to the (smoothed) energy it sends: per `shareBlock` frames, the part's send energy
-/// smoothed by a one-pole memory of about the effect's decay time, over all parts' smoothed send energy. The
-/// shares of one block sum to 1, so the stems sum to the mix without running one effect per part (the split of
-/// a return between parts is an approximation: a long tail is credited to whoever sends most recently).
-final class EffectBus {
-    let sends: [Float]
-    let gain: Float
-    let decay: Double
-    let firstSender: Int
-    let process: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>,
-                  UnsafeMutablePointer<Float>, Int) -> Void
-    var sendLeft: [Float], sendRight: [Float], wetLeft: [Float], wetRight: [Float]
-    var smoothed: [Double]
-    /// Per part, per block of the current window: its share of the return.
-    var shares: [[Float]]
-
-    init(sends: [Float], gain: Float, memory: Double, sampleRate: Double, window: Int,
-         process: @escaping (UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>,
-                             UnsafeMutablePointer<Float>, Int) -> Void) {
-        self.sends = sends
-        self.gain = gain
-        self.process = process
-        decay = exp(-Double(Renderer.shareBlock) / (sampleRate * max(0.05, memory)))
-        firstSender = sends.firstIndex { $0 > 0 } ?? 0
-        sendLeft = [Float](repeating: 0, count: window)
-        sendRight = sendLeft
-        wetLeft = sendLeft
-        wetRight = sendLeft
-        smoothed = [Double](repeating: 0, count: sends.count)
-        let blocks = (window + Renderer.shareBlock - 1) / Renderer.shareBlock
-        shares = [[Float]](repeating: [Float](repeating: 0, count: blocks), count: sends.count)
-    }
-
-    var workingBytes: Int { 4 * 4 * sendLeft.count + 4 * shares.reduce(0) { $0 + $1.count } }
-
-    /// Sums the parts' windows into the send bus and runs the effect (state carries over between windows).
-    func run(_ parts: [PartStream], count: Int) {
-        sendLeft.withUnsafeMutableBufferPointer { sl in
-            sendRight.withUnsafeMutableBufferPointer { sr in
-                wetLeft.withUnsafeMutableBufferPointer { wl in
-                    wetRight.withUnsafeMutableBufferPointer { wr in
-                        sl.baseAddress!.update(repeating: 0, count: count)
-                        sr.baseAddress!.update(repeating: 0, count: count)
-                        for (part, amount) in zip(parts, sends) where amount > 0 {
-                            part.outLeft.withUnsafeBufferPointer { pl in
-                                part.outRight.withUnsafeBufferPointer { pr in
-                                    cdsp_mix_add_stereo(pl.baseAddress!, pr.baseAddress!, count, amount,
-                                                        sl.baseAddress!, sr.baseAddress!)
-                                }
-                            }
-                        }
-                        process(sl.baseAddress!, sr.baseAddress!, wl.baseAddress!, wr.baseAddress!, count)
-                    }
-                }
-            }
-        }
-    }
-
-    /// Updates the per-block shares of the current window from the parts' dry output.
-    func updateShares(_ parts: [PartStream], count: Int) {
-        let block = Renderer.shareBlock
-        let blocks = (count + block - 1) / block
-        var energies = [Double](repeating: 0, count: parts.count)
-        for b in 0..<blocks {
-            let start = b * block
-            let n = min(block, count - start)
-            var total = 0.0
-            for (i, part) in parts.enumerated() {
-                let lr = part.outLeft.withUnsafeBufferPointer { cdsp_rms($0.baseAddress! + start, n) }
-                let rr = part.outRight.withUnsafeBufferPointer { cdsp_rms($0.baseAddress! + start, n) }
-                energies[i] = Double(lr * lr + rr * rr)
-                smoothed[i] = smoothed[i] * decay + Double(sends[i] * sends[i]) * energies[i]
-                total += smoothed[i]
-            }
-            for i in parts.indices {
-                shares[i][b] = total > 0 ? Float(smoothed[i] / total) : (i == firstSender ? 1 : 0)
-            }
-        }
-    }
-
-    /// Adds the return times its gain (times part `share`'s fraction, per block, when given) into `target`.
-    func addReturn(into target: inout StereoBuffer, at: Int, count: Int, share: Int?) {
-        guard let share else {
-            addStereo(wetLeft, wetRight, count: count, gain: gain, into: &target, at: at)
-            return
-        }
-        let block = Renderer.shareBlock
-        wetLeft.withUnsafeBufferPointer { wl in
-            wetRight.withUnsafeBufferPointer { wr in
-                target.left.withUnsafeMutableBufferPointer { l in
-                    target.right.withUnsafeMutableBufferPointer { r in
-                        for (b, fraction) in shares[share].enumerated() where fraction > 0 && b * block < count {
-                            let start = b * block
-                            let n = min(block, count - start)
-                            cdsp_mix_add_stereo(wl.baseAddress! + start, wr.baseAddress! + start, n,
-                                                gain * fraction, l.baseAddress! + at + start,
-                                                r.baseAddress! + at + start)
-                        }
-                    }
-                }
-            }
-        }
     }
 }

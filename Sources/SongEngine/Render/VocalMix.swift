@@ -1,4 +1,5 @@
 internal import CDSP
+internal import DSP
 import Foundation
 
 /// Puts the sung vocal over the accompaniment: the instrumental is ducked where the voice sings (a wide dip in
@@ -70,26 +71,25 @@ enum VocalMix {
     }
 
     /// Ducks `instrumental` in place following `envelope` (from `duckEnvelope`).
-    static func duck(_ instrumental: inout StereoBuffer, envelope: [Float]) {
+    static func duck(_ instrumental: inout StereoBuffer, envelope: [Float]) throws(DSPError) {
         let sr = Float(instrumental.sampleRate)
         let frames = instrumental.frames
-        func process(_ x: inout [Float]) {
-            guard let eq = cdsp_biquad_create(sr) else { return }
-            defer { cdsp_biquad_destroy(eq) }
+        func process(_ x: inout [Float]) throws(DSPError) {
+            let eq = try Biquad(sampleRate: sr, kind: CDSP_EQ_PEAK, frequency: bandCentreHz, q: bandQ, gainDB: 0)
             x.withUnsafeMutableBufferPointer { p in
                 var b = 0
                 while b * block < frames {
                     let a = b * block, n = min(block, frames - a)
                     let amount = b < envelope.count ? envelope[b] : 0
-                    cdsp_biquad_set(eq, CDSP_EQ_PEAK, bandCentreHz, bandQ, bandDuckDB * amount)
-                    cdsp_biquad_process(eq, p.baseAddress! + a, n)
+                    eq.set(kind: CDSP_EQ_PEAK, frequency: bandCentreHz, q: bandQ, gainDB: bandDuckDB * amount)
+                    eq.process(p.baseAddress! + a, count: n)
                     cdsp_gain(p.baseAddress! + a, n, cdsp_db_to_gain(broadDuckDB * amount))
                     b += 1
                 }
             }
         }
-        process(&instrumental.left)
-        process(&instrumental.right)
+        try process(&instrumental.left)
+        try process(&instrumental.right)
     }
 
     /// The gain that puts the vocal `vocalOverInstrumentalDB` over the (ducked) instrumental across `spans`.

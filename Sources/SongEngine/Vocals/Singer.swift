@@ -1,5 +1,6 @@
 import Foundation
 internal import CDSP
+internal import DSP
 
 /// Sings one lyric line: the line as flite spoke it at a flat pitch (a `SpeechUtterance`) is retimed onto its
 /// syllables' notes and retuned by TD-PSOLA (C, `cdsp_sing.h`), then resampled to the output rate.
@@ -66,7 +67,7 @@ public enum Singer {
     /// syllables; a syllable with no notes, or beyond `notes`, is left out). Returns an empty phrase when nothing
     /// can be sung.
     public static func sing(_ utterance: SpeechUtterance, notes: [[Note]], sampleRate: Int = 44_100,
-                            style: Style = Style()) -> Phrase {
+                            style: Style = Style()) throws -> Phrase {
         let sr = Double(utterance.sampleRate)
         let empty = Phrase(samples: [], sampleRate: sampleRate, start: notes.first?.first?.start ?? 0, words: [],
                            spans: [])
@@ -166,14 +167,13 @@ public enum Singer {
         let capacity = Int(Double(utterance.samples.count) / (0.5 * period)) + 4
         var marks = [Double](repeating: 0, count: capacity)
         var markVoiced = [UInt8](repeating: 0, count: capacity)
-        guard let psola = cdsp_psola_create(Float(sr), Float(utterance.f0)) else { return empty }
-        defer { cdsp_psola_destroy(psola) }
+        let psola = try Psola(sampleRate: Float(sr), sourceF0: Float(utterance.f0))
         let status: cdsp_status = utterance.samples.withUnsafeBufferPointer { src in
             let count = cdsp_sing_pitch_marks(src.baseAddress, src.count, Float(sr), Float(utterance.f0), voiced,
                                               &marks, &markVoiced, capacity)
             guard count > 0, cdsp_sing_f0_curve(cNotes, cNotes.count, &cStyle, Float(sr), &f0, frames) == CDSP_OK
             else { return CDSP_ERR_ARGUMENT }
-            return cdsp_psola_process(psola, src.baseAddress, src.count, marks, markVoiced, count, mapOut, mapSrc,
+            return cdsp_psola_process(psola.handle, src.baseAddress, src.count, marks, markVoiced, count, mapOut, mapSrc,
                                       mapOut.count, f0, &out, frames)
         }
         guard status == CDSP_OK else { return empty }

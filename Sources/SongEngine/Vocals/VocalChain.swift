@@ -1,5 +1,6 @@
 import Foundation
 internal import CDSP
+internal import DSP
 
 /// The vocal's processing from dry sung lines to the `vocals` stem: per line a high-pass at 90 Hz (rumble and
 /// plosive thumps out), a small cut of boxiness near 350 Hz and a presence lift near 3 kHz (the singer's formant
@@ -34,16 +35,16 @@ struct VocalChain {
     }
 
     /// Per-line EQ, in place (mono, at the chain's rate).
-    func equalise(_ samples: inout [Float]) {
+    func equalise(_ samples: inout [Float]) throws {
         guard !samples.isEmpty else { return }
         let sr = Float(sampleRate)
-        Biquad(sampleRate: sr, kind: CDSP_EQ_HIGHPASS, frequency: 90, q: 0.707, gainDB: 0).process(&samples)
-        Biquad(sampleRate: sr, kind: CDSP_EQ_PEAK, frequency: 350, q: 1.0, gainDB: -2).process(&samples)
-        Biquad(sampleRate: sr, kind: CDSP_EQ_PEAK, frequency: 3000, q: 0.9, gainDB: 3.5).process(&samples)
+        try Biquad(sampleRate: sr, kind: CDSP_EQ_HIGHPASS, frequency: 90, q: 0.707, gainDB: 0).process(&samples)
+        try Biquad(sampleRate: sr, kind: CDSP_EQ_PEAK, frequency: 350, q: 1.0, gainDB: -2).process(&samples)
+        try Biquad(sampleRate: sr, kind: CDSP_EQ_PEAK, frequency: 3000, q: 0.9, gainDB: 3.5).process(&samples)
     }
 
     /// Builds the stem of `frames` frames from the placed lines.
-    func mix(_ lines: [Placed], frames: Int) -> StereoBuffer {
+    func mix(_ lines: [Placed], frames: Int) throws -> StereoBuffer {
         var left = [Float](repeating: 0, count: frames), right = [Float](repeating: 0, count: frames)
         let sr = Double(sampleRate)
         // Level: the main takes' RMS over their sounding spans.
@@ -72,16 +73,16 @@ struct VocalChain {
             // A breath in the rest before a phrase: 0.25 s of band-limited noise, swelling and fading, ending 40 ms
             // before the first consonant.
             if let first = line.main.spans.first?.lowerBound, first - previousEnd > 0.7 {
-                breathe(endingAt: first - 0.04, seed: line.seed, into: &left, &right)
+                try breathe(endingAt: first - 0.04, seed: line.seed, into: &left, &right)
             }
             previousEnd = max(previousEnd, line.main.spans.last?.upperBound ?? previousEnd)
         }
 
-        let compressor = Compressor(sampleRate: Float(sr), thresholdDB: -22, ratio: 3, attack: 0.005, release: 0.09,
+        let compressor = try Compressor(sampleRate: Float(sr), thresholdDB: -22, ratio: 3, attack: 0.005, release: 0.09,
                                     kneeDB: 6)
         compressor.process(left: &left, right: &right)
         // Reverb send, 100% wet, added back.
-        let reverb = Reverb(sampleRate: Float(sr), size: 0.45, damping: 0.55, width: 0.9, predelay: 0.03)
+        let reverb = try Reverb(sampleRate: Float(sr), size: 0.45, damping: 0.55, width: 0.9, predelay: 0.03)
         var wetL = [Float](repeating: 0, count: frames), wetR = [Float](repeating: 0, count: frames)
         let send = cdsp_db_to_gain(reverbSendDB)
         var sendL = left, sendR = right
@@ -98,7 +99,7 @@ struct VocalChain {
             }
         }
         // Duck the return under the dry voice (its key).
-        let ducker = Compressor(sampleRate: Float(sr), thresholdDB: reverbDuckDB, ratio: reverbDuckRatio,
+        let ducker = try Compressor(sampleRate: Float(sr), thresholdDB: reverbDuckDB, ratio: reverbDuckRatio,
                                 attack: 0.005, release: 0.4, kneeDB: 6)
         ducker.process(left: &wetL, right: &wetR, keyLeft: left, keyRight: right)
         cdsp_mix_add_stereo(wetL, wetR, frames, 1, &left, &right)
@@ -122,15 +123,14 @@ struct VocalChain {
     }
 
     private func breathe(endingAt end: Double, seed: UInt64, into left: inout [Float],
-                         _ right: inout [Float]) {
+                         _ right: inout [Float]) throws {
         let sr = Double(sampleRate)
         let length = Int(0.25 * sr)
-        guard let noise = cdsp_noise_create(CDSP_NOISE_PINK, seed ^ 0xB4EA_7000) else { return }
-        defer { cdsp_noise_destroy(noise) }
+        let noise = try Noise(color: CDSP_NOISE_PINK, seed: seed ^ 0xB4EA_7000)
         var b = [Float](repeating: 0, count: length)
-        b.withUnsafeMutableBufferPointer { cdsp_noise_process(noise, $0.baseAddress!, length) }
-        Biquad(sampleRate: Float(sr), kind: CDSP_EQ_BANDPASS, frequency: 1800, q: 0.8, gainDB: 0).process(&b)
-        Biquad(sampleRate: Float(sr), kind: CDSP_EQ_HIGHPASS, frequency: 400, q: 0.707, gainDB: 0).process(&b)
+        b.withUnsafeMutableBufferPointer { noise.process($0.baseAddress!, count: length) }
+        try Biquad(sampleRate: Float(sr), kind: CDSP_EQ_BANDPASS, frequency: 1800, q: 0.8, gainDB: 0).process(&b)
+        try Biquad(sampleRate: Float(sr), kind: CDSP_EQ_HIGHPASS, frequency: 400, q: 0.707, gainDB: 0).process(&b)
         let rms = max(1e-9, cdsp_rms(b, length))
         let level = cdsp_db_to_gain(breathDB) * Float(pow(10, targetRMS / 20)) / rms
         for i in 0..<length {

@@ -24,7 +24,7 @@ public enum VocalRenderer {
     /// - Parameters:
     ///   - speech: the speech engine; nil uses `Speech.shared`.
     ///   - frames: length of the stem (pass the instrumental's frame count); nil: the score's length plus 3 s.
-    public static func render(score: Score, speech: Speech?, sampleRate: Int, frames: Int? = nil) -> VocalRender {
+    public static func render(score: Score, speech: Speech?, sampleRate: Int, frames: Int? = nil) throws -> VocalRender {
         let total = frames ?? Int((score.durationSeconds + 3) * Double(sampleRate))
         let chain = VocalChain(sampleRate: sampleRate)
         guard let vocal = score.vocal, let track = score.track(.vocals), !vocal.lines.isEmpty else {
@@ -57,10 +57,12 @@ public enum VocalRenderer {
         }
         let said = utterances.values
         let results = ConcurrentResults<Rendered>(count: jobs.count)
+        let failures = ConcurrentResults<any Error>(count: jobs.count)
         DispatchQueue.concurrentPerform(iterations: jobs.count) { i in
             guard let utterance = said[keys[jobs[i].speechKey]!] else { return }
-            results.set(i, sing(jobs[i], utterance: utterance, chain: chain))
+            do { results.set(i, try sing(jobs[i], utterance: utterance, chain: chain)) } catch { failures.set(i, error) }
         }
+        if let failure = failures.values.compactMap({ $0 }).first { throw failure }
         let rendered = results.values
 
         // Timestamped lyrics, in sung order.
@@ -81,7 +83,7 @@ public enum VocalRenderer {
         }
         let placed = ordered.map { VocalChain.Placed(main: $0.main, double: $0.double, seed: $0.seed) }
         let chainStart = ContinuousClock.now
-        let stem = chain.mix(placed, frames: total)
+        let stem = try chain.mix(placed, frames: total)
         let chainSeconds = seconds(since: chainStart) + ordered.reduce(0) { $0 + $1.chainSeconds }
         let speechSeconds = speechTime.values.reduce(0) { $0 + ($1 ?? 0) }
         let retuneSeconds = ordered.reduce(0) { $0 + $1.seconds }
@@ -159,21 +161,21 @@ public enum VocalRenderer {
         return Job(line: line, index: index, text: section.lines[line.line], kind: section.kind, notes: sylNotes, f0: f0)
     }
 
-    static func sing(_ job: Job, utterance: SpeechUtterance, chain: VocalChain) -> Rendered? {
+    static func sing(_ job: Job, utterance: SpeechUtterance, chain: VocalChain) throws -> Rendered? {
         let clock = ContinuousClock.now
         let seed = UInt64(truncatingIfNeeded: job.index &+ 1) &* 0x9E37_79B9_7F4A_7C15
             ^ UInt64(job.line.section << 20 | job.line.line)
-        var main = Singer.sing(utterance, notes: job.notes, sampleRate: chain.sampleRate, style: Singer.Style(seed: seed))
+        var main = try Singer.sing(utterance, notes: job.notes, sampleRate: chain.sampleRate, style: Singer.Style(seed: seed))
         guard !main.samples.isEmpty else { return nil }
         var double: Singer.Phrase? = nil
         if job.kind == "chorus" {
-            double = Singer.sing(utterance, notes: job.notes, sampleRate: chain.sampleRate,
+            double = try Singer.sing(utterance, notes: job.notes, sampleRate: chain.sampleRate,
                                  style: Singer.Style(seed: seed ^ 0xD0B1_ED00))
         }
         let sung = seconds(since: clock)
         let chainStart = ContinuousClock.now
-        chain.equalise(&main.samples)
-        if double != nil { chain.equalise(&double!.samples) }
+        try chain.equalise(&main.samples)
+        if double != nil { try chain.equalise(&double!.samples) }
         return Rendered(line: job.line, text: job.text, main: main, double: double, words: main.words, start: main.start,
                         seed: seed, seconds: sung, chainSeconds: seconds(since: chainStart))
     }

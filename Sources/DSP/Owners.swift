@@ -1,14 +1,34 @@
-internal import CDSP
+import CDSP
 
-// Owners of CDSP objects: each class creates its C handle in init and destroys it in deinit, so no C handle
-// outlives its Swift owner or leaks on an early exit. Every `process` takes whole blocks.
+// The one owner layer of CDSP's objects, shared by SongEngine and VoiceConvert (issue 10): each class creates its
+// C handle in a throwing init (a C create fails only when memory runs out: `DSPError.outOfMemory` names the
+// object) and destroys it in deinit, so no handle outlives its owner, leaks on an early exit or is force-unwrapped.
+// Every `process` takes whole blocks. `package` access: the package's modules see these, its users do not.
+
+/// A C object could not be made.
+package enum DSPError: Error, CustomStringConvertible, Sendable {
+    case outOfMemory(String)
+
+    package var description: String {
+        switch self {
+        case .outOfMemory(let object): return "could not allocate the \(object) (out of memory)"
+        }
+    }
+}
+
+/// The handle a C create returned, or the error that names the object.
+@inline(__always)
+func made(_ handle: OpaquePointer?, _ object: String) throws(DSPError) -> OpaquePointer {
+    guard let handle else { throw DSPError.outOfMemory(object) }
+    return handle
+}
 
 /// Processing block used by every stereo effect: big enough to amortise the call, small enough for the cache.
-let renderBlock = 4096
+package let renderBlock = 4096
 
 /// Runs `body` over [0, frames) in blocks of at most `renderBlock` frames: (offset, count).
 @inline(__always)
-func forEachBlock(_ frames: Int, _ body: (Int, Int) -> Void) {
+package func forEachBlock(_ frames: Int, _ body: (Int, Int) -> Void) {
     var start = 0
     while start < frames {
         let count = min(renderBlock, frames - start)
@@ -17,17 +37,17 @@ func forEachBlock(_ frames: Int, _ body: (Int, Int) -> Void) {
     }
 }
 
-final class Reverb {
-    let handle: OpaquePointer
-    init(sampleRate: Float, size: Float, damping: Float, width: Float, predelay: Float) {
-        handle = cdsp_reverb_create(sampleRate)!
+package final class Reverb {
+    package let handle: OpaquePointer
+    package init(sampleRate: Float, size: Float, damping: Float, width: Float, predelay: Float) throws(DSPError) {
+        handle = try made(cdsp_reverb_create(sampleRate), "reverb")
         cdsp_reverb_set(handle, size, damping, width, predelay)
     }
     deinit { cdsp_reverb_destroy(handle) }
 
     /// 100%-wet output of `frames` frames of the send bus into `outLeft/outRight` (overwritten), blockwise. The
     /// reverb keeps its state between calls, so a song can be fed window by window.
-    func process(inLeft: UnsafePointer<Float>, inRight: UnsafePointer<Float>, outLeft: UnsafeMutablePointer<Float>,
+    package func process(inLeft: UnsafePointer<Float>, inRight: UnsafePointer<Float>, outLeft: UnsafeMutablePointer<Float>,
                  outRight: UnsafeMutablePointer<Float>, frames: Int) {
         forEachBlock(frames) { start, count in
             cdsp_reverb_process(handle, inLeft + start, inRight + start, outLeft + start, outRight + start, count)
@@ -35,16 +55,16 @@ final class Reverb {
     }
 }
 
-final class Delay {
-    let handle: OpaquePointer
-    init(sampleRate: Float, time: Float, feedback: Float, damping: Float, pingPong: Bool) {
-        handle = cdsp_delay_create(sampleRate, time + 0.05)!
+package final class Delay {
+    package let handle: OpaquePointer
+    package init(sampleRate: Float, time: Float, feedback: Float, damping: Float, pingPong: Bool) throws(DSPError) {
+        handle = try made(cdsp_delay_create(sampleRate, time + 0.05), "delay")
         cdsp_delay_set(handle, time, feedback, damping, pingPong ? 1 : 0)
     }
     deinit { cdsp_delay_destroy(handle) }
 
     /// Like `Reverb.process`: 100% wet, state kept between calls.
-    func process(inLeft: UnsafePointer<Float>, inRight: UnsafePointer<Float>, outLeft: UnsafeMutablePointer<Float>,
+    package func process(inLeft: UnsafePointer<Float>, inRight: UnsafePointer<Float>, outLeft: UnsafeMutablePointer<Float>,
                  outRight: UnsafeMutablePointer<Float>, frames: Int) {
         forEachBlock(frames) { start, count in
             cdsp_delay_process(handle, inLeft + start, inRight + start, outLeft + start, outRight + start, count)
@@ -52,29 +72,39 @@ final class Delay {
     }
 }
 
-final class Chorus {
-    let handle: OpaquePointer
-    init(sampleRate: Float, rate: Float, depth: Float, mix: Float) {
-        handle = cdsp_chorus_create(sampleRate)!
+package final class Chorus {
+    package let handle: OpaquePointer
+    package init(sampleRate: Float, rate: Float, depth: Float, mix: Float) throws(DSPError) {
+        handle = try made(cdsp_chorus_create(sampleRate), "chorus")
         cdsp_chorus_set(handle, rate, depth, mix)
     }
     deinit { cdsp_chorus_destroy(handle) }
 
     /// In place, state kept between calls.
-    func process(left: UnsafeMutablePointer<Float>, right: UnsafeMutablePointer<Float>, frames: Int) {
+    package func process(left: UnsafeMutablePointer<Float>, right: UnsafeMutablePointer<Float>, frames: Int) {
         forEachBlock(frames) { start, count in cdsp_chorus_process(handle, left + start, right + start, count) }
     }
 }
 
-final class Biquad {
-    let handle: OpaquePointer
-    init(sampleRate: Float, kind: cdsp_eq_kind, frequency: Float, q: Float, gainDB: Float) {
-        handle = cdsp_biquad_create(sampleRate)!
+package final class Biquad {
+    package let handle: OpaquePointer
+    package init(sampleRate: Float, kind: cdsp_eq_kind, frequency: Float, q: Float, gainDB: Float) throws(DSPError) {
+        handle = try made(cdsp_biquad_create(sampleRate), "biquad filter")
         cdsp_biquad_set(handle, kind, frequency, q, gainDB)
+    }
+
+    /// New settings; the filter's state is kept (for changes from block to block).
+    package func set(kind: cdsp_eq_kind, frequency: Float, q: Float, gainDB: Float) {
+        cdsp_biquad_set(handle, kind, frequency, q, gainDB)
+    }
+
+    /// In place over `count` samples from `samples`.
+    package func process(_ samples: UnsafeMutablePointer<Float>, count: Int) {
+        cdsp_biquad_process(handle, samples, count)
     }
     deinit { cdsp_biquad_destroy(handle) }
 
-    func process(_ samples: inout [Float]) {
+    package func process(_ samples: inout [Float]) {
         let n = samples.count
         samples.withUnsafeMutableBufferPointer { s in
             var start = 0
@@ -87,20 +117,20 @@ final class Biquad {
     }
 }
 
-final class Compressor {
-    let handle: OpaquePointer
-    init(sampleRate: Float, thresholdDB: Float, ratio: Float, attack: Float, release: Float, kneeDB: Float) {
-        handle = cdsp_compressor_create(sampleRate)!
+package final class Compressor {
+    package let handle: OpaquePointer
+    package init(sampleRate: Float, thresholdDB: Float, ratio: Float, attack: Float, release: Float, kneeDB: Float) throws(DSPError) {
+        handle = try made(cdsp_compressor_create(sampleRate), "compressor")
         cdsp_compressor_set(handle, thresholdDB, ratio, attack, release, kneeDB, 0)
     }
     deinit { cdsp_compressor_destroy(handle) }
 
-    func process(left: inout [Float], right: inout [Float]) {
+    package func process(left: inout [Float], right: inout [Float]) {
         process(left: &left, right: &right, key: nil)
     }
 
     /// Ducking: the gain applied to `left`/`right` follows the `key` signal's level instead of their own.
-    func process(left: inout [Float], right: inout [Float], keyLeft: [Float], keyRight: [Float]) {
+    package func process(left: inout [Float], right: inout [Float], keyLeft: [Float], keyRight: [Float]) {
         keyLeft.withUnsafeBufferPointer { kl in
             keyRight.withUnsafeBufferPointer { kr in
                 process(left: &left, right: &right, key: (kl.baseAddress!, kr.baseAddress!))
@@ -121,20 +151,20 @@ final class Compressor {
     }
 }
 
-final class Limiter {
-    let handle: OpaquePointer
-    init(sampleRate: Float, lookahead: Float, ceilingDBTP: Float, release: Float) {
-        handle = cdsp_limiter_create(sampleRate, lookahead)!
+package final class Limiter {
+    package let handle: OpaquePointer
+    package init(sampleRate: Float, lookahead: Float, ceilingDBTP: Float, release: Float) throws(DSPError) {
+        handle = try made(cdsp_limiter_create(sampleRate, lookahead), "limiter")
         cdsp_limiter_set(handle, ceilingDBTP, release)
     }
     deinit { cdsp_limiter_destroy(handle) }
 
-    var latency: Int { cdsp_limiter_latency(handle) }
+    package var latency: Int { cdsp_limiter_latency(handle) }
 
     /// Limits `gain * signal` in place, aligned with the input: the look-ahead latency is compensated by feeding
     /// `latency` frames of silence at the end and dropping the first `latency` frames of output. Output frame
     /// `i` is written only after input frames up to `i + latency` were read, so one block of scratch suffices.
-    func limitInPlace(left: inout [Float], right: inout [Float], gain: Float) {
+    package func limitInPlace(left: inout [Float], right: inout [Float], gain: Float) {
         let n = left.count
         let lat = latency
         var blockL = [Float](repeating: 0, count: renderBlock)
@@ -175,8 +205,55 @@ final class Limiter {
     }
 }
 
+/// The FFT pitch and formant shifter (with vibrato and breath) of one channel.
+package final class Shifter {
+    package let handle: OpaquePointer
+    /// Nil when `sampleRate` is outside what the shifter takes (8000...192000 Hz).
+    package init?(sampleRate: Float) throws(DSPError) {
+        guard sampleRate >= 8000, sampleRate <= 192_000 else { return nil }
+        handle = try made(cdsp_shifter_create(sampleRate), "pitch shifter")
+    }
+    deinit { cdsp_shifter_destroy(handle) }
+
+    /// False when the shifter refused a setting.
+    package func set(semitones: Float, formantSemitones: Float, vibratoRate: Float, vibratoDepth: Float,
+                     breath: Float, seed: UInt64) -> Bool {
+        var ok = cdsp_shifter_set(handle, semitones, formantSemitones) == CDSP_OK
+        ok = ok && cdsp_shifter_set_vibrato(handle, vibratoRate, vibratoDepth) == CDSP_OK
+        return ok && cdsp_shifter_set_breath(handle, breath, seed) == CDSP_OK
+    }
+
+    /// Frames by which the output lags the input.
+    package var latency: Int { cdsp_shifter_latency(handle) }
+
+    /// In place over `count` samples.
+    package func process(_ samples: UnsafeMutablePointer<Float>, count: Int) {
+        cdsp_shifter_process(handle, samples, count, samples)
+    }
+}
+
+/// A seeded noise generator.
+package final class Noise {
+    package let handle: OpaquePointer
+    package init(color: cdsp_noise_color, seed: UInt64) throws(DSPError) {
+        handle = try made(cdsp_noise_create(color, seed), "noise generator")
+    }
+    deinit { cdsp_noise_destroy(handle) }
+
+    package func process(_ out: UnsafeMutablePointer<Float>, count: Int) { cdsp_noise_process(handle, out, count) }
+}
+
+/// The TD-PSOLA resynthesis of a spoken line onto sung pitches (CDSP's sing core).
+package final class Psola {
+    package let handle: OpaquePointer
+    package init(sampleRate: Float, sourceF0: Float) throws(DSPError) {
+        handle = try made(cdsp_psola_create(sampleRate, sourceF0), "PSOLA singer")
+    }
+    deinit { cdsp_psola_destroy(handle) }
+}
+
 /// Integrated loudness (BS.1770-4) by CDSP's meter; nil for silence (below the absolute gate).
-func measureLoudness(left: [Float], right: [Float], sampleRate: Int) -> Double? {
+package func measureLoudness(left: [Float], right: [Float], sampleRate: Int) -> Double? {
     var lufs = -Double.infinity
     let status = left.withUnsafeBufferPointer { l in
         right.withUnsafeBufferPointer { r in
@@ -188,7 +265,7 @@ func measureLoudness(left: [Float], right: [Float], sampleRate: Int) -> Double? 
 }
 
 /// True peak in dBTP (4x oversampled) by CDSP's meter; -infinity for silence.
-func measureTruePeak(left: [Float], right: [Float], sampleRate: Int) -> Double {
+package func measureTruePeak(left: [Float], right: [Float], sampleRate: Int) -> Double {
     var dbtp = -Double.infinity
     _ = left.withUnsafeBufferPointer { l in
         right.withUnsafeBufferPointer { r in
