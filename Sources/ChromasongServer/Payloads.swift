@@ -57,7 +57,7 @@ struct Payloads {
     /// The delivered audio of a version: its MP3 when rendered, else the first format rendered.
     func conversionPath(_ task: StoredTask, _ v: Manifest.Version) -> String? {
         let mix = v.files.mix
-        let rel = mix["mp3"] ?? task.request.formats.compactMap { mix[$0] }.first ?? mix.values.sorted().first
+        let rel = mix["mp3"] ?? task.request.formats.compactMap { mix[$0.rawValue] }.first ?? mix.values.sorted().first
         return rel.map { fileURL(task, $0) }
     }
 

@@ -85,7 +85,7 @@ import Glibc
         p.executableURL = binary
         p.arguments = ["serve", "--port", String(port), "--data-dir", data.path, "--workers", "1",
                        "--webhook-secret", "crash-secret", "--allow-private-networks", "--shutdown-grace", "5"]
-        if !FileManager.default.fileExists(atPath: log.path) { FileManager.default.createFile(atPath: log.path, contents: nil) }
+        if !FileManager.default.fileExists(atPath: log.path) { _ = FileManager.default.createFile(atPath: log.path, contents: nil) }
         let handle = try FileHandle(forWritingTo: log)
         handle.seekToEndOfFile()
         p.standardOutput = handle

@@ -77,11 +77,10 @@ enum DiskSpace {
         var perSecond = 0.0
         for format in request.formats {
             switch format {
-            case "wav": perSecond += wav
-            case "flac": perSecond += wav * 0.7
-            case "mp3": perSecond += 40_000
-            case "ogg": perSecond += 32_000
-            default: perSecond += wav
+            case .wav: perSecond += wav
+            case .flac: perSecond += wav * 0.7
+            case .mp3: perSecond += 40_000
+            case .ogg: perSecond += 32_000
             }
         }
         let sungWithMusic = !request.makeInstrumental && !request.vocalOnly

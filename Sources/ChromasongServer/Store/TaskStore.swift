@@ -9,48 +9,52 @@ public enum TaskStatus: String, Sendable, Codable, CaseIterable {
     case failed = "FAILED"
 }
 
-/// What a worker needs to render a task again at any time: the validated request without its image bytes, which
-/// live in the file at `StoredTask.imagePath`.
+/// What a worker needs to render a task again at any time: the validated `SongRequest` without its image bytes
+/// (they live in the file at `StoredTask.imagePath`), and what only the server needs. Its fields read through:
+/// `task.request.versions` is the song request's. Encoded flat, with the names it always had, so rows written
+/// before the request type was shared still decode (and an Idempotency-Key's fingerprint stays the same).
+@dynamicMemberLookup
 public struct TaskRequest: Codable, Sendable, Hashable {
-    public var prompt: String
-    public var lyrics: String
-    public var negativeTags: String
-    public var makeInstrumental: Bool
-    public var vocalOnly: Bool
-    public var key: String
-    public var bpm: Int
-    public var voiceId: String
-    public var seed: UInt64?
-    public var duration: Double?
-    public var versions: Int
-    public var formats: [String]
+    /// The request; its `image` is left empty here (`songRequest(imagePath:)` puts the stored file back).
+    public var song: SongRequest
     /// Where the image came from when it was given as a URL (kept for the record; the bytes were fetched once).
     public var imageURL: String?
     public var webhookURL: String?
 
     public init(_ request: SongRequest, imageURL: String?, webhookURL: String?) {
-        prompt = request.prompt
-        lyrics = request.lyrics
-        negativeTags = request.negativeTags
-        makeInstrumental = request.makeInstrumental
-        vocalOnly = request.vocalOnly
-        key = request.key
-        bpm = request.bpm
-        voiceId = request.voiceId
-        seed = request.seed
-        duration = request.duration
-        versions = request.versions
-        formats = request.formats.map(\.rawValue)
+        song = request
+        song.image = .file("")
         self.imageURL = imageURL
         self.webhookURL = webhookURL
     }
 
+    public subscript<T>(dynamicMember keyPath: WritableKeyPath<SongRequest, T>) -> T {
+        get { song[keyPath: keyPath] }
+        set { song[keyPath: keyPath] = newValue }
+    }
+
     /// The engine's request over the stored image file.
     public func songRequest(imagePath: String) -> SongRequest {
-        SongRequest(image: .file(imagePath), prompt: prompt, lyrics: lyrics, negativeTags: negativeTags,
-                    makeInstrumental: makeInstrumental, vocalOnly: vocalOnly, key: key, bpm: bpm, voiceId: voiceId,
-                    seed: seed, duration: duration, versions: versions,
-                    formats: formats.compactMap(AudioFormat.init(rawValue:)))
+        var request = song
+        request.image = .file(imagePath)
+        return request
+    }
+
+    private enum CodingKeys: String, CodingKey { case imageURL, webhookURL }
+
+    public init(from decoder: any Decoder) throws {
+        song = try SongRequest(from: decoder)
+        song.image = .file("")
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        imageURL = try c.decodeIfPresent(String.self, forKey: .imageURL)
+        webhookURL = try c.decodeIfPresent(String.self, forKey: .webhookURL)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        try song.encodeFields(to: encoder)
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encodeIfPresent(imageURL, forKey: .imageURL)
+        try c.encodeIfPresent(webhookURL, forKey: .webhookURL)
     }
 }
 

@@ -223,33 +223,13 @@ public final class ChromasongEngine: Sendable {
         }
         try cancellation.check()
 
-        var mix: StereoBuffer
-        var instrumentalStem: StereoBuffer?
-        var vocalStem: StereoBuffer?
-        let musicSeconds = score.durationSeconds
-        if request.vocalOnly, let vocal {
-            // The a-cappella vocal is the delivered audio; nothing of the accompaniment is rendered.
-            mix = vocal.stem
-        } else {
+        if !(request.vocalOnly && vocal != nil) {
             progress.report(version: index, stage: "synthesis", within: 0.1)
-            var rendered = try Renderer.render(score: score, style: style, instruments: instruments, sampleRate: sampleRate)
-            clock.record("synthesis", version: index, seconds: rendered.synthesisSeconds, audio: musicSeconds)
-            clock.record("effects+mix", version: index, seconds: rendered.effectsSeconds, audio: musicSeconds)
-            if var sung = vocal {
-                try clock.measure("vocal mix", version: index, audio: sung.sungSeconds) {
-                    try VocalMix.duck(&rendered.mix, envelope: VocalMix.duckEnvelope(sung.stem))
-                    let spans = sung.lyrics.filter { !$0.words.isEmpty }
-                        .map { (start: Double($0.start) / 1000, end: Double($0.end) / 1000) }
-                    let gain = VocalMix.balanceGain(vocal: sung.stem, instrumental: rendered.mix, spans: spans)
-                    Samples.scale(&sung.stem.left, gain)
-                    Samples.scale(&sung.stem.right, gain)
-                    instrumentalStem = rendered.mix
-                    VocalMix.add(sung.stem, gain: 1, into: &rendered.mix)
-                    vocalStem = sung.stem
-                }
-            }
-            mix = rendered.mix
         }
+        let mixdown = try Mixdown.make(score: score, vocal: vocal, vocalOnly: request.vocalOnly, style: style,
+                                       instruments: instruments, sampleRate: sampleRate, clock: clock, version: index)
+        var mix = mixdown.mix
+        let instrumentalStem = mixdown.instrumental, vocalStem = mixdown.vocals
         try cancellation.check()
         progress.report(version: index, stage: "mastering", within: 0.6)
         // Mastered in place; the stems get the master's gain so they keep their level in the mix.

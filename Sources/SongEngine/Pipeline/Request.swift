@@ -13,6 +13,34 @@ public enum ImageSource: Sendable, Hashable {
     }
 }
 
+/// Encoded as `{"file": path}`, `{"url": text}` or `{"bytes": base64}`.
+extension ImageSource: Codable {
+    private enum CodingKeys: String, CodingKey { case file, url, bytes }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        if let path = try c.decodeIfPresent(String.self, forKey: .file) {
+            self = .file(path)
+        } else if let url = try c.decodeIfPresent(String.self, forKey: .url) {
+            self = .url(url)
+        } else if let bytes = try c.decodeIfPresent(Data.self, forKey: .bytes) {
+            self = .bytes(bytes)
+        } else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath,
+                                                    debugDescription: "an image needs one of file, url, bytes"))
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        switch self {
+        case .file(let path): try c.encode(path, forKey: .file)
+        case .url(let url): try c.encode(url, forKey: .url)
+        case .bytes(let bytes): try c.encode(bytes, forKey: .bytes)
+        }
+    }
+}
+
 /// Audio formats a render can deliver.
 public enum AudioFormat: String, Sendable, Hashable, Codable, CaseIterable {
     case mp3, wav, flac, ogg
@@ -285,5 +313,59 @@ extension ChromasongEngine {
             ?? "shorten them (every line takes at least 2 bars; they do not fit at any tempo up to 240 bpm)"
         throw RequestError(field: "lyrics", message: "these words make a song of \(Int(length.seconds.rounded())) s at "
             + "\(tempo), longer than the \(limit) s a song may last; \(remedy)")
+    }
+}
+
+/// One request type for every layer (issue 10): the CLI and the server build a `SongRequest`, the task store keeps
+/// one (`TaskRequest` wraps it with what only the server needs), and a render worker receives one. Encoded with
+/// the Swift names below; a missing field takes `init`'s default, and an unknown format name is skipped, so a
+/// stored request written by an older version still decodes.
+extension SongRequest: Codable {
+    enum CodingKeys: String, CodingKey {
+        case image, prompt, lyrics, negativeTags, makeInstrumental, vocalOnly, key, bpm, voiceId, seed, duration,
+             versions, formats
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let defaults = SongRequest(image: .file(""))
+        self.init(image: try c.decodeIfPresent(ImageSource.self, forKey: .image) ?? defaults.image,
+                  prompt: try c.decodeIfPresent(String.self, forKey: .prompt) ?? defaults.prompt,
+                  lyrics: try c.decodeIfPresent(String.self, forKey: .lyrics) ?? defaults.lyrics,
+                  negativeTags: try c.decodeIfPresent(String.self, forKey: .negativeTags) ?? defaults.negativeTags,
+                  makeInstrumental: try c.decodeIfPresent(Bool.self, forKey: .makeInstrumental) ?? defaults.makeInstrumental,
+                  vocalOnly: try c.decodeIfPresent(Bool.self, forKey: .vocalOnly) ?? defaults.vocalOnly,
+                  key: try c.decodeIfPresent(String.self, forKey: .key) ?? defaults.key,
+                  bpm: try c.decodeIfPresent(Int.self, forKey: .bpm) ?? defaults.bpm,
+                  voiceId: try c.decodeIfPresent(String.self, forKey: .voiceId) ?? defaults.voiceId,
+                  seed: try c.decodeIfPresent(UInt64.self, forKey: .seed),
+                  duration: try c.decodeIfPresent(Double.self, forKey: .duration),
+                  versions: try c.decodeIfPresent(Int.self, forKey: .versions) ?? defaults.versions,
+                  formats: try c.decodeIfPresent([String].self, forKey: .formats)?.compactMap(AudioFormat.init(rawValue:))
+                      ?? defaults.formats)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        try encodeFields(to: encoder)
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(image, forKey: .image)
+    }
+
+    /// Every field but the image, into `encoder`'s keyed container: for a stored task, whose image is a file of its
+    /// own (see `TaskRequest`).
+    package func encodeFields(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(prompt, forKey: .prompt)
+        try c.encode(lyrics, forKey: .lyrics)
+        try c.encode(negativeTags, forKey: .negativeTags)
+        try c.encode(makeInstrumental, forKey: .makeInstrumental)
+        try c.encode(vocalOnly, forKey: .vocalOnly)
+        try c.encode(key, forKey: .key)
+        try c.encode(bpm, forKey: .bpm)
+        try c.encode(voiceId, forKey: .voiceId)
+        try c.encodeIfPresent(seed, forKey: .seed)
+        try c.encodeIfPresent(duration, forKey: .duration)
+        try c.encode(versions, forKey: .versions)
+        try c.encode(formats.map(\.rawValue), forKey: .formats)
     }
 }

@@ -1,0 +1,39 @@
+import Foundation
+
+/// One version's mixdown: the accompaniment rendered and ducked under the vocal, the vocal balanced against it, and
+/// the stems that go with the mix. Mastering, encoding and the files come after, in `ChromasongEngine.renderVersion`.
+struct Mixdown {
+    /// The whole mix, not yet mastered.
+    var mix: StereoBuffer
+    /// The accompaniment alone, when a vocal was mixed over it; nil when the mix is one part (then the stem is the
+    /// mix itself).
+    var instrumental: StereoBuffer?
+    /// The vocal as balanced in the mix, when it was mixed over an accompaniment; nil otherwise.
+    var vocals: StereoBuffer?
+
+    /// `vocalOnly` with a vocal: the a-cappella vocal is the mix and nothing of the accompaniment is rendered.
+    /// Otherwise the accompaniment is rendered, and a vocal, when there is one, ducks it (its envelope) and is
+    /// scaled to sit at the style's balance over it in the sung spans.
+    static func make(score: Score, vocal: VocalRender?, vocalOnly: Bool, style: StylePreset,
+                     instruments: InstrumentLibrary, sampleRate: Int, clock: TimingRecorder, version: Int) throws -> Mixdown {
+        if vocalOnly, let vocal {
+            return Mixdown(mix: vocal.stem, instrumental: nil, vocals: nil)
+        }
+        let musicSeconds = score.durationSeconds
+        var rendered = try Renderer.render(score: score, style: style, instruments: instruments, sampleRate: sampleRate)
+        clock.record("synthesis", version: version, seconds: rendered.synthesisSeconds, audio: musicSeconds)
+        clock.record("effects+mix", version: version, seconds: rendered.effectsSeconds, audio: musicSeconds)
+        guard var sung = vocal else { return Mixdown(mix: rendered.mix, instrumental: nil, vocals: nil) }
+        return try clock.measure("vocal mix", version: version, audio: sung.sungSeconds) {
+            try VocalMix.duck(&rendered.mix, envelope: VocalMix.duckEnvelope(sung.stem))
+            let spans = sung.lyrics.filter { !$0.words.isEmpty }
+                .map { (start: Double($0.start) / 1000, end: Double($0.end) / 1000) }
+            let gain = VocalMix.balanceGain(vocal: sung.stem, instrumental: rendered.mix, spans: spans)
+            Samples.scale(&sung.stem.left, gain)
+            Samples.scale(&sung.stem.right, gain)
+            let instrumental = rendered.mix
+            VocalMix.add(sung.stem, gain: 1, into: &rendered.mix)
+            return Mixdown(mix: rendered.mix, instrumental: instrumental, vocals: sung.stem)
+        }
+    }
+}
