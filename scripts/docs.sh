@@ -22,7 +22,8 @@ docc=$(dirname "$(readlink -f "$(command -v swift)")")/docc
 # The C modules the Swift modules import: the generated module maps of C targets and the system libraries' own.
 clang_args=()
 while IFS= read -r map; do clang_args+=(-Xcc "-fmodule-map-file=$map"); done < <(
-    { find "$bin" -maxdepth 2 -name module.modulemap -path '*.build/*'; find Sources/SystemLibraries -name module.modulemap; } | sort)
+    { find "$bin" -maxdepth 2 -name module.modulemap -path '*.build/*'; find Sources/SystemLibraries -name module.modulemap
+      find .build/checkouts -path '*/Sources/*' -name module.modulemap; } | sort)
 for dir in Sources/*/include; do clang_args+=(-Xcc "-I$dir"); done
 for flag in $(pkg-config --cflags-only-I fftw3f sndfile samplerate stb libwebp); do clang_args+=(-Xcc "$flag"); done
 

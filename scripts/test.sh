@@ -3,7 +3,7 @@
 # AddressSanitizer and UndefinedBehaviorSanitizer, the fuzz targets for a bounded time (C: image decoders and the WAV
 # reader; Swift: the lyrics parser and the server's form, JSON and multipart parsing), then the Swift test suite
 # (release build with testing enabled: the DSP is optimised as users get it, and the suite runs in minutes, not tens
-# of minutes). CHROMASONG_FUZZ_SECONDS sets the time per fuzz target (default 20; 0 skips fuzzing).
+# of minutes); the DocC catalogs are built with warnings as errors after the build. CHROMASONG_FUZZ_SECONDS sets the time per fuzz target (default 20; 0 skips fuzzing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Without Swift 6.1 or newer on this machine, the same script runs with Debian's own Swift in a Debian root
@@ -16,6 +16,8 @@ scripts/swift-toolchain.sh check || exec scripts/swift-toolchain.sh run "$PWD/sc
 # CHROMASONG_SWIFT_BUILD_FLAGS: extra flags for both steps (scripts/swift-toolchain.sh sets them for Debian's Swift).
 # shellcheck disable=SC2086
 swift build -c release --build-tests -Xswiftc -enable-testing ${CHROMASONG_SWIFT_BUILD_FLAGS:-}
+# The DocC catalogs, every warning an error (reuses the build above; before the suite, whose summary ends the output).
+./scripts/docs.sh
 fuzz_seconds=${CHROMASONG_FUZZ_SECONDS:-20}
 if [ "$fuzz_seconds" -gt 0 ]; then
   ./scripts/fuzz.sh "$fuzz_seconds"

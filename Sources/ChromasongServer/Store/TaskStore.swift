@@ -51,7 +51,7 @@ public struct TaskRequest: Codable, Sendable, Hashable {
     }
 
     public func encode(to encoder: any Encoder) throws {
-        try song.encodeFields(to: encoder)
+        try song.encodeWithoutImage(to: encoder)
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encodeIfPresent(imageURL, forKey: .imageURL)
         try c.encodeIfPresent(webhookURL, forKey: .webhookURL)

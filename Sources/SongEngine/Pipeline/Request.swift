@@ -346,14 +346,15 @@ extension SongRequest: Codable {
     }
 
     public func encode(to encoder: any Encoder) throws {
-        try encodeFields(to: encoder)
+        try encodeWithoutImage(to: encoder)
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(image, forKey: .image)
     }
 
-    /// Every field but the image, into `encoder`'s keyed container: for a stored task, whose image is a file of its
-    /// own (see `TaskRequest`).
-    package func encodeFields(to encoder: any Encoder) throws {
+    /// Every field but the image, into `encoder`'s keyed container: for a store that keeps the image apart (the
+    /// server's task store keeps it as a file of its own; see `TaskRequest`). Public, not `package`: the fuzz
+    /// targets compile the server's sources outside SwiftPM, without its package name.
+    public func encodeWithoutImage(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(prompt, forKey: .prompt)
         try c.encode(lyrics, forKey: .lyrics)

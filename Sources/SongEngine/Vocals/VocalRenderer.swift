@@ -22,7 +22,9 @@ public struct VocalRender: Sendable {
 /// through `VocalChain`. Lines render independently (in parallel).
 public enum VocalRenderer {
     /// - Parameters:
+    ///   - score: the composed song; its vocal part (notes, syllables, lines) is what is sung.
     ///   - speech: the speech engine; nil uses `Speech.shared`.
+    ///   - sampleRate: the stem's sample rate, in Hz.
     ///   - frames: length of the stem (pass the instrumental's frame count); nil: the score's length plus 3 s.
     public static func render(score: Score, speech: Speech?, sampleRate: Int, frames: Int? = nil) throws -> VocalRender {
         let total = frames ?? Int((score.durationSeconds + 3) * Double(sampleRate))
