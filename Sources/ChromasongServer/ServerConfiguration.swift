@@ -1,4 +1,5 @@
 import Foundation
+import SongEngine
 
 /// Everything `chromasong serve` can be told, from flags or the environment (flags win). See docs/server.md.
 public struct ServerConfiguration: Sendable {
@@ -211,7 +212,3 @@ public struct RetrySchedule: Sendable, Hashable, Codable {
     }
 }
 
-public struct ConfigurationError: Error, CustomStringConvertible, Sendable {
-    public var description: String
-    public init(_ description: String) { self.description = description }
-}

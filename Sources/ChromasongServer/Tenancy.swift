@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Hummingbird
+import SongEngine
 
 /// A header name (HTTPTypes' `HTTPField.Name`, which Hummingbird does not re-export by name).
 typealias HeaderName = HTTPFields.Element.Name

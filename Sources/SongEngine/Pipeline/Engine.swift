@@ -61,7 +61,7 @@ public final class ChromasongEngine: Sendable {
     /// default location (see `StyleLibrary.defaultDirectory()`).
     public init(presetsDirectory: URL? = nil) throws {
         guard let root = presetsDirectory ?? StyleLibrary.defaultDirectory()?.deletingLastPathComponent() else {
-            throw RequestError(field: "presets", message: "the presets folder was not found; set CHROMASONG_PRESETS")
+            throw ConfigurationError("the presets folder was not found; set CHROMASONG_PRESETS")
         }
         styles = try StyleLibrary.load(from: root.appendingPathComponent("styles"))
         instruments = try InstrumentLibrary.load(from: root.appendingPathComponent("instruments"))
@@ -118,7 +118,7 @@ public final class ChromasongEngine: Sendable {
             clock.record("vocal text", version: nil, seconds: textSeconds, audio: 0)
         }
         guard var mixedStyle = styles.style(id: plan.style) else {
-            throw RequestError(field: "style", message: "the plan chose an unknown style \(plan.style)")
+            throw ConfigurationError("the plan chose style \(plan.style), which the loaded presets do not have")
         }
         // Negative tags such as "avoid loud drums" keep a part but lower it: fold those offsets into the mix.
         for (role, offset) in plan.gainOffsets {
