@@ -568,6 +568,11 @@ void cdsp_shifter_process(cdsp_shifter *s, const float *in, size_t frames, float
     }
 }
 
+void cdsp_shifter_flush(cdsp_shifter *s, size_t frames, float *out) {
+    memset(out, 0, frames * sizeof(float));
+    cdsp_shifter_process(s, out, frames, out);
+}
+
 cdsp_status cdsp_pitch_shift(const float *in, size_t frames, float sample_rate, float pitch_semitones,
                              float formant_semitones, float *out) {
     if ((!in || !out) && frames > 0) return CDSP_ERR_ARGUMENT;
@@ -580,15 +585,20 @@ cdsp_status cdsp_pitch_shift(const float *in, size_t frames, float sample_rate, 
     }
     size_t latency = cdsp_shifter_latency(s);
     float block[1024];
-    float zeros[1024] = {0};
-    size_t pos = 0, written = 0;  // pos: samples fed; written: samples of aligned output delivered
+    size_t pos = 0, written = 0;  // pos: samples fed (input, then flush); written: aligned output delivered
     size_t total = frames + latency;
     while (pos < total) {
-        size_t m = total - pos < 1024 ? total - pos : 1024;
-        // copy the input first: out may alias in, and outputs lag the inputs by `latency`
-        float inblock[1024];
-        for (size_t i = 0; i < m; i++) inblock[i] = pos + i < frames ? in[pos + i] : zeros[0];
-        cdsp_shifter_process(s, inblock, m, block);
+        // A block never straddles the end of the input: the input, then the flush.
+        size_t left = pos < frames ? frames - pos : total - pos;
+        size_t m = left < 1024 ? left : 1024;
+        if (pos < frames) {
+            // copy the input first: out may alias in, and outputs lag the inputs by `latency`
+            float inblock[1024];
+            memcpy(inblock, in + pos, m * sizeof(float));
+            cdsp_shifter_process(s, inblock, m, block);
+        } else {
+            cdsp_shifter_flush(s, m, block);
+        }
         for (size_t i = 0; i < m; i++) {
             size_t t = pos + i;
             if (t >= latency) out[written++] = block[i];

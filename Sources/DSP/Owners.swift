@@ -230,6 +230,12 @@ package final class Shifter {
     package func process(_ samples: UnsafeMutablePointer<Float>, count: Int) {
         cdsp_shifter_process(handle, samples, count, samples)
     }
+
+    /// After the last input: writes `count` samples of what the shifter still holds (as if silence came in);
+    /// `latency` samples in all bring out the last input sample.
+    package func flush(_ out: UnsafeMutablePointer<Float>, count: Int) {
+        cdsp_shifter_flush(handle, count, out)
+    }
 }
 
 /// A seeded noise generator.

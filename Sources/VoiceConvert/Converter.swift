@@ -88,10 +88,23 @@ final class ChannelChain {
     }
 
     /// Converts the first `count` samples of `buffer` in place and returns where the aligned output lies in it:
-    /// from `start`, `count` samples (the first calls drop the shifter's latency; feed zeros at the end to flush).
+    /// from `start`, `count` samples (the first calls drop the shifter's latency; `flush` brings out the end).
     func process(_ buffer: UnsafeMutableBufferPointer<Float>, count: Int) -> (start: Int, count: Int) {
         guard count > 0, let base = buffer.baseAddress else { return (0, 0) }
         shifter.process(base, count: count)
+        return aligned(base, count: count)
+    }
+
+    /// After the last input: writes the next `count` samples of what the shifter still holds into `buffer`, and
+    /// returns where the aligned output lies in it, as `process` does.
+    func flush(_ buffer: UnsafeMutableBufferPointer<Float>, count: Int) -> (start: Int, count: Int) {
+        guard count > 0, let base = buffer.baseAddress else { return (0, 0) }
+        shifter.flush(base, count: count)
+        return aligned(base, count: count)
+    }
+
+    /// Drops what is left of the latency and tilts the rest.
+    private func aligned(_ base: UnsafeMutablePointer<Float>, count: Int) -> (start: Int, count: Int) {
         let dropped = min(skip, count)
         skip -= dropped
         let kept = count - dropped
@@ -135,16 +148,17 @@ public enum VoiceConverter {
             out.withUnsafeMutableBufferPointer { o in
                 scratch.withUnsafeMutableBufferPointer { work in
                     var read = 0
-                    // the input, then `latency` zeros to push the last samples out
+                    // the input, then the shifter's flush brings out the last samples
                     while written < o.count {
                         let n = read < o.count ? min(blockFrames, o.count - read) : min(blockFrames, chain.latency)
+                        let start: Int, kept: Int
                         if read < o.count {
                             work.baseAddress!.update(from: o.baseAddress! + read, count: n)
+                            (start, kept) = chain.process(work, count: n)
                         } else {
-                            work.baseAddress!.update(repeating: 0, count: n)
+                            (start, kept) = chain.flush(work, count: n)
                         }
                         read += n
-                        let (start, kept) = chain.process(work, count: n)
                         let take = min(kept, o.count - written)
                         (o.baseAddress! + written).update(from: work.baseAddress! + start, count: take)
                         written += take
@@ -201,13 +215,14 @@ public enum VoiceConverter {
                 inputFrames += n
                 flushing = n == 0
             }
-            if n == 0 {  // end of input: zeros push the last `latency` samples out
+            var segment = (start: 0, count: 0)
+            if n == 0 {  // end of input: the shifters' flush brings out the last `latency` samples
                 if inputFrames == 0 { break }
                 n = min(blockFrames, latency)
-                for c in 0..<channels { blocks[c].baseAddress!.update(repeating: 0, count: n) }
+                for c in 0..<channels { segment = chains[c].flush(blocks[c], count: n) }
+            } else {
+                for c in 0..<channels { segment = chains[c].process(blocks[c], count: n) }
             }
-            var segment = (start: 0, count: 0)
-            for c in 0..<channels { segment = chains[c].process(blocks[c], count: n) }
             let take = min(segment.count, inputFrames - written)
             let st = cdsp_audio_writer_write(writer, blocks[0].baseAddress! + segment.start,
                                              blocks[channels - 1].baseAddress! + segment.start, take)

@@ -315,6 +315,16 @@ CDSP_TEST(deterministic_and_block_size_independent) {
         pos += m;
     }
     CDSP_CHECK(memcmp(c + lat, a, n * sizeof(float)) == 0);
+    // the input, then the latency flushed in uneven calls: the same samples
+    cdsp_shifter_reset(s);
+    cdsp_shifter_process(s, x, n, c);
+    for (size_t pos = n, k = 0; pos < n + lat; k++) {
+        size_t m = sizes[k % 4];
+        if (m > n + lat - pos) m = n + lat - pos;
+        cdsp_shifter_flush(s, m, c + pos);
+        pos += m;
+    }
+    CDSP_CHECK(memcmp(c + lat, a, n * sizeof(float)) == 0);
     // reset gives a fresh start
     cdsp_shifter_reset(s);
     cdsp_shifter_process(s, xin, n + lat, c);

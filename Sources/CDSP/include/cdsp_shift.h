@@ -30,6 +30,10 @@ void cdsp_shifter_reset(cdsp_shifter *s);
 size_t cdsp_shifter_latency(const cdsp_shifter *s);
 /// Streams `frames` samples through; `in` and `out` may be the same buffer. Never allocates.
 void cdsp_shifter_process(cdsp_shifter *s, const float *in, size_t frames, float *out);
+/// Pushes out `frames` samples of what is still held inside, as if `frames` samples of silence came in: after the
+/// last input, `cdsp_shifter_latency` samples of flush (in any number of calls) bring out every input sample.
+/// Never allocates.
+void cdsp_shifter_flush(cdsp_shifter *s, size_t frames, float *out);
 
 /// Whole-buffer helper: shifts `in` into `out` (both `frames` long, may alias) with the latency removed, so
 /// out[i] lines up with in[i].
