@@ -197,6 +197,16 @@ static inline void synth_adsr_block(synth_adsr *e, float *env, int n) {
     e->level = level;
 }
 
+// Both filters' cutoff: clamped to 10 Hz ... 0.45 fs (NaN goes to 10 Hz), then prewarped, g = tan(pi fc / fs).
+static inline float synth_prewarp(float sample_rate, float *cutoff) {
+    float nyq_limit = 0.45f * sample_rate;
+    float c = *cutoff;
+    if (!(c > 10.0f)) c = 10.0f;
+    if (c > nyq_limit) c = nyq_limit;
+    *cutoff = c;
+    return tanf(SYNTH_PI * c / sample_rate);
+}
+
 // --- Zero-delay-feedback state-variable filter (Simper).
 typedef struct {
     float sample_rate, cutoff, k, a1, a2, a3, ic1, ic2;
@@ -204,11 +214,8 @@ typedef struct {
 } synth_svf;
 
 static inline void synth_svf_coefs(synth_svf *f, float cutoff) {
-    float nyq_limit = 0.45f * f->sample_rate;
-    if (!(cutoff > 10.0f)) cutoff = 10.0f;
-    if (cutoff > nyq_limit) cutoff = nyq_limit;
+    float g = synth_prewarp(f->sample_rate, &cutoff);
     f->cutoff = cutoff;
-    float g = tanf(SYNTH_PI * cutoff / f->sample_rate);
     f->a1 = 1.0f / (1.0f + g * (g + f->k));
     f->a2 = g * f->a1;
     f->a3 = g * f->a2;
@@ -275,11 +282,8 @@ typedef struct {
 } synth_ladder;
 
 static inline void synth_ladder_coefs(synth_ladder *f, float cutoff) {
-    float nyq_limit = 0.45f * f->sample_rate;
-    if (!(cutoff > 10.0f)) cutoff = 10.0f;
-    if (cutoff > nyq_limit) cutoff = nyq_limit;
+    float g = synth_prewarp(f->sample_rate, &cutoff);
     f->cutoff = cutoff;
-    float g = tanf(SYNTH_PI * cutoff / f->sample_rate);
     f->G = g / (1.0f + g);
     f->beta = 1.0f / (1.0f + g);
     f->G4 = f->G * f->G * f->G * f->G;
