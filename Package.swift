@@ -11,7 +11,8 @@ func systemLibrary(_ name: String, pkgConfig: String, apt: String) -> Target {
 
 let package = Package(
     name: "Chromasong",
-    platforms: [.macOS(.v14)],
+    // macOS 15: the standard library's Mutex (Synchronization) is the one lock box of the package (issue 10).
+    platforms: [.macOS(.v15)],
     products: [
         .library(name: "SongEngine", targets: ["SongEngine"]),
         .library(name: "VoiceConvert", targets: ["VoiceConvert"]),

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Synchronization
 
 /// Runs blocking work (image decoding, file writes) on a Dispatch queue instead of Swift's cooperative pool, whose
 /// few threads (one per core) serve every HTTP handler: a long decode there would stall every other request.
@@ -18,20 +19,19 @@ enum Blocking {
 /// Under a burst against an empty queue, every request would otherwise see room, parse its body, and only then
 /// meet the full queue at the insert. The insert's atomic check stays the rule; this is the cheap early estimate
 /// (a burst of invalid requests may hold slots for the milliseconds they take to be refused).
-final class SubmissionGate: @unchecked Sendable {
-    private let lock = NSLock()
-    private var inFlight = 0
+final class SubmissionGate: Sendable {
+    private let inFlight = Mutex(0)
 
     /// Takes a slot when `queued` waiting tasks plus those in flight leave room under `limit`.
     func reserve(queued: Int, limit: Int) -> Bool {
-        lock.withLock {
+        inFlight.withLock { inFlight in
             guard queued + inFlight < limit else { return false }
             inFlight += 1
             return true
         }
     }
 
-    func release() { lock.withLock { inFlight -= 1 } }
+    func release() { inFlight.withLock { $0 -= 1 } }
 
-    var count: Int { lock.withLock { inFlight } }
+    var count: Int { inFlight.withLock { $0 } }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import SongEngine
+import Synchronization
 
 /// One token-bucket policy: `perMinute` requests a minute on average, at most `burst` at once.
 public struct RatePolicy: Sendable, Hashable {
@@ -19,7 +20,7 @@ public struct RatePolicy: Sendable, Hashable {
 /// Token buckets per (policy, tenant), in memory (per process: a fleet behind a balancer multiplies the limit by
 /// its size). A bucket holds up to `burst` tokens and gains `perMinute / 60` a second; a request takes one.
 /// Buckets exist only for tenants that passed the key check, so their number is bounded by the configured keys.
-final class RateLimiter: @unchecked Sendable {
+final class RateLimiter: Sendable {
     struct Decision: Equatable {
         var allowed: Bool
         /// Whole requests left right now (after this one when allowed).
@@ -35,14 +36,13 @@ final class RateLimiter: @unchecked Sendable {
         var at: Date
     }
 
-    private let lock = NSLock()
-    private var buckets: [String: Bucket] = [:]
+    private let buckets = Mutex<[String: Bucket]>([:])
 
     func take(_ policy: RatePolicy, name: String, tenant: String, now: Date = Date()) -> Decision {
         let capacity = Double(max(1, policy.burst))
         // Seconds for `tokens` tokens to come back (written as * 60 / rate, exact for whole numbers).
         let seconds = { (tokens: Double) in Int((tokens * 60 / policy.perMinute - 1e-9).rounded(.up)) }
-        return lock.withLock {
+        return buckets.withLock { buckets in
             let id = "\(name)|\(tenant)"
             var b = buckets[id] ?? Bucket(tokens: capacity, at: now)
             b.tokens = min(capacity, b.tokens + max(0, now.timeIntervalSince(b.at)) * policy.perMinute / 60)

@@ -1,4 +1,5 @@
 import Crypto
+import Synchronization
 import Foundation
 import Logging
 import ServiceLifecycle
@@ -209,19 +210,17 @@ struct WebhookTimeout: Error, CustomStringConvertible {
 }
 
 /// A thread-safe integer.
-final class Counter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var count = 0
-    var value: Int { lock.withLock { count } }
-    func add(_ n: Int) { lock.withLock { count += n } }
+final class Counter: Sendable {
+    private let count = Mutex(0)
+    var value: Int { count.withLock { $0 } }
+    func add(_ n: Int) { count.withLock { $0 += n } }
 }
 
 /// True for the first caller only.
-final class Once: @unchecked Sendable {
-    private let lock = NSLock()
-    private var done = false
+final class Once: Sendable {
+    private let done = Mutex(false)
     func claim() -> Bool {
-        lock.withLock {
+        done.withLock { done in
             if done { return false }
             done = true
             return true

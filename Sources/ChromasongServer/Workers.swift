@@ -2,14 +2,17 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import SongEngine
+import Synchronization
 
 /// Measured render speed, for `eta`: wall seconds per second of audio per version, averaged over recent renders.
-final class RenderSpeed: @unchecked Sendable {
-    private let lock = NSLock()
-    /// Starting guess before any render finished (a release build on one core renders ~10x real time per version;
-    /// the guess is pessimistic on purpose).
-    private var secondsPerAudioSecond = 0.25
-    private var samples = 0
+final class RenderSpeed: Sendable {
+    private struct State {
+        /// Starting guess before any render finished (a release build on one core renders ~10x real time per
+        /// version; the guess is pessimistic on purpose).
+        var secondsPerAudioSecond = 0.25
+        var samples = 0
+    }
+    private let state = Mutex(State())
 
     /// Natural length of a song when the request gives no duration (contract: about 2.5 to 3.5 minutes).
     static let defaultDuration = 180.0
@@ -17,17 +20,17 @@ final class RenderSpeed: @unchecked Sendable {
     func record(wallSeconds: Double, audioSeconds: Double) {
         guard audioSeconds > 0, wallSeconds > 0 else { return }
         let rate = wallSeconds / audioSeconds
-        lock.withLock {
-            samples += 1
+        state.withLock { s in
+            s.samples += 1
             // Mean of the first few, then an exponential average that follows the machine's load.
-            let weight = max(0.2, 1 / Double(samples))
-            secondsPerAudioSecond += weight * (rate - secondsPerAudioSecond)
+            let weight = max(0.2, 1 / Double(s.samples))
+            s.secondsPerAudioSecond += weight * (rate - s.secondsPerAudioSecond)
         }
     }
 
     /// Seconds one task of this shape takes.
     func estimate(duration: Double?, versions: Int) -> Double {
-        lock.withLock { secondsPerAudioSecond } * (duration ?? Self.defaultDuration) * Double(versions)
+        state.withLock { $0.secondsPerAudioSecond } * (duration ?? Self.defaultDuration) * Double(versions)
     }
 
     /// Seconds until a new task is done: the `ahead` tasks spread over the workers, then its own render.
@@ -40,21 +43,23 @@ final class RenderSpeed: @unchecked Sendable {
 
 /// Tells the workers to stop claiming and, after the grace period, cancels the renders still running (they go
 /// back to the queue).
-final class ShutdownState: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stopping = false
-    private var running: [String: Task<AttemptOutcome, Never>] = [:]
-    private var timer: Task<Void, Never>?
+final class ShutdownState: Sendable {
+    private struct State {
+        var stopping = false
+        var running: [String: Task<AttemptOutcome, Never>] = [:]
+        var timer: Task<Void, Never>?
+    }
+    private let state = Mutex(State())
 
-    var isStopping: Bool { lock.withLock { stopping } }
+    var isStopping: Bool { state.withLock { $0.stopping } }
 
     func begin(grace: Double) {
-        let now = lock.withLock { () -> Bool in
-            guard !stopping else { return false }
-            stopping = true
+        let now = state.withLock { s -> Bool in
+            guard !s.stopping else { return false }
+            s.stopping = true
             // No grace: cancel right here, not from a task that a saturated pool might start too late.
             guard grace > 0 else { return true }
-            timer = Task { [self] in
+            s.timer = Task { [self] in
                 try? await Task.sleep(for: .seconds(grace))
                 cancelAll()
             }
@@ -64,13 +69,13 @@ final class ShutdownState: @unchecked Sendable {
     }
 
     func cancelAll() {
-        let tasks = lock.withLock { Array(running.values) }
+        let tasks = state.withLock { Array($0.running.values) }
         for t in tasks { t.cancel() }
     }
 
-    func register(_ id: String, _ task: Task<AttemptOutcome, Never>) { lock.withLock { running[id] = task } }
-    func unregister(_ id: String) { _ = lock.withLock { running.removeValue(forKey: id) } }
-    func end() { lock.withLock { timer?.cancel() } }
+    func register(_ id: String, _ task: Task<AttemptOutcome, Never>) { state.withLock { $0.running[id] = task } }
+    func unregister(_ id: String) { _ = state.withLock { $0.running.removeValue(forKey: id) } }
+    func end() { state.withLock { $0.timer?.cancel() } }
 }
 
 /// N workers, each claiming the oldest waiting task, rendering it with the engine, then recording the result and
@@ -252,9 +257,8 @@ struct WorkerService: Service {
 }
 
 /// The time before which workers do not claim (after a render failed for want of disk).
-final class DiskPause: @unchecked Sendable {
-    private let lock = NSLock()
-    private var until: Date?
-    func pause(until date: Date) { lock.withLock { until = max(until ?? date, date) } }
-    func remaining(now: Date) -> Double? { lock.withLock { until.map { $0.timeIntervalSince(now) } } }
+final class DiskPause: Sendable {
+    private let until = Mutex<Date?>(nil)
+    func pause(until date: Date) { until.withLock { $0 = max($0 ?? date, date) } }
+    func remaining(now: Date) -> Double? { until.withLock { $0.map { $0.timeIntervalSince(now) } } }
 }

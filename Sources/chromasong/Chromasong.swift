@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Synchronization
 import SongEngine
 import VoiceConvert
 
@@ -248,14 +249,14 @@ struct Convert: AsyncParsableCommand {
 }
 
 /// A one-line progress bar on a terminal (stderr); silent when stderr is not a terminal.
-final class ProgressBar: @unchecked Sendable {
-    private let lock = NSLock()
+final class ProgressBar: Sendable {
     private let enabled = isatty(2) != 0
-    private var last = -1
+    /// The percentage shown last.
+    private let last = Mutex(-1)
 
     func show(_ progress: RenderProgress) {
         guard enabled else { return }
-        lock.withLock {
+        last.withLock { last in
             let percent = Int((progress.fraction * 100).rounded())
             guard percent != last else { return }
             last = percent

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Synchronization
 import SongEngine
 
 #if canImport(Glibc)
@@ -89,10 +90,14 @@ struct OutputFolder {
 /// left of its staging folder and exit 130 (SIGINT) or 143 (SIGTERM). A render that finished in the meantime keeps
 /// its (complete) output.
 final class InterruptGuard: @unchecked Sendable {
-    private let lock = NSLock()
     private var sources: [DispatchSourceSignal] = []
-    private var cancel: (@Sendable () -> Void)?
-    private var finished = false
+    private struct State {
+        var cancel: (@Sendable () -> Void)?
+        var finished = false
+        var succeeded = false
+        var interrupting = false
+    }
+    private let state = Mutex(State())
     private let folder: OutputFolder
     private let existing: Set<String>
     private let onExit: @Sendable () -> Void
@@ -116,36 +121,33 @@ final class InterruptGuard: @unchecked Sendable {
     }
 
     /// What to call to cancel the render.
-    func watch(_ cancel: @escaping @Sendable () -> Void) { lock.withLock { self.cancel = cancel } }
-
-    private var succeeded = false
-    private var interrupting = false
+    func watch(_ cancel: @escaping @Sendable () -> Void) { state.withLock { $0.cancel = cancel } }
 
     /// The render ended (done or failed). Returns true when a signal is being handled: the caller then leaves the
     /// exit to the handler.
     @discardableResult
     func finish(success: Bool) -> Bool {
-        lock.withLock {
-            finished = true
-            succeeded = success
-            return interrupting
+        state.withLock { state in
+            state.finished = true
+            state.succeeded = success
+            return state.interrupting
         }
     }
 
     private func interrupted(_ signo: Int32) {
-        let cancel = lock.withLock { () -> (@Sendable () -> Void)? in
+        let cancel = state.withLock { state -> (@Sendable () -> Void)? in
             // A render already done is left to print its result; a second signal changes nothing.
-            guard !finished, !interrupting, let cancel = self.cancel else { return nil }
-            interrupting = true
+            guard !state.finished, !state.interrupting, let cancel = state.cancel else { return nil }
+            state.interrupting = true
             return cancel
         }
         guard let cancel else { return }
         cancel()
         let deadline = Date().addingTimeInterval(Self.grace)
-        while Date() < deadline, !lock.withLock({ finished }) { usleep(20_000) }
-        if lock.withLock({ finished && succeeded }) {
+        while Date() < deadline, !state.withLock({ $0.finished }) { usleep(20_000) }
+        if state.withLock({ $0.finished && $0.succeeded }) {
             // It committed a whole folder before the cancellation reached it: that output stands.
-            lock.withLock { interrupting = false }
+            state.withLock { $0.interrupting = false }
             return
         }
         // Stopped (the engine discarded its staging) or still running past the grace: nothing of it may stay.

@@ -1,5 +1,6 @@
 import Foundation
 import SongEngine
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -68,8 +69,9 @@ public enum RenderWorkerChild {
     }
 
     /// The protocol channel: a private copy of the original stdout.
-    final class Channel: @unchecked Sendable {
-        private let lock = NSLock()
+    final class Channel: Sendable {
+        /// Whole lines only: one writer at a time.
+        private let writing = Mutex(())
         private let fd: Int32
 
         init(fd: Int32) { self.fd = fd }
@@ -84,15 +86,14 @@ public enum RenderWorkerChild {
 
         func send(_ message: WorkerMessage) {
             let data = message.line()
-            lock.withLock { WorkerProcess.writeAll(fd, data) }
+            writing.withLock { _ in WorkerProcess.writeAll(fd, data) }
         }
     }
 
     /// Reports each stage once (progress is called many times per stage).
-    final class StageFilter: @unchecked Sendable {
-        private let lock = NSLock()
-        private var seen: Set<String> = []
-        func isNew(_ stage: String) -> Bool { lock.withLock { seen.insert(stage).inserted } }
+    final class StageFilter: Sendable {
+        private let seen = Mutex<Set<String>>([])
+        func isNew(_ stage: String) -> Bool { seen.withLock { $0.insert(stage).inserted } }
     }
 
     /// Reads up to the first newline (the job), byte by byte so that nothing after it is consumed.

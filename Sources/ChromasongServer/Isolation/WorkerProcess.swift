@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -9,7 +10,7 @@ import Darwin
 /// default signal dispositions, only fds 0-2 inherited), fed its job on stdin, read on stdout (protocol) and stderr
 /// (log), killed (SIGKILL to its group) at its deadline or on cancellation, and reaped with wait4 for its exit
 /// status and peak memory.
-final class WorkerProcess: @unchecked Sendable {
+final class WorkerProcess: Sendable {
     /// How a child ended.
     struct Ending: Sendable {
         enum Termination: Sendable, Equatable {
@@ -36,15 +37,14 @@ final class WorkerProcess: @unchecked Sendable {
         var description: String
     }
 
-    private let lock = NSLock()
-    private var cancelRequested = false
+    private let cancelRequested = Mutex(false)
 
     /// Asks the supervision loop to kill the child (it notices within 100 ms).
-    func cancel() { lock.withLock { cancelRequested = true } }
-    private var isCancelled: Bool { lock.withLock { cancelRequested } }
+    func cancel() { cancelRequested.withLock { $0 = true } }
+    private var isCancelled: Bool { cancelRequested.withLock { $0 } }
 
     /// Serializes spawns: descriptors are made close-on-exec right after `pipe()`, before another spawn can run.
-    private static let spawnLock = NSLock()
+    private static let spawnLock = Mutex(())
 
     /// Ignore SIGPIPE once for the whole server: writing a job to a child that already died must give EPIPE, not end
     /// the server.
@@ -175,8 +175,13 @@ final class WorkerProcess: @unchecked Sendable {
     private static func spawn(executable: String, arguments: [String], environment: [String: String]) throws
         -> (pid_t, input: Int32, output: Int32, errors: Int32)
     {
-        spawnLock.lock()
-        defer { spawnLock.unlock() }
+        try spawnLock.withLock { _ in try spawnOne(executable: executable, arguments: arguments, environment: environment) }
+    }
+
+    /// `spawn` under `spawnLock`.
+    private static func spawnOne(executable: String, arguments: [String], environment: [String: String]) throws
+        -> (pid_t, input: Int32, output: Int32, errors: Int32)
+    {
         var i: [Int32] = [-1, -1], o: [Int32] = [-1, -1], e: [Int32] = [-1, -1]
         guard pipe(&i) == 0 else { throw SpawnError(description: "pipe: errno \(errno)") }
         guard pipe(&o) == 0 else {

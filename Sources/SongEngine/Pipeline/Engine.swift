@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 public import VoiceConvert
 
 /// How far a render has got: the stage running and the share of the whole job done (0...1).
@@ -341,38 +342,36 @@ public final class ChromasongEngine: Sendable {
 }
 
 /// Thread-safe collection of stage timings.
-final class TimingRecorder: @unchecked Sendable {
-    private let lock = NSLock()
-    private var recorded: [StageTiming] = []
+final class TimingRecorder: Sendable {
+    private let recorded = Mutex<[StageTiming]>([])
 
-    var timings: [StageTiming] { lock.withLock { recorded } }
+    var timings: [StageTiming] { recorded.withLock { $0 } }
 
     func record(_ stage: String, version: Int?, seconds: Double, audio: Double) {
-        lock.withLock { recorded.append(StageTiming(stage: stage, version: version, seconds: seconds, audioSeconds: audio)) }
+        recorded.withLock { $0.append(StageTiming(stage: stage, version: version, seconds: seconds, audioSeconds: audio)) }
     }
 
     func measure<T>(_ stage: String, version: Int? = nil, audio: Double = 0, _ body: () throws -> T) rethrows -> T {
         let start = DispatchTime.now().uptimeNanoseconds
         let value = try body()
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        lock.withLock { recorded.append(StageTiming(stage: stage, version: version, seconds: seconds, audioSeconds: audio)) }
+        record(stage, version: version, seconds: seconds, audio: audio)
         return value
     }
 }
 
 /// Folds per-version progress into one overall fraction (versions run at once).
-final class ProgressShare: @unchecked Sendable {
-    private let lock = NSLock()
-    private var fractions: [Double]
+final class ProgressShare: Sendable {
+    private let fractions: Mutex<[Double]>
     private let report: @Sendable (RenderProgress) -> Void
 
     init(versions: Int, report: @escaping @Sendable (RenderProgress) -> Void) {
-        fractions = Array(repeating: 0, count: versions)
+        fractions = Mutex(Array(repeating: 0, count: versions))
         self.report = report
     }
 
     func report(version: Int, stage: String, within: Double) {
-        let overall = lock.withLock { () -> Double in
+        let overall = fractions.withLock { fractions -> Double in
             fractions[version] = within
             return 0.1 + 0.85 * fractions.reduce(0, +) / Double(fractions.count)
         }

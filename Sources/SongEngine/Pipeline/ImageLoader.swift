@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -132,10 +133,12 @@ public enum ImageLoader {
 /// A URLSession download that stops as soon as the body exceeds the limit (no buffering past it), with a timeout.
 final class LimitedFetcher: NSObject, URLSessionDataDelegate, @unchecked Sendable {
     private let limit: Int
-    private let lock = NSLock()
-    private var received = Data()
-    private var failure: RequestError?
-    private var continuation: CheckedContinuation<Result<Data, RequestError>, Never>?
+    private struct State {
+        var received = Data()
+        var failure: RequestError?
+        var continuation: CheckedContinuation<Result<Data, RequestError>, Never>?
+    }
+    private let state = Mutex(State())
 
     init(limit: Int) { self.limit = limit }
 
@@ -146,7 +149,7 @@ final class LimitedFetcher: NSObject, URLSessionDataDelegate, @unchecked Sendabl
         let session = URLSession(configuration: configuration, delegate: self, delegateQueue: nil)
         defer { session.finishTasksAndInvalidate() }
         return await withCheckedContinuation { continuation in
-            lock.withLock { self.continuation = continuation }
+            state.withLock { $0.continuation = continuation }
             session.dataTask(with: url).resume()
         }
     }
@@ -154,13 +157,13 @@ final class LimitedFetcher: NSObject, URLSessionDataDelegate, @unchecked Sendabl
     func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
                     completionHandler: @escaping (URLSession.ResponseDisposition) -> Void) {
         if let http = response as? HTTPURLResponse, !(200..<300).contains(http.statusCode) {
-            lock.withLock { failure = RequestError(field: "image_url", message: "the server answered HTTP \(http.statusCode)") }
+            state.withLock { $0.failure = RequestError(field: "image_url", message: "the server answered HTTP \(http.statusCode)") }
             completionHandler(.cancel)
             return
         }
         if response.expectedContentLength > Int64(limit) {
-            lock.withLock {
-                failure = RequestError(field: "image_url", message: "the image is larger than the limit of 20 MiB",
+            state.withLock {
+                $0.failure = RequestError(field: "image_url", message: "the image is larger than the limit of 20 MiB",
                                        kind: .tooLarge)
             }
             completionHandler(.cancel)
@@ -170,10 +173,10 @@ final class LimitedFetcher: NSObject, URLSessionDataDelegate, @unchecked Sendabl
     }
 
     func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
-        let over = lock.withLock { () -> Bool in
-            received.append(data)
-            if received.count > limit {
-                failure = RequestError(field: "image_url", message: "the image is larger than the limit of 20 MiB",
+        let over = state.withLock { state -> Bool in
+            state.received.append(data)
+            if state.received.count > limit {
+                state.failure = RequestError(field: "image_url", message: "the image is larger than the limit of 20 MiB",
                                        kind: .tooLarge)
                 return true
             }
@@ -184,16 +187,16 @@ final class LimitedFetcher: NSObject, URLSessionDataDelegate, @unchecked Sendabl
 
     func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: Error?) {
         let (continuation, result): (CheckedContinuation<Result<Data, RequestError>, Never>?, Result<Data, RequestError>) =
-            lock.withLock {
-                let c = self.continuation
-                self.continuation = nil
-                if let failure { return (c, .failure(failure)) }
+            state.withLock { state in
+                let c = state.continuation
+                state.continuation = nil
+                if let failure = state.failure { return (c, .failure(failure)) }
                 if let error {
                     let text = (error as NSError).code == NSURLErrorTimedOut
                         ? "timed out after 10 s" : "could not be fetched (\(error.localizedDescription))"
                     return (c, .failure(RequestError(field: "image_url", message: text)))
                 }
-                return (c, .success(received))
+                return (c, .success(state.received))
             }
         continuation?.resume(returning: result)
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Runs blocking work on a thread of its own, outside Swift's cooperative pool.
 ///
@@ -10,13 +11,12 @@ import Foundation
 /// passed on through `Cancellation`, which the work checks between its stages.
 enum OwnThread {
     /// Set when the awaiting task is cancelled; the work calls `check()` where it may stop.
-    final class Cancellation: @unchecked Sendable {
-        private let lock = NSLock()
-        private var cancelled = false
+    final class Cancellation: Sendable {
+        private let cancelled = Atomic(false)
 
-        func cancel() { lock.withLock { cancelled = true } }
+        func cancel() { cancelled.store(true, ordering: .releasing) }
 
-        var isCancelled: Bool { lock.withLock { cancelled } }
+        var isCancelled: Bool { cancelled.load(ordering: .acquiring) }
 
         /// Throws `CancellationError` once the awaiting task has been cancelled.
         func check() throws {

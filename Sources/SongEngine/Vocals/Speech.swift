@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 internal import CDSP
 internal import CSpeech
 // Imported for its module map's link lines (flite has no pkg-config file): Swift autolinks the flite libraries.
@@ -204,17 +205,16 @@ public final class Speech: Pronouncing, Sendable {
 
 /// A bounded map from line to pronunciation, safe to share between threads (emptied when full: lyric writing
 /// touches a working set far below the limit).
-private final class PronunciationCache: @unchecked Sendable {
-    private let lock = NSLock()
-    private var lines: [String: PronouncedLine] = [:]
+private final class PronunciationCache: Sendable {
+    private let lines = Mutex<[String: PronouncedLine]>([:])
     private let limit: Int
 
     init(limit: Int) { self.limit = limit }
 
     subscript(line: String) -> PronouncedLine? {
-        get { lock.withLock { lines[line] } }
+        get { lines.withLock { $0[line] } }
         set {
-            lock.withLock {
+            lines.withLock { lines in
                 if lines.count >= limit { lines.removeAll(keepingCapacity: true) }
                 lines[line] = newValue
             }
@@ -225,24 +225,27 @@ private final class PronunciationCache: @unchecked Sendable {
 /// A bounded map from (voice, pitch, stretch, line) to the spoken utterance, safe to share between threads
 /// (emptied when full). A line being spoken for one caller is waited for by the others, so two versions rendering
 /// side by side still speak it once.
-private final class UtteranceCache: @unchecked Sendable {
+private final class UtteranceCache: Sendable {
+    /// One line's utterance; its condition is how the other callers wait for the one speaking it.
     private final class Slot: @unchecked Sendable {
         let done = NSCondition()
         var value: SpeechUtterance?
     }
 
-    private let lock = NSLock()
-    private var slots: [String: Slot] = [:]
-    private var samples = 0
+    private struct State {
+        var slots: [String: Slot] = [:]
+        var samples = 0
+    }
+    private let state = Mutex(State())
     private let limit: Int
 
     init(limitSamples: Int) { limit = limitSamples }
 
     func value(for key: String, make: () -> SpeechUtterance) -> SpeechUtterance {
-        let (slot, owner): (Slot, Bool) = lock.withLock {
-            if let s = slots[key] { return (s, false) }
+        let (slot, owner): (Slot, Bool) = state.withLock { state in
+            if let s = state.slots[key] { return (s, false) }
             let s = Slot()
-            slots[key] = s
+            state.slots[key] = s
             return (s, true)
         }
         if !owner {
@@ -257,12 +260,12 @@ private final class UtteranceCache: @unchecked Sendable {
         slot.value = v
         slot.done.broadcast()
         slot.done.unlock()
-        lock.withLock {
-            samples += v.samples.count
-            if samples > limit {
+        state.withLock { state in
+            state.samples += v.samples.count
+            if state.samples > limit {
                 // Keep only slots still being filled (their waiters hold them anyway).
-                slots = slots.filter { $0.value.value == nil }
-                samples = 0
+                state.slots = state.slots.filter { $0.value.value == nil }
+                state.samples = 0
             }
         }
         return v

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 internal import CDSP
 
 /// The sung vocal of a song and its timestamped lyrics.
@@ -184,10 +185,9 @@ public enum VocalRenderer {
 }
 
 /// Results written by index from concurrent iterations.
-private final class ConcurrentResults<T: Sendable>: @unchecked Sendable {
-    private var storage: [T?]
-    private let lock = NSLock()
-    init(count: Int) { storage = Array(repeating: nil, count: count) }
-    func set(_ i: Int, _ value: T?) { lock.lock(); storage[i] = value; lock.unlock() }
-    var values: [T?] { lock.lock(); defer { lock.unlock() }; return storage }
+private final class ConcurrentResults<T: Sendable>: Sendable {
+    private let storage: Mutex<[T?]>
+    init(count: Int) { storage = Mutex(Array(repeating: nil, count: count)) }
+    func set(_ i: Int, _ value: T?) { storage.withLock { $0[i] = value } }
+    var values: [T?] { storage.withLock { $0 } }
 }
