@@ -152,13 +152,11 @@ enum TestImages {
         #expect(abs(fb.warmth - fs.warmth) < 0.02)
     }
 
-    @Test func analysisIsQuick() {
-        // 800x600 noise: the release-build target is < 20 ms; a debug build must stay well under a second.
+    @Test func analysesAFullSizeImage() {
+        // 800x600 noise. Its speed is engine-bench's to measure ("analysis" stage), not a timed unit test's.
         let image = TestImages.textured(base: (0.4, 0.5, 0.3), amplitude: 0.3, seed: 7, width: 800, height: 600)
-        let start = Date()
         let f = ImageAnalyzer.analyze(image)
-        let elapsed = Date().timeIntervalSince(start)
-        #expect(f.width == 800)
-        #expect(elapsed < 1.0)
+        #expect(f.width == 800 && f.height == 600)
+        #expect(f.meanLightness.isFinite && f.warmth.isFinite)
     }
 }
