@@ -8,7 +8,7 @@ out=.build/cspeech-tests
 mkdir -p "$out"
 cc=${CC:-cc}
 flags="-std=c11 -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter"
-libs="-lflite_cmu_us_slt -lflite_cmu_us_kal16 -lflite_cmulex -lflite_usenglish -lflite -lpthread -lm"
+libs="-lflite_cmu_us_slt -lflite_cmu_us_kal16 -lflite_cmu_us_rms -lflite_cmulex -lflite_usenglish -lflite -lpthread -lm"
 # shellcheck disable=SC2086
 $cc $flags -ISources/CSpeech/include -ITests/CDSPTests -o "$out/test_speech" Tests/CSpeechTests/test_speech.c \
   Sources/CSpeech/*.c $libs

@@ -1,6 +1,7 @@
 // CSpeech: flite under one mutex. See include/csp_speech.h for the contract.
 #include "csp_speech.h"
 
+#include <flite/cst_cg.h>
 #include <flite/flite.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -10,19 +11,25 @@
 // The voices' registration functions are exported by their libraries but declared in no installed header.
 extern cst_voice *register_cmu_us_slt(const char *voxdir);
 extern cst_voice *register_cmu_us_kal16(const char *voxdir);
+extern cst_voice *register_cmu_us_rms(const char *voxdir);
+
+static cst_cg_db *voice_cg_db(const cst_voice *v);
 
 static pthread_once_t csp_once = PTHREAD_ONCE_INIT;
 static pthread_mutex_t csp_lock = PTHREAD_MUTEX_INITIALIZER;
-static cst_voice *csp_voices[2];
+static cst_voice *csp_voices[CSP_VOICE_COUNT];
 
 static void csp_register(void) {
     csp_voices[CSP_VOICE_SLT] = register_cmu_us_slt(NULL);
     csp_voices[CSP_VOICE_KAL16] = register_cmu_us_kal16(NULL);
+    csp_voices[CSP_VOICE_RMS] = register_cmu_us_rms(NULL);
 }
 
 int csp_init(void) {
     pthread_once(&csp_once, csp_register);
-    return (csp_voices[0] && csp_voices[1]) ? CSP_OK : CSP_ERR_FLITE;
+    for (int i = 0; i < CSP_VOICE_COUNT; i++)
+        if (!csp_voices[i]) return CSP_ERR_FLITE;
+    return CSP_OK;
 }
 
 // flite's text pipeline up to the post-lexical rules: tokens, words, syllables and segments, no durations, f0 or
@@ -263,7 +270,117 @@ void csp_result_free(csp_result *r) {
     free(r->phones);
     free(r->segments);
     free(r->samples);
+    free(r->params);
+    free(r->strengths);
     free(r);
+}
+
+// The clustergen database of a voice, NULL for a diphone voice.
+static cst_cg_db *voice_cg_db(const cst_voice *v) {
+    if (!v || !feat_present(v->features, "cg_db")) return NULL;
+    return val_cg_db(feat_val(v->features, "cg_db"));
+}
+
+// Copies the track flite's own resynthesis vocoded (the parameters after mlpg smoothing, and the mixed-excitation
+// strengths) into the result. Called under the lock, after utt_synth.
+static int extract_params(cst_utterance *u, csp_result *r) {
+    cst_cg_db *cg = feat_present(u->features, "cg_db") ? val_cg_db(utt_feat_val(u, "cg_db")) : NULL;
+    if (!cg || !feat_present(u->features, "param_track")) return CSP_OK;
+    cst_track *raw = val_track(utt_feat_val(u, "param_track"));
+    cst_track *str = NULL;
+    if (cg->mixed_excitation) {
+        if (!feat_present(u->features, "str_track")) return CSP_OK;
+        str = val_track(utt_feat_val(u, "str_track"));
+    }
+    cst_track *smooth = cg->do_mlpg ? mlpg(raw, cg) : raw;
+    int frames = smooth->num_frames, channels = smooth->num_channels;
+    int status = CSP_OK;
+    if (frames > 0 && channels > 1 && (!str || str->num_frames >= frames)) {
+        r->params = malloc((size_t)frames * (size_t)channels * sizeof(float));
+        if (str) r->strengths = malloc((size_t)frames * (size_t)str->num_channels * sizeof(float));
+        if (!r->params || (str && !r->strengths)) {
+            status = CSP_ERR_MEMORY;
+        } else {
+            for (int i = 0; i < frames; i++) {
+                memcpy(r->params + (size_t)i * (size_t)channels, smooth->frames[i], (size_t)channels * sizeof(float));
+                if (str)
+                    memcpy(r->strengths + (size_t)i * (size_t)str->num_channels, str->frames[i],
+                           (size_t)str->num_channels * sizeof(float));
+            }
+            r->param_frames = frames;
+            r->param_channels = channels;
+            r->strength_channels = str ? str->num_channels : 0;
+            r->frame_shift = frames > 1 ? smooth->times[1] - smooth->times[0] : cg->frame_advance;
+        }
+    }
+    if (smooth != raw) delete_track(smooth);
+    return status;
+}
+
+int csp_vocode_frame_samples(csp_voice voice) {
+    if ((int)voice < 0 || (int)voice >= CSP_VOICE_COUNT || csp_init() != CSP_OK) return 0;
+    cst_cg_db *cg = voice_cg_db(csp_voices[voice]);
+    if (!cg) return 0;
+    return (int)(0.5 + cg->frame_advance * (float)cg->sample_rate);
+}
+
+int csp_vocode(csp_voice voice, const float *params, int frames, int param_channels, const float *strengths,
+               int strength_channels, unsigned seed, float *out, size_t out_count) {
+    int per_frame = csp_vocode_frame_samples(voice);
+    if (per_frame <= 0 || !params || !out || frames <= 0 || param_channels < 2) return CSP_ERR_ARGUMENT;
+    if ((size_t)frames * (size_t)per_frame > out_count) return CSP_ERR_ARGUMENT;
+    cst_cg_db *cg = voice_cg_db(csp_voices[voice]);
+    if (cg->mixed_excitation ? (!strengths || strength_channels < 1) : strength_channels != 0) return CSP_ERR_ARGUMENT;
+
+    // Tracks built outside flite's error handler: new_track and cst_track_resize only allocate.
+    cst_track *t = new_track(), *str = cg->mixed_excitation ? new_track() : NULL;
+    cst_track_resize(t, frames, param_channels);
+    if (str) cst_track_resize(str, frames, strength_channels);
+    for (int i = 0; i < frames; i++) {
+        t->times[i] = (float)i * cg->frame_advance;
+        for (int c = 0; c < param_channels; c++) {
+            float x = params[(size_t)i * (size_t)param_channels + (size_t)c];
+            t->frames[i][c] = x == x ? x : 0.0f;  // NaN guard
+        }
+        if (t->frames[i][0] < 0) t->frames[i][0] = 0;
+        if (str) {
+            str->times[i] = t->times[i];
+            for (int c = 0; c < strength_channels; c++) {
+                float x = strengths[(size_t)i * (size_t)strength_channels + (size_t)c];
+                str->frames[i][c] = x == x ? x : 0.0f;
+            }
+        }
+    }
+
+    int status = CSP_OK;
+    pthread_mutex_lock(&csp_lock);
+    jmp_buf jb;
+    jmp_buf *volatile saved = cst_errjmp;
+    cst_errjmp = &jb;
+    if (setjmp(jb) != 0) {
+        cst_errjmp = saved;
+        pthread_mutex_unlock(&csp_lock);
+        return CSP_ERR_FLITE;  // the tracks leak with the vocoder's state, as in run()
+    }
+    // The vocoder's noise and its pulse/noise choice come from rand(): seeded per call, under the lock.
+    srand(seed);
+    cst_wave *w = mlsa_resynthesis(t, str, cg, NULL, 0);
+    cst_errjmp = saved;
+    pthread_mutex_unlock(&csp_lock);
+
+    size_t n = 0;
+    if (!w) {
+        status = CSP_ERR_FLITE;
+    } else {
+        n = (size_t)cst_wave_num_samples(w);
+        if (n > out_count) n = out_count;
+        for (size_t i = 0; i < n; i++) out[i] = (float)w->samples[i] / 32768.0f;
+        delete_wave(w);
+    }
+    for (size_t i = n; i < (size_t)frames * (size_t)per_frame; i++) out[i] = 0;
+    delete_track(t);
+    if (str) delete_track(str);
+    return status;
 }
 
 static float clampf(double v, double lo, double hi, double fallback) {
@@ -271,8 +388,16 @@ static float clampf(double v, double lo, double hi, double fallback) {
     return (float)(v < lo ? lo : (v > hi ? hi : v));
 }
 
-// Runs flite on `text` under the lock; speak when voice >= 0, pronounce otherwise.
-static int run(const char *text, int voice, double f0, double stretch, csp_result **out) {
+// A streaming callback that stops flite's vocoder at its first block: with it, a clustergen utterance gets its
+// parameter track (made before the vocoder runs) and no waveform.
+static int stop_stream(const cst_wave *w, int start, int size, int last, cst_audio_streaming_info *asi) {
+    (void)w, (void)start, (void)size, (void)last, (void)asi;
+    return CST_AUDIO_STREAM_STOP;
+}
+
+// Runs flite on `text` under the lock; speak when voice >= 0, pronounce otherwise. With `frames_only` a
+// clustergen voice's waveform is not made (the result's samples are silence of the segments' length).
+static int run(const char *text, int voice, double f0, double stretch, int frames_only, csp_result **out) {
     if (!text || !out) return CSP_ERR_ARGUMENT;
     *out = NULL;
     if (csp_init() != CSP_OK) return CSP_ERR_FLITE;
@@ -317,6 +442,12 @@ static int run(const char *text, int voice, double f0, double stretch, csp_resul
         // The clustergen vocoder draws its noise excitation from rand(): seed it so the same call gives the
         // same samples.
         srand(1);
+        if (frames_only && voice_cg_db(v)) {
+            cst_audio_streaming_info *asi = new_audio_streaming_info();
+            asi->min_buffsize = 0;
+            asi->asc = stop_stream;
+            feat_set(u->features, "streaming_info", audio_streaming_info_val(asi));  // the utterance frees it
+        }
         utt_synth(u);
     } else {
         apply_synth_method(u, csp_text_modules);
@@ -324,11 +455,13 @@ static int run(const char *text, int voice, double f0, double stretch, csp_resul
     status = extract_tokens(u, b);
     if (status == CSP_OK && voice >= 0) {
         status = extract_segments(u, b);
+        if (status == CSP_OK) status = extract_params(u, r);
         cst_wave *w = utt_wave(u);
         if (status == CSP_OK && w) {
             int count = cst_wave_num_samples(w) * cst_wave_num_channels(w);
             if (count < 0) count = 0;
             r->sample_rate = cst_wave_sample_rate(w);
+            if (r->sample_rate <= 0 && voice_cg_db(v)) r->sample_rate = voice_cg_db(v)->sample_rate;  // frames only
             // The segments and the wave must span the same time: the diphone voice's wave can stop short of the
             // last (pause) segment's end, so pad with silence; a longer wave extends the last segment.
             int total = count;
@@ -361,9 +494,14 @@ static int run(const char *text, int voice, double f0, double stretch, csp_resul
     return CSP_OK;
 }
 
-int csp_pronounce(const char *text, csp_result **out) { return run(text, -1, 0, 1, out); }
+int csp_pronounce(const char *text, csp_result **out) { return run(text, -1, 0, 1, 0, out); }
 
 int csp_speak(const char *text, csp_voice voice, double f0, double stretch, csp_result **out) {
-    if ((int)voice < 0 || (int)voice > 1) return CSP_ERR_ARGUMENT;
-    return run(text, (int)voice, f0, stretch, out);
+    if ((int)voice < 0 || (int)voice >= CSP_VOICE_COUNT) return CSP_ERR_ARGUMENT;
+    return run(text, (int)voice, f0, stretch, 0, out);
+}
+
+int csp_speak_frames(const char *text, csp_voice voice, double f0, double stretch, csp_result **out) {
+    if ((int)voice < 0 || (int)voice >= CSP_VOICE_COUNT) return CSP_ERR_ARGUMENT;
+    return run(text, (int)voice, f0, stretch, 1, out);
 }

@@ -103,6 +103,108 @@ CDSP_TEST(speaks_with_extreme_settings) {
     }
 }
 
+// The pitch of x[0..<n] (16 kHz): the shortest lag, between 60 and 500 Hz, whose normalised autocorrelation comes
+// within 10% of the best one (so a multiple of the period does not win), as a frequency.
+static double pitch_of(const float *x, int n) {
+    double r[16000 / 60 + 1] = {0}, best_r = -1;
+    int lo = 16000 / 500, hi = 16000 / 60;
+    for (int lag = lo; lag <= hi; lag++) {
+        double c = 0, e0 = 1e-12, e1 = 1e-12;
+        for (int i = 0; i + lag < n; i++) {
+            c += (double)x[i] * x[i + lag];
+            e0 += (double)x[i] * x[i];
+            e1 += (double)x[i + lag] * x[i + lag];
+        }
+        r[lag] = c / sqrt(e0 * e1);
+        if (r[lag] > best_r) best_r = r[lag];
+    }
+    for (int lag = lo + 1; lag < hi; lag++)
+        if (r[lag] >= 0.9 * best_r && r[lag] >= r[lag - 1] && r[lag] >= r[lag + 1]) return 16000.0 / lag;
+    return 0;
+}
+
+CDSP_TEST(vocodes_its_own_frames_and_a_new_pitch) {
+    const csp_voice voices[] = {CSP_VOICE_SLT, CSP_VOICE_RMS};
+    for (int v = 0; v < 2; v++) {
+        csp_result *r = NULL;
+        CDSP_CHECK(csp_speak("see the moon rise", voices[v], 150, 1, &r) == CSP_OK && r);
+        if (!r) continue;
+        check_speech(r);
+        int per = csp_vocode_frame_samples(voices[v]);
+        CDSP_CHECK(per == 80);
+        CDSP_CHECK(r->params && r->param_frames > 10 && r->param_channels > 1);
+        CDSP_CHECK_NEAR(r->frame_shift, 0.005, 1e-6);
+        if (!r->params || per != 80) { csp_result_free(r); continue; }
+        // Frames only: the same frames and segments, silence for samples.
+        csp_result *q = NULL;
+        CDSP_CHECK(csp_speak_frames("see the moon rise", voices[v], 150, 1, &q) == CSP_OK && q);
+        if (q) {
+            check_speech(q);
+            CDSP_CHECK(q->param_frames == r->param_frames && q->segment_count == r->segment_count);
+            CDSP_CHECK(q->params && memcmp(q->params, r->params, sizeof(float) * (size_t)r->param_frames *
+                                                                   (size_t)r->param_channels) == 0);
+            float peak = 0;
+            for (size_t i = 0; i < q->sample_count; i++) peak = fmaxf(peak, fabsf(q->samples[i]));
+            CDSP_CHECK(peak == 0 && q->sample_count == r->sample_count);
+            csp_result_free(q);
+        }
+        // The frames flite vocoded give flite's samples again.
+        int frames = r->param_frames;
+        size_t n = (size_t)frames * 80;
+        float *a = calloc(n, sizeof(float)), *b = calloc(n, sizeof(float));
+        CDSP_CHECK(csp_vocode(voices[v], r->params, frames, r->param_channels, r->strengths, r->strength_channels, 1,
+                              a, n) == CSP_OK);
+        double diff = 0, energy = 1e-12;
+        size_t m = n < r->sample_count ? n : r->sample_count;
+        for (size_t i = 0; i < m; i++) {
+            diff += (a[i] - r->samples[i]) * (a[i] - r->samples[i]);
+            energy += r->samples[i] * r->samples[i];
+        }
+        fprintf(stderr, "     voice %d: %d frames, %d channels, %d strengths; own frames again: error %.1f dB\n",
+                (int)voices[v], frames, r->param_channels, r->strength_channels, 10 * log10(diff / energy + 1e-30));
+        CDSP_CHECK(diff / energy < 1e-3);
+        // Deterministic per seed.
+        CDSP_CHECK(csp_vocode(voices[v], r->params, frames, r->param_channels, r->strengths, r->strength_channels, 1,
+                              b, n) == CSP_OK && memcmp(a, b, n * sizeof(float)) == 0);
+        // Every voiced frame at 220 Hz: the loudest voiced stretch sings 220 Hz.
+        float *p = malloc((size_t)frames * (size_t)r->param_channels * sizeof(float));
+        memcpy(p, r->params, (size_t)frames * (size_t)r->param_channels * sizeof(float));
+        int loud = -1;
+        double loudest = 0;
+        for (int i = 0; i < frames; i++) {
+            if (p[(size_t)i * (size_t)r->param_channels] <= 0) continue;
+            p[(size_t)i * (size_t)r->param_channels] = 220;
+            double e = 0;
+            for (int k = 0; k < 80 && (size_t)i * 80 + (size_t)k < m; k++) e += r->samples[i * 80 + k] * r->samples[i * 80 + k];
+            if (e > loudest && i > 4 && i + 6 < frames) { loudest = e; loud = i; }
+        }
+        CDSP_CHECK(loud > 0);
+        CDSP_CHECK(csp_vocode(voices[v], p, frames, r->param_channels, r->strengths, r->strength_channels, 1, b, n) ==
+                   CSP_OK);
+        if (loud > 0) {
+            double hz = pitch_of(b + (size_t)(loud - 4) * 80, 640);
+            fprintf(stderr, "     voice %d: f0 track at 220 Hz sings %.1f Hz\n", (int)voices[v], hz);
+            CDSP_CHECK_NEAR(hz, 220, 6);
+        }
+        // Wrong shapes are refused.
+        CDSP_CHECK(csp_vocode(voices[v], p, frames, r->param_channels, r->strengths, r->strength_channels, 1, b, n - 1) ==
+                   CSP_ERR_ARGUMENT);
+        CDSP_CHECK(csp_vocode(voices[v], NULL, frames, r->param_channels, NULL, 0, 1, b, n) == CSP_ERR_ARGUMENT);
+        free(p);
+        free(a);
+        free(b);
+        csp_result_free(r);
+    }
+    // The diphone voice has no vocoder.
+    float out[80];
+    float frame[26] = {0};
+    CDSP_CHECK(csp_vocode_frame_samples(CSP_VOICE_KAL16) == 0);
+    CDSP_CHECK(csp_vocode(CSP_VOICE_KAL16, frame, 1, 26, NULL, 0, 1, out, 80) == CSP_ERR_ARGUMENT);
+    csp_result *r = NULL;
+    CDSP_CHECK(csp_speak("hello", CSP_VOICE_KAL16, 120, 1, &r) == CSP_OK && r && !r->params && r->param_frames == 0);
+    csp_result_free(r);
+}
+
 static void *worker(void *arg) {
     int id = (int)(size_t)arg;
     for (int i = 0; i < 4; i++) {
@@ -134,5 +236,6 @@ int main(void) {
     CDSP_RUN(arbitrary_bytes_are_safe);
     CDSP_RUN(speaks_with_extreme_settings);
     CDSP_RUN(threads_may_call_at_once);
+    CDSP_RUN(vocodes_its_own_frames_and_a_new_pitch);
     CDSP_TEST_END();
 }

@@ -29,7 +29,10 @@ typedef enum csp_status {
 typedef enum csp_voice {
     CSP_VOICE_SLT = 0,   // cmu_us_slt, female, 16 kHz (clustergen)
     CSP_VOICE_KAL16 = 1, // cmu_us_kal16, male, 16 kHz (diphone)
+    CSP_VOICE_RMS = 2,   // cmu_us_rms, male, 16 kHz (clustergen)
 } csp_voice;
+
+#define CSP_VOICE_COUNT 3
 
 /// One token of the input as flite read it (whitespace separated, punctuation stripped), in input order.
 typedef struct csp_token {
@@ -71,6 +74,16 @@ typedef struct csp_result {
     float *samples;
     size_t sample_count;
     int sample_rate;
+    // speak with a clustergen voice only (zero otherwise): the vocoder's input, as flite passed it to its MLSA
+    // vocoder for these samples. Frame i lies at i * frame_shift seconds; params[i * param_channels] is its f0 in Hz
+    // (0: unvoiced), the rest its mel-cepstrum; strengths[i * strength_channels ...] its mixed-excitation band
+    // strengths (strength_channels 0 when the voice has none).
+    float *params;
+    int param_frames;
+    int param_channels;
+    float *strengths;
+    int strength_channels;
+    float frame_shift;
 } csp_result;
 
 /// Registers flite's voices (once; later calls are free). Returns CSP_OK.
@@ -84,7 +97,26 @@ int csp_pronounce(const char *text, csp_result **out);
 /// durations (clamped to 0.25...4). Tokens, syllables and phones come from the same flite run as the samples.
 int csp_speak(const char *text, csp_voice voice, double f0, double stretch, csp_result **out);
 
+/// As csp_speak, but a clustergen voice's waveform is not made: the result has the tokens, segments and vocoder
+/// frames (params, strengths) of csp_speak's, and silence for samples. A diphone voice speaks as with csp_speak.
+/// For the singer, which vocodes the frames itself (about half of flite's time saved).
+int csp_speak_frames(const char *text, csp_voice voice, double f0, double stretch, csp_result **out);
+
 void csp_result_free(csp_result *result);
+
+/// Samples `csp_vocode` writes per frame of `voice` (80 for the 16 kHz clustergen voices at 5 ms), 0 when the
+/// voice has no vocoder (diphone voices).
+int csp_vocode_frame_samples(csp_voice voice);
+
+/// Runs `voice`'s MLSA vocoder over `frames` frames laid out as a csp_result's params and strengths (same channel
+/// counts as `voice` gives; frame i at i * frame_shift seconds, f0 in Hz, 0 unvoiced) and writes frames *
+/// csp_vocode_frame_samples(voice) samples at the voice's rate (16 kHz) into `out` (capacity `out_count`). The
+/// vocoder's noise is seeded with `seed`, so the same call gives the same samples. This is how a sung line is made
+/// from the score: the caller stretches a spoken line's frames to the notes' phone durations and sets the f0 track
+/// from the notes (Singer.swift). Returns CSP_ERR_ARGUMENT for a diphone voice or channel counts that differ from
+/// the voice's.
+int csp_vocode(csp_voice voice, const float *params, int frames, int param_channels, const float *strengths,
+               int strength_channels, unsigned seed, float *out, size_t out_count);
 
 #ifdef __cplusplus
 }
