@@ -89,7 +89,10 @@ import Testing
         #expect(speech.pronounce(line: long).words.count <= Speech.maxTokenCount)
     }
 
-    @Test(arguments: [(VoiceBase.female, 220.0), (VoiceBase.male, 120.0)])
+    /// The female voice (slt) speaks at the flat pitch asked for, which the PSOLA path relies on. The male voice
+    /// (rms since issue 15) does not hold a flat target (its median was 14% off 120 Hz) and need not: it is sung
+    /// from its vocoder frames, whose f0 the singer replaces (`vocoderFramesComeWithAndWithoutTheWaveform`).
+    @Test(arguments: [(VoiceBase.female, 220.0)])
     func speakFlatPitch(voice: VoiceBase, f0: Double) {
         let text = "Hello darling, we sing across the silver night"
         let u = speech.speak(line: text, voice: voice, f0: f0)
@@ -129,6 +132,27 @@ import Testing
         #expect(abs(median - f0) / f0 < 0.03, "median \(median) Hz for \(f0) Hz")
         let near = estimates.filter { abs($0 - f0) / f0 < 0.03 }.count
         #expect(Double(near) >= 0.8 * Double(estimates.count), "\(estimates)")
+    }
+
+    /// Both singers are clustergen voices with vocoder frames; without the waveform the frames and phones are the
+    /// same and the samples silence of the same length.
+    @Test(arguments: VoiceBase.allCases)
+    func vocoderFramesComeWithAndWithoutTheWaveform(voice: VoiceBase) throws {
+        let text = "Hold the \(voice.rawValue) light across the water"
+        let full = speech.speak(line: text, voice: voice, f0: 150)
+        let frames = speech.speak(line: text, voice: voice, f0: 150, waveform: false)
+        let a = try #require(full.vocoder), b = try #require(frames.vocoder)
+        #expect(a.params == b.params && a.strengths == b.strengths && a.channels == b.channels)
+        #expect(abs(a.shift - 0.005) < 1e-6 && a.channels > 20 && a.strengthChannels == 5)
+        #expect(frames.phones == full.phones && frames.samples.count == full.samples.count)
+        #expect(frames.samples.allSatisfy { $0 == 0 } && full.samples.contains { $0 != 0 })
+        #expect(abs(Double(a.count) * a.shift - Double(full.samples.count) / 16_000) < 0.02)
+        // Voiced frames in the vowels, unvoiced ones in the pauses.
+        for p in full.phones where p.end - p.start >= 0.04 {
+            let mid = min(a.count - 1, Int((p.start + p.end) / 2 / a.shift))
+            if p.isVowel { #expect(a.params[mid * a.channels] > 0, "\(p.name)") }
+            if p.name == "pau" { #expect(a.params[mid * a.channels] == 0) }
+        }
     }
 
     /// The female register's source colour: formants lowered 2 semitones, pitch and phone times kept.

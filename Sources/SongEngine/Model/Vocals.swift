@@ -1,8 +1,9 @@
-/// The two base singers, from flite's voices that honour a flat pitch target.
+/// The two base singers, from flite's clustergen voices: their vocoder frames are sung from the score
+/// (docs/vocals.md, "Singing from the score").
 public enum VoiceBase: String, Sendable, Codable, Hashable, CaseIterable {
     /// flite cmu_us_slt (16 kHz).
     case female
-    /// flite cmu_us_kal16 (16 kHz).
+    /// flite cmu_us_rms (16 kHz; cmu_us_kal16, a diphone voice sung by PSOLA, before issue 15).
     case male
 
     /// Where this singer's melodies sit, and the colour of its source, when the vocal is delivered as sung (no
@@ -13,7 +14,7 @@ public enum VoiceBase: String, Sendable, Codable, Hashable, CaseIterable {
     /// melody sits, for either source voice (slt sung on the same lyrics, 3 seeds, 57 lines: melody median E4 52%
     /// WER, B3 45-46%, A3 42%, F3 37%; kal16 with median A3 39%, G3 27%), and slt's formants lowered by 2
     /// semitones read 34.7% / 31.7% on two sets of 3 seeds against 41.0% / 40.7% as they are (docs/vocals.md,
-    /// round 3). The male singer sits around F#3/G3 with kal16's own formants.
+    /// round 3). The male singer sits around F#3/G3 with its voice's own formants.
     public var register: VocalRegister {
         switch self {
         case .female: return VocalRegister(range: 53...72, centre: 57, formantSemitones: -2)  // F3...C5, on A3
@@ -72,13 +73,46 @@ public struct SpeechUtterance: Sendable {
     public var phones: [SpeechPhone]
     /// The line as pronounced; its syllables, flattened in order, are the syllables the phones refer to.
     public var line: PronouncedLine
+    /// What flite's vocoder made `samples` from, for the clustergen voices (nil for a diphone voice): the singer
+    /// builds the sung line from these frames, stretched to the notes and given the notes' f0.
+    public var vocoder: VocoderFrames?
 
-    public init(sampleRate: Int, f0: Double, samples: [Float], phones: [SpeechPhone], line: PronouncedLine) {
+    public init(sampleRate: Int, f0: Double, samples: [Float], phones: [SpeechPhone], line: PronouncedLine,
+                vocoder: VocoderFrames? = nil) {
         self.sampleRate = sampleRate
         self.f0 = f0
         self.samples = samples
         self.phones = phones
         self.line = line
+        self.vocoder = vocoder
+    }
+}
+
+/// A spoken line as flite's clustergen vocoder input: one frame every `shift` seconds from the start of the
+/// utterance, each `channels` values (f0 in Hz, 0 when unvoiced, then the mel-cepstrum) plus `strengthChannels`
+/// mixed-excitation band strengths. Vocoding these frames unchanged gives the spoken samples again (test_speech.c).
+public struct VocoderFrames: Sendable {
+    /// The flite voice the frames belong to (a `csp_voice`): only its vocoder can play them.
+    public var voice: Int
+    public var shift: Double
+    public var channels: Int
+    public var params: [Float]
+    public var strengthChannels: Int
+    public var strengths: [Float]
+    /// The formant shift the spoken samples were given (semitones); the frames themselves are unshifted.
+    public var formantSemitones: Double
+
+    public var count: Int { channels > 0 ? params.count / channels : 0 }
+
+    public init(voice: Int, shift: Double, channels: Int, params: [Float], strengthChannels: Int, strengths: [Float],
+                formantSemitones: Double) {
+        self.voice = voice
+        self.shift = shift
+        self.channels = channels
+        self.params = params
+        self.strengthChannels = strengthChannels
+        self.strengths = strengths
+        self.formantSemitones = formantSemitones
     }
 }
 

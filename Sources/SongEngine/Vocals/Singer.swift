@@ -1,6 +1,7 @@
 import Foundation
 internal import CDSP
 internal import DSP
+internal import CSpeech
 
 /// Sings one lyric line: the line as flite spoke it at a flat pitch (a `SpeechUtterance`) is retimed onto its
 /// syllables' notes and retuned by TD-PSOLA (C, `cdsp_sing.h`), then resampled to the output rate.
@@ -34,8 +35,19 @@ public enum Singer {
         public var vibratoDelay = 0.15
         public var fluctuationCents = 6.0
         public var seed: UInt64 = 0
+        /// How the sung waveform is made; `.vocoder` falls back to `.psola` for a voice without vocoder frames.
+        public var synthesis = Synthesis.vocoder
 
         public init(seed: UInt64 = 0) { self.seed = seed }
+    }
+
+    /// The two ways a line is sung (docs/vocals.md, "Singing from the score").
+    public enum Synthesis: String, Sendable, Hashable, CaseIterable {
+        /// The spoken line's vocoder frames (flite clustergen) stretched to the notes' phone durations, their f0
+        /// replaced by the notes' curve, and vocoded: a held vowel is synthesised, not repeated.
+        case vocoder
+        /// The spoken waveform retimed and retuned by TD-PSOLA: a held vowel repeats pitch periods of the spoken one.
+        case psola
     }
 
     public struct Word: Sendable, Hashable {
@@ -163,20 +175,27 @@ public enum Singer {
 
         var f0 = [Float](repeating: 0, count: frames)
         var out = [Float](repeating: 0, count: frames)
-        let period = sr / utterance.f0
-        let capacity = Int(Double(utterance.samples.count) / (0.5 * period)) + 4
-        var marks = [Double](repeating: 0, count: capacity)
-        var markVoiced = [UInt8](repeating: 0, count: capacity)
-        let psola = try Psola(sampleRate: Float(sr), sourceF0: Float(utterance.f0))
-        let status: cdsp_status = utterance.samples.withUnsafeBufferPointer { src in
-            let count = cdsp_sing_pitch_marks(src.baseAddress, src.count, Float(sr), Float(utterance.f0), voiced,
-                                              &marks, &markVoiced, capacity)
-            guard count > 0, cdsp_sing_f0_curve(cNotes, cNotes.count, &cStyle, Float(sr), &f0, frames) == CDSP_OK
-            else { return CDSP_ERR_ARGUMENT }
-            return cdsp_psola_process(psola.handle, src.baseAddress, src.count, marks, markVoiced, count, mapOut, mapSrc,
-                                      mapOut.count, f0, &out, frames)
+        guard cdsp_sing_f0_curve(cNotes, cNotes.count, &cStyle, Float(sr), &f0, frames) == CDSP_OK else { return empty }
+        if style.synthesis == .vocoder, let frameData = utterance.vocoder {
+            guard let sung = vocode(frameData, mapOut: mapOut, mapSrc: mapSrc, f0: f0, sampleRate: sr, frames: frames,
+                                    seed: style.seed)
+            else { return empty }
+            out = sung
+        } else {
+            let period = sr / utterance.f0
+            let capacity = Int(Double(utterance.samples.count) / (0.5 * period)) + 4
+            var marks = [Double](repeating: 0, count: capacity)
+            var markVoiced = [UInt8](repeating: 0, count: capacity)
+            let psola = try Psola(sampleRate: Float(sr), sourceF0: Float(utterance.f0))
+            let status: cdsp_status = utterance.samples.withUnsafeBufferPointer { src in
+                let count = cdsp_sing_pitch_marks(src.baseAddress, src.count, Float(sr), Float(utterance.f0), voiced,
+                                                  &marks, &markVoiced, capacity)
+                guard count > 0 else { return CDSP_ERR_ARGUMENT }
+                return cdsp_psola_process(psola.handle, src.baseAddress, src.count, marks, markVoiced, count, mapOut,
+                                          mapSrc, mapOut.count, f0, &out, frames)
+            }
+            guard status == CDSP_OK else { return empty }
         }
-        guard status == CDSP_OK else { return empty }
 
         // Silence outside the sounding spans, short fades at their edges.
         var spans: [ClosedRange<Double>] = []
@@ -198,7 +217,8 @@ public enum Singer {
             var produced = 0
             let ok = out.withUnsafeBufferPointer { inp in
                 resampled.withUnsafeMutableBufferPointer { outp in
-                    cdsp_resample(inp.baseAddress, frames, 1, ratio, outp.baseAddress, outp.count, &produced)
+                    // flite's 16 kHz voice holds nothing above ~7 kHz: the fastest sinc converter loses nothing audible.
+                    cdsp_resample_fast(inp.baseAddress, frames, 1, ratio, outp.baseAddress, outp.count, &produced)
                 }
             }
             guard ok == CDSP_OK else { return empty }
@@ -217,6 +237,77 @@ public enum Singer {
             words.append(Word(text: w.text, start: a.outOnset, end: b.outEnd))
         }
         return Phrase(samples: samples, sampleRate: sampleRate, start: start, words: words, spans: spans)
+    }
+
+    /// The sung line from vocoder frames: output frame j (at j * shift seconds from the line's start) takes the
+    /// spoken frames at the time map's source time (linear between the two nearest, voicing from the nearer), and
+    /// the f0 curve's value there where the source is voiced; flite's vocoder (CSpeech) plays the frames at 16 kHz,
+    /// the spoken line's formant shift is applied, and the result is brought to `sampleRate`, `frames` long.
+    static func vocode(_ v: VocoderFrames, mapOut: [Double], mapSrc: [Double], f0: [Float], sampleRate sr: Double,
+                       frames: Int, seed: UInt64) -> [Float]? {
+        let voice = csp_voice(rawValue: UInt32(v.voice))
+        let perFrame = Int(csp_vocode_frame_samples(voice))
+        let count = v.count
+        guard perFrame > 0, count > 0, v.shift > 0, !mapOut.isEmpty else { return nil }
+        let vocoderRate = Double(perFrame) / v.shift
+        let outFrames = Int((Double(frames) / sr / v.shift).rounded(.up)) + 1
+        let ch = v.channels, sch = v.strengthChannels
+        var params = [Float](repeating: 0, count: outFrames * ch)
+        var strengths = [Float](repeating: 0, count: outFrames * sch)
+        var knot = 0
+        for j in 0..<outFrames {
+            let t = Double(j) * v.shift * sr  // output sample
+            while knot + 1 < mapOut.count && mapOut[knot + 1] <= t { knot += 1 }
+            let tau: Double  // source sample
+            if t <= mapOut[0] {
+                tau = mapSrc[0]
+            } else if knot + 1 >= mapOut.count {
+                tau = mapSrc[mapOut.count - 1]
+            } else {
+                let span = mapOut[knot + 1] - mapOut[knot]
+                let u = span > 0 ? (t - mapOut[knot]) / span : 0
+                tau = mapSrc[knot] + u * (mapSrc[knot + 1] - mapSrc[knot])
+            }
+            let position = min(max(tau / sr / v.shift, 0), Double(count - 1))
+            let i0 = Int(position), i1 = min(i0 + 1, count - 1)
+            let w = Float(position - Double(i0))
+            for c in 1..<ch {
+                params[j * ch + c] = v.params[i0 * ch + c] * (1 - w) + v.params[i1 * ch + c] * w
+            }
+            for c in 0..<sch {
+                strengths[j * sch + c] = v.strengths[i0 * sch + c] * (1 - w) + v.strengths[i1 * sch + c] * w
+            }
+            let nearest = w < 0.5 ? i0 : i1
+            params[j * ch] = v.params[nearest * ch] > 0 ? f0[min(Int(t), frames - 1)] : 0
+        }
+        var low = [Float](repeating: 0, count: outFrames * perFrame)
+        let status = low.withUnsafeMutableBufferPointer { out in
+            csp_vocode(voice, params, Int32(outFrames), Int32(ch), sch > 0 ? strengths : nil, Int32(sch),
+                       UInt32(truncatingIfNeeded: seed), out.baseAddress, out.count)
+        }
+        guard status == CSP_OK.rawValue else { return nil }
+        if v.formantSemitones != 0 {
+            low.withUnsafeMutableBufferPointer { p in
+                _ = cdsp_pitch_shift(p.baseAddress!, p.count, Float(vocoderRate), 0, Float(v.formantSemitones),
+                                     p.baseAddress!)
+            }
+        }
+        var out = [Float](repeating: 0, count: frames)
+        if sr == vocoderRate {
+            for i in 0..<min(frames, low.count) { out[i] = low[i] }
+            return out
+        }
+        let ratio = sr / vocoderRate
+        var resampled = [Float](repeating: 0, count: Int(Double(low.count) * ratio) + 64)
+        var produced = 0
+        let ok = low.withUnsafeBufferPointer { inp in
+            resampled.withUnsafeMutableBufferPointer { outp in
+                cdsp_resample_fast(inp.baseAddress, inp.count, 1, ratio, outp.baseAddress, outp.count, &produced)
+            }
+        }
+        guard ok == CDSP_OK else { return nil }
+        for i in 0..<min(frames, produced) { out[i] = resampled[i] }
+        return out
     }
 
     /// flite's US English consonants that are voiced (sung on pitch); the others keep the source period.

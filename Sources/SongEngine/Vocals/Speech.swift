@@ -30,6 +30,12 @@ public final class Speech: Pronouncing, Sendable {
     /// Spoken lines, up to about 32 MB of samples.
     private let spoken = UtteranceCache(limitSamples: 8 << 20)
 
+    /// The flite voice of the male singer: cmu_us_rms (clustergen, so it sings from the score like slt) unless the
+    /// environment's `CHROMASONG_MALE_VOICE` is `kal16` (the diphone voice sung by PSOLA before issue 15): a switch
+    /// for comparing the two on the lyric sets, not a parameter of the contract.
+    static let maleVoice: csp_voice =
+        ProcessInfo.processInfo.environment["CHROMASONG_MALE_VOICE"] == "kal16" ? CSP_VOICE_KAL16 : CSP_VOICE_RMS
+
     private init() {
         _ = csp_init()
     }
@@ -52,30 +58,33 @@ public final class Speech: Pronouncing, Sendable {
     /// Speaks `line` with the base `voice` at a flat pitch of `f0` Hz (clamped to 50...500), durations scaled by
     /// `stretch` (clamped to 0.25...4), its formants moved by `formantSemitones` (clamped to -12...12; the pitch
     /// stays flat at `f0`). The utterance's `line` comes from the same flite run as its phones.
-    public func speak(line: String, voice: VoiceBase, f0: Double, stretch: Double = 1, formantSemitones: Double = 0)
-        -> SpeechUtterance
+    /// With `waveform` false a clustergen voice (slt, rms) makes no samples (they are silence of the line's length):
+    /// only its vocoder frames, which is all the singer's vocoder path needs, at about half the cost.
+    public func speak(line: String, voice: VoiceBase, f0: Double, stretch: Double = 1, formantSemitones: Double = 0,
+                      waveform: Bool = true) -> SpeechUtterance
     {
         let f0 = f0.isNaN ? 120 : min(max(f0, 50), 500)
         let stretch = stretch.isNaN ? 1 : min(max(stretch, 0.25), 4)
         // flite is deterministic (reseeded per call), so a line spoken before is the line flite would give again:
         // repeated choruses and the versions of one song (which share their lyrics) speak each line once.
         let formant = formantSemitones.isNaN ? 0 : min(max(formantSemitones, -12), 12)
-        let key = "\(voice.rawValue)\u{1F}\(f0)\u{1F}\(stretch)\u{1F}\(formant)\u{1F}\(line)"
+        let key = "\(voice.rawValue)\u{1F}\(f0)\u{1F}\(stretch)\u{1F}\(formant)\u{1F}\(waveform)\u{1F}\(line)"
         return spoken.value(for: key) {
-            synthesise(line: line, voice: voice, f0: f0, stretch: stretch, formantSemitones: formant)
+            synthesise(line: line, voice: voice, f0: f0, stretch: stretch, formantSemitones: formant, waveform: waveform)
         }
     }
 
-    private func synthesise(line: String, voice: VoiceBase, f0: Double, stretch: Double, formantSemitones: Double)
-        -> SpeechUtterance
+    private func synthesise(line: String, voice: VoiceBase, f0: Double, stretch: Double, formantSemitones: Double,
+                            waveform: Bool) -> SpeechUtterance
     {
         let input = Self.prepare(line)
         let empty = SpeechUtterance(sampleRate: Self.sampleRate, f0: f0, samples: [], phones: [],
                                     line: PronouncedLine(words: []))
         guard !input.tokens.isEmpty else { return empty }
-        let cVoice: csp_voice = voice == .female ? CSP_VOICE_SLT : CSP_VOICE_KAL16
+        let cVoice: csp_voice = voice == .female ? CSP_VOICE_SLT : Self.maleVoice
         var result: UnsafeMutablePointer<csp_result>?
-        guard csp_speak(input.text, cVoice, f0, stretch, &result) == CSP_OK.rawValue, let r = result else {
+        let speak = waveform ? csp_speak : csp_speak_frames
+        guard speak(input.text, cVoice, f0, stretch, &result) == CSP_OK.rawValue, let r = result else {
             return empty
         }
         defer { csp_result_free(r) }
@@ -90,15 +99,26 @@ public final class Speech: Pronouncing, Sendable {
         }
         var samples = c.samples == nil ? [] : Array(UnsafeBufferPointer(start: c.samples, count: c.sample_count))
         let sampleRate = c.sample_rate > 0 ? Int(c.sample_rate) : Self.sampleRate
-        if formantSemitones != 0 && !samples.isEmpty {
+        if formantSemitones != 0 && !samples.isEmpty && (waveform || c.params == nil) {
             // The C core's shifter, pitch unchanged: the flat source keeps its f0 and phone times exactly.
             samples.withUnsafeMutableBufferPointer { p in
                 _ = cdsp_pitch_shift(p.baseAddress!, p.count, Float(sampleRate), 0, Float(formantSemitones),
                                      p.baseAddress!)
             }
         }
+        var vocoder: VocoderFrames?
+        if let params = c.params, c.param_frames > 0, c.param_channels > 1, c.frame_shift > 0 {
+            let n = Int(c.param_frames)
+            vocoder = VocoderFrames(
+                voice: Int(cVoice.rawValue), shift: Double(c.frame_shift), channels: Int(c.param_channels),
+                params: Array(UnsafeBufferPointer(start: params, count: n * Int(c.param_channels))),
+                strengthChannels: Int(c.strength_channels),
+                strengths: c.strengths == nil ? [] : Array(UnsafeBufferPointer(start: c.strengths,
+                                                                              count: n * Int(c.strength_channels))),
+                formantSemitones: formantSemitones)
+        }
         return SpeechUtterance(sampleRate: sampleRate, f0: f0,
-                               samples: samples, phones: phones, line: pronounced)
+                               samples: samples, phones: phones, line: pronounced, vocoder: vocoder)
     }
 
     // MARK: - Input

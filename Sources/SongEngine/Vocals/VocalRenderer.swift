@@ -53,9 +53,11 @@ public enum VocalRenderer {
             let t0 = ContinuousClock.now
             // Brought to the output rate once per spoken line: the singer then retimes and retunes at the output
             // rate, and the sung (longer, sometimes doubled) lines need no resampling.
-            utterances.set(i, upsampled(speech.speak(line: toSpeak[i].text, voice: vocal.base, f0: toSpeak[i].f0,
-                                                            formantSemitones: vocal.formantSemitones),
-                                        to: sampleRate))
+            // The vocoder path sings from the frames alone: no spoken waveform, nothing to upsample.
+            let spokenLine = speech.speak(line: toSpeak[i].text, voice: vocal.base, f0: toSpeak[i].f0,
+                                          formantSemitones: vocal.formantSemitones, waveform: synthesis == .psola)
+            utterances.set(i, spokenLine.vocoder != nil && synthesis == .vocoder
+                ? spokenLine : upsampled(spokenLine, to: sampleRate))
             speechTime.set(i, seconds(since: t0))
         }
         let said = utterances.values
@@ -164,16 +166,25 @@ public enum VocalRenderer {
         return Job(line: line, index: index, text: section.lines[line.line], kind: section.kind, notes: sylNotes, f0: f0)
     }
 
+    /// How lines are sung: `Singer.Synthesis.vocoder` unless the environment's `CHROMASONG_SINGER` names another
+    /// (`psola`): a switch for comparing the two on the judged lyric sets (Benchmarks/sing_check.py), not a
+    /// parameter of the contract.
+    static let synthesis: Singer.Synthesis = {
+        ProcessInfo.processInfo.environment["CHROMASONG_SINGER"].flatMap(Singer.Synthesis.init(rawValue:)) ?? .vocoder
+    }()
+
     static func sing(_ job: Job, utterance: SpeechUtterance, chain: VocalChain) throws -> Rendered? {
         let clock = ContinuousClock.now
         let seed = UInt64(truncatingIfNeeded: job.index &+ 1) &* 0x9E37_79B9_7F4A_7C15
             ^ UInt64(job.line.section << 20 | job.line.line)
-        var main = try Singer.sing(utterance, notes: job.notes, sampleRate: chain.sampleRate, style: Singer.Style(seed: seed))
+        var style = Singer.Style(seed: seed)
+        style.synthesis = synthesis
+        var main = try Singer.sing(utterance, notes: job.notes, sampleRate: chain.sampleRate, style: style)
         guard !main.samples.isEmpty else { return nil }
         var double: Singer.Phrase? = nil
         if job.kind == "chorus" {
-            double = try Singer.sing(utterance, notes: job.notes, sampleRate: chain.sampleRate,
-                                 style: Singer.Style(seed: seed ^ 0xD0B1_ED00))
+            style.seed = seed ^ 0xD0B1_ED00
+            double = try Singer.sing(utterance, notes: job.notes, sampleRate: chain.sampleRate, style: style)
         }
         let sung = seconds(since: clock)
         let chainStart = ContinuousClock.now
