@@ -115,6 +115,22 @@ static inline void synth_adsr_gate(synth_adsr *e, int on) {
 
 #define SYNTH_ENV_FLOOR 1e-4f /* -80 dB */
 
+/// After a decay step (one sample or many): within 1e-6 of the sustain level the envelope holds there.
+static inline void synth_adsr_settle(synth_adsr *e) {
+    if (e->level - e->sustain < 1e-6f) {
+        e->level = e->sustain;
+        e->stage = SYNTH_ENV_SUSTAIN;
+    }
+}
+
+/// After a release step (one sample or many): under the floor the envelope is idle.
+static inline void synth_adsr_fade(synth_adsr *e) {
+    if (e->level < SYNTH_ENV_FLOOR) {
+        e->level = 0.0f;
+        e->stage = SYNTH_ENV_IDLE;
+    }
+}
+
 static inline float synth_adsr_tick(synth_adsr *e) {
     switch (e->stage) {
     case SYNTH_ENV_ATTACK:
@@ -126,20 +142,14 @@ static inline float synth_adsr_tick(synth_adsr *e) {
         break;
     case SYNTH_ENV_DECAY:
         e->level = e->sustain + (e->level - e->sustain) * e->decay_coef;
-        if (e->level - e->sustain < 1e-6f) {
-            e->level = e->sustain;
-            e->stage = SYNTH_ENV_SUSTAIN;
-        }
+        synth_adsr_settle(e);
         break;
     case SYNTH_ENV_SUSTAIN:
         e->level = e->sustain;
         break;
     case SYNTH_ENV_RELEASE:
         e->level *= e->release_coef;
-        if (e->level < SYNTH_ENV_FLOOR) {
-            e->level = 0.0f;
-            e->stage = SYNTH_ENV_IDLE;
-        }
+        synth_adsr_fade(e);
         break;
     default:
         e->level = 0.0f;
@@ -475,10 +485,7 @@ static inline float synth_adsr_skip(synth_adsr *e, int n) {
         case SYNTH_ENV_DECAY:
             e->level = e->sustain + (e->level - e->sustain) * powf(e->decay_coef, (float)n);
             n = 0;
-            if (e->level - e->sustain < 1e-6f) {
-                e->level = e->sustain;
-                e->stage = SYNTH_ENV_SUSTAIN;
-            }
+            synth_adsr_settle(e);
             break;
         case SYNTH_ENV_SUSTAIN:
             e->level = e->sustain;
@@ -487,10 +494,7 @@ static inline float synth_adsr_skip(synth_adsr *e, int n) {
         case SYNTH_ENV_RELEASE:
             e->level *= powf(e->release_coef, (float)n);
             n = 0;
-            if (e->level < SYNTH_ENV_FLOOR) {
-                e->level = 0.0f;
-                e->stage = SYNTH_ENV_IDLE;
-            }
+            synth_adsr_fade(e);
             break;
         default:
             e->level = 0.0f;
