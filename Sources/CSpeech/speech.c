@@ -1,3 +1,7 @@
+// Why one file of 500 lines: every entry point (pronounce, speak, speak frames, vocode) runs flite under the same
+// process-wide lock and error jump, and the extraction helpers walk the same utterance; split, they would share
+// that lock and those helpers through a private header.
+//
 // CSpeech: flite under one mutex. See include/csp_speech.h for the contract.
 #include "csp_speech.h"
 
