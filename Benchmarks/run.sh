@@ -23,11 +23,18 @@ for w in "${what[@]}"; do
     shift)
       $py -c "import parselmouth" 2>/dev/null || $py -m pip install -q praat-parselmouth
       (cd Benchmarks && ../$py voice_shift.py) || status=1 ;;
-    sing|sing-selftest)
-      $py -c "import parselmouth, pocketsphinx, mido, soxr" 2>/dev/null \
-        || $py -m pip install -q praat-parselmouth pocketsphinx mido soxr
-      if [ "$w" = sing ]; then (cd Benchmarks && ../$py sing_check.py) || status=1
-      else (cd Benchmarks && ../$py sing_check.py --selftest) || status=1; fi ;;
+    sing|sing-selftest|sing-tune|sing-judged)
+      # sing-tune / sing-judged: issue 15's lyric sets (Benchmarks/lyrics-sets); CHROMASONG_SINGER=psola and
+      # CHROMASONG_MALE_VOICE=kal16 render the singer as it was before issue 15, SING_LABEL names the variant.
+      $py -c "import parselmouth, pocketsphinx, mido, soxr, matplotlib" 2>/dev/null \
+        || $py -m pip install -q praat-parselmouth pocketsphinx mido soxr matplotlib
+      sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
+      command -v rubberband >/dev/null || DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq rubberband-cli
+      case "$w" in
+        sing) (cd Benchmarks && ../$py sing_check.py) || status=1 ;;
+        sing-selftest) (cd Benchmarks && ../$py sing_check.py --selftest) || status=1 ;;
+        *) (cd Benchmarks && ../$py sing_check.py --set "${w#sing-}" --label "${SING_LABEL:-}") || status=1 ;;
+      esac ;;
     server)
       # The real binary on loopback: live request/webhook/Range/security check, 100 concurrent submissions with
       # renders in worker processes and in the server process, the cost of isolation per render, the README's
