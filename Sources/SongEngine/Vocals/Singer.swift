@@ -212,17 +212,8 @@ public enum Singer {
         // To the output rate.
         var samples = out
         if sampleRate != utterance.sampleRate {
-            let ratio = Double(sampleRate) / sr
-            var resampled = [Float](repeating: 0, count: Int(Double(frames) * ratio) + 64)
-            var produced = 0
-            let ok = out.withUnsafeBufferPointer { inp in
-                resampled.withUnsafeMutableBufferPointer { outp in
-                    // flite's 16 kHz voice holds nothing above ~7 kHz: the fastest sinc converter loses nothing audible.
-                    cdsp_resample_fast(inp.baseAddress, frames, 1, ratio, outp.baseAddress, outp.count, &produced)
-                }
-            }
-            guard ok == CDSP_OK else { return empty }
-            samples = Array(resampled[0..<produced])
+            guard let resampled = resampledFast(out, ratio: Double(sampleRate) / sr) else { return empty }
+            samples = resampled
         }
 
         // Words: from their first syllable's onset to their last syllable's end.
@@ -292,22 +283,24 @@ public enum Singer {
                                      p.baseAddress!)
             }
         }
+        guard let atRate = sr == vocoderRate ? low : resampledFast(low, ratio: sr / vocoderRate) else { return nil }
         var out = [Float](repeating: 0, count: frames)
-        if sr == vocoderRate {
-            for i in 0..<min(frames, low.count) { out[i] = low[i] }
-            return out
-        }
-        let ratio = sr / vocoderRate
-        var resampled = [Float](repeating: 0, count: Int(Double(low.count) * ratio) + 64)
+        for i in 0..<min(frames, atRate.count) { out[i] = atRate[i] }
+        return out
+    }
+
+    /// Mono samples brought to `ratio` times their rate by libsamplerate's fastest sinc converter: flite's 16 kHz
+    /// voices hold nothing above ~7 kHz, so it loses nothing audible. Nil if the converter fails.
+    static func resampledFast(_ x: [Float], ratio: Double) -> [Float]? {
+        var out = [Float](repeating: 0, count: Int(Double(x.count) * ratio) + 64)
         var produced = 0
-        let ok = low.withUnsafeBufferPointer { inp in
-            resampled.withUnsafeMutableBufferPointer { outp in
+        let status = x.withUnsafeBufferPointer { inp in
+            out.withUnsafeMutableBufferPointer { outp in
                 cdsp_resample_fast(inp.baseAddress, inp.count, 1, ratio, outp.baseAddress, outp.count, &produced)
             }
         }
-        guard ok == CDSP_OK else { return nil }
-        for i in 0..<min(frames, produced) { out[i] = resampled[i] }
-        return out
+        guard status == CDSP_OK else { return nil }
+        return Array(out[0..<produced])
     }
 
     /// flite's US English consonants that are voiced (sung on pitch); the others keep the source period.

@@ -98,21 +98,13 @@ public enum VocalRenderer {
                            stageSeconds: [("synthesis", speechSeconds), ("retune", retuneSeconds), ("chain", chainSeconds)])
     }
 
-    /// The utterance at `rate` (times stay in seconds). flite's 16 kHz speech holds nothing above ~7 kHz, so the
-    /// fastest sinc converter loses nothing audible here.
+    /// The utterance at `rate` (times stay in seconds), by `Singer.resampledFast`.
     static func upsampled(_ u: SpeechUtterance, to rate: Int) -> SpeechUtterance {
-        guard u.sampleRate != rate, !u.samples.isEmpty else { return u }
-        let ratio = Double(rate) / Double(u.sampleRate)
-        var out = [Float](repeating: 0, count: Int(Double(u.samples.count) * ratio) + 64)
-        var produced = 0
-        let status = u.samples.withUnsafeBufferPointer { inp in
-            out.withUnsafeMutableBufferPointer { outp in
-                cdsp_resample_fast(inp.baseAddress, inp.count, 1, ratio, outp.baseAddress, outp.count, &produced)
-            }
-        }
-        guard status == CDSP_OK else { return u }
+        guard u.sampleRate != rate, !u.samples.isEmpty,
+              let samples = Singer.resampledFast(u.samples, ratio: Double(rate) / Double(u.sampleRate))
+        else { return u }
         var v = u
-        v.samples = Array(out[0..<produced])
+        v.samples = samples
         v.sampleRate = rate
         return v
     }
