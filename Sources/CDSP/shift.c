@@ -5,15 +5,15 @@
 // buffers allocated at create time; FFTW plans are shared per frame size and executed with the new-array API.
 #include <fftw3.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cdsp_shift.h"
+#include "fft_internal.h"
 
 #define SHIFT_OVERLAP 4
-#define SHIFT_MAX_LOG2 13  // frame sizes 2^8 ... 2^13
+#define SHIFT_MAX_LOG2 CDSP_FFT_MAX_LOG2  // frame sizes 2^8 ... 2^13
 // Envelope tuning, chosen by measurement (30 s vibrato tone, +4/-5 semitones, harmonic levels against the true
 // envelope): a lifter at 0.9 of the f0 period with a peak hold over one harmonic spacing scored 2.5/2.3 dB; 0.7
 // scored 3.1/3.5, and true-envelope iterations on top of the peak hold did not help (2.7/2.5 with two) while
@@ -48,35 +48,6 @@
 #define SHIFT_FRACTIONAL 1
 #endif
 
-// --- shared plans -------------------------------------------------------------------------------------------------
-
-typedef struct {
-    fftwf_plan r2c, c2r;
-} shift_plans;
-
-static pthread_mutex_t plan_lock = PTHREAD_MUTEX_INITIALIZER;
-static shift_plans plan_cache[SHIFT_MAX_LOG2 + 1];
-
-/// Plans for size n (a power of two), made once under the lock; FFTW planning is not thread-safe, execution is.
-static const shift_plans *plans_for(int log2n) {
-    pthread_mutex_lock(&plan_lock);
-    shift_plans *p = &plan_cache[log2n];
-    if (!p->r2c) {
-        int n = 1 << log2n;
-        float *re = fftwf_malloc(sizeof(float) * (size_t)n);
-        fftwf_complex *c = fftwf_malloc(sizeof(fftwf_complex) * (size_t)(n / 2 + 1));
-        if (re && c) {
-            p->r2c = fftwf_plan_dft_r2c_1d(n, re, c, FFTW_ESTIMATE);
-            p->c2r = fftwf_plan_dft_c2r_1d(n, c, re, FFTW_ESTIMATE);
-        }
-        fftwf_free(re);
-        fftwf_free(c);
-    }
-    const shift_plans *result = (p->r2c && p->c2r) ? p : NULL;
-    pthread_mutex_unlock(&plan_lock);
-    return result;
-}
-
 // --- fast log2 / exp2 (envelope work only; relative error ~1e-4) --------------------------------------------------
 
 static inline float fast_log2(float x) {
@@ -108,7 +79,7 @@ static inline float fast_exp2(float x) {
 struct cdsp_shifter {
     float fs;
     int n, hop, bins, log2n;
-    const shift_plans *plans;
+    const cdsp_fft_plans *plans;
     float pitch_ratio, formant_ratio;
     float lifter;  // cepstral cut-off as a fraction of the f0 period
     int use_envelope;
@@ -159,7 +130,7 @@ cdsp_shifter *cdsp_shifter_create(float sample_rate) {
     s->n = 1 << log2n;
     s->hop = s->n / SHIFT_OVERLAP;
     s->bins = s->n / 2 + 1;
-    s->plans = plans_for(log2n);
+    s->plans = cdsp_fft_plans_for(log2n);
     size_t n = (size_t)s->n, b = (size_t)s->bins;
     s->in_fifo = zalloc(n * sizeof(float));
     s->out_fifo = zalloc(n * sizeof(float));

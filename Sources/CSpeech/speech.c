@@ -328,6 +328,24 @@ int csp_vocode_frame_samples(csp_voice voice) {
     return (int)(0.5 + cg->frame_advance * (float)cg->sample_rate);
 }
 
+int csp_vocoder_info_get(csp_voice voice, csp_vocoder_info *info, double *band_filters, size_t capacity) {
+    if (!info || csp_vocode_frame_samples(voice) <= 0) return CSP_ERR_ARGUMENT;
+    const cst_cg_db *cg = voice_cg_db(csp_voices[voice]);
+    info->sample_rate = (float)cg->sample_rate;
+    info->frame_shift = cg->frame_advance;
+    info->alpha = cg->mlsa_alpha;
+    info->beta = cg->mlsa_beta;
+    info->gain = cg->gain;
+    info->bands = cg->mixed_excitation ? cg->ME_num : 0;
+    info->band_taps = cg->mixed_excitation ? cg->ME_order : 0;
+    if (band_filters && info->bands > 0) {
+        if ((size_t)info->bands * (size_t)info->band_taps > capacity) return CSP_ERR_ARGUMENT;
+        for (int j = 0; j < info->bands; j++)
+            for (int i = 0; i < info->band_taps; i++) band_filters[j * info->band_taps + i] = cg->me_h[j][i];
+    }
+    return CSP_OK;
+}
+
 int csp_vocode(csp_voice voice, const float *params, int frames, int param_channels, const float *strengths,
                int strength_channels, unsigned seed, float *out, size_t out_count) {
     int per_frame = csp_vocode_frame_samples(voice);

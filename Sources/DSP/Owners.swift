@@ -258,6 +258,46 @@ package final class Psola {
     deinit { cdsp_psola_destroy(handle) }
 }
 
+/// A voice's vocoder constants for CDSP's singing vocoder (`cdsp_vocoder_voice`): flite's, for a clustergen voice.
+package struct VocoderConstants: Sendable, Hashable {
+    package var sourceRate: Float
+    package var frameShift: Float
+    package var alpha: Float
+    package var beta: Float
+    package var gain: Float
+    package var bands: Int
+    /// `bands` FIR filters of equal length, band after band.
+    package var bandFilters: [Double]
+
+    package init(sourceRate: Float, frameShift: Float, alpha: Float, beta: Float, gain: Float, bands: Int,
+                 bandFilters: [Double]) {
+        self.sourceRate = sourceRate
+        self.frameShift = frameShift
+        self.alpha = alpha
+        self.beta = beta
+        self.gain = gain
+        self.bands = bands
+        self.bandFilters = bandFilters
+    }
+}
+
+/// CDSP's mel-cepstral singing vocoder for one voice, output rate and formant shift (`cdsp_vocoder.h`).
+package final class Vocoder {
+    package let handle: OpaquePointer
+    package init(constants c: VocoderConstants, channels: Int, outputRate: Float, formantSemitones: Float)
+        throws(DSPError) {
+        let taps = c.bands > 0 ? c.bandFilters.count / c.bands : 0
+        let handle = c.bandFilters.withUnsafeBufferPointer { filters in
+            var voice = cdsp_vocoder_voice(source_rate: c.sourceRate, frame_shift: c.frameShift, alpha: c.alpha,
+                                           beta: c.beta, gain: c.gain, bands: Int32(c.bands), band_taps: Int32(taps),
+                                           band_filters: c.bands > 0 ? filters.baseAddress : nil)
+            return cdsp_vocoder_create(&voice, Int32(channels), outputRate, formantSemitones)
+        }
+        self.handle = try made(handle, "singing vocoder")
+    }
+    deinit { cdsp_vocoder_destroy(handle) }
+}
+
 /// Integrated loudness (BS.1770-4) by CDSP's meter; nil for silence (below the absolute gate).
 package func measureLoudness(left: [Float], right: [Float], sampleRate: Int) -> Double? {
     var lufs = -Double.infinity

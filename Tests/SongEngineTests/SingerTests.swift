@@ -211,4 +211,66 @@ import Testing
         #expect(abs(phrase.start + duration - (notes.last![0].end + Singer.tail)) < 0.01)
         #expect(phrase.words.map(\.text) == ["Sing", "me", "home"])
     }
+
+    /// CDSP's vocoder against flite's MLSA vocoder on the same sung line (the male voice, rms: no formant shift):
+    /// the long-term spectrum in third-octave bands from 150 Hz to 5 kHz agrees within 2 dB, the overall level
+    /// within 1 dB, and the pitch is the notes'.
+    @Test func vocoderSoundsLikeFlites() throws {
+        let u = Speech.shared.speak(line: "Carry me over the water", voice: .male, f0: 130)
+        let count = u.line.syllableCount
+        let notes = (0..<count).map { [Singer.Note(start: 0.5 + Double($0) * 0.5, end: 0.95 + Double($0) * 0.5,
+                                                   pitch: 50)] }
+        var own = Singer.Style(seed: 4), flite = Singer.Style(seed: 4)
+        own.synthesis = .vocoder
+        flite.synthesis = .mlsa
+        let a = try Singer.sing(u, notes: notes, style: own), b = try Singer.sing(u, notes: notes, style: flite)
+        #expect(a.samples.count > 44_100 && abs(a.samples.count - b.samples.count) < 50)
+        func bands(_ x: [Float]) -> [Double] {
+            // Power spectrum averaged over 4096-point Hann frames, summed in third-octave bands.
+            let n = 4096
+            var power = [Double](repeating: 0, count: n / 2)
+            var start = 0
+            let window = (0..<n).map { 0.5 - 0.5 * cos(2 * Double.pi * Double($0) / Double(n)) }
+            let binHz = 44_100 / Double(n)
+            while start + n <= x.count {
+                let frame = (0..<n).map { Double(x[start + $0]) * window[$0] }
+                for k in Int(130 / binHz)..<Int(5700 / binHz) {
+                    // Goertzel: |X(k)|^2 without a table of sines.
+                    let coeff = 2 * cos(2 * Double.pi * Double(k) / Double(n))
+                    var s1 = 0.0, s2 = 0.0
+                    for v in frame {
+                        let s0 = v + coeff * s1 - s2
+                        s2 = s1
+                        s1 = s0
+                    }
+                    power[k] += s1 * s1 + s2 * s2 - coeff * s1 * s2
+                }
+                start += n
+            }
+            var out: [Double] = []
+            var lo = 150.0
+            while lo * pow(2, 1.0 / 3) <= 5000 {
+                let hi = lo * pow(2, 1.0 / 3)
+                var e = 1e-30
+                for k in 0..<(n / 2) where Double(k) * 44_100 / Double(n) >= lo && Double(k) * 44_100 / Double(n) < hi {
+                    e += power[k]
+                }
+                out.append(10 * log10(e))
+                lo = hi
+            }
+            return out
+        }
+        let la = bands(a.samples), lb = bands(b.samples)
+        let diffs = zip(la, lb).map { $0 - $1 }
+        print("vocoder against flite's MLSA, third-octave bands 150 Hz - 5 kHz (dB): "
+              + diffs.map { String(format: "%.1f", $0) }.joined(separator: " "))
+        #expect(diffs.allSatisfy { abs($0) < 2 })
+        func rms(_ x: [Float]) -> Double {
+            (x.reduce(0.0) { $0 + Double($1 * $1) } / Double(max(1, x.count))).squareRoot()
+        }
+        #expect(abs(20 * log10(rms(a.samples) / rms(b.samples))) < 1)
+        let mid = Int((notes[1][0].start + 0.2 - a.start) * 44_100)
+        let f = Self.pitch(a.samples, start: mid, length: 2048, sampleRate: 44_100, guess: 146.8)
+        #expect(f.map { abs(1200 * log2($0 / 146.83)) < 10 } == true)
+    }
 }

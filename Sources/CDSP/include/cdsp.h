@@ -16,6 +16,7 @@
 #include "cdsp_io.h"
 #include "cdsp_shift.h"
 #include "cdsp_sing.h"
+#include "cdsp_vocoder.h"
 #include "cdsp_params.h"
 
 #endif

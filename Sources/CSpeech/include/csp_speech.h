@@ -118,6 +118,22 @@ int csp_vocode_frame_samples(csp_voice voice);
 int csp_vocode(csp_voice voice, const float *params, int frames, int param_channels, const float *strengths,
                int strength_channels, unsigned seed, float *out, size_t out_count);
 
+/// A clustergen voice's vocoder constants, for a vocoder outside flite (CDSP's cdsp_vocoder, which sings).
+typedef struct csp_vocoder_info {
+    float sample_rate;   ///< Hz (16000)
+    float frame_shift;   ///< seconds between parameter frames (0.005)
+    float alpha;         ///< mel-cepstral all-pass constant
+    float beta;          ///< postfilter
+    float gain;          ///< output gain on the 16-bit scale (0: 1)
+    int bands;           ///< mixed-excitation bands (0: none)
+    int band_taps;       ///< FIR taps per band
+} csp_vocoder_info;
+
+/// Fills `info` for `voice`; when `band_filters` is not NULL, also copies the bands * band_taps band filter taps
+/// into it (capacity `capacity` doubles, band after band). CSP_ERR_ARGUMENT for a diphone voice or too small a
+/// capacity.
+int csp_vocoder_info_get(csp_voice voice, csp_vocoder_info *info, double *band_filters, size_t capacity);
+
 #ifdef __cplusplus
 }
 #endif

@@ -3,8 +3,11 @@ internal import CDSP
 internal import DSP
 internal import CSpeech
 
-/// Sings one lyric line: the line as flite spoke it at a flat pitch (a `SpeechUtterance`) is retimed onto its
-/// syllables' notes and retuned by TD-PSOLA (C, `cdsp_sing.h`), then resampled to the output rate.
+/// Sings one lyric line from the score: the line as flite analysed it at a flat pitch (a `SpeechUtterance` with
+/// its clustergen vocoder frames) is played along its syllables' notes by CDSP's mel-cepstral vocoder
+/// (`cdsp_vocoder.h`) at the output rate, the pitch taken from the notes' f0 curve (`cdsp_sing.h`). Two older ways
+/// stay for comparison (`Synthesis`): flite's own vocoder on the stretched frames, and TD-PSOLA on the spoken
+/// waveform; both work at flite's 16 kHz and are resampled.
 ///
 /// Timing follows UTAU and Festival's singing mode: consonants keep their spoken length (squeezed only when two
 /// notes leave no room), each syllable's onset consonants end where its first note starts, so the vowel starts
@@ -43,9 +46,13 @@ public enum Singer {
 
     /// The two ways a line is sung (docs/vocals.md, "Singing from the score").
     public enum Synthesis: String, Sendable, Hashable, CaseIterable {
-        /// The spoken line's vocoder frames (flite clustergen) stretched to the notes' phone durations, their f0
-        /// replaced by the notes' curve, and vocoded: a held vowel is synthesised, not repeated.
+        /// The spoken line's vocoder frames (flite clustergen) played along the notes' phone durations with the
+        /// notes' f0 curve by CDSP's mel-cepstral vocoder (`cdsp_vocoder.h`), straight at the output rate: a held
+        /// vowel is synthesised, not repeated.
         case vocoder
+        /// As `.vocoder`, but the frames are stretched and played by flite's own MLSA vocoder at 16 kHz and
+        /// resampled (the first vocoder singer; kept to compare against).
+        case mlsa
         /// The spoken waveform retimed and retuned by TD-PSOLA: a held vowel repeats pitch periods of the spoken one.
         case psola
     }
@@ -127,13 +134,17 @@ public enum Singer {
         }
         let start = syllables[0].outOnset - lead
         let finish = syllables.last!.outEnd + tail
-        let frames = Int(((finish - start) * sr).rounded(.up))
+        // CDSP's vocoder sings at the output rate; flite's vocoder and the PSOLA at the voice's, resampled after.
+        let frameData = utterance.vocoder
+        let synthesis = frameData == nil ? Synthesis.psola : style.synthesis
+        let rate = synthesis == .vocoder ? Double(sampleRate) : sr
+        let frames = Int(((finish - start) * rate).rounded(.up))
         guard frames > 0 else { return empty }
 
-        // Time map knots (output sample -> source sample), in order.
+        // Time map knots (output sample -> source sample at the voice's rate), in order.
         var mapOut: [Double] = [], mapSrc: [Double] = []
         func knot(_ out: Double, _ src: Double) {
-            let o = max((out - start) * sr, mapOut.last ?? 0)
+            let o = max((out - start) * rate, mapOut.last ?? 0)
             mapOut.append(o)
             mapSrc.append(src * sr)
         }
@@ -144,18 +155,11 @@ public enum Singer {
             knot(s.outEnd, s.codaEnd)
         }
 
-        // Voicing of the source, from the phones.
-        var voiced = [UInt8](repeating: 0, count: utterance.samples.count)
-        for p in utterance.phones where p.syllable >= 0 && (p.isVowel || voicedConsonants.contains(p.name)) {
-            let a = max(0, Int(p.start * sr)), b = min(voiced.count, Int(p.end * sr))
-            if a < b { voiced.replaceSubrange(a..<b, with: repeatElement(1, count: b - a)) }
-        }
-
         // Notes in output samples, sorted, not overlapping.
         var cNotes: [cdsp_sing_note] = []
         for n in syllables.flatMap(\.notes) {
-            var a = (n.start - start) * sr
-            let b = (n.end - start) * sr
+            var a = (n.start - start) * rate
+            let b = (n.end - start) * rate
             if let last = cNotes.last, a < last.end {
                 if a < last.start + 1 { continue }
                 cNotes[cNotes.count - 1].end = a
@@ -175,13 +179,29 @@ public enum Singer {
 
         var f0 = [Float](repeating: 0, count: frames)
         var out = [Float](repeating: 0, count: frames)
-        guard cdsp_sing_f0_curve(cNotes, cNotes.count, &cStyle, Float(sr), &f0, frames) == CDSP_OK else { return empty }
-        if style.synthesis == .vocoder, let frameData = utterance.vocoder {
-            guard let sung = vocode(frameData, mapOut: mapOut, mapSrc: mapSrc, f0: f0, sampleRate: sr, frames: frames,
+        guard cdsp_sing_f0_curve(cNotes, cNotes.count, &cStyle, Float(rate), &f0, frames) == CDSP_OK else {
+            return empty
+        }
+        switch synthesis {
+        case .vocoder:
+            guard let frameData,
+                  let sung = try? vocodeOwn(frameData, mapOut: mapOut, mapSrcSeconds: mapSrc.map { $0 / sr }, f0: f0,
+                                            rate: rate, frames: frames, seed: style.seed)
+            else { return empty }
+            out = sung
+        case .mlsa:
+            guard let frameData,
+                  let sung = vocode(frameData, mapOut: mapOut, mapSrc: mapSrc, f0: f0, sampleRate: sr, frames: frames,
                                     seed: style.seed)
             else { return empty }
             out = sung
-        } else {
+        case .psola:
+            // Voicing of the source, from the phones.
+            var voiced = [UInt8](repeating: 0, count: utterance.samples.count)
+            for p in utterance.phones where p.syllable >= 0 && (p.isVowel || voicedConsonants.contains(p.name)) {
+                let a = max(0, Int(p.start * sr)), b = min(voiced.count, Int(p.end * sr))
+                if a < b { voiced.replaceSubrange(a..<b, with: repeatElement(1, count: b - a)) }
+            }
             let period = sr / utterance.f0
             let capacity = Int(Double(utterance.samples.count) / (0.5 * period)) + 4
             var marks = [Double](repeating: 0, count: capacity)
@@ -206,13 +226,14 @@ public enum Singer {
                 spans.append(s.outOnset...s.outEnd)
             }
         }
-        let spanStarts = spans.map { ($0.lowerBound - start) * sr }, spanEnds = spans.map { ($0.upperBound - start) * sr }
-        cdsp_sing_gate(&out, frames, spanStarts, spanEnds, spans.count, fade * sr)
+        let spanStarts = spans.map { ($0.lowerBound - start) * rate }
+        let spanEnds = spans.map { ($0.upperBound - start) * rate }
+        cdsp_sing_gate(&out, frames, spanStarts, spanEnds, spans.count, fade * rate)
 
         // To the output rate.
         var samples = out
-        if sampleRate != utterance.sampleRate {
-            guard let resampled = resampledFast(out, ratio: Double(sampleRate) / sr) else { return empty }
+        if Double(sampleRate) != rate {
+            guard let resampled = resampledFast(out, ratio: Double(sampleRate) / rate) else { return empty }
             samples = resampled
         }
 
@@ -230,7 +251,25 @@ public enum Singer {
         return Phrase(samples: samples, sampleRate: sampleRate, start: start, words: words, spans: spans)
     }
 
-    /// The sung line from vocoder frames: output frame j (at j * shift seconds from the line's start) takes the
+    /// The sung line from vocoder frames by CDSP's vocoder, at `rate`: `frames` samples on the time map
+    /// (output samples -> source seconds) with the f0 curve `f0` (Hz per output sample); the voice's formant shift
+    /// is read into the envelope, so nothing else touches the samples.
+    static func vocodeOwn(_ v: VocoderFrames, mapOut: [Double], mapSrcSeconds: [Double], f0: [Float], rate: Double,
+                          frames: Int, seed: UInt64) throws -> [Float]? {
+        guard let constants = constants(voice: v.voice), constants.bands == v.strengthChannels,
+              v.count > 0, !mapOut.isEmpty
+        else { return nil }
+        let vocoder = try Vocoder(constants: constants, channels: v.channels, outputRate: Float(rate),
+                                  formantSemitones: Float(v.formantSemitones))
+        var out = [Float](repeating: 0, count: frames)
+        let status = out.withUnsafeMutableBufferPointer { p in
+            cdsp_vocoder_render(vocoder.handle, v.params, v.count, v.strengthChannels > 0 ? v.strengths : nil, mapOut,
+                                mapSrcSeconds, mapOut.count, f0, seed, p.baseAddress, frames)
+        }
+        return status == CDSP_OK ? out : nil
+    }
+
+    /// The sung line from vocoder frames by flite's MLSA vocoder (`Synthesis.mlsa`): output frame j (at j * shift seconds from the line's start) takes the
     /// spoken frames at the time map's source time (linear between the two nearest, voicing from the nearer), and
     /// the f0 curve's value there where the source is voiced; flite's vocoder (CSpeech) plays the frames at 16 kHz,
     /// the spoken line's formant shift is applied, and the result is brought to `sampleRate`, `frames` long.
@@ -302,6 +341,30 @@ public enum Singer {
         guard status == CDSP_OK else { return nil }
         return Array(out[0..<produced])
     }
+
+    /// flite's vocoder constants of a clustergen voice (a `csp_voice` raw value), read once; nil for a diphone voice.
+    static func constants(voice: Int) -> VocoderConstants? { vocoderConstants[voice] ?? nil }
+
+    private static let vocoderConstants: [Int: VocoderConstants?] = {
+        var table: [Int: VocoderConstants?] = [:]
+        for raw in 0..<Int(CSP_VOICE_COUNT) {
+            var info = csp_vocoder_info()
+            let voice = csp_voice(rawValue: UInt32(raw))
+            guard csp_vocoder_info_get(voice, &info, nil, 0) == CSP_OK.rawValue else {
+                table[raw] = .some(nil)
+                continue
+            }
+            var filters = [Double](repeating: 0, count: Int(info.bands) * Int(info.band_taps))
+            let status = filters.withUnsafeMutableBufferPointer { p in
+                csp_vocoder_info_get(voice, &info, p.baseAddress, p.count)
+            }
+            table[raw] = status == CSP_OK.rawValue
+                ? VocoderConstants(sourceRate: info.sample_rate, frameShift: info.frame_shift, alpha: info.alpha,
+                                   beta: info.beta, gain: info.gain, bands: Int(info.bands), bandFilters: filters)
+                : .some(nil)
+        }
+        return table
+    }()
 
     /// flite's US English consonants that are voiced (sung on pitch); the others keep the source period.
     static let voicedConsonants: Set<String> = ["b", "d", "g", "v", "dh", "z", "zh", "jh", "m", "n", "ng", "l", "r",

@@ -56,7 +56,7 @@ public enum VocalRenderer {
             // The vocoder path sings from the frames alone: no spoken waveform, nothing to upsample.
             let spokenLine = speech.speak(line: toSpeak[i].text, voice: vocal.base, f0: toSpeak[i].f0,
                                           formantSemitones: vocal.formantSemitones, waveform: synthesis == .psola)
-            utterances.set(i, spokenLine.vocoder != nil && synthesis == .vocoder
+            utterances.set(i, spokenLine.vocoder != nil && synthesis != .psola
                 ? spokenLine : upsampled(spokenLine, to: sampleRate))
             speechTime.set(i, seconds(since: t0))
         }
@@ -159,7 +159,7 @@ public enum VocalRenderer {
     }
 
     /// How lines are sung: `Singer.Synthesis.vocoder` unless the environment's `CHROMASONG_SINGER` names another
-    /// (`psola`): a switch for comparing the two on the judged lyric sets (Benchmarks/sing_check.py), not a
+    /// (`mlsa`, `psola`): a switch for comparing them on the lyric sets (Benchmarks/sing_check.py), not a
     /// parameter of the contract.
     static let synthesis: Singer.Synthesis = {
         ProcessInfo.processInfo.environment["CHROMASONG_SINGER"].flatMap(Singer.Synthesis.init(rawValue:)) ?? .vocoder
