@@ -3,12 +3,12 @@
 //
 // The sound is the one flite's MLSA vocoder makes from the same frames (pulse train of unit power at f0 plus
 // binary noise, each shaped by the band strengths, through exp(sum c_m z~^-m) with the all-pass warp alpha and
-// the voice's postfilter beta), built in the frequency domain instead of sample by sample: every hop of about
-// 3 ms the minimum-phase response is evaluated from the interpolated mel-cepstrum on the FFT bins below the voice's
-// band edge, the hop's noise and the pulses that fall in it are filtered by it (one forward and one inverse real
-// FFT), and the result is overlap-added: an exact time-varying convolution, no windows. The formant shift reads the
-// envelope at f / 2^(semitones / 12). Nothing is resampled: the voice's 16 kHz spectrum is synthesised at the
-// output rate, silent above its band edge.
+// the voice's postfilter beta), built in the frequency domain instead of sample by sample: every 5 ms hop the
+// minimum-phase response is evaluated from the interpolated mel-cepstrum on the FFT bins below the voice's band
+// edge, the hop's noise (two grains of a bank of precomputed noise spectra) and the pulses that fall in it are
+// filtered by it, and one inverse real FFT is overlap-added: an exact time-varying convolution, no windows. The
+// formant shift reads the envelope at f / 2^(semitones / 12). Nothing is resampled: the voice's 16 kHz spectrum is
+// synthesised at the output rate, silent above its band edge.
 #ifndef CDSP_VOCODER_H
 #define CDSP_VOCODER_H
 
