@@ -111,10 +111,11 @@ int csp_vocode_frame_samples(csp_voice voice);
 /// Runs `voice`'s MLSA vocoder over `frames` frames laid out as a csp_result's params and strengths (same channel
 /// counts as `voice` gives; frame i at i * frame_shift seconds, f0 in Hz, 0 unvoiced) and writes frames *
 /// csp_vocode_frame_samples(voice) samples at the voice's rate (16 kHz) into `out` (capacity `out_count`). The
-/// vocoder's noise is seeded with `seed`, so the same call gives the same samples. This is how a sung line is made
-/// from the score: the caller stretches a spoken line's frames to the notes' phone durations and sets the f0 track
-/// from the notes (Singer.swift). Returns CSP_ERR_ARGUMENT for a diphone voice or channel counts that differ from
-/// the voice's.
+/// vocoder's noise is seeded with `seed`, so the same call gives the same samples. The first singer from the score
+/// used it (Singer.Synthesis.mlsa, kept to compare against): the caller stretches a spoken line's frames to the
+/// notes' phone durations and sets the f0 track from the notes. The singer now plays the frames with CDSP's vocoder
+/// (cdsp_vocoder.h) and csp_vocoder_info_get. Returns CSP_ERR_ARGUMENT for a diphone voice or channel counts that
+/// differ from the voice's.
 int csp_vocode(csp_voice voice, const float *params, int frames, int param_channels, const float *strengths,
                int strength_channels, unsigned seed, float *out, size_t out_count);
 
