@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cdsp_sing.h"
+#include "sing_internal.h"
 
 // --- Pitch marks -----------------------------------------------------------------------------------------------------
 
@@ -236,8 +237,7 @@ cdsp_status cdsp_psola_process(cdsp_psola *p, const float *src, size_t src_frame
                                size_t out_frames) {
     if (!p || !src || !marks || mark_count == 0 || !map_out || !map_src || knot_count == 0 || !out)
         return CDSP_ERR_ARGUMENT;
-    for (size_t k = 1; k < knot_count; k++)
-        if (map_out[k] < map_out[k - 1]) return CDSP_ERR_ARGUMENT;
+    if (!cdsp_map_is_ordered(map_out, knot_count)) return CDSP_ERR_ARGUMENT;
     memset(out, 0, out_frames * sizeof(float));
     const double P = p->period;
     const double sr = p->sample_rate;
@@ -245,18 +245,8 @@ cdsp_status cdsp_psola_process(cdsp_psola *p, const float *src, size_t src_frame
     size_t knot = 0;
     double t = 0;
     while (t < (double)out_frames + P) {
-        // Source time of this synthesis mark: the last knot at or before t, interpolated to the next.
-        while (knot + 1 < knot_count && map_out[knot + 1] <= t) knot++;
-        double tau;
-        if (t <= map_out[0]) {
-            tau = map_src[0];
-        } else if (knot + 1 >= knot_count) {
-            tau = map_src[knot_count - 1];
-        } else {
-            double span = map_out[knot + 1] - map_out[knot];
-            double u = span > 0 ? (t - map_out[knot]) / span : 0;
-            tau = map_src[knot] + u * (map_src[knot + 1] - map_src[knot]);
-        }
+        // Source time of this synthesis mark.
+        double tau = cdsp_map_time(map_out, map_src, knot_count, t, &knot);
         // The analysis marks around tau: in voiced stretches the grain blends the two (by where tau lies between
         // them), so a slowly advancing time map glides through the source instead of jumping period by period;
         // unvoiced grains come from the nearest mark alone (blending noise would lower its level).

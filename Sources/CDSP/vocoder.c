@@ -9,6 +9,7 @@
 
 #include "cdsp_vocoder.h"
 #include "fft_internal.h"
+#include "sing_internal.h"
 
 #define VOC_MAX_CHANNELS 64
 #define VOC_MAX_BANDS 16
@@ -151,8 +152,8 @@ cdsp_vocoder *cdsp_vocoder_create(const cdsp_vocoder_voice *voice, int channels,
     v->time = fftwf_malloc((size_t)v->n * sizeof(float));
     v->spec = fftwf_malloc(((size_t)v->n / 2 + 1) * sizeof(fftwf_complex));
     v->noise = fftwf_malloc(((size_t)v->n / 2 + 1) * sizeof(fftwf_complex));
-    if (!v->plans || !v->bank || !v->cosm || !v->sinm || !v->taper || !v->twiddle || !v->re1 || (v->bands && !v->band_amp) || !v->time || !v->spec ||
-        !v->noise || v->bins < 2) {
+    if (!v->plans || !v->bank || !v->cosm || !v->sinm || !v->taper || !v->twiddle || !v->re1 ||
+        (v->bands && !v->band_amp) || !v->time || !v->spec || !v->noise || v->bins < 2) {
         cdsp_vocoder_destroy(v);
         return NULL;
     }
@@ -185,16 +186,6 @@ cdsp_vocoder *cdsp_vocoder_create(const cdsp_vocoder_voice *voice, int channels,
     return v;
 }
 
-/// Source seconds for output sample t on the piecewise-linear map; *knot is a search hint that only moves forward.
-static double map_time(const double *out, const double *src, size_t count, double t, size_t *knot) {
-    if (t <= out[0]) return src[0];
-    while (*knot + 1 < count && out[*knot + 1] <= t) (*knot)++;
-    if (*knot + 1 >= count) return src[count - 1];
-    double span = out[*knot + 1] - out[*knot];
-    double u = span > 0 ? (t - out[*knot]) / span : 0;
-    return src[*knot] + u * (src[*knot + 1] - src[*knot]);
-}
-
 /// The postfiltered mel-cepstrum `post` from `mc` (order m), as flite applies beta to the MLSA coefficients:
 /// b = mc2b(mc); b1 -= beta * alpha * mc2; bk *= 1 + beta for k >= 2; back to the mel-cepstrum. c0 is fixed later
 /// so that the energy is kept.
@@ -217,6 +208,7 @@ cdsp_status cdsp_vocoder_render(cdsp_vocoder *v, const float *frames, size_t fra
         return CDSP_ERR_ARGUMENT;
     }
     if (v->bands > 0 && !strengths) return CDSP_ERR_ARGUMENT;
+    if (!cdsp_map_is_ordered(map_out, knot_count)) return CDSP_ERR_ARGUMENT;
     const int m = v->order, ch = m + 1, n = v->n, hop = v->hop, bins = v->bins, nb = v->bands;
     const size_t m1 = (size_t)m + 1;
     // Each hop's buffer starts `lead` samples before the hop: the band-limited response's small precursor (the
@@ -238,7 +230,7 @@ cdsp_status cdsp_vocoder_render(cdsp_vocoder *v, const float *frames, size_t fra
     for (size_t t0 = 0; t0 < out_frames; t0 += (size_t)hop) {
         size_t len = out_frames - t0 < (size_t)hop ? out_frames - t0 : (size_t)hop;
         double centre = (double)t0 + 0.5 * (double)len;
-        double pos = map_time(map_out, map_src, knot_count, centre, &knot) / v->shift;
+        double pos = cdsp_map_time(map_out, map_src, knot_count, centre, &knot) / v->shift;
         if (!(pos >= 0)) pos = 0;  // also NaN
         if (pos > (double)(frame_count - 1)) pos = (double)(frame_count - 1);
         size_t i0 = (size_t)pos, i1 = i0 + 1 < frame_count ? i0 + 1 : i0;

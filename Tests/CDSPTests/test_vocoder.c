@@ -242,6 +242,8 @@ CDSP_TEST(time_map_and_determinism) {
     // Bad arguments.
     CDSP_CHECK(cdsp_vocoder_render(v, fr, 0, NULL, map_out, map_src, 4, f0, 9, a, n) == CDSP_ERR_ARGUMENT);
     CDSP_CHECK(cdsp_vocoder_render(v, fr, 200, NULL, map_out, map_src, 0, f0, 9, a, n) == CDSP_ERR_ARGUMENT);
+    double backwards[4] = {0, 0.8 * 22050, 0.2 * 22050, 22050};  // output times must not go down
+    CDSP_CHECK(cdsp_vocoder_render(v, fr, 200, NULL, backwards, map_src, 4, f0, 9, a, n) == CDSP_ERR_ARGUMENT);
     cdsp_vocoder_voice bad = voice(0.4f);
     bad.bands = 5;  // bands without filters
     CDSP_CHECK(cdsp_vocoder_create(&bad, CH, 44100.0f, 0.0f) == NULL);

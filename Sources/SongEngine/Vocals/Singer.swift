@@ -185,8 +185,8 @@ public enum Singer {
         switch synthesis {
         case .vocoder:
             guard let frameData,
-                  let sung = try? vocodeOwn(frameData, mapOut: mapOut, mapSrcSeconds: mapSrc.map { $0 / sr }, f0: f0,
-                                            rate: rate, frames: frames, seed: style.seed)
+                  let sung = try vocodeOwn(frameData, mapOut: mapOut, mapSrcSeconds: mapSrc.map { $0 / sr }, f0: f0,
+                                           rate: rate, frames: frames, seed: style.seed)
             else { return empty }
             out = sung
         case .mlsa:
@@ -253,7 +253,8 @@ public enum Singer {
 
     /// The sung line from vocoder frames by CDSP's vocoder, at `rate`: `frames` samples on the time map
     /// (output samples -> source seconds) with the f0 curve `f0` (Hz per output sample); the voice's formant shift
-    /// is read into the envelope, so nothing else touches the samples.
+    /// is read into the envelope, so nothing else touches the samples. Nil when the voice has no vocoder or the
+    /// frames do not fit it; throws when the vocoder cannot be allocated (as the PSOLA path does).
     static func vocodeOwn(_ v: VocoderFrames, mapOut: [Double], mapSrcSeconds: [Double], f0: [Float], rate: Double,
                           frames: Int, seed: UInt64) throws -> [Float]? {
         guard let constants = constants(voice: v.voice), constants.bands == v.strengthChannels,
@@ -269,10 +270,11 @@ public enum Singer {
         return status == CDSP_OK ? out : nil
     }
 
-    /// The sung line from vocoder frames by flite's MLSA vocoder (`Synthesis.mlsa`): output frame j (at j * shift seconds from the line's start) takes the
-    /// spoken frames at the time map's source time (linear between the two nearest, voicing from the nearer), and
-    /// the f0 curve's value there where the source is voiced; flite's vocoder (CSpeech) plays the frames at 16 kHz,
-    /// the spoken line's formant shift is applied, and the result is brought to `sampleRate`, `frames` long.
+    /// The sung line from vocoder frames by flite's MLSA vocoder (`Synthesis.mlsa`, for comparison): output frame
+    /// j (at j * shift seconds from the line's start) takes the spoken frames at the time map's source time (linear
+    /// between the two nearest, voicing from the nearer), and the f0 curve's value there where the source is voiced;
+    /// flite's vocoder (CSpeech) plays the frames at 16 kHz, the spoken line's formant shift is applied, and the
+    /// result is brought to `sampleRate`, `frames` long. (CDSP's vocoder reads the same map in C, sing_internal.h.)
     static func vocode(_ v: VocoderFrames, mapOut: [Double], mapSrc: [Double], f0: [Float], sampleRate sr: Double,
                        frames: Int, seed: UInt64) -> [Float]? {
         let voice = csp_voice(rawValue: UInt32(v.voice))
@@ -343,25 +345,23 @@ public enum Singer {
     }
 
     /// flite's vocoder constants of a clustergen voice (a `csp_voice` raw value), read once; nil for a diphone voice.
-    static func constants(voice: Int) -> VocoderConstants? { vocoderConstants[voice] ?? nil }
+    static func constants(voice: Int) -> VocoderConstants? { vocoderConstants[voice] }
 
-    private static let vocoderConstants: [Int: VocoderConstants?] = {
-        var table: [Int: VocoderConstants?] = [:]
+    /// Only the voices that have a vocoder are in the table.
+    private static let vocoderConstants: [Int: VocoderConstants] = {
+        var table: [Int: VocoderConstants] = [:]
         for raw in 0..<Int(CSP_VOICE_COUNT) {
             var info = csp_vocoder_info()
             let voice = csp_voice(rawValue: UInt32(raw))
-            guard csp_vocoder_info_get(voice, &info, nil, 0) == CSP_OK.rawValue else {
-                table[raw] = .some(nil)
-                continue
-            }
+            guard csp_vocoder_info_get(voice, &info, nil, 0) == CSP_OK.rawValue else { continue }
             var filters = [Double](repeating: 0, count: Int(info.bands) * Int(info.band_taps))
             let status = filters.withUnsafeMutableBufferPointer { p in
                 csp_vocoder_info_get(voice, &info, p.baseAddress, p.count)
             }
-            table[raw] = status == CSP_OK.rawValue
-                ? VocoderConstants(sourceRate: info.sample_rate, frameShift: info.frame_shift, alpha: info.alpha,
-                                   beta: info.beta, gain: info.gain, bands: Int(info.bands), bandFilters: filters)
-                : .some(nil)
+            guard status == CSP_OK.rawValue else { continue }
+            table[raw] = VocoderConstants(sourceRate: info.sample_rate, frameShift: info.frame_shift, alpha: info.alpha,
+                                          beta: info.beta, gain: info.gain, bands: Int(info.bands),
+                                          bandFilters: filters)
         }
         return table
     }()
