@@ -20,7 +20,11 @@ Each note is judged over its middle: from 80 ms after its start to 40 ms before 
 consonants before the vowel are left out); notes whose middle is shorter than 30 ms are not judged. A note's error
 is the median over its voiced frames of 1200 log2(f0 / f_note) (so a +-50 cent vibrato averages out); a note with
 fewer than 3 voiced frames in its middle counts as "unvoiced" and as outside 50 cents.
-Bars: median |error| <= 15 cents, share of judged notes within 50 cents >= 90%.
+Bars: median |error| <= 15 cents, share of judged notes within 50 cents >= 90%. Printed beside them, not part of
+the bar: how many notes Praat puts a whole octave away, and how many of those librosa's pYIN reads within 50 cents
+of the note over the same middle (a tracker's octave error rather than the singer's).
+Printed beside the timestamp figure, not part of the bar: the words of lines pocketsphinx found no alignment path
+for (all of them count as misses) and the share on time among the words it did align.
 
 Intelligibility. Each sung line (manifest line times) is cut from the stem, resampled to 16 kHz (soxr VHQ) and
 shortened to the time flite's slt voice takes to speak the same text (first word start to last word end), because
@@ -417,7 +421,7 @@ def judge_pitch(wav: Path, midi: Path) -> dict:
                                                                      pitch_ceiling=1100.0)
     f0 = pitch.selected_array["frequency"]
     t = pitch.xs()
-    errors, unvoiced, short = [], 0, 0
+    errors, unvoiced, short, spans = [], 0, 0, []
     for start, end, note in notes:
         a, b = start + PITCH_SKIP_HEAD, end - PITCH_SKIP_TAIL
         if b - a < PITCH_MIN_SPAN:
@@ -429,14 +433,27 @@ def judge_pitch(wav: Path, midi: Path) -> dict:
             continue
         ref = 440.0 * 2 ** ((note - 69) / 12)
         errors.append(float(np.median(1200 * np.log2(f0[sel] / ref))))
+        spans.append((a, b, ref))
     judged = len(errors) + unvoiced
+    # Diagnostic, not part of the bar: notes the tracker puts a whole octave (or more) away, and how many of them a
+    # second tracker (librosa's pYIN over the same middle) reads within 50 cents of the note.
+    octave_off = second_on_pitch = 0
+    for e, (a, b, ref) in zip(errors, spans):
+        if abs(e) >= 1100 and abs(abs(e) - 1200 * round(abs(e) / 1200)) <= 100:
+            octave_off += 1
+            import librosa  # only when needed: slow to import
+            seg = x[max(0, int(a * sr) - 1024):int(b * sr) + 1024]
+            f, _, _ = librosa.pyin(seg, fmin=70, fmax=1100, sr=sr, frame_length=2048, hop_length=256)
+            f = f[np.isfinite(f)]
+            if len(f) >= 3 and abs(np.median(1200 * np.log2(f / ref))) <= 50:
+                second_on_pitch += 1
     abs_err = np.abs(errors)
     median = float(np.median(abs_err)) if errors else float("nan")
     within = float(np.sum(abs_err <= 50) / judged) if judged else 0.0
     return {"notes": len(notes), "judged": judged, "too_short": short, "unvoiced": unvoiced,
             "median_abs_cents": median, "mean_signed_cents": float(np.mean(errors)) if errors else float("nan"),
             "p90_abs_cents": float(np.percentile(abs_err, 90)) if errors else float("nan"),
-            "within_50": within,
+            "within_50": within, "octave_off": octave_off, "octave_off_on_pitch_by_pyin": second_on_pitch,
             "pass": bool(judged > 0 and median <= BAR_MEDIAN_CENTS and within >= BAR_WITHIN_50)}
 
 
@@ -521,7 +538,7 @@ def judge_render(out: Path, flite: Flite, sphinx: Sphinx, expected_lines=None) -
              and isinstance(e.get("end"), (int, float)) and e["end"] > e["start"]
              and all(isinstance(w, dict) and isinstance(w.get("start"), (int, float)) for w in e["words"])]
     ref_n = sung_err = spoken_err = uniform_err = raw_err = 0
-    on_time = words_n = on_time_c = 0
+    on_time = words_n = on_time_c = unaligned = 0
     per_line = []
     for e in lines:
         text = e["text"]
@@ -568,6 +585,8 @@ def judge_render(out: Path, flite: Flite, sphinx: Sphinx, expected_lines=None) -
         on_time += h_raw
         on_time_c += h_comp
         words_n += len(starts)
+        if raw is None:  # no alignment path through the line: every word of it counts as a miss
+            unaligned += len(starts)
         per_line.append({"text": text, "start_ms": e["start"], "end_ms": e["end"],
                          "spoken_duration": round(spoken_dur, 3), "sung_hyp": " ".join(sung_hyp),
                          "uniform_hyp": " ".join(uniform_hyp), "raw_hyp": " ".join(raw_hyp),
@@ -583,6 +602,10 @@ def judge_render(out: Path, flite: Flite, sphinx: Sphinx, expected_lines=None) -
                   "pass": bool(ref_n and sung_wer <= BAR_WER_RATIO * spoken_wer + 1e-9)}
     res["timestamps"] = {"words": words_n, "within_80ms": on_time / words_n if words_n else 0.0,
                          "within_80ms_compressed": on_time_c / words_n if words_n else None,
+                         # diagnostics beside the bar's figure: words of lines pocketsphinx found no path for
+                         # (all counted as misses above), and the share on time among the words it did align
+                         "unaligned_words": unaligned,
+                         "within_80ms_of_aligned": on_time / (words_n - unaligned) if words_n > unaligned else None,
                          "pass": bool(words_n and on_time / words_n >= BAR_ALIGN_SHARE and not res["shape_problems"])}
     p = res["pitch"]
     res["pass"] = bool(res["wer"]["pass"] and res["timestamps"]["pass"] and (p is None or p["pass"]))
@@ -605,12 +628,13 @@ def row(name, r):
     p = r["pitch"]
     ts = r["timestamps"]
     return [name,
-            f"{p['judged']} of {p['notes']} ({p['unvoiced']} unvoiced)" if p else "no MIDI",
+            f"{p['judged']} of {p['notes']} ({p['unvoiced']} unvoiced, {p.get('octave_off', 0)} octave off)" if p else "no MIDI",
             fmt(p["median_abs_cents"]) if p else "n/a", fmt(p["within_50"], ".0f", True) if p else "n/a",
             f"{fmt(r['wer']['sung'], '.0f', True)} ({fmt(r['wer']['sung_uniform'], '.0f', True)} / "
             f"{fmt(r['wer']['sung_uncompressed'], '.0f', True)})",
             fmt(r["wer"]["spoken"], ".0f", True),
-            f"{fmt(ts['within_80ms'], '.0f', True)} / {fmt(ts['within_80ms_compressed'], '.0f', True)}",
+            f"{fmt(ts['within_80ms'], '.0f', True)} / {fmt(ts['within_80ms_compressed'], '.0f', True)}"
+            f" ({ts.get('unaligned_words', 0)} unaligned)",
             "ok" if not r["shape_problems"] else f"{len(r['shape_problems'])} problems",
             "yes" if r["pass"] else "NO"]
 
@@ -645,9 +669,15 @@ def pooled(renders: list) -> dict:
     spoken = sum(r["wer"]["spoken"] * r["wer"]["reference_words"] for r in renders)
     words = sum(r["timestamps"]["words"] for r in renders)
     on_time = sum(r["timestamps"]["within_80ms"] * r["timestamps"]["words"] for r in renders)
+    unaligned = sum(r["timestamps"].get("unaligned_words", 0) for r in renders)
     pitches = [r["pitch"] for r in renders if r.get("pitch")]
     out = {"renders": len(renders), "reference_words": ref, "sung_wer": sung / ref, "spoken_wer": spoken / ref,
            "ratio": sung / spoken if spoken else float("inf"), "within_80ms": on_time / words, "words": words,
+           "unaligned_words": unaligned,
+           "within_80ms_of_aligned": on_time / (words - unaligned) if words > unaligned else float("nan"),
+           "octave_off_notes": sum(p.get("octave_off", 0) for p in pitches),
+           "octave_off_on_pitch_by_pyin": sum(p.get("octave_off_on_pitch_by_pyin", 0) for p in pitches),
+           "judged_notes": sum(p["judged"] for p in pitches),
            "pitch_median_abs_cents": [p["median_abs_cents"] for p in pitches],
            "pitch_within_50": [p["within_50"] for p in pitches],
            "shape_ok": all(not r["shape_problems"] for r in renders)}
@@ -677,6 +707,11 @@ def run(args):
                 for f, bpm in lyric_files(args.set):
                     name = f"{voice} {f.stem} s{seed}"
                     out = DIR / ((args.set or "lyrics") + (f"-{args.label}" if args.label else "")) / voice / f"{f.stem}-{seed}"
+                    if args.no_render:  # judge the renders already there (a judge change, same audio)
+                        if not (out / "manifest.json").exists():
+                            sys.exit(f"--no-render: {out} has no render")
+                        targets.append((name, voice, out, [t for _, t in lyric_lines(f) if t]))
+                        continue
                     if out.exists():
                         shutil.rmtree(out)
                     cmd = [str(CLI), "render", str(args.image), "--lyrics-file", str(f), "--versions", "1",
@@ -710,9 +745,11 @@ def run(args):
             summary.append(
                 f"| {v} | {t['renders']} | {t['reference_words']} | {t['sung_wer']:.1%} | {t['spoken_wer']:.1%} | "
                 f"{t['ratio']:.2f} {'ok' if t['wer_pass'] else 'NO'} | {t['within_80ms']:.1%} "
-                f"{'ok' if t['timestamps_pass'] else 'NO'} | {min(t['pitch_median_abs_cents']):.1f}-"
+                f"{'ok' if t['timestamps_pass'] else 'NO'} ({t['unaligned_words']} words unaligned; "
+                f"{t['within_80ms_of_aligned']:.1%} of aligned words) | {min(t['pitch_median_abs_cents']):.1f}-"
                 f"{max(t['pitch_median_abs_cents']):.1f} | {min(t['pitch_within_50']):.0%}-{max(t['pitch_within_50']):.0%} "
-                f"{'ok' if t['pitch_pass'] else 'NO'} | {'yes' if t['pass'] else 'NO'} |")
+                f"{'ok' if t['pitch_pass'] else 'NO'} ({t['octave_off_notes']} of {t['judged_notes']} notes an octave "
+                f"off, {t['octave_off_on_pitch_by_pyin']} of them within 50 c by pYIN) | {'yes' if t['pass'] else 'NO'} |")
         asked = ", ".join(f'{v}: "{VOICE_PROMPTS[v]}"' for v in by_voice)
         summary += ["", f"Image {args.image}, seeds {args.seeds}, first version; each base voice asked for in the "
                     f"prompt ({asked}). Overall: "
@@ -935,6 +972,8 @@ def main():
     ap.add_argument("--label", default="",
                     help="a name for this variant (e.g. the CHROMASONG_SINGER it ran with): results go to "
                          "results/sing_check_<set>_<label>.md, renders to work/sing_check/<set>-<label>/")
+    ap.add_argument("--no-render", action="store_true",
+                    help="judge the renders already under work/sing_check/<set>-<label>/ (after a change to the judge)")
     args = ap.parse_args()
     sys.exit(selftest(args) if args.selftest else run(args))
 

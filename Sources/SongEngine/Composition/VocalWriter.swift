@@ -142,6 +142,11 @@ struct VocalWriter {
         "there", "where", "when", "what", "who", "how", "just", "till", "'til", "all", "some", "no", "not",
     ]
 
+    /// Longest average syllable (seconds) a line's rhythm aims for, and the mid-line note length (seconds) beyond
+    /// which a note costs more (both only bind below 100 bpm or on short lines).
+    static let longestPace = 0.7
+    static let longestMidNote = 1.2
+
     /// Stress of every syllable as sung: the dictionary's, except one-syllable function words, which are light.
     static func sungStresses(_ line: PronouncedLine) -> [Int] {
         line.words.flatMap { w -> [Int] in
@@ -200,7 +205,13 @@ struct VocalWriter {
         // The held last note: about a quarter of the line, up to 3 beats; a line of 1-3 syllables holds longer.
         let finalRaw = n <= 3 ? min(4, max(r.finalNote, end * 0.5)) : min(3, max(r.finalNote, end * 0.25))
         let finalTarget = max(r.finalNote, (finalRaw / u).rounded() * u)
-        let pace = min(2, max(u, (end - finalTarget) / Double(max(1, n - 1))))
+        // The pace of the line's notes, at most 0.7 s a syllable: at slow tempi and on short lines the words keep
+        // near a sung syllable's length and the time left goes to the held last note and the breath, instead of
+        // every syllable being held (a held schwa of "the" is heard as anything; issue 15's tune set).
+        let paceCap = max(u, VocalWriter.longestPace / r.secondsPerBeat)
+        let pace = min(2, paceCap, max(u, (end - finalTarget) / Double(max(1, n - 1))))
+        // A mid-line note longer than 2 beats, or than 1.2 s at slow tempi, costs more.
+        let longNote = max(2 * u, min(2, VocalWriter.longestMidNote / r.secondsPerBeat))
         func place(_ i: Int, _ g: Int) -> Double {
             let m = VocalWriter.strength(Double(g) * u)
             switch stresses[i] {
@@ -209,9 +220,14 @@ struct VocalWriter {
             default: return m * (monosyllable[i] ? 0.6 : 1.2)
             }
         }
-        func move(_ d: Double) -> Double {
-            var c = 0.8 * abs(log2(d / pace))
-            if d > 2 { c += 1.5 * (d - 2) }
+        // As in speech, on a line slow enough for it (syllables of 0.5 s and more), a stressed syllable is held
+        // longer than the unstressed ones around it; on faster lines that would leave the unstressed vowels no time
+        // (tried at 0.4 s: at 150 bpm it made dotted rhythms of 0.2 s unstressed notes, 6x the unvoiced notes).
+        let weighted = pace * r.secondsPerBeat >= 0.5
+        func move(_ d: Double, stress: Int) -> Double {
+            let target = weighted ? pace * (stress > 0 ? 1.25 : 0.8) : pace
+            var c = 0.8 * abs(log2(d / target))
+            if d > longNote { c += 1.5 * (d - longNote) }
             return c
         }
         let preferredStart = lateStart ? 1.0 : 0.0
@@ -231,7 +247,7 @@ struct VocalWriter {
                     // Gaps beyond 4 beats are never chosen (their cost exceeds any placement gain): bounding them
                     // keeps a very long line linear in its length.
                     for h in max(i - 1, g - maxGap)..<g where cost[i - 1][h] < inf {
-                        let c = cost[i - 1][h] + move(Double(g - h) * u)
+                        let c = cost[i - 1][h] + move(Double(g - h) * u, stress: stresses[i - 1])
                         if c < best { best = c; arg = h }
                     }
                     cost[i][g] = best + p
