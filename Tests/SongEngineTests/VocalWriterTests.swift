@@ -436,6 +436,33 @@ enum VocalFixtures {
         #expect(score.vocal?.lines.allSatisfy { $0.syllables.allSatisfy { !$0.notes.isEmpty } } == true)
     }
 
+    /// A ballad's short lines (60 bpm, 3-7 syllables in 2 bars): mid-line syllables keep near a sung syllable's
+    /// length instead of each being held over a second, and stressed ones are held longer than unstressed ones.
+    @Test func slowLinesKeepASungPace() throws {
+        let ballad = Lyrics(sections: [VocalFixtures.section("verse", "[Verse]", [
+            "Slowly the evening falls", "Over the hills so blue", "Softly the old bell calls", "Calling me back to you",
+        ])])
+        let (score, _, _) = VocalFixtures.compose(ballad, bpm: 60, seed: 5)
+        let vocal = try #require(score.vocal)
+        let notes = try #require(score.track(.vocals)).notes
+        let spb = score.secondsPerBeat
+        var stressed: [Double] = [], unstressed: [Double] = []
+        for line in vocal.lines {
+            let said = vocal.pronounced[line.section][line.line]
+            let stresses = VocalWriter.sungStresses(said)
+            for k in 0..<(line.syllables.count - 1) {  // the held last syllable aside
+                let length = (notes[line.syllables[k + 1].notes[0]].start - notes[line.syllables[k].notes[0]].start) * spb
+                if stresses[k] > 0 { stressed.append(length) } else { unstressed.append(length) }
+            }
+        }
+        let all = (stressed + unstressed).sorted()
+        let mean = { (x: [Double]) in x.reduce(0, +) / Double(max(1, x.count)) }
+        #expect(stressed.count >= 5 && unstressed.count >= 5)
+        #expect(all[all.count / 2] <= 0.8, "median mid-line syllable \(all[all.count / 2]) s")
+        #expect(all.allSatisfy { $0 <= 2.0 })
+        #expect(mean(stressed) > mean(unstressed), "stressed \(mean(stressed)) s, unstressed \(mean(unstressed)) s")
+    }
+
     @Test func longerLyricsMakeALongerSong() {
         func bars(_ characters: Int) -> (Int, Int) {
             let lyrics = VocalFixtures.lyrics(characters: characters)
