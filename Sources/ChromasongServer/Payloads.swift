@@ -168,7 +168,7 @@ struct Payloads {
             ])
             hooks.append(NewWebhook(kind: "conversion", url: url, payload: body.data()))
         }
-        if !task.request.makeInstrumental {
+        if task.request.song.wantsVocals {  // an instrumental render ("no vocals" in the prompt too) has no lyrics
             for v in m.versions {
                 let body: JSON = .object([
                     "success": .bool(true), "subtype": .string("lyrics_timestamped"), "task_id": .string(task.id),

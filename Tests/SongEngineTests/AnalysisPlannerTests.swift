@@ -192,6 +192,34 @@ import Testing
         #expect(sad.instruments[.chords] == "piano")
     }
 
+    /// "instrumental" or "no vocals" in the prompt, or a negative tag naming the voice, ask for no singing; the
+    /// voice's level, a negated "instrumental" and other negative tags do not.
+    @Test func promptsThatRefuseVocals() {
+        let refuse: [(String, String)] = [
+            ("calm instrumental piano", ""), ("an Instrumental track", ""), ("lo-fi beats, no vocals", ""),
+            ("dreamy pads without singing please", ""), ("no loud vocals at all", ""), ("", "vocals"),
+            ("", "no heavy metal; no singing"), ("", "avoid vocals, drums"), ("happy song", "lyrics"),
+        ]
+        for (prompt, tags) in refuse {
+            #expect(PromptInterpreter.refusesVocals(prompt: prompt, negativeTags: tags) != nil, "\(prompt) | \(tags)")
+        }
+        let keep: [(String, String)] = [
+            ("a happy song with female vocals", ""), ("not instrumental, sing it", ""), ("", "loud vocals"),
+            ("", "no drums, avoid piano"), ("words of love", ""), ("a voice like honey", ""), ("", ""),
+        ]
+        for (prompt, tags) in keep {
+            #expect(PromptInterpreter.refusesVocals(prompt: prompt, negativeTags: tags) == nil, "\(prompt) | \(tags)")
+        }
+        let why = PromptInterpreter.refusesVocals(prompt: "lo-fi, no vocals", negativeTags: "")
+        #expect(why == "the prompt says \"no vocals\"")
+        // The request: the prompt's refusal gives way to an explicit vocal_only.
+        let image = ImageSource.file("/nonexistent.png")
+        #expect(!SongRequest(image: image, prompt: "instrumental").wantsVocals)
+        #expect(!SongRequest(image: image, negativeTags: "singing").wantsVocals)
+        #expect(SongRequest(image: image, prompt: "instrumental", vocalOnly: true).wantsVocals)
+        #expect(SongRequest(image: image, prompt: "with vocals").wantsVocals)
+    }
+
     @Test func promptReaderToleratesAnyText() {
         let odd = "très calme 🎵 lo‑fi — ÜBER 𝔣𝔞𝔰𝔱; ,, ;;\u{0}\u{202E} 90bpm 99999 bpm"
         let r = PromptInterpreter.read(prompt: odd, negativeTags: odd, styles: Self.library)

@@ -101,6 +101,15 @@ import VoiceConvert
         let midi = try Data(contentsOf: b.directory.appendingPathComponent(vb.files.midi))
         #expect(midi.range(of: Data("vocals".utf8)) == nil)
         #expect(b.manifest.analysis.decisions["lyrics"] == nil)
+
+        // "no vocals" in the prompt renders as make_instrumental does, and the manifest says why.
+        let refused = SongRequest(image: .file(TestSupport.example.path), prompt: "calm piano, no vocals",
+                                  lyrics: Self.lyrics, seed: 5, duration: 15, versions: 1, formats: [.wav])
+        let (c, outC) = try await render(refused, "no-vocals")
+        defer { try? FileManager.default.removeItem(at: outC) }
+        let vc = try #require(c.manifest.versions.first)
+        #expect(vc.files.vocals == nil && vc.lyrics == nil && vc.lyricsTimestamped == nil && vc.files.lrc == nil)
+        #expect(c.manifest.notes.contains { $0.contains("no vocals") && $0.contains("instrumental") })
     }
 
     /// Must-show 5: lyrics with digits, abbreviations, emoji, accented letters and blank lines render.

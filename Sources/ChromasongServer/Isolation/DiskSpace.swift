@@ -83,7 +83,7 @@ enum DiskSpace {
             case .ogg: perSecond += 32_000
             }
         }
-        let sungWithMusic = !request.makeInstrumental && !request.vocalOnly
+        let sungWithMusic = request.song.wantsVocals && !request.vocalOnly
         perSecond += wav * (sungWithMusic ? 2 : 1)
         return Int64(perSecond * max(1, audioSeconds) * Double(max(1, request.versions))) + (4 << 20)
     }

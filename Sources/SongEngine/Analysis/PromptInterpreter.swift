@@ -58,6 +58,41 @@ public enum PromptInterpreter {
     /// Words that make a negative tag about a role's level, not its presence ("avoid loud drums").
     static let levelWords: Set<String> = ["loud", "louder", "heavy", "overpowering", "booming", "strong", "big", "harsh", "busy"]
 
+    /// Words that name the sung voice ("no vocals", negative tag "singing").
+    static let vocalWords: Set<String> = [
+        "vocals", "vocal", "voice", "voices", "vox", "singing", "singer", "singers", "lyrics", "words",
+    ]
+
+    /// Why the prompt or the negative tags ask for no singing, or nil when they do not: "instrumental" in the prompt
+    /// (not after "not", "no" or "non"), "no vocals" / "without singing" (any vocal word after "no", "without" or
+    /// "zero", or after "no" and one level word), or a negative tag that is only a vocal word with its negators
+    /// ("vocals", "no singing"). A tag about the vocal's level ("loud vocals") does not remove it. The engine then
+    /// renders as `make_instrumental` would, unless `vocal_only` asks for the voice explicitly.
+    public static func refusesVocals(prompt: String, negativeTags: String) -> String? {
+        let p = words(prompt)
+        for (i, w) in p.enumerated() {
+            let before = i > 0 ? p[i - 1] : ""
+            if w == "instrumental" || w == "instrumentals" {
+                if !["not", "no", "non"].contains(before) { return "the prompt says \"instrumental\"" }
+            } else if vocalWords.contains(w) && w != "words" {
+                let negated = ["no", "without", "zero"].contains(before)
+                    || (i > 1 && ["no", "without"].contains(p[i - 2]) && (levelWords.contains(before) || before == "any"))
+                if negated {
+                    let from = ["no", "without", "zero"].contains(before) ? i - 1 : i - 2
+                    return "the prompt says \"\(p[from...i].joined(separator: " "))\""
+                }
+            }
+        }
+        for tag in negativeTags.split(whereSeparator: { $0 == "," || $0 == ";" || $0 == "\n" }) {
+            var tw = words(String(tag))
+            while let first = tw.first, negators.contains(first) { tw.removeFirst() }
+            if !tw.isEmpty && tw.allSatisfy({ vocalWords.contains($0) }) {
+                return "negative tag \"\(tag.trimmingCharacters(in: .whitespaces))\""
+            }
+        }
+        return nil
+    }
+
     /// Role words, singular and plural.
     static let roleWords: [String: Role] = [
         "drums": .drums, "drum": .drums, "percussion": .drums, "beat": .drums, "beats": .drums, "kick": .drums,

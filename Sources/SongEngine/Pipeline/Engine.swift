@@ -163,6 +163,9 @@ public final class ChromasongEngine: Sendable {
                                     to: try staging.url("cover.png"), thumbnail: try staging.url("cover_thumb.png"))
             }
             var notes: [String] = []
+            if let why = request.vocalsRefused {
+                notes.append("\(why): this render is instrumental, as with make_instrumental")
+            }
             if request.wantsVocals && plan.lyrics == nil {
                 notes.append("vocals were requested but there is nothing to sing: this render is instrumental")
             }

@@ -158,8 +158,14 @@ public struct SongRequest: Sendable, Hashable {
     /// The parsed key, or nil for automatic. Call after `validate()`.
     public var parsedKey: Key? { Key.parse(key) }
 
-    /// Whether this request asks for a sung vocal.
-    public var wantsVocals: Bool { !makeInstrumental }
+    /// Whether this request asks for a sung vocal: not `make_instrumental`, and not "instrumental" or "no vocals"
+    /// in the prompt or the negative tags (`PromptInterpreter.refusesVocals`), unless `vocal_only` asks for it.
+    public var wantsVocals: Bool { !makeInstrumental && (vocalOnly || vocalsRefused == nil) }
+
+    /// The prompt's or negative tags' words that ask for no singing (nil when none do, or with `vocal_only`).
+    public var vocalsRefused: String? {
+        vocalOnly || makeInstrumental ? nil : PromptInterpreter.refusesVocals(prompt: prompt, negativeTags: negativeTags)
+    }
 
     /// Parses the `formats` parameter: "mp3,wav", any case, spaces allowed.
     public static func parseFormats(_ text: String) throws(RequestError) -> [AudioFormat] {
