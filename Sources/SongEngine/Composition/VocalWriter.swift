@@ -146,8 +146,6 @@ struct VocalWriter {
     /// which a note costs more (both only bind below 100 bpm or on short lines).
     static let longestPace = 0.7
     static let longestMidNote = 1.2
-    /// Longest held last note a line aims for, seconds (at slow tempi; the shortest, `finalNote`, still holds).
-    static let longestFinal = 1.5
 
     /// Stress of every syllable as sung: the dictionary's, except one-syllable function words, which are light.
     static func sungStresses(_ line: PronouncedLine) -> [Int] {
@@ -205,8 +203,7 @@ struct VocalWriter {
             k += w.syllables.count
         }
         // The held last note: about a quarter of the line, up to 3 beats; a line of 1-3 syllables holds longer.
-        let finalCap = max(r.finalNote, VocalWriter.longestFinal / r.secondsPerBeat)
-        let finalRaw = min(finalCap, n <= 3 ? min(4, max(r.finalNote, end * 0.5)) : min(3, max(r.finalNote, end * 0.25)))
+        let finalRaw = n <= 3 ? min(4, max(r.finalNote, end * 0.5)) : min(3, max(r.finalNote, end * 0.25))
         let finalTarget = max(r.finalNote, (finalRaw / u).rounded() * u)
         // The pace of the line's notes, at most 0.7 s a syllable: at slow tempi and on short lines the words keep
         // near a sung syllable's length and the time left goes to the held last note and the breath, instead of
