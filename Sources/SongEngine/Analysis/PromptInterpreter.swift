@@ -63,6 +63,26 @@ public enum PromptInterpreter {
         "vocals", "vocal", "voice", "voices", "vox", "singing", "singer", "singers", "lyrics", "words",
     ]
 
+    /// The negative tags one by one: split at commas, semicolons and line breaks.
+    static func splitTags(_ negativeTags: String) -> [String] {
+        negativeTags.split(whereSeparator: { $0 == "," || $0 == ";" || $0 == "\n" }).map(String.init)
+    }
+
+    /// A tag's words without the negators that only introduce it ("avoid loud drums" -> "loud drums").
+    static func contentWords(ofTag tag: String) -> [String] {
+        var tw = words(tag)
+        while let first = tw.first, negators.contains(first) { tw.removeFirst() }
+        return tw
+    }
+
+    /// Where the negation of prompt word `i` starts: the word before it when that is in `by` ("no drums"), or two
+    /// before when that is in `by` and the word between is in `between` ("no loud drums"); nil when not negated.
+    static func negation(of i: Int, in p: [String], by: Set<String>, between: Set<String>) -> Int? {
+        if i > 0 && by.contains(p[i - 1]) { return i - 1 }
+        if i > 1 && by.contains(p[i - 2]) && between.contains(p[i - 1]) { return i - 2 }
+        return nil
+    }
+
     /// Why the prompt or the negative tags ask for no singing, or nil when they do not: "instrumental" in the prompt
     /// (not after "not", "no" or "non"), "no vocals" / "without singing" (any vocal word after "no", "without" or
     /// "zero", or after "no" and one level word), or a negative tag that is only a vocal word with its negators
@@ -75,17 +95,16 @@ public enum PromptInterpreter {
             if w == "instrumental" || w == "instrumentals" {
                 if !["not", "no", "non"].contains(before) { return "the prompt says \"instrumental\"" }
             } else if vocalWords.contains(w) && w != "words" {
-                let negated = ["no", "without", "zero"].contains(before)
-                    || (i > 1 && ["no", "without"].contains(p[i - 2]) && (levelWords.contains(before) || before == "any"))
-                if negated {
-                    let from = ["no", "without", "zero"].contains(before) ? i - 1 : i - 2
+                // "no vocals", "zero vocals", "no loud vocals", "without any singing"; "zero" only right before
+                if let from = negation(of: i, in: p, by: ["no", "without", "zero"], between: levelWords.union(["any"])),
+                   from == i - 1 || p[from] != "zero"
+                {
                     return "the prompt says \"\(p[from...i].joined(separator: " "))\""
                 }
             }
         }
-        for tag in negativeTags.split(whereSeparator: { $0 == "," || $0 == ";" || $0 == "\n" }) {
-            var tw = words(String(tag))
-            while let first = tw.first, negators.contains(first) { tw.removeFirst() }
+        for tag in splitTags(negativeTags) {
+            let tw = contentWords(ofTag: tag)
             if !tw.isEmpty && tw.allSatisfy({ vocalWords.contains($0) }) {
                 return "negative tag \"\(tag.trimmingCharacters(in: .whitespaces))\""
             }
@@ -205,8 +224,7 @@ public enum PromptInterpreter {
         // Instruments named in the prompt; "no drums" / "without piano" in the prompt act as negative tags.
         var promptNegatives: [String] = []
         for (i, w) in p.enumerated() {
-            let negated = (i > 0 && ["no", "without"].contains(p[i - 1]))
-                || (i > 1 && ["no", "without"].contains(p[i - 2]) && levelWords.contains(p[i - 1]))
+            let negated = negation(of: i, in: p, by: ["no", "without"], between: levelWords) != nil
             if negated && (instrumentWords[w] != nil || roleWords[w] != nil) {
                 promptNegatives.append((i > 1 && levelWords.contains(p[i - 1]) ? p[i - 1] + " " : "") + w)
                 continue
@@ -220,11 +238,9 @@ public enum PromptInterpreter {
         }
 
         // Negative tags: each tag excludes a role, an instrument, a style, lowers a level, or names a descriptor.
-        let tags = negativeTags.split(whereSeparator: { $0 == "," || $0 == ";" || $0 == "\n" }).map(String.init)
-            + promptNegatives
+        let tags = splitTags(negativeTags) + promptNegatives
         for tag in tags {
-            var tw = words(tag)
-            while let first = tw.first, negators.contains(first) { tw.removeFirst() }
+            let tw = contentWords(ofTag: tag)
             guard !tw.isEmpty else { continue }
             let level = tw.contains { levelWords.contains($0) }
             var consumed = Set<Int>()
