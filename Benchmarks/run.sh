@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 if [ ! -x Benchmarks/.venv/bin/python ]; then
   python3 -m venv Benchmarks/.venv
   Benchmarks/.venv/bin/pip install -q --upgrade pip
-  Benchmarks/.venv/bin/pip install -q essentia librosa pyloudnorm soundfile scipy numpy
+  Benchmarks/.venv/bin/pip install -q essentia librosa pyloudnorm soundfile scipy numpy mido music21
 fi
 swift build -c release --product chromasong
 swift build -c release --product engine-bench
