@@ -100,7 +100,9 @@ final class RawConnection: @unchecked Sendable {
                 + "Content-Type: multipart/form-data; boundary=XbOuNdArY42\r\nContent-Length: 100000\r\n\r\n")
             let start = Date()
             connection.send("--XbOuNdArY42\r\n")
-            try await Task.sleep(for: .milliseconds(300))
+            // Time for the server to admit the trickling upload (300 ms was too little on a loaded 2-core machine:
+            // the second submission got in first).
+            try await Task.sleep(for: .milliseconds(1000))
             let body = F.multipart([("prompt", "a quiet morning")], image: F.photoBytes)
             try await client.execute(uri: "/api/public/v1/image_to_song", method: .post, headers: F.multipartHeaders,
                                      body: body) { r in

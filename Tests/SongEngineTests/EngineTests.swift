@@ -56,6 +56,7 @@ import Testing
         let v1 = a.manifest.versions[0], v2 = a.manifest.versions[1]
         #expect(v1.key == v2.key && v1.bpm == v2.bpm && v1.style == v2.style)
         #expect(v1.seed != v2.seed)
+        #expect(v1.seed & 1 != v2.seed & 1, "consecutive versions alternate the seed's parity (and so the sound)")
         let m1 = try Data(contentsOf: a.directory.appendingPathComponent(v1.files.midi))
         let m2 = try Data(contentsOf: a.directory.appendingPathComponent(v2.files.midi))
         #expect(m1 != m2, "the two versions should differ in their notes")

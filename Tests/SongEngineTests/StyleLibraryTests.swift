@@ -77,6 +77,14 @@ import Testing
         #expect(m.contains("mix.lead.gain") && m.contains("30") && m.contains("dB"))
         m = try brokenError { $0.removeValue(forKey: "keywords") }
         #expect(m.contains("keywords") && m.contains("missing"))
+        m = try brokenError { $0["alternate"] = ["instruments": ["lead": "kazoo"]] }
+        #expect(m.contains("alternate.instruments.lead") && m.contains("kazoo"))
+        m = try brokenError { $0["alternate"] = ["instruments": ["drums": "acoustic_kit"]] }
+        #expect(m.contains("alternate.instruments.drums") && m.contains("does not play"))
+        m = try brokenError { $0["alternate"] = ["chordPattern": "polka"] }
+        #expect(m.contains("alternate.chordPattern") && m.contains("polka") && m.contains("arpeggio"))
+        m = try brokenError { $0["drumSubstitutes"] = ["42": 200] }
+        #expect(m.contains("drumSubstitutes.42") && m.contains("200") && m.contains("percussion"))
         m = try brokenError({ _ in }, file: "other.json")
         #expect(m.contains("other.json") && m.contains("id"))
     }

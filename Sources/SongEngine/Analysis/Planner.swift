@@ -136,6 +136,22 @@ public enum Planner {
             name: "instruments",
             value: instruments.sorted { $0.key < $1.key }.map { "\($0.key.rawValue): \($0.value)" }.joined(separator: ", "),
             reason: instrumentReason))
+        // Versions: a version with an odd seed (every second version) plays the style's alternate (other instruments and patterns), chosen
+        // under the same prompt rules, so two versions differ in sound as well as in tune.
+        var alternateInstruments: [Role: String]? = nil
+        if let a = style.alternate {
+            let (alternate, _) = chooseInstruments(style: style.alternated, reading: reading)
+            let patterns = [a.drumPattern.map { "drums \($0.rawValue)" }, a.chordPattern.map { "chords \($0.rawValue)" },
+                            a.bassPattern.map { "bass \($0.rawValue)" }].compactMap { $0 }
+            let swapped = alternate.filter { instruments[$0.key] != $0.value }.sorted { $0.key < $1.key }
+                .map { "\($0.key.rawValue): \($0.value)" }
+            if !swapped.isEmpty || !patterns.isEmpty {
+                alternateInstruments = alternate
+                decisions.append(Decision(
+                    name: "versions", value: "versions with an odd seed: " + (swapped + patterns).joined(separator: ", "),
+                    reason: "the \(style.id) preset's alternate, under the same prompt and negative-tag rules, consecutive versions get seeds of opposite parity, so two versions differ in sound as well as in melody"))
+            }
+        }
         if !reading.gainOffsets.isEmpty {
             decisions.append(Decision(
                 name: "mix", value: reading.gainOffsets.sorted { $0.key < $1.key }.map { "\($0.key.rawValue) \(signed($0.value)) dB" }.joined(separator: ", "),
@@ -176,6 +192,7 @@ public enum Planner {
                              register: register, brightness: brightness, form: form, instruments: instruments,
                              contour: contour, decisions: decisions)
         plan.gainOffsets = reading.gainOffsets.filter { instruments[$0.key] != nil }
+        plan.alternateInstruments = alternateInstruments
 
         // 9. Voice.
         if steering.vocals {

@@ -89,6 +89,16 @@ public struct StyleLibrary: Sendable {
         try checkEnum("drumPattern", StylePreset.DrumPattern.allCases.map(\.rawValue))
         try checkEnum("chordPattern", StylePreset.ChordPattern.allCases.map(\.rawValue))
         try checkEnum("bassPattern", StylePreset.BassPattern.allCases.map(\.rawValue))
+        if let alternate = raw["alternate"] as? [String: Any] {
+            for (field, cases) in [("drumPattern", StylePreset.DrumPattern.allCases.map(\.rawValue)),
+                                   ("chordPattern", StylePreset.ChordPattern.allCases.map(\.rawValue)),
+                                   ("bassPattern", StylePreset.BassPattern.allCases.map(\.rawValue))] {
+                if let v = alternate[field], !(v is String && cases.contains(v as! String)) {
+                    throw StylePresetError(file: file, field: "alternate.\(field)", value: "\(quoted(v))",
+                                           allowed: "one of \(cases.joined(separator: ", "))")
+                }
+            }
+        }
 
         let style: StylePreset
         do {
@@ -179,6 +189,26 @@ public struct StyleLibrary: Sendable {
             if !(value >= def.range.lowerBound && value <= def.range.upperBound) {
                 throw fail("parameters.\(key)", "\(value)",
                            "\(def.range.lowerBound)...\(def.range.upperBound) \(def.unit)")
+            }
+        }
+        for (from, to) in (s.drumSubstitutes ?? [:]).sorted(by: { $0.key < $1.key }) {
+            guard let number = Int(from), DrumMap.kind(number) != nil else {
+                throw fail("drumSubstitutes.\(from)", "a key \"\(from)\"", "a General MIDI percussion number the engine plays (35...82)")
+            }
+            if DrumMap.kind(to) == nil {
+                throw fail("drumSubstitutes.\(from)", "\(to)", "a General MIDI percussion number the engine plays (35...82)")
+            }
+        }
+        if let a = s.alternate {
+            for roleName in (a.instruments ?? [:]).keys.sorted() where s.instruments[roleName] == nil {
+                throw fail("alternate.instruments.\(roleName)", "a role the style does not play",
+                           "roles of instruments: \(s.instruments.keys.sorted().joined(separator: ", "))")
+            }
+            // The alternate must itself be a valid style (same rules), named by its own fields in errors.
+            do {
+                try validate(s.alternated, file: file)
+            } catch let e as StylePresetError {
+                throw StylePresetError(file: e.file, field: "alternate.\(e.field)", value: e.value, allowed: e.allowed)
             }
         }
         for (roleName, m) in s.mix.sorted(by: { $0.key < $1.key }) {

@@ -58,8 +58,11 @@ public enum Composer {
             let lead = leadMaterial(plan: plan, style: style, harmony: harmony, rng: rng)
             for (i, h) in harmony.enumerated() where active[i].contains(role) && h.bars > 0 {
                 let span = spans[i]
-                // Section-kind streams: repeated sections (every chorus) are performed alike.
-                var sectionRng = rng.fork("\(h.kind.rawValue)-\(h.bars)")
+                // Section-kind streams: every chorus is performed alike (the hook returns); a second verse (or
+                // pre-chorus, bridge) gets its own stream, so its groove, voicing rhythm and lead differ.
+                let occurrence = harmony[..<i].filter { $0.kind == h.kind && $0.bars == h.bars }.count
+                let varies = h.kind != .chorus && occurrence > 0
+                var sectionRng = rng.fork("\(h.kind.rawValue)-\(h.bars)" + (varies ? "-\(occurrence)" : ""))
                 var local = partNotes(role, h: h, index: i, harmony: harmony, spans: spans, active: active,
                                       plan: plan, style: style, lead: lead, rng: &sectionRng)
                 local = Humanize.apply(local, phrases: h.phrases, swing: swing, timingSD: timingSD,
@@ -76,6 +79,13 @@ public enum Composer {
                 m.pitch = min(127, max(0, m.pitch))
                 m.velocity = min(127, max(1, m.velocity))
                 return m
+            }
+            if role == .drums, let substitutes = style.drumSubstitutes, !substitutes.isEmpty {
+                notes = notes.map { n in
+                    var m = n
+                    m.pitch = substitutes[String(n.pitch)] ?? n.pitch
+                    return m
+                }
             }
             notes.sort { ($0.start, $0.pitch) < ($1.start, $1.pitch) }
             if role == .lead { notes = monophonic(notes) }
@@ -125,7 +135,9 @@ public enum Composer {
                 set.insert(.lead)  // sparse: only the final phrase, ending on the tonic
             case .verse, .preChorus:
                 set.formUnion([.bass, .drums, .lead])
-                if e >= 0.55 { set.insert(.arp) }
+                // A later verse builds on the first: the arpeggio enters if it was not there yet.
+                let later = harmony[..<i].contains { $0.kind == h.kind }
+                if e >= 0.55 || later { set.insert(.arp) }
             case .chorus:
                 set.formUnion([.bass, .drums, .lead, .arp])
             case .bridge:
@@ -185,8 +197,9 @@ public enum Composer {
         let slow = plan.bpm < Drums.slowTempo
         switch role {
         case .chords:
-            return Parts.chords(h, key: key, pattern: style.chordPattern, center: chordCenter,
-                                velocity: velocity(energy, -6), slow: slow, rng: &rng)
+            let notes = Parts.chords(h, key: key, pattern: style.chordPattern, center: chordCenter,
+                                     velocity: velocity(energy, -6), slow: slow, rng: &rng)
+            return h.kind == .chorus ? Parts.doubledTopVoice(notes) : notes
         case .pad:
             return Parts.pad(h, key: key, center: chordCenter + 12, velocity: velocity(energy, -14))
         case .bass:

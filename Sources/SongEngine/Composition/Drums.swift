@@ -122,7 +122,8 @@ enum Drums {
     /// One section's drum notes (beats relative to the section start).
     static func section(_ h: SectionHarmony, pattern: StylePreset.DrumPattern, energy: Double, density: Double,
                         bpm: Int, crashAtStart: Bool, fillAtEnd: Bool, rng: inout SeededGenerator) -> [Note] {
-        let full = energy >= 0.65
+        // The full layer (open hats, ride, extra kicks) plays in energetic sections and in every chorus.
+        let full = energy >= 0.65 || h.kind == .chorus
         let variant = rng.int(in: 0...5)
         let base = adaptToTempo(template(pattern, full: full, variant: variant), bpm: bpm)
         let velocityScale = 0.75 + 0.3 * energy

@@ -78,6 +78,25 @@ enum Parts {
         return notes
     }
 
+    /// The chorus lift of a chord part: the top note of every chord (notes starting within 0.05 beat of each
+    /// other) doubled an octave up, softer, as arrangers brighten a chorus without changing its harmony.
+    static func doubledTopVoice(_ notes: [Note], velocityDrop: Int = 14, highest: Int = 96) -> [Note] {
+        var out = notes
+        let sorted = notes.sorted { ($0.start, $0.pitch) < ($1.start, $1.pitch) }
+        var i = 0
+        while i < sorted.count {
+            var j = i
+            while j + 1 < sorted.count && sorted[j + 1].start - sorted[i].start < 0.05 { j += 1 }
+            let top = sorted[i...j].max { $0.pitch < $1.pitch }!
+            if top.pitch + 12 <= highest {
+                out.append(Note(start: top.start, duration: top.duration, pitch: top.pitch + 12,
+                                velocity: max(1, top.velocity - velocityDrop)))
+            }
+            i = j + 1
+        }
+        return out
+    }
+
     static func pad(_ h: SectionHarmony, key: Key, center: Int, velocity: Int) -> [Note] {
         let voicings = voicings(h, key: key, center: center, count: 3)
         var notes: [Note] = []

@@ -79,6 +79,8 @@ public struct MusicPlan: Sendable, Codable {
     public var decisions: [Decision]
     /// Level changes in dB per part asked for by negative tags ("avoid loud drums" -> drums -8 dB).
     public var gainOffsets: [Role: Double] = [:]
+    /// Instruments of the versions with an odd seed (the style's alternate), when the style has one.
+    public var alternateInstruments: [Role: String]? = nil
     /// The base singer, when the song is sung.
     public var voice: VoiceBase? = nil
     /// What is sung, aligned with `form` (`lyrics.sections[i]` over `form[i]`), when the song is sung.
@@ -104,6 +106,18 @@ public struct MusicPlan: Sendable, Codable {
     }
 
     public var hasDrums: Bool { instruments[.drums] != nil }
+
+    /// The plan and style a version with `seed` plays: an odd seed plays the style's alternate when the plan has
+    /// one, an even seed the plan itself. Tied to the seed, not the version's position, so that a version's own
+    /// seed reproduces it in a one-version request; consecutive versions get seeds of opposite parity.
+    public func forVersion(seed: UInt64, style: StylePreset) -> (plan: MusicPlan, style: StylePreset) {
+        guard seed & 1 == 1, let alternate = alternateInstruments else { return (self, style) }
+        var plan = self
+        plan.instruments = alternate
+        var varied = style.alternated
+        varied.mix = style.mix
+        return (plan, varied)
+    }
     public var totalBars: Int { form.reduce(0) { $0 + $1.bars } }
 }
 

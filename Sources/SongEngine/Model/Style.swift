@@ -94,6 +94,44 @@ public struct StylePreset: Sendable, Codable, Hashable {
     public var parameters: [String: Double]
     /// Mix per role name.
     public var mix: [String: MixSettings]
+    /// General MIDI percussion numbers played instead of the drum pattern's own, by number as text:
+    /// `{"42": 51}` plays the ride where the pattern has closed hats. Optional.
+    public var drumSubstitutes: [String: Int]? = nil
+    /// What a version with an odd seed (every second version of a request) changes: other instruments for some roles
+    /// and other patterns, within the style. Optional; without it every version uses the fields above.
+    public var alternate: Alternate? = nil
+
+    /// A version's variation of the style: each field present replaces the style's own.
+    public struct Alternate: Sendable, Codable, Hashable {
+        public var instruments: [String: String]?
+        public var drumPattern: DrumPattern?
+        public var chordPattern: ChordPattern?
+        public var bassPattern: BassPattern?
+        public var drumSubstitutes: [String: Int]?
+
+        public init(instruments: [String: String]? = nil, drumPattern: DrumPattern? = nil,
+                    chordPattern: ChordPattern? = nil, bassPattern: BassPattern? = nil,
+                    drumSubstitutes: [String: Int]? = nil) {
+            self.drumSubstitutes = drumSubstitutes
+            self.instruments = instruments
+            self.drumPattern = drumPattern
+            self.chordPattern = chordPattern
+            self.bassPattern = bassPattern
+        }
+    }
+
+    /// The style as its alternate version plays it (itself when it has no alternate).
+    public var alternated: StylePreset {
+        guard let a = alternate else { return self }
+        var s = self
+        for (role, id) in a.instruments ?? [:] where s.instruments[role] != nil { s.instruments[role] = id }
+        if let d = a.drumPattern { s.drumPattern = d }
+        if let c = a.chordPattern { s.chordPattern = c }
+        if let b = a.bassPattern { s.bassPattern = b }
+        if let d = a.drumSubstitutes { s.drumSubstitutes = d }
+        s.alternate = nil
+        return s
+    }
 
     public init(id: String, name: String, description: String, keywords: [String], valence: Double, arousal: Double,
                 tempoMin: Int, tempoMax: Int, form: [String], sectionBars: [String: Int], instruments: [String: String],

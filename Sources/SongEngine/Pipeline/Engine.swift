@@ -141,10 +141,11 @@ public final class ChromasongEngine: Sendable {
             let progressShare = ProgressShare(versions: request.versions, report: progress)
             let versions = try await withThrowingTaskGroup(of: Manifest.Version.self) { group in
                 for index in 0..<request.versions {
+                    let (versionPlan, versionStyle) = plan.forVersion(seed: seeds[index], style: style)
                     group.addTask {
                         try await OwnThread.run { cancellation in
-                            try self.renderVersion(index: index, seed: seeds[index], conversionId: ids[index], plan: plan,
-                                                   style: style, title: title, request: request, staging: staging,
+                            try self.renderVersion(index: index, seed: seeds[index], conversionId: ids[index],
+                                                   plan: versionPlan, style: versionStyle, title: title, request: request, staging: staging,
                                                    sampleRate: options.sampleRate, clock: clock, progress: progressShare,
                                                    cancellation: cancellation)
                         }
@@ -236,10 +237,12 @@ public final class ChromasongEngine: Sendable {
         let instrumentalStem = mixdown.instrumental, vocalStem = mixdown.vocals
         try cancellation.check()
         progress.report(version: index, stage: "mastering", within: 0.6)
-        // Mastered in place; the stems get the master's gain so they keep their level in the mix.
+        // Mastered in place; the stems get the master's gain and section ride so they keep their level in the mix.
+        // An a-cappella vocal is not ridden (there is no band to build against).
+        let sectionRide = request.vocalOnly && vocal != nil ? [] : SectionDynamics.breakpoints(score)
         let (loudness, masterGain) = try clock.measure("mastering", version: index, audio: mix.duration) {
             try Mastering.master(&mix, ceilingDBTP: Self.masterCeiling, brightness: style[.brightness],
-                             compression: style[.compression])
+                             compression: style[.compression], sectionRide: sectionRide)
         }
         var mixFiles: [String: String] = [:]
         for (k, format) in request.formats.enumerated() {
@@ -258,7 +261,8 @@ public final class ChromasongEngine: Sendable {
             func write(_ name: String, _ buffer: StereoBuffer?) throws {
                 let path = "\(folder)/\(name).wav"
                 if var stem = buffer {
-                    try Mastering.applyMasterGain(&stem, gain: masterGain, ceilingDBTP: Self.masterCeiling)
+                    try Mastering.applyMasterGain(&stem, gain: masterGain, ceilingDBTP: Self.masterCeiling,
+                                                  sectionRide: sectionRide)
                     try AudioFile.write(stem, to: try staging.url(path), format: .wav)
                 } else if let mixWav = mixFiles[AudioFormat.wav.rawValue] {
                     try FileManager.default.copyItem(at: try staging.url(mixWav), to: try staging.url(path))
@@ -340,7 +344,9 @@ public final class ChromasongEngine: Sendable {
     func versionSeed(base: UInt64, index: Int) -> UInt64 {
         if index == 0 { return base }
         var rng = SeededGenerator(seed: base).fork("version-\(index)")
-        return rng.next()
+        // Consecutive versions alternate the seed's parity, which picks the style's alternate sound
+        // (MusicPlan.forVersion): two versions always differ in sound.
+        return (rng.next() & ~1) | ((base ^ UInt64(index)) & 1)
     }
 }
 

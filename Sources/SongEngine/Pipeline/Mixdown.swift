@@ -23,7 +23,11 @@ struct Mixdown {
         var rendered = try Renderer.render(score: score, style: style, instruments: instruments, sampleRate: sampleRate)
         clock.record("synthesis", version: version, seconds: rendered.synthesisSeconds, audio: musicSeconds)
         clock.record("effects+mix", version: version, seconds: rendered.effectsSeconds, audio: musicSeconds)
-        guard var sung = vocal else { return Mixdown(mix: rendered.mix, instrumental: nil, vocals: nil) }
+        guard var sung = vocal else {
+            // The mono low end (LowEnd); the section ride comes in mastering.
+            try clock.measure("low end", version: version, audio: musicSeconds) { try LowEnd.monoBass(&rendered.mix) }
+            return Mixdown(mix: rendered.mix, instrumental: nil, vocals: nil)
+        }
         return try clock.measure("vocal mix", version: version, audio: sung.sungSeconds) {
             try VocalMix.duck(&rendered.mix, envelope: VocalMix.duckEnvelope(sung.stem))
             let spans = sung.lyrics.filter { !$0.words.isEmpty }
@@ -31,6 +35,9 @@ struct Mixdown {
             let gain = VocalMix.balanceGain(vocal: sung.stem, instrumental: rendered.mix, spans: spans)
             Samples.scale(&sung.stem.left, gain)
             Samples.scale(&sung.stem.right, gain)
+            // The balance is set; the low end goes mono (the section ride comes in mastering, on mix and stems).
+            try LowEnd.monoBass(&rendered.mix)
+            try LowEnd.monoBass(&sung.stem)
             let instrumental = rendered.mix
             VocalMix.add(sung.stem, gain: 1, into: &rendered.mix)
             return Mixdown(mix: rendered.mix, instrumental: instrumental, vocals: sung.stem)

@@ -44,9 +44,14 @@ public enum Mastering {
     ///
     /// A correction pass works on the already limited signal: too quiet, it is limited again with the missing
     /// gain; too loud, it is scaled down; over the ceiling, it is limited again at a lower ceiling.
+    ///
+    /// `sectionRide`: (seconds, dB) breakpoints of a fader ride (`SectionDynamics`) applied after the glue
+    /// compressor, which would otherwise take back about half of it. The returned gain then excludes the ride's
+    /// average: stems get the same ride and that gain (`applyMasterGain(_:gain:sectionRide:)`).
     @discardableResult
     public static func master(_ mix: inout StereoBuffer, targetLUFS: Double = -14, ceilingDBTP: Double = -1,
-                              brightness: Double = 0.5, compression: Double = 0.5) throws -> (LoudnessReport, gain: Float) {
+                              brightness: Double = 0.5, compression: Double = 0.5,
+                              sectionRide: [(time: Double, db: Double)] = []) throws -> (LoudnessReport, gain: Float) {
         let sr = mix.sampleRate
         guard let inputLUFS = measureLoudness(left: mix.left, right: mix.right, sampleRate: sr) else {
             // Silence (or nothing above the gate): nothing to level; still remove DC and respect the ceiling.
@@ -92,7 +97,16 @@ public enum Mastering {
                                         ratio: Float(1 + 3 * amount), attack: 0.02, release: 0.2, kneeDB: 6)
             compressor.process(left: &left, right: &right)
         }
-        let preLUFS = measureLoudness(left: left, right: right, sampleRate: sr) ?? inputLUFS
+        var preLUFS = measureLoudness(left: left, right: right, sampleRate: sr) ?? inputLUFS
+        // The section ride, after the compressor; its effect on the integrated loudness is kept out of the gain
+        // the stems get (they get the ride itself).
+        var rideDB = 0.0
+        if !sectionRide.isEmpty {
+            SectionDynamics.apply(left: &left, right: &right, sampleRate: sr, breakpoints: sectionRide)
+            let ridden = measureLoudness(left: left, right: right, sampleRate: sr) ?? preLUFS
+            rideDB = ridden - preLUFS
+            preLUFS = ridden
+        }
 
         // Gain to the target, limit, measure, correct.
         var limiterCeiling = ceilingDBTP - limiterMargin
@@ -121,7 +135,7 @@ public enum Mastering {
             Samples.scale(&right, down)
             measured = report(left, right, sampleRate: sr, ceiling: ceilingDBTP)
         }
-        let gain = Float(pow(10, (measured.integratedLUFS - inputLUFS) / 20))
+        let gain = Float(pow(10, (measured.integratedLUFS - inputLUFS - rideDB) / 20))
         return (measured, gain)
     }
 
@@ -138,7 +152,9 @@ public enum Mastering {
 
     /// Scales a stem by the master's `gain` (see `master`), removes DC, and limits it at the ceiling (minus the
     /// limiter margin) so it never clips; below the ceiling the stem is only scaled. In place.
-    public static func applyMasterGain(_ stem: inout StereoBuffer, gain: Float, ceilingDBTP: Double = -1) throws {
+    /// `sectionRide`: the ride the mix got in `master`.
+    public static func applyMasterGain(_ stem: inout StereoBuffer, gain: Float, ceilingDBTP: Double = -1,
+                                       sectionRide: [(time: Double, db: Double)] = []) throws {
         guard stem.frames > 0 else { return }
         let sr = stem.sampleRate
         var left: [Float] = [], right: [Float] = []
@@ -149,6 +165,7 @@ public enum Mastering {
             swap(&right, &stem.right)
         }
         dcBlock(&left, &right, sampleRate: sr)
+        SectionDynamics.apply(left: &left, right: &right, sampleRate: sr, breakpoints: sectionRide)
         try limit(&left, &right, sampleRate: sr, gainDB: 20 * log10(Double(max(gain, 1e-9))),
               ceiling: ceilingDBTP - limiterMargin)
         let peak = measureTruePeak(left: left, right: right, sampleRate: sr)

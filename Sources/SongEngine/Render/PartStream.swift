@@ -119,6 +119,13 @@ final class PartStream: @unchecked Sendable {
                 }
             }
         }
+        if let duck = plan.duck {
+            outLeft.withUnsafeMutableBufferPointer { l in
+                outRight.withUnsafeMutableBufferPointer { r in
+                    duck.apply(left: l.baseAddress!, right: r.baseAddress!, start: start, count: count)
+                }
+            }
+        }
         if let chorus {
             outLeft.withUnsafeMutableBufferPointer { l in
                 outRight.withUnsafeMutableBufferPointer { r in

@@ -80,6 +80,8 @@ public enum Renderer {
         /// Sorted notes with start frame, held frames and tail frames.
         var events: [(note: Note, start: Int, on: Int, tail: Int)]
         var seedBase: UInt64
+        /// The kick's sidechain dip on this part, if the style ducks it (LowEnd.duckSettings).
+        var duck: LowEnd.Duck? = nil
         /// Melodic parts: per event its note-cache key and the index of the next event with the same key.
         var keys: [NoteKey] = []
         var nextUse: [Int?] = []
@@ -130,9 +132,11 @@ public enum Renderer {
         // Resolve instruments and note frames.
         var plans: [PartPlan] = []
         for (trackIndex, track) in score.tracks.enumerated() where track.role != .vocals {
-            guard let instrument = instruments.instrument(track.instrument) else {
+            guard var instrument = instruments.instrument(track.instrument) else {
                 throw RenderError.unknownInstrument(track: track.name, instrument: track.instrument)
             }
+            // The kick tuned to the key, its decay fitted to the tempo (LowEnd).
+            if case .kit(let kit) = instrument { instrument = .kit(LowEnd.tuned(kit, key: score.key, bpm: score.bpm)) }
             let sorted = track.notes.enumerated().sorted {
                 ($0.element.start, $0.element.pitch, $0.offset) < ($1.element.start, $1.element.pitch, $1.offset)
             }.map(\.element)
@@ -163,6 +167,18 @@ public enum Renderer {
             plans.append(plan)
         }
         let cacheBudgets = noteCacheBudgets(plans)
+        // The kick's sidechain: the bass (and in four-on-the-floor styles the pad and chords) dip at every kick.
+        let kicks = plans.filter(\.isDrums).flatMap { plan in
+            plan.events.filter { DrumMap.kind($0.note.pitch)?.kind == CDSP_DRUM_KICK }.map(\.start)
+        }.sorted()
+        if !kicks.isEmpty {
+            for i in plans.indices {
+                guard let (depthDB, release) = LowEnd.duckSettings(role: plans[i].track.role, pattern: style.drumPattern,
+                                                                  bpm: score.bpm) else { continue }
+                plans[i].duck = LowEnd.Duck(kicks: kicks, depth: cdsp_db_to_gain(Float(depthDB)),
+                                            attack: Int(0.004 * sr), release: Int(release * sr))
+            }
+        }
 
         // Length: the score plus the longest tail (notes ringing on, then the effect tails), capped.
         let reverbSize = style[.reverbSize]

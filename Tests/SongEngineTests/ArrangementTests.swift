@@ -1,0 +1,167 @@
+import Foundation
+import Testing
+@testable import SongEngine
+
+/// Issue 11's arrangement by section and low end, tested by what they measurably do: the kick's pitch and decay,
+/// the sidechain dip, the mono low end, the section ride, second verses and the versions' alternate sound.
+@Suite struct ArrangementTests {
+    /// Every key, three tempi: the kick rests on a note of the key (tonic or fifth when one is within a fourth
+    /// of the kit's own pitch), between E1 and C2, and falls 30 dB within 0.8 beats.
+    @Test func kickIsTunedToTheKeyAndItsTailFitsTheBeat() {
+        for key in Key.all {
+            for bpm in [70.0, 120.0, 174.0] {
+                for kitTune in [-3.0, 0, 2] {
+                    let t = LowEnd.kickTuning(key: key, bpm: bpm, kitTune: kitTune, kitDecay: 1.6)
+                    let pc = ((t.midi % 12) + 12) % 12
+                    let degree = ((pc - key.tonic) % 12 + 12) % 12
+                    #expect(key.scale.contains(degree), "\(key) kick on pitch class \(pc)")
+                    #expect(t.frequency >= 41 && t.frequency <= 66, "\(key): \(t.frequency) Hz")
+                    let expected = 440 * pow(2, Double(t.midi - 69) / 12)
+                    let heard = 48 * pow(2, t.tune / 12) * LowEnd.heardOverRest(tone: 0.5, decay: t.decay, rest: expected)
+                    #expect(abs(heard - expected) < 0.01 && abs(t.frequency - expected) < 0.01)
+                    #expect(heard / (48 * pow(2, t.tune / 12)) > 1 && heard / (48 * pow(2, t.tune / 12)) < 1.15)
+                    let natural = 69 + 12 * log2(48 * pow(2, kitTune / 12) / 440)
+                    if LowEnd.kickRange.contains(where: { ($0 - key.tonic) % 12 == 0 && abs(Double($0) - natural) <= 3.5 }) {
+                        #expect(degree == 0, "\(key): a tonic is near the kit's pitch, so the kick takes it")
+                    }
+                    let thirtyDB = log(pow(10, 1.5)) * LowEnd.kickTau * t.decay
+                    #expect(thirtyDB <= 0.8 * 60 / bpm + 1e-9 || t.decay == 0.25)
+                    #expect(t.decay <= 1.6)
+                }
+            }
+        }
+    }
+
+    @Test func duckDipsAtTheKickAndRecovers() {
+        let duck = LowEnd.Duck(kicks: [1000, 5000], depth: 0.5, attack: 100, release: 1000)
+        var left = [Float](repeating: 1, count: 8000), right = left
+        left.withUnsafeMutableBufferPointer { l in
+            right.withUnsafeMutableBufferPointer { r in
+                duck.apply(left: l.baseAddress!, right: r.baseAddress!, start: 0, count: 8000)
+            }
+        }
+        #expect(abs(left[1000] - 0.5) < 1e-6 && abs(right[5000] - 0.5) < 1e-6)
+        #expect(left[0] == 1 && left[899] == 1, "untouched before the attack")
+        #expect(left[1500] > 0.5 && left[1500] < 1, "recovering")
+        #expect(left[2000] == 1 && left[4000] == 1, "recovered after the release")
+        // Window by window gives the same gains as one pass.
+        var windowed = [Float](repeating: 1, count: 8000), other = windowed
+        windowed.withUnsafeMutableBufferPointer { l in
+            other.withUnsafeMutableBufferPointer { r in
+                for start in stride(from: 0, to: 8000, by: 777) {
+                    duck.apply(left: l.baseAddress! + start, right: r.baseAddress! + start, start: start,
+                               count: min(777, 8000 - start))
+                }
+            }
+        }
+        #expect(windowed == left)
+    }
+
+    /// Opposite-phase 60 Hz (pure side) is removed; opposite-phase 2 kHz passes; the mid is untouched.
+    @Test func lowEndIsMono() throws {
+        let sr = 44100, n = sr
+        var buffer = StereoBuffer(frames: n, sampleRate: sr)
+        for i in 0..<n {
+            let t = Double(i) / Double(sr)
+            let low = Float(0.3 * sin(2 * .pi * 60 * t)), high = Float(0.3 * sin(2 * .pi * 2000 * t))
+            let mid = Float(0.2 * sin(2 * .pi * 45 * t))
+            buffer.left[i] = mid + low + high
+            buffer.right[i] = mid - low - high
+        }
+        try LowEnd.monoBass(&buffer)
+        // After the filters settle: side at 60 Hz down by > 20 dB, side at 2 kHz within 0.5 dB.
+        let range = (sr / 2)..<n
+        var side60 = 0.0, side2k = 0.0, midErr = 0.0
+        for i in range {
+            let t = Double(i) / Double(sr)
+            let s = Double(buffer.left[i] - buffer.right[i]) / 2
+            side60 += s * sin(2 * .pi * 60 * t)
+            side2k += s * sin(2 * .pi * 2000 * t)
+            let m = Double(buffer.left[i] + buffer.right[i]) / 2
+            midErr = max(midErr, abs(m - 0.2 * sin(2 * .pi * 45 * t)))
+        }
+        let count = Double(range.count)
+        let a60 = 2 * side60 / count, a2k = 2 * side2k / count
+        #expect(20 * log10(abs(a60) / 0.3) < -20, "60 Hz side at \(a60)")
+        #expect(abs(20 * log10(abs(a2k) / 0.3)) < 0.5, "2 kHz side at \(a2k)")
+        #expect(midErr < 1e-5)
+    }
+
+    @Test func choruseLiftAndPreChorusBuilds() {
+        let sections = [
+            SectionSpan(name: "intro", startBeat: 0, beats: 16, energy: 0.25),
+            SectionSpan(name: "verse", startBeat: 16, beats: 32, energy: 0.7),
+            SectionSpan(name: "pre_chorus", startBeat: 48, beats: 16, energy: 0.72),
+            SectionSpan(name: "chorus", startBeat: 64, beats: 32, energy: 0.8),
+            SectionSpan(name: "verse", startBeat: 96, beats: 32, energy: 0.5),
+            SectionSpan(name: "chorus", startBeat: 128, beats: 32, energy: 0.9),
+        ]
+        let levels = SectionDynamics.levels(sections)
+        #expect(levels[5] == 0 && levels.allSatisfy { $0 <= 0 && $0 >= SectionDynamics.floorDB })
+        #expect(levels[1] <= levels[3] - 4 && levels[4] <= levels[3] - 4, "verses at least 4 dB under the choruses")
+        let points = SectionDynamics.breakpoints(sections: sections, secondsPerBeat: 0.5)
+        let pre = points.filter { $0.time >= 24 && $0.time <= 32 }
+        #expect(pre.count == 2 && abs(pre[0].db - levels[1]) < 1e-9 && abs(pre[1].db - (levels[3] - 1)) < 1e-9,
+                "the pre-chorus rises from the verse's level to 1 dB under the chorus: \(pre), \(levels)")
+        // Applied: a constant signal carries the ride.
+        var buffer = StereoBuffer(left: [Float](repeating: 1, count: 80 * 100), right: [Float](repeating: 1, count: 80 * 100),
+                                  sampleRate: 100)
+        SectionDynamics.apply(&buffer, breakpoints: points)
+        #expect(abs(20 * log10(Double(buffer.left[20 * 100])) - levels[1]) < 1e-3)  // mid first verse
+        #expect(abs(20 * log10(Double(buffer.left[70 * 100])) - levels[5]) < 1e-3)  // mid last chorus
+    }
+
+    /// A second verse is not a copy of the first (groove, voicing rhythm, arpeggio); choruses stay identical.
+    @Test func secondVersesDifferAndChorusesReturn() {
+        let plan = CompositionFixtures.plan()
+        let style = CompositionFixtures.style(drums: .backbeat, chords: .stabs, bass: .syncopated)
+        let score = Composer.compose(plan: plan, style: style, seed: 5)
+        let verses = score.sections.filter { $0.name == "verse" }
+        let choruses = score.sections.filter { $0.name == "chorus" }
+        func key(_ notes: [Note]) -> [String] {
+            notes.map { "\($0.pitch)@\((($0.start * 4).rounded() / 4))" }.sorted()
+        }
+        var differing = 0
+        for role in [Role.drums, .chords, .bass, .lead] {
+            let a = key(CompositionFixtures.notes(score, in: verses[0], role: role))
+            let b = key(CompositionFixtures.notes(score, in: verses[1], role: role))
+            if a != b { differing += 1 }
+        }
+        #expect(differing >= 3, "only \(differing) of 4 parts differ between the verses")
+        #expect(!CompositionFixtures.notes(score, in: verses[1], role: .arp).isEmpty, "the arpeggio enters in verse 2")
+        let c1 = CompositionFixtures.notes(score, in: choruses[0], role: .chords)
+        let c2 = CompositionFixtures.notes(score, in: choruses[1], role: .chords)
+        #expect(c1.map(\.pitch) == c2.map(\.pitch), "the chorus returns")
+    }
+
+    /// Consecutive versions get seeds of opposite parity; an odd seed plays the style's alternate; a version's own
+    /// seed reproduces its sound.
+    @Test func versionsAlternateTheStylesSound() throws {
+        let library = try StyleLibrary.load(from: #require(StyleLibrary.defaultDirectory()))
+        for style in library.styles {
+            let a = try #require(style.alternate, "\(style.id) has no alternate")
+            let alt = style.alternated
+            #expect(alt.instruments != style.instruments || a.drumPattern != nil, "\(style.id)")
+            if style.drumPattern != .none, let d = a.drumPattern {
+                #expect(d != style.drumPattern, "\(style.id): the alternate groove is another groove")
+            }
+        }
+        // Substitutes: the ride plays where the pattern has closed hats.
+        var rideStyle = CompositionFixtures.style(drums: .backbeat)
+        rideStyle.drumSubstitutes = ["42": 51]
+        let plain = Composer.compose(plan: CompositionFixtures.plan(), style: CompositionFixtures.style(drums: .backbeat), seed: 3)
+        let ridden = Composer.compose(plan: CompositionFixtures.plan(), style: rideStyle, seed: 3)
+        let hats = plain.track(.drums)!.notes.filter { $0.pitch == 42 }.count
+        #expect(hats > 0 && ridden.track(.drums)!.notes.filter { $0.pitch == 42 }.isEmpty)
+        #expect(ridden.track(.drums)!.notes.filter { $0.pitch == 51 }.count
+                == hats + plain.track(.drums)!.notes.filter { $0.pitch == 51 }.count)
+        var plan = CompositionFixtures.plan()
+        plan.alternateInstruments = [.chords: "electric_piano", .lead: "flute"]
+        var style = CompositionFixtures.style()
+        style.alternate = .init(instruments: ["chords": "electric_piano"], drumPattern: .folk)
+        let even = plan.forVersion(seed: 10, style: style), odd = plan.forVersion(seed: 11, style: style)
+        #expect(even.plan.instruments == plan.instruments && even.style == style)
+        #expect(odd.plan.instruments[.chords] == "electric_piano" && odd.style.drumPattern == .folk)
+        #expect(odd.style.mix == style.mix)
+    }
+}
