@@ -119,8 +119,8 @@ public enum Composer {
         return score
     }
 
-    /// Which roles play in each section, by section kind and energy: intro and outro thin, verses add bass and
-    /// drums, choruses everything.
+    /// Which roles play in each section, by section kind and energy: a thin intro, verses add bass and drums,
+    /// choruses everything, the outro keeps the groove with a sparse lead.
     static func arrangement(harmony: [SectionHarmony], spans: [SectionSpan], present: Set<Role>) -> [Set<Role>] {
         harmony.enumerated().map { i, h in
             let e = spans[i].energy
@@ -131,7 +131,9 @@ public enum Composer {
                 if e >= 0.6 { set.formUnion([.bass, .drums]) }
             case .outro:
                 if e >= 0.3 { set.insert(.arp) }
-                if e >= 0.6 { set.formUnion([.bass, .drums]) }
+                // The groove carries on into the outro (its drums stop two bars before the end, see partNotes):
+                // an outro of held chords alone had no beat, and beat trackers read the song's end at double time.
+                set.formUnion([.bass, .drums])
                 set.insert(.lead)  // sparse: only the final phrase, ending on the tonic
             case .verse, .preChorus:
                 set.formUnion([.bass, .drums, .lead])
@@ -214,8 +216,14 @@ public enum Composer {
                              rng: &rng)
         case .drums:
             let crash = i > 0 && h.kind != .intro
-            return Drums.section(h, pattern: style.drumPattern, energy: energy, density: plan.density,
-                                 bpm: plan.bpm, crashAtStart: crash, fillAtEnd: i + 1 < harmony.count, rng: &rng)
+            let notes = Drums.section(h, pattern: style.drumPattern, energy: energy, density: plan.density,
+                                      bpm: plan.bpm, crashAtStart: crash, fillAtEnd: i + 1 < harmony.count, rng: &rng)
+            guard h.kind == .outro && h.bars >= 4 else { return notes }
+            // An outro's groove stops two bars before the end, where a kick and a crash close the song.
+            let stop = Double((h.bars - 2) * 4)
+            return notes.filter { $0.start < stop - 1e-9 }
+                + [Note(start: stop, duration: 1, pitch: Drums.kick, velocity: velocity(energy, 0)),
+                   Note(start: stop, duration: 1, pitch: Drums.crash, velocity: velocity(energy, -4))]
         case .lead:
             let family: SectionKind = h.kind == .breakdown ? .bridge : (h.kind == .intro ? .verse : h.kind)
             guard let motif = lead.motifs[family] ?? lead.motifs[.verse] else { return [] }

@@ -59,8 +59,8 @@ enum LowEnd {
     static let kickSweepTau = 0.024
 
     /// How far above its resting pitch the kick's body is heard: the spectral peak of the kick from 40 to 200 ms
-    /// after the hit (after the click and the fast part of the sweep; what a tuner shows), over the resting pitch,
-    /// from the same sweep and decay as drums.c. About 1.03-1.05 for the kits' settings. `tone` as the kit sets it
+    /// after the hit (after the click and the fast part of the sweep; what a tuner shows), Hann-windowed, over the
+    /// resting pitch, from the same sweep and decay as drums.c. About 1.03-1.04 for the kits' settings. `tone` as the kit sets it
     /// (a typical velocity adds 0.025); `rest` the resting pitch in Hz (the sweep's time constant is absolute).
     static func heardOverRest(tone: Double, decay: Double, rest: Double = 50) -> Double {
         let ratio = 1.6 + 2 * min(1, max(0, tone + 0.025))
@@ -73,11 +73,16 @@ enum LowEnd {
             if t >= 0.04 { samples.append((t, exp(-t / tau) * sin(2 * .pi * phase))) }
             phase += rest * (1 + ratio * exp(-t / kickSweepTau)) / rate
         }
+        // A Hann window over the body, as a spectral peak is read.
+        let count = samples.count
+        let windowed = samples.enumerated().map { i, s in
+            (t: s.t, x: s.x * (0.5 - 0.5 * cos(2 * .pi * Double(i) / Double(max(1, count - 1)))))
+        }
         var best = 1.0, bestPower = -1.0
         for step in 0...400 {
             let r = 0.95 + Double(step) * 0.0005
             var re = 0.0, im = 0.0
-            for (t, x) in samples {
+            for (t, x) in windowed {
                 re += x * cos(2 * .pi * rest * r * t)
                 im -= x * sin(2 * .pi * rest * r * t)
             }
@@ -104,49 +109,55 @@ enum LowEnd {
     }
 
     /// Sidechain ducking of one part by the kick: at every kick the part's gain drops to `depth` over `attack`
-    /// frames and recovers over `release` frames (a raised cosine), like a compressor keyed by the kick.
+    /// frames and recovers over `release` frames (a raised cosine), like a compressor keyed by the kick. Where
+    /// two kicks' dips overlap the deeper one counts.
     struct Duck: Sendable {
         /// Sorted kick start frames.
-        var kicks: [Int]
-        /// Gain at the bottom of the dip (linear).
-        var depth: Float
-        var attack: Int
-        var release: Int
+        let kicks: [Int]
+        let attack: Int
+        let release: Int
+        /// Gain at offsets -attack ..< release from a kick (computed once).
+        let curve: [Float]
 
-        /// Gain at `frame`: the deepest dip of the kicks around it.
-        func gain(at frame: Int, from index: inout Int) -> Float {
-            while index + 1 < kicks.count && kicks[index + 1] - attack <= frame { index += 1 }
-            var g: Float = 1
-            for k in max(0, index - 1)...min(kicks.count - 1, index + 1) where !kicks.isEmpty {
-                let t = frame - kicks[k]
-                let shape: Float
-                if t < -attack || t >= release { continue }
-                if t < 0 {
-                    shape = Float(-t) / Float(max(1, attack))  // 1 before the ramp, 0 at the kick
-                } else {
-                    shape = 0.5 - 0.5 * cos(Float.pi * Float(t) / Float(release))
-                }
-                g = min(g, depth + (1 - depth) * shape)
+        init(kicks: [Int], depth: Float, attack: Int, release: Int) {
+            self.kicks = kicks
+            self.attack = max(1, attack)
+            self.release = max(1, release)
+            var curve = [Float](repeating: 1, count: self.attack + self.release)
+            for i in curve.indices {
+                let t = i - self.attack
+                let shape = t < 0 ? Float(-t) / Float(self.attack)
+                    : 0.5 - 0.5 * cos(Float.pi * Float(t) / Float(self.release))
+                curve[i] = depth + (1 - depth) * shape
             }
-            return g
+            self.curve = curve
         }
 
-        /// Applies the dip to `count` frames of a stereo window that starts at frame `start`.
+        /// Applies the dips to `count` frames of a stereo window that starts at frame `start`.
         func apply(left: UnsafeMutablePointer<Float>, right: UnsafeMutablePointer<Float>, start: Int, count: Int) {
-            guard !kicks.isEmpty else { return }
-            // First kick that can reach this window.
+            guard !kicks.isEmpty, count > 0 else { return }
+            // First kick whose dip can reach this window.
             var lo = 0, hi = kicks.count
             while lo < hi {
                 let mid = (lo + hi) / 2
-                if kicks[mid] + release < start { lo = mid + 1 } else { hi = mid }
+                if kicks[mid] + release <= start { lo = mid + 1 } else { hi = mid }
             }
-            var index = max(0, lo - 1)
-            for i in 0..<count {
-                let g = gain(at: start + i, from: &index)
-                if g < 1 {
-                    left[i] *= g
-                    right[i] *= g
+            var gain = [Float](repeating: 1, count: count)
+            var touched = false
+            var k = lo
+            while k < kicks.count && kicks[k] - attack < start + count {
+                let from = max(start, kicks[k] - attack), to = min(start + count, kicks[k] + release)
+                if from < to {
+                    touched = true
+                    let offset = from - (kicks[k] - attack)
+                    for f in from..<to { gain[f - start] = min(gain[f - start], curve[offset + f - from]) }
                 }
+                k += 1
+            }
+            guard touched else { return }
+            for i in 0..<count {
+                left[i] *= gain[i]
+                right[i] *= gain[i]
             }
         }
     }
