@@ -80,21 +80,14 @@ public struct StyleLibrary: Sendable {
             throw StylePresetError(file: file, field: "(document)", value: "not a JSON object",
                                    allowed: "a JSON object with the fields of a style preset")
         }
-        func checkEnum(_ field: String, _ cases: [String]) throws {
-            if let v = raw[field], !(v is String && cases.contains(v as! String)) {
-                throw StylePresetError(file: file, field: field, value: "\(quoted(v))",
-                                       allowed: "one of \(cases.joined(separator: ", "))")
-            }
-        }
-        try checkEnum("drumPattern", StylePreset.DrumPattern.allCases.map(\.rawValue))
-        try checkEnum("chordPattern", StylePreset.ChordPattern.allCases.map(\.rawValue))
-        try checkEnum("bassPattern", StylePreset.BassPattern.allCases.map(\.rawValue))
-        if let alternate = raw["alternate"] as? [String: Any] {
-            for (field, cases) in [("drumPattern", StylePreset.DrumPattern.allCases.map(\.rawValue)),
-                                   ("chordPattern", StylePreset.ChordPattern.allCases.map(\.rawValue)),
-                                   ("bassPattern", StylePreset.BassPattern.allCases.map(\.rawValue))] {
-                if let v = alternate[field], !(v is String && cases.contains(v as! String)) {
-                    throw StylePresetError(file: file, field: "alternate.\(field)", value: "\(quoted(v))",
+        // The same vocabularies at the top level and in `alternate` (named "alternate.<field>" there).
+        let vocabularies = [("drumPattern", StylePreset.DrumPattern.allCases.map(\.rawValue)),
+                            ("chordPattern", StylePreset.ChordPattern.allCases.map(\.rawValue)),
+                            ("bassPattern", StylePreset.BassPattern.allCases.map(\.rawValue))]
+        for (object, prefix) in [(raw, ""), ((raw["alternate"] as? [String: Any]) ?? [:], "alternate.")] {
+            for (field, cases) in vocabularies {
+                if let v = object[field], !(v is String && cases.contains(v as! String)) {
+                    throw StylePresetError(file: file, field: prefix + field, value: "\(quoted(v))",
                                            allowed: "one of \(cases.joined(separator: ", "))")
                 }
             }
@@ -191,13 +184,12 @@ public struct StyleLibrary: Sendable {
                            "\(def.range.lowerBound)...\(def.range.upperBound) \(def.unit)")
             }
         }
+        let percussion = "a General MIDI percussion number the engine plays (35...82)"
         for (from, to) in (s.drumSubstitutes ?? [:]).sorted(by: { $0.key < $1.key }) {
             guard let number = Int(from), DrumMap.kind(number) != nil else {
-                throw fail("drumSubstitutes.\(from)", "a key \"\(from)\"", "a General MIDI percussion number the engine plays (35...82)")
+                throw fail("drumSubstitutes.\(from)", "a key \"\(from)\"", percussion)
             }
-            if DrumMap.kind(to) == nil {
-                throw fail("drumSubstitutes.\(from)", "\(to)", "a General MIDI percussion number the engine plays (35...82)")
-            }
+            if DrumMap.kind(to) == nil { throw fail("drumSubstitutes.\(from)", "\(to)", percussion) }
         }
         if let a = s.alternate {
             for roleName in (a.instruments ?? [:]).keys.sorted() where s.instruments[roleName] == nil {

@@ -114,9 +114,7 @@ public struct MusicPlan: Sendable, Codable {
         guard seed & 1 == 1, let alternate = alternateInstruments else { return (self, style) }
         var plan = self
         plan.instruments = alternate
-        var varied = style.alternated
-        varied.mix = style.mix
-        return (plan, varied)
+        return (plan, style.alternated)
     }
     public var totalBars: Int { form.reduce(0) { $0 + $1.bars } }
 }

@@ -112,15 +112,15 @@ public struct StylePreset: Sendable, Codable, Hashable {
         public init(instruments: [String: String]? = nil, drumPattern: DrumPattern? = nil,
                     chordPattern: ChordPattern? = nil, bassPattern: BassPattern? = nil,
                     drumSubstitutes: [String: Int]? = nil) {
-            self.drumSubstitutes = drumSubstitutes
             self.instruments = instruments
             self.drumPattern = drumPattern
             self.chordPattern = chordPattern
             self.bassPattern = bassPattern
+            self.drumSubstitutes = drumSubstitutes
         }
     }
 
-    /// The style as its alternate version plays it (itself when it has no alternate).
+    /// The style as its alternate version plays it (itself when it has no alternate); its mix stays the style's.
     public var alternated: StylePreset {
         guard let a = alternate else { return self }
         var s = self

@@ -97,12 +97,11 @@ enum LowEnd {
         var out = kit
         let tuneIndex = Int(cdsp_drum_param.tune.rawValue), decayIndex = Int(cdsp_drum_param.decay.rawValue)
         for number in [35, 36] {
-            var drum = kit[number] ?? (number == 36 ? InstrumentLibrary.Drum.standard : nil)
-            guard var d = drum else { continue }
-            let t = kickTuning(key: key, bpm: bpm, kitTune: d[.tune], kitDecay: d[.decay], kitTone: d[.tone])
-            d.values[tuneIndex] = t.tune
-            d.values[decayIndex] = t.decay
-            drum = d
+            // 36 is played from the standard drum when the kit does not define it (DrumMap); 35 falls back to 36.
+            guard var drum = kit[number] ?? (number == 36 ? InstrumentLibrary.Drum.standard : nil) else { continue }
+            let t = kickTuning(key: key, bpm: bpm, kitTune: drum[.tune], kitDecay: drum[.decay], kitTone: drum[.tone])
+            drum.values[tuneIndex] = t.tune
+            drum.values[decayIndex] = t.decay
             out[number] = drum
         }
         return out
