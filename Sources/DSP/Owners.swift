@@ -104,6 +104,9 @@ package final class Biquad {
     }
     deinit { cdsp_biquad_destroy(handle) }
 
+    /// Magnitude response in dB at `frequency` Hz, as set.
+    package func responseDB(at frequency: Double) -> Double { cdsp_biquad_response_db(handle, frequency) }
+
     package func process(_ samples: inout [Float]) {
         let n = samples.count
         samples.withUnsafeMutableBufferPointer { s in
@@ -299,6 +302,21 @@ package final class Vocoder {
 }
 
 /// Integrated loudness (BS.1770-4) by CDSP's meter; nil for silence (below the absolute gate).
+/// Long-term average power of left and right in bands (`edges`: band b spans edges[b] ..< edges[b + 1] Hz), dB
+/// per band; nil on bad arguments. See `cdsp_band_levels`.
+package func measureBandLevels(left: [Float], right: [Float], sampleRate: Int, edges: [Double]) -> [Double]? {
+    guard edges.count >= 2 else { return nil }
+    let floatEdges = edges.map { Float($0) }
+    var out = [Double](repeating: 0, count: edges.count - 1)
+    let status = left.withUnsafeBufferPointer { l in
+        right.withUnsafeBufferPointer { r in
+            cdsp_band_levels(l.baseAddress, r.baseAddress, min(l.count, r.count), Float(sampleRate), floatEdges,
+                             Int32(edges.count - 1), &out)
+        }
+    }
+    return status == 0 ? out : nil
+}
+
 package func measureLoudness(left: [Float], right: [Float], sampleRate: Int) -> Double? {
     var lufs = -Double.infinity
     let status = left.withUnsafeBufferPointer { l in

@@ -98,7 +98,8 @@ import Testing
         ]
         let levels = SectionDynamics.levels(sections)
         #expect(levels[5] == 0 && levels.allSatisfy { $0 <= 0 && $0 >= SectionDynamics.floorDB })
-        #expect(levels[1] <= levels[3] - 4 && levels[4] <= levels[3] - 4, "verses at least 4 dB under the choruses")
+        let gap = SectionDynamics.verseUnderChorusDB
+        #expect(gap >= 4 && levels[1] <= levels[3] - gap && levels[4] <= levels[3] - gap, "verses under the choruses")
         let points = SectionDynamics.breakpoints(sections: sections, secondsPerBeat: 0.5)
         let pre = points.filter { $0.time >= 24 && $0.time <= 32 }
         #expect(pre.count == 2 && abs(pre[0].db - levels[1]) < 1e-9 && abs(pre[1].db - (levels[3] - 1)) < 1e-9,

@@ -161,8 +161,7 @@ enum CompositionFixtures {
         #expect(bass.count >= 16)
         #expect(bass.allSatisfy { (24...60).contains($0.pitch) })
         // Every chord's first downbeat carries the chord's root (tonic-heavy bass in minor).
-        var rng = SeededGenerator(seed: 9).fork("harmony")
-        let harmony = Harmony.plan(form: F.form, key: key, harmonicRhythm: 1, rng: &rng)
+        let harmony = Harmony.song(plan: F.plan(key: key), style: F.style(bass: pattern), root: SeededGenerator(seed: 9))
         var checked = 0
         for (h, span) in zip(harmony, score.sections) {
             for slot in h.slots {

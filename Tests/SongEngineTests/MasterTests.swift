@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import CDSP
 @testable import DSP
 @testable import SongEngine
 
@@ -116,5 +117,55 @@ import Testing
         #expect(abs(measured - -14) <= 0.2, "\(measured) LUFS")
         #expect(measureTruePeak(left: mix.left, right: mix.right, sampleRate: mix.sampleRate) <= -1)
         #expect(abs(report.integratedLUFS - measured) < 1e-9)
+    }
+}
+
+/// Issue 11's target spectrum: the master's match EQ brings a mix to the style's stated curve.
+@Suite struct SpectrumMatchTests {
+    /// White noise with an 8 dB bump at 500 Hz and a 6 dB dip at 4 kHz, mastered toward white noise's own curve
+    /// (+1 dB per third octave): afterwards every octave 63 Hz-8 kHz is within 1.5 dB of it (the bump was 7 dB
+    /// over), the loudness on target, and a flat-target master without the bump and dip stays within 1 dB.
+    @Test func matchEQBringsTheMixToItsTarget() throws {
+        let sr = 44100, n = sr * 12
+        var rng = SeededGenerator(seed: 7)
+        var mix = StereoBuffer(left: (0..<n).map { _ in Float(rng.unit() * 2 - 1) * 0.25 },
+                               right: (0..<n).map { _ in Float(rng.unit() * 2 - 1) * 0.25 }, sampleRate: sr)
+        var plain = mix
+        for (f, g) in [(500.0, 8.0), (4000.0, -6.0)] {
+            for channel in 0..<2 {
+                let eq = try Biquad(sampleRate: Float(sr), kind: CDSP_EQ_PEAK, frequency: Float(f), q: 1.4, gainDB: Float(g))
+                if channel == 0 { eq.process(&mix.left) } else { eq.process(&mix.right) }
+            }
+        }
+        let white = SpectrumTarget(points: [(31.5, 0), (16000, 3 * log2(16000 / 31.5))])
+        func octaves(_ b: StereoBuffer) -> [Double] {
+            let levels = measureBandLevels(left: b.left, right: b.right, sampleRate: sr, edges: SpectrumMatch.edges)!
+            let devs = (-4...3).map { k -> Double in
+                let i = SpectrumMatch.bands.firstIndex { abs($0 - 1000 * pow(2, Double(k))) < 1 }!
+                let measured = 10 * log10((i - 1...i + 1).map { pow(10, levels[$0] / 10) }.reduce(0, +))
+                let wanted = 10 * log10((i - 1...i + 1).map { pow(10, white.level(at: SpectrumMatch.bands[$0]) / 10) }.reduce(0, +))
+                return measured - wanted
+            }
+            let mean = devs.reduce(0, +) / Double(devs.count)
+            return devs.map { $0 - mean }
+        }
+        #expect(octaves(mix).map(abs).max()! > 5, "the bump is there before: \(octaves(mix))")
+        let mastered = try Mastering.master(&mix, compression: 0, spectrumTarget: white)
+        let after = octaves(mix)
+        #expect(after.map(abs).max()! <= 1.5, "octave deviations \(after)")
+        #expect(abs(mastered.loudness.integratedLUFS + 14) <= 0.2)
+        #expect(!mastered.eqStages.isEmpty && mastered.bandsTarget.count == SpectrumMatch.bands.count)
+        _ = try Mastering.master(&plain, compression: 0, spectrumTarget: white)
+        #expect(octaves(plain).map(abs).max()! <= 1, "\(octaves(plain))")
+    }
+
+    @Test func targetCurveInterpolatesInLogFrequencyAndTilts() {
+        let t = SpectrumTarget(points: [(100, 0), (400, -6)])
+        #expect(t.level(at: 50) == 0 && t.level(at: 1000) == -6)
+        #expect(abs(t.level(at: 200) + 3) < 1e-9)
+        let bright = t.tilted(brightness: 1)
+        #expect(abs(bright.level(at: 100) - (0 - 2)) < 1e-9 && abs(bright.level(at: 8000) - (-6 + 3)) < 1e-9)
+        #expect(t.tilted(brightness: 0.5) == t)
+        #expect(SpectrumTarget(preset: ["63": 1, "1000": 0]) != nil && SpectrumTarget(preset: ["low": 1]) == nil)
     }
 }

@@ -81,6 +81,14 @@ import Testing
         #expect(m.contains("alternate.instruments.lead") && m.contains("kazoo"))
         m = try brokenError { $0["alternate"] = ["instruments": ["drums": "acoustic_kit"]] }
         #expect(m.contains("alternate.instruments.drums") && m.contains("does not play"))
+        m = try brokenError { $0["targetSpectrum"] = ["63": 2, "1000": 0, "loud": 1] }
+        #expect(m.contains("targetSpectrum.loud") && m.contains("frequency in Hz"))
+        m = try brokenError { $0["targetSpectrum"] = ["63": 2, "1000": 0, "8000": -90] }
+        #expect(m.contains("targetSpectrum.8000") && m.contains("-90"))
+        m = try brokenError { $0["harmony"] = "bebop" }
+        #expect(m.contains("harmony") && m.contains("bebop") && m.contains("jazz"))
+        m = try brokenError { $0["parameters"] = ["seventhChords": 1.5] }
+        #expect(m.contains("seventhChords") && m.contains("1.5"))
         m = try brokenError { $0["alternate"] = ["chordPattern": "polka"] }
         #expect(m.contains("alternate.chordPattern") && m.contains("polka") && m.contains("arpeggio"))
         m = try brokenError { $0["drumSubstitutes"] = ["42": 200] }

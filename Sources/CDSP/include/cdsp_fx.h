@@ -20,6 +20,21 @@ void cdsp_biquad_destroy(cdsp_biquad *f);
 void cdsp_biquad_set(cdsp_biquad *f, cdsp_eq_kind kind, float frequency, float q, float gain_db);
 void cdsp_biquad_reset(cdsp_biquad *f);
 void cdsp_biquad_process(cdsp_biquad *f, float *inout, size_t frames);
+/// Magnitude response in dB of the filter as set, at `frequency` Hz.
+double cdsp_biquad_response_db(const cdsp_biquad *f, double frequency);
+/// A stereo cascade in place: `left_filters[k]` over left and `right_filters[k]` over right for k < count, block by
+/// block, the two channels in one loop (twice the speed of running the filters one after another over each channel).
+/// Each pair must be set alike: the coefficients are read from the left filter; each keeps its own state.
+void cdsp_biquad_cascade_stereo(cdsp_biquad *const *left_filters, cdsp_biquad *const *right_filters, int count,
+                                float *left, float *right, size_t frames);
+
+// --- Long-term average spectrum in bands ------------------------------------------------------------------------
+/// Mean power of left and right (right may be NULL for mono) in `bands` bands, band b spanning
+/// [edges[b], edges[b + 1]) Hz, written to out_db[b] in dB (power summed over the band's FFT bins, averaged over
+/// Hann-windowed 8192-point frames, every second one; a signal shorter than a frame is zero-padded to one). FFTW's
+/// scalar plans, so the figures are the same bytes on every CPU. Returns 0, or -1 on bad arguments or no memory.
+int cdsp_band_levels(const float *left, const float *right, size_t frames, float sample_rate, const float *edges,
+                     int bands, double *out_db);
 
 // --- Stereo reverb (Freeverb-style comb/allpass network or FDN), with pre-delay -----------------------------------
 typedef struct cdsp_reverb cdsp_reverb;

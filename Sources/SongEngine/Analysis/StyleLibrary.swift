@@ -93,6 +93,11 @@ public struct StyleLibrary: Sendable {
             }
         }
 
+        if let v = raw["harmony"], !(v is String && HarmonyVocabulary(rawValue: v as! String) != nil) {
+            throw StylePresetError(file: file, field: "harmony", value: "\(quoted(v))",
+                                   allowed: "one of \(HarmonyVocabulary.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+
         let style: StylePreset
         do {
             style = try JSONDecoder().decode(StylePreset.self, from: data)
@@ -190,6 +195,17 @@ public struct StyleLibrary: Sendable {
                 throw fail("drumSubstitutes.\(from)", "a key \"\(from)\"", percussion)
             }
             if DrumMap.kind(to) == nil { throw fail("drumSubstitutes.\(from)", "\(to)", percussion) }
+        }
+        if let spectrum = s.targetSpectrum {
+            let allowed = "a frequency in Hz (20...20000) as text with a level in dB (-40...20); at least 3 points"
+            if spectrum.count < 3 { throw fail("targetSpectrum", "\(spectrum.count) points", allowed) }
+            for (hz, db) in spectrum.sorted(by: { $0.key < $1.key }) {
+                guard let f = Double(hz), f >= 20, f <= 20_000 else {
+                    throw fail("targetSpectrum.\(hz)", "a key \"\(hz)\"", allowed)
+                }
+                if !(db >= -40 && db <= 20) { throw fail("targetSpectrum.\(hz)", "\(db)", allowed) }
+                _ = f
+            }
         }
         if let a = s.alternate {
             for roleName in (a.instruments ?? [:]).keys.sorted() where s.instruments[roleName] == nil {

@@ -35,9 +35,7 @@ public enum Composer {
             spans.append(SectionSpan(name: s.name, startBeat: beat, beats: beats, energy: min(1, max(0, s.energy))))
             beat += beats
         }
-        var harmonyRng = root.fork("harmony")
-        let harmony = Harmony.plan(form: plan.form, key: key, harmonicRhythm: style[.harmonicRhythm],
-                                   rng: &harmonyRng)
+        let harmony = Harmony.song(plan: plan, style: style, root: root)
         let roles = Role.allCases.filter { $0 != .vocals && plan.instruments[$0] != nil }
         var active = arrangement(harmony: harmony, spans: spans, present: Set(roles))
         if let vocal {

@@ -17,6 +17,36 @@ struct Motif: Sendable, Hashable {
     func hash(into h: inout Hasher) { h.combine(offsets) }
 }
 
+/// Moving a melodic cell by whole semitones (a real sequence) so that it fits other chords: every note a tone of
+/// its chord's scale (the key's, bent by a chromatic chord), strong notes chord tones, all inside the range. Shared
+/// by the lead (`MelodyWriter`) and the sung melody (`VocalWriter`).
+enum MotifFit {
+    struct Place {
+        var chord: Chord
+        var strong: Bool
+    }
+
+    /// The cell moved by the semitone shift that fits `places` with its first note nearest `near`; nil if none
+    /// within an octave does.
+    static func transpose(_ cell: [Int], near: Int, places: [Place], key: Key, range: ClosedRange<Int>) -> [Int]? {
+        guard let first = cell.first, cell.count == places.count else { return nil }
+        let shifts = (-12...12).sorted { (abs(first + $0 - near), $0) < (abs(first + $1 - near), $1) }
+        for k in shifts {
+            let moved = cell.map { $0 + k }
+            let fits = zip(moved, places).allSatisfy { p, place in
+                guard range.contains(p) else { return false }
+                let pc = ((p - key.tonic) % 12 + 12) % 12
+                if place.strong {
+                    return place.chord.tones.contains { (($0 % 12) + 12) % 12 == pc }
+                }
+                return (0..<7).contains { ((place.chord.semitone(ofDegree: $0) % 12) + 12) % 12 == pc }
+            }
+            if fits { return moved }
+        }
+        return nil
+    }
+}
+
 struct MelodyWriter {
     var key: Key
     var low: Int
@@ -119,6 +149,8 @@ struct MelodyWriter {
         -> [Note]
     {
         var notes: [(start: Double, length: Double, degree: Int, chord: Chord)] = []
+        // Bars that play the motif itself: (first note index, note count, bar start), for the restatement below.
+        var motifBars: [(first: Int, count: Int, start: Double)] = []
         let variation = makeVariation(motif, rng: &rng)
         var prevDegree: Int? = nil
         var prevStep = 0
@@ -161,6 +193,7 @@ struct MelodyWriter {
                 } else {
                     rhythm = motif.rhythm
                     offsets = motif.offsets
+                    motifBars.append((notes.count, rhythm.count, barStart))
                 }
                 for (i, r) in rhythm.enumerated() {
                     let start = barStart + r.onset
@@ -207,7 +240,25 @@ struct MelodyWriter {
             }
             prevStep = 0
         }
-        return notes.map { Note(start: $0.start, duration: $0.length, pitch: pitch($0.degree, over: $0.chord), velocity: 80) }
+        var pitches = notes.map { pitch($0.degree, over: $0.chord) }
+        // State and restate: a later motif bar plays the first statement's exact intervals, moved to where its own
+        // line went (a real sequence), when that fits its chords; otherwise it keeps its free realisation.
+        if let statement = motifBars.first {
+            let cell = Array(pitches[statement.first..<(statement.first + statement.count)])
+            for bar in motifBars.dropFirst() where bar.count == statement.count {
+                let range = bar.first..<(bar.first + bar.count)
+                let placed = notes[range].map { n -> MotifFit.Place in
+                    let strong = abs(n.start - bar.start) < 1e-9 || abs(n.start - bar.start - 2) < 1e-9
+                        || harmony.slots.contains { abs($0.start - n.start) < 1e-9 }
+                    return MotifFit.Place(chord: n.chord, strong: strong)
+                }
+                if let moved = MotifFit.transpose(cell, near: pitches[bar.first], places: placed, key: key,
+                                                  range: low...high) {
+                    pitches.replaceSubrange(range, with: moved)
+                }
+            }
+        }
+        return zip(notes, pitches).map { n, p in Note(start: n.start, duration: n.length, pitch: p, velocity: 80) }
     }
 
     /// A rhythmic variation of the motif: one note split in two, or two merged, with the contour kept.

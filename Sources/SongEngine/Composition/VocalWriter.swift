@@ -83,7 +83,14 @@ struct VocalWriter {
         var shapes: [(shape: [[Double]], pitches: [Int])] = []
         for (j, line) in lines.enumerated() {
             var lineRng = rng.fork("line-\(j)")
-            var slots = placeSyllables(line, start: start, beats: lineBeats[j], lateStart: lateStart)
+            // A line whose first four syllables are stressed like the first line's is offered that line's opening
+            // rhythm (a rhythmic cell that recurs, so the motif below can return).
+            var opening: [Double]? = nil
+            if j >= 1, let first = shapes.first, first.shape.count > 4,
+               Array(VocalWriter.sungStresses(line).prefix(4)) == Array(VocalWriter.sungStresses(lines[0]).prefix(4)) {
+                opening = first.shape.prefix(4).map { $0[0] }
+            }
+            var slots = placeSyllables(line, start: start, beats: lineBeats[j], lateStart: lateStart, opening: opening)
             slots = addMelismas(slots, line: line, beats: lineBeats[j], start: start, rng: &lineRng)
             let isLast = j == lines.count - 1
             // Phrase arcs in pairs: the second line of a pair climbs a little higher, the last line comes home.
@@ -91,12 +98,32 @@ struct VocalWriter {
             // A parallel period: a line with the rhythm of the line two before sings its tune again (A B A' C),
             // fitted to its own chords; the section's last line resolves in its own way.
             let shape = slots.map { [$0.onset - start, $0.length, $0.continuation ? 1 : 0] }
-            let pitches: [Int]
+            var pitches: [Int]
             if parallel && j >= 2 && !isLast && shapes[j - 2].shape == shape {
                 pitches = refit(shapes[j - 2].pitches, to: slots, harmony: h)
             } else {
                 pitches = choosePitches(slots, harmony: h, lineLift: lineLift, previous: previousEnd,
                                         cadence: isLast && (lastSection || h.kind == .chorus), rng: &lineRng)
+            }
+            // The section's motif: a line that opens with an earlier line's rhythm (its first four onsets) opens
+            // with its intervals too, moved to fit this line's chords (state, then restate or sequence).
+            // The cell comes from the latest earlier line that opened with the same four onsets.
+            let source = shapes.lastIndex { earlier in
+                earlier.shape.count > 4 && slots.count > 4
+                    && (0..<4).allSatisfy { abs(earlier.shape[$0][0] - shape[$0][0]) < 1e-9 && shape[$0][2] == 0 }
+            }
+            if let source, !(parallel && j >= 2 && shapes[j - 2].shape == shape) {
+                let places = (0..<4).map { k -> MotifFit.Place in
+                    let s = slots[k]
+                    let beatInBar = s.onset.truncatingRemainder(dividingBy: 4)
+                    let strong = abs(beatInBar) < 1e-6 || abs(beatInBar - 2) < 1e-6
+                        || h.slots.contains { abs($0.start - s.onset) < 1e-6 }
+                    return MotifFit.Place(chord: h.chord(at: s.onset + 1e-6), strong: strong)
+                }
+                if let moved = MotifFit.transpose(Array(shapes[source].pitches.prefix(4)), near: pitches[0], places: places,
+                                                  key: key, range: range) {
+                    pitches.replaceSubrange(0..<4, with: moved)
+                }
             }
             shapes.append((shape, pitches))
             var notes: [(note: Note, syllable: Int)] = []
@@ -167,7 +194,10 @@ struct VocalWriter {
     /// Onsets for a line's syllables on the tempo's grid, by dynamic programming: stressed syllables on strong
     /// beats, unstressed ones off them, even note lengths near the line's natural pace, a held last note, and a
     /// breath rest at the end of the span. Lengths run legato to the next onset.
-    func placeSyllables(_ line: PronouncedLine, start: Double, beats: Double, lateStart: Bool) -> [Slot] {
+    /// `opening`: onsets (from the line's start) that the first syllables are drawn to: a cost of 1.5 for each of
+    /// them placed elsewhere.
+    func placeSyllables(_ line: PronouncedLine, start: Double, beats: Double, lateStart: Bool,
+                        opening: [Double]? = nil) -> [Slot] {
         let r = rhythm
         let stresses = VocalWriter.sungStresses(line)
         let n = stresses.count
@@ -214,11 +244,14 @@ struct VocalWriter {
         let longNote = max(2 * u, min(2, VocalWriter.longestMidNote / r.secondsPerBeat))
         func place(_ i: Int, _ g: Int) -> Double {
             let m = VocalWriter.strength(Double(g) * u)
+            var c: Double
             switch stresses[i] {
-            case 1: return (1 - m) * 3
-            case 2: return (1 - m) * 1.5
-            default: return m * (monosyllable[i] ? 0.6 : 1.2)
+            case 1: c = (1 - m) * 3
+            case 2: c = (1 - m) * 1.5
+            default: c = m * (monosyllable[i] ? 0.6 : 1.2)
             }
+            if let o = opening, i < o.count, abs(Double(g) * u - o[i]) > 1e-6 { c += 1.5 }
+            return c
         }
         // As in speech, on a line slow enough for it (syllables of 0.5 s and more), a stressed syllable is held
         // longer than the unstressed ones around it; on faster lines that would leave the unstressed vowels no time

@@ -97,6 +97,13 @@ public struct StylePreset: Sendable, Codable, Hashable {
     /// General MIDI percussion numbers played instead of the drum pattern's own, by number as text:
     /// `{"42": 51}` plays the ride where the pattern has closed hats. Optional.
     public var drumSubstitutes: [String: Int]? = nil
+    /// The style's harmonic vocabulary (progressions and cadence approach); optional, `pop` when absent. How often
+    /// its chords carry sevenths and chromatic colour are the parameters `seventhChords` and `chromaticChords`.
+    public var harmony: HarmonyVocabulary? = nil
+    /// The master's target long-term spectrum: dB per third-octave band (relative; only the shape counts) by
+    /// frequency in Hz as text, {"63": 4, "1000": 0, "8000": -8}, linear in log frequency between the points.
+    /// Optional; without it the master only tilts by `brightness`. See `SpectrumMatch`.
+    public var targetSpectrum: [String: Double]? = nil
     /// What a version with an odd seed (every second version of a request) changes: other instruments for some roles
     /// and other patterns, within the style. Optional; without it every version uses the fields above.
     public var alternate: Alternate? = nil
@@ -172,6 +179,7 @@ public struct StylePreset: Sendable, Codable, Hashable {
 /// The numeric tunables of a style preset: the typed keys of `StylePreset`, each with its one definition.
 public enum StyleParameter: String, CaseIterable, Sendable {
     case swing, humanizeTiming, humanizeVelocity, melodyDensity, melodyRange, syncopation, harmonicRhythm
+    case seventhChords, chromaticChords
     case chordOctave, bassOctave, reverbSize, reverbDamping, reverbReturn, delayBeats, delayFeedback
     case drumGain, drumDrive, compression, brightness
 
@@ -198,6 +206,12 @@ public enum StyleParameter: String, CaseIterable, Sendable {
         case .harmonicRhythm:
             ParameterDefinition(rawValue, default: 1, range: 0.5...4, unit: "bars",
                                 "bars per chord")
+        case .seventhChords:
+            ParameterDefinition(rawValue, default: 0, range: 0...1, unit: "fraction",
+                                "share of chords that carry their seventh (dominants twice as often)")
+        case .chromaticChords:
+            ParameterDefinition(rawValue, default: 0, range: 0...1, unit: "fraction",
+                                "chance per phrase of a secondary dominant or borrowed chord")
         case .chordOctave:
             ParameterDefinition(rawValue, default: 4, range: 2...6, unit: "octave",
                                 "octave of the chord voicings' centre")

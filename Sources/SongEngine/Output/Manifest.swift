@@ -34,6 +34,25 @@ public struct Manifest: Codable, Sendable {
         public var words: [Word]
     }
 
+    /// The master's match EQ (issue 11, `SpectrumMatch`): the style's target at third-octave band centres,
+    /// placed at the mix's level, the mix's band levels before the EQ, and the EQ's peaking-filter gains per pass
+    /// (before the limiter, and the correction after it when one was needed). dB.
+    public struct Spectrum: Codable, Sendable {
+        public var bandsHz: [Double]
+        public var targetDB: [Double]
+        public var beforeDB: [Double]
+        public var eqHz: [Double]
+        public var eqDB: [[Double]]
+
+        enum CodingKeys: String, CodingKey {
+            case bandsHz = "bands_hz"
+            case targetDB = "target_db"
+            case beforeDB = "before_db"
+            case eqHz = "eq_hz"
+            case eqDB = "eq_db"
+        }
+    }
+
     public struct Version: Codable, Sendable {
         public var conversionId: String
         public var seed: UInt64
@@ -46,6 +65,8 @@ public struct Manifest: Codable, Sendable {
         public var lyrics: String?
         public var lyricsTimestamped: [LyricLine]?
         public var loudness: Loudness
+        /// Present when the style states a target spectrum.
+        public var spectrum: Spectrum? = nil
 
         enum CodingKeys: String, CodingKey {
             case conversionId = "conversion_id"
@@ -53,7 +74,7 @@ public struct Manifest: Codable, Sendable {
             case sampleRate = "sample_rate"
             case files, lyrics
             case lyricsTimestamped = "lyrics_timestamped"
-            case loudness
+            case loudness, spectrum
         }
     }
 

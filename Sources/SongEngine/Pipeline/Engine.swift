@@ -239,11 +239,15 @@ public final class ChromasongEngine: Sendable {
         progress.report(version: index, stage: "mastering", within: 0.6)
         // Mastered in place; the stems get the master's gain and section ride so they keep their level in the mix.
         // An a-cappella vocal is not ridden (there is no band to build against).
-        let sectionRide = request.vocalOnly && vocal != nil ? [] : SectionDynamics.breakpoints(score)
-        let (loudness, masterGain) = try clock.measure("mastering", version: index, audio: mix.duration) {
+        // Nor is it matched to the style's target spectrum, which is a whole band's.
+        let aCappella = request.vocalOnly && vocal != nil
+        let sectionRide = aCappella ? [] : SectionDynamics.breakpoints(score)
+        let mastered = try clock.measure("mastering", version: index, audio: mix.duration) {
             try Mastering.master(&mix, ceilingDBTP: Self.masterCeiling, brightness: style[.brightness],
-                             compression: style[.compression], sectionRide: sectionRide)
+                                 compression: style[.compression], sectionRide: sectionRide,
+                                 spectrumTarget: aCappella ? nil : style.targetSpectrum.flatMap(SpectrumTarget.init(preset:)))
         }
+        let loudness = mastered.loudness, masterGain = mastered.gain
         var mixFiles: [String: String] = [:]
         for (k, format) in request.formats.enumerated() {
             try cancellation.check()
@@ -262,7 +266,7 @@ public final class ChromasongEngine: Sendable {
                 let path = "\(folder)/\(name).wav"
                 if var stem = buffer {
                     try Mastering.applyMasterGain(&stem, gain: masterGain, ceilingDBTP: Self.masterCeiling,
-                                                  sectionRide: sectionRide)
+                                                  sectionRide: sectionRide, eqStages: mastered.eqStages)
                     try AudioFile.write(stem, to: try staging.url(path), format: .wav)
                 } else if let mixWav = mixFiles[AudioFormat.wav.rawValue] {
                     try FileManager.default.copyItem(at: try staging.url(mixWav), to: try staging.url(path))
@@ -298,7 +302,13 @@ public final class ChromasongEngine: Sendable {
                                   vocals: stems["vocals"].map { ["wav": $0] }, midi: midiPath, lrc: lrcPath),
             lyrics: vocal.map { _ in score.vocal?.lyrics.text ?? "" }, lyricsTimestamped: vocal?.lyrics,
             loudness: Manifest.Loudness(integratedLUFS: (loudness.integratedLUFS * 100).rounded() / 100,
-                                        truePeakDBTP: (loudness.truePeakDBTP * 100).rounded() / 100))
+                                        truePeakDBTP: (loudness.truePeakDBTP * 100).rounded() / 100),
+            spectrum: mastered.eqStages.isEmpty ? nil : Manifest.Spectrum(
+                bandsHz: SpectrumMatch.bands.map { ($0 * 10).rounded() / 10 },
+                targetDB: mastered.bandsTarget.map { ($0 * 100).rounded() / 100 },
+                beforeDB: mastered.bandsBefore.map { ($0 * 100).rounded() / 100 },
+                eqHz: SpectrumMatch.filters,
+                eqDB: mastered.eqStages.map { $0.map { (Double($0) * 100).rounded() / 100 } }))
     }
 
     /// "#RRGGBB" -> bytes.

@@ -52,11 +52,37 @@ public enum Mastering {
     public static func master(_ mix: inout StereoBuffer, targetLUFS: Double = -14, ceilingDBTP: Double = -1,
                               brightness: Double = 0.5, compression: Double = 0.5,
                               sectionRide: [(time: Double, db: Double)] = []) throws -> (LoudnessReport, gain: Float) {
+        let m = try master(&mix, targetLUFS: targetLUFS, ceilingDBTP: ceilingDBTP, brightness: brightness,
+                           compression: compression, sectionRide: sectionRide, spectrumTarget: nil)
+        return (m.loudness, m.gain)
+    }
+
+    /// What `master` measured and did: the loudness, the chain's gain for the stems, and the match EQ (when the
+    /// style states a target spectrum) that the stems get too.
+    public struct Mastered: Sendable {
+        public var loudness: LoudnessReport
+        public var gain: Float
+        /// The match EQ's passes, each a list of peaking-filter gains (dB) at `SpectrumMatch.filters`: the match
+        /// before the limiter, and the correction after it when one was needed; empty without a target.
+        public var eqStages: [[Float]] = []
+        /// Third-octave band levels (dB) before the EQ and the target placed at the mix's level, at
+        /// `SpectrumMatch.bands`; empty without a target.
+        public var bandsBefore: [Double] = []
+        public var bandsTarget: [Double] = []
+    }
+
+    /// As `master` above, with the style's target spectrum (`SpectrumMatch`): when given, the match EQ replaces the
+    /// tilt EQ (the tilt moves the target instead) and runs after the glue compressor and the section ride, before
+    /// the limiter.
+    public static func master(_ mix: inout StereoBuffer, targetLUFS: Double = -14, ceilingDBTP: Double = -1,
+                              brightness: Double = 0.5, compression: Double = 0.5,
+                              sectionRide: [(time: Double, db: Double)] = [],
+                              spectrumTarget: SpectrumTarget?) throws -> Mastered {
         let sr = mix.sampleRate
         guard let inputLUFS = measureLoudness(left: mix.left, right: mix.right, sampleRate: sr) else {
             // Silence (or nothing above the gate): nothing to level; still remove DC and respect the ceiling.
             try applyMasterGain(&mix, gain: 1, ceilingDBTP: ceilingDBTP)
-            return (report(mix, ceiling: ceilingDBTP), 1)
+            return Mastered(loudness: report(mix, ceiling: ceilingDBTP), gain: 1)
         }
         // Take the channels out of the struct (a move, not a copy) so each can be processed in place.
         var left: [Float] = [], right: [Float] = []
@@ -70,7 +96,7 @@ public enum Mastering {
 
         // Tilt EQ around ~1 kHz: a low shelf and a high shelf moving in opposite directions.
         let tilt = Float(max(-1, min(1, (brightness - 0.5) * 2)))
-        if abs(tilt) > 0.01 {
+        if abs(tilt) > 0.01 && spectrumTarget == nil {
             for channel in 0..<2 {
                 let low = try Biquad(sampleRate: Float(sr), kind: CDSP_EQ_LOWSHELF, frequency: 250, q: 0.7,
                                  gainDB: -2 * tilt)
@@ -107,26 +133,62 @@ public enum Mastering {
             rideDB = ridden - preLUFS
             preLUFS = ridden
         }
+        // The match EQ toward the style's target spectrum (linear, so the stems get the same filters).
+        var matched: SpectrumMatch.Design? = nil
+        if let target = spectrumTarget {
+            matched = try SpectrumMatch.design(left: left, right: right, sampleRate: sr,
+                                               target: target.tilted(brightness: brightness))
+            if let m = matched {
+                try SpectrumMatch.apply(m.gains, left: &left, right: &right, sampleRate: sr)
+                let equalised = measureLoudness(left: left, right: right, sampleRate: sr) ?? preLUFS
+                rideDB += equalised - preLUFS
+                preLUFS = equalised
+            }
+        }
 
         // Gain to the target, limit, measure, correct.
         var limiterCeiling = ceilingDBTP - limiterMargin
         try limit(&left, &right, sampleRate: sr, gainDB: targetLUFS - preLUFS, ceiling: limiterCeiling)
         var measured = report(left, right, sampleRate: sr, ceiling: ceilingDBTP)
-        for _ in 0..<3 {
-            let loudOK = abs(measured.integratedLUFS - targetLUFS) <= tolerance
-            let peakOK = measured.truePeakDBTP <= ceilingDBTP
-            if loudOK && peakOK { break }
-            let correction = targetLUFS - measured.integratedLUFS
-            if peakOK && correction < 0 {
-                // Too loud and under the ceiling: a plain gain keeps it under.
-                let down = Float(pow(10, correction / 20))
-                Samples.scale(&left, down)
-                Samples.scale(&right, down)
-            } else {
-                if !peakOK { limiterCeiling -= measured.truePeakDBTP - ceilingDBTP + 0.05 }
-                try limit(&left, &right, sampleRate: sr, gainDB: correction, ceiling: limiterCeiling)
+        func correct() throws {
+            for _ in 0..<3 {
+                let loudOK = abs(measured.integratedLUFS - targetLUFS) <= tolerance
+                let peakOK = measured.truePeakDBTP <= ceilingDBTP
+                if loudOK && peakOK { break }
+                let correction = targetLUFS - measured.integratedLUFS
+                if peakOK && correction < 0 {
+                    // Too loud and under the ceiling: a plain gain keeps it under.
+                    let down = Float(pow(10, correction / 20))
+                    Samples.scale(&left, down)
+                    Samples.scale(&right, down)
+                } else {
+                    if !peakOK { limiterCeiling -= measured.truePeakDBTP - ceilingDBTP + 0.05 }
+                    try limit(&left, &right, sampleRate: sr, gainDB: correction, ceiling: limiterCeiling)
+                }
+                measured = report(left, right, sampleRate: sr, ceiling: ceilingDBTP)
             }
+        }
+        try correct()
+        // A second match after the limiter: limiting a bass-heavy mix takes 1-5 dB out of its 63-125 Hz octaves
+        // (tune set, predicted against measured), so the limited master is measured again and a correction
+        // (at most 6 dB a band) applied when some band is more than 1 dB off, then levelled and limited again.
+        var stages: [[Float]] = matched.map { [$0.gains] } ?? []
+        if let target = spectrumTarget, matched != nil,
+           let second = try SpectrumMatch.design(left: left, right: right, sampleRate: sr,
+                                                 target: target.tilted(brightness: brightness), maxCorrection: 6),
+           second.gains.contains(where: { abs($0) > 1 }) {
+            let levelBefore = measured.integratedLUFS
+            try SpectrumMatch.apply(second.gains, left: &left, right: &right, sampleRate: sr)
             measured = report(left, right, sampleRate: sr, ceiling: ceilingDBTP)
+            rideDB += measured.integratedLUFS - levelBefore
+            // The EQ moved the peaks: limited again from the limiter's own ceiling (a lowered one was for its
+            // overshoot on the signal it limited before), then corrected as the first time.
+            limiterCeiling = ceilingDBTP - limiterMargin
+            try limit(&left, &right, sampleRate: sr, gainDB: targetLUFS - measured.integratedLUFS,
+                      ceiling: limiterCeiling)
+            measured = report(left, right, sampleRate: sr, ceiling: ceilingDBTP)
+            try correct()
+            stages.append(second.gains)
         }
         if measured.truePeakDBTP > ceilingDBTP {
             // Last resort: the limiter could not hold the ceiling by the meter's reading; scale down.
@@ -136,7 +198,8 @@ public enum Mastering {
             measured = report(left, right, sampleRate: sr, ceiling: ceilingDBTP)
         }
         let gain = Float(pow(10, (measured.integratedLUFS - inputLUFS - rideDB) / 20))
-        return (measured, gain)
+        return Mastered(loudness: measured, gain: gain, eqStages: stages,
+                        bandsBefore: matched?.before ?? [], bandsTarget: matched?.target ?? [])
     }
 
     /// The value form of `master(_:inout ...)`. It copies the song when the caller still holds `mix`: prefer
@@ -152,9 +215,9 @@ public enum Mastering {
 
     /// Scales a stem by the master's `gain` (see `master`), removes DC, and limits it at the ceiling (minus the
     /// limiter margin) so it never clips; below the ceiling the stem is only scaled. In place.
-    /// `sectionRide`: the ride the mix got in `master`.
+    /// `sectionRide`: the ride the mix got in `master`; `eqStages`: its match EQ (`Mastered.eqStages`).
     public static func applyMasterGain(_ stem: inout StereoBuffer, gain: Float, ceilingDBTP: Double = -1,
-                                       sectionRide: [(time: Double, db: Double)] = []) throws {
+                                       sectionRide: [(time: Double, db: Double)] = [], eqStages: [[Float]] = []) throws {
         guard stem.frames > 0 else { return }
         let sr = stem.sampleRate
         var left: [Float] = [], right: [Float] = []
@@ -166,6 +229,7 @@ public enum Mastering {
         }
         dcBlock(&left, &right, sampleRate: sr)
         SectionDynamics.apply(left: &left, right: &right, sampleRate: sr, breakpoints: sectionRide)
+        for gains in eqStages { try SpectrumMatch.apply(gains, left: &left, right: &right, sampleRate: sr) }
         try limit(&left, &right, sampleRate: sr, gainDB: 20 * log10(Double(max(gain, 1e-9))),
               ceiling: ceilingDBTP - limiterMargin)
         let peak = measureTruePeak(left: left, right: right, sampleRate: sr)

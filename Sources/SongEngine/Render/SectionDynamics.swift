@@ -2,7 +2,7 @@ import Foundation
 
 /// The fader ride by section (issue 11): a mixing engineer brings verses down and lets the chorus hit. Each
 /// section's level follows its planned energy relative to the song's most energetic section (9 dB per unit of
-/// energy, at most 6 dB down; a verse at least 4 dB under the quietest chorus); a pre-chorus rises over its length from the level of the section before it to 1 dB under the section after it; a 30 ms
+/// energy, at most 6 dB down; a verse at least 5 dB under the quietest chorus); a pre-chorus rises over its length from the level of the section before it to 1 dB under the section after it; a 30 ms
 /// ramp joins sections. Mastering applies it after its glue compressor (which would otherwise take back about
 /// half of it) and before the limiter; the stems get the same ride, so voice and band keep the balance `VocalMix`
 /// set in every section.
@@ -17,8 +17,10 @@ enum SectionDynamics {
     /// A pre-chorus ends this far under the section it leads into.
     static let buildEndDB = -1.0
 
-    /// A verse sits at least this far under the song's choruses (the limiter takes back a little of it).
-    static let verseUnderChorusDB = 4.0
+    /// A verse sits at least this far under the song's choruses (the limiter takes back a little of it). 5 since
+    /// the master's match EQ: boosting a mix's low end before the limiter (and again after it) took 0.5 LU of the
+    /// chorus lift back on the tune set (loud styles' mean +4.24 -> +3.75 LU, three renders near 3).
+    static let verseUnderChorusDB = 5.0
 
     /// Level (dB) of each section, 0 for the most energetic.
     static func levels(_ sections: [SectionSpan]) -> [Double] {
