@@ -52,12 +52,19 @@ Measures (v1 unless said):
    lowest if that is at least -12 dB, when it does not get there within the beat), against the beat.
 5. Low end of mix.wav: 10 log10(energy below 60 Hz / total), both channels; Pearson correlation of left and right
    after a 4th-order Butterworth low-pass at 150 Hz (sosfiltfilt). Bar: correlation >= 0.95.
+5b. Long-term spectrum of mix.wav against the target the manifest states (versions[0].spectrum: the style's
+   target in dB per third octave, `SpectrumMatch`): see `spectrum()`. scipy Welch (16384-point Hann, half overlap,
+   channels averaged), summed into third octaves and octaves; aligned to the target by the mean difference; bar:
+   every octave band 63 Hz-8 kHz (the 8 kHz octave reaches 11.3 kHz) within +-4 dB. Third-octave figures (63 Hz-
+   12.5 kHz) beside. Sub-60 (the issue's "energy below 60 Hz within a per-style target band"): band power below
+   60 Hz over all bands, measured against the target curve's own share, +-4 dB. One picture per set:
+   results/arrange_check_<set>_<label>_spectra.png (measured against target, first render of each style).
 6. Two versions: Euclidean distance between mean 13-coefficient MFCC vectors (librosa defaults: 22.05 kHz mono
    load) of v1 and v2 mix.wav; for reference, the mean distance between v1s of different styles in the set.
    Drum overlap: (pitch, onset rounded to 1/16 beat) of the drums tracks of v1 and v2 within the shorter song:
    |intersection| / min(|A|, |B|). Bars: distance >= 5 and overlap <= 60%.
 
-Results: Benchmarks/results/arrange_check_<set>[_<label>].md and .json.
+Results: Benchmarks/results/arrange_check_<set>[_<label>].md and .json (and _spectra.png).
 """
 import argparse
 import itertools
@@ -91,6 +98,8 @@ BAR_KICK_CENTS = 50.0
 BAR_LOWEND_CORR = 0.95
 BAR_MFCC = 5.0
 BAR_DRUM_OVERLAP = 0.60
+BAR_SPECTRUM_DB = 4.0
+SPECTRUM_RANGE = (60.0, 13000.0)
 
 CHROMA_HOP = 2048
 MOTIF_NOTES = 48
@@ -467,6 +476,53 @@ def low_end(mix, sr) -> dict:
     return {"sub60_db": float(10 * np.log10(sub + 1e-20)), "lowend_corr": corr}
 
 
+# ---------------------------------------------------------------- 5b. long-term spectrum against the style's target
+
+def spectrum(mix, sr, stated) -> dict:
+    """Long-term spectrum of the mix (scipy Welch, 16384-point Hann, half overlap, left and right averaged) against
+    the target the manifest states (`spectrum.target_db`, dB per third octave at `bands_hz`), aligned by their mean
+    difference over the judged range (only the shape is a target). Judged in octave bands 63 Hz-8 kHz (the 8 kHz
+    octave reaches 11.3 kHz): each octave's power against the target's power in its three third octaves, every
+    octave within +-4 dB. Third-octave deviations (63 Hz-12.5 kHz) are reported beside: a song in one key with a few
+    held notes has a line spectrum, and a third octave (4 semitones) with no note in it reads 10-25 dB down whatever
+    the EQ does. Sub-60: the share of band power below 60 Hz (bands 31.5-50 Hz) over all bands, measured and the
+    target's own, +-4 dB."""
+    if not stated:
+        return {}
+    f, p = signal.welch(mix.T, fs=sr, window="hann", nperseg=16384, noverlap=8192, axis=-1)
+    psd = p.mean(axis=0)
+    centres = np.array(stated["bands_hz"], dtype=float)
+    target = np.array(stated["target_db"], dtype=float)
+    levels = []
+    for c in centres:
+        lo, hi = c * 2 ** (-1 / 6), c * 2 ** (1 / 6)
+        sel = (f >= lo) & (f < hi)
+        levels.append(10 * np.log10(psd[sel].sum() + 1e-30))
+    levels = np.array(levels)
+    # Octaves: groups of three third octaves centred on 62.5, 125 ... 8000 Hz.
+    octaves = [c for c in centres if any(abs(c - 1000 * 2 ** k) < 1 for k in range(-4, 4))]
+    def octave(db, c):
+        k = int(np.argmin(np.abs(centres - c)))
+        return float(10 * np.log10(np.sum(10 ** (db[k - 1:k + 2] / 10))))
+    o_meas = np.array([octave(levels, c) for c in octaves])
+    o_targ = np.array([octave(target, c) for c in octaves])
+    o_off = float(np.mean(o_meas - o_targ))
+    o_dev = o_meas - o_targ - o_off
+    judged = (centres >= SPECTRUM_RANGE[0]) & (centres <= SPECTRUM_RANGE[1])
+    offset = float(np.mean(levels[judged] - target[judged]))
+    dev = levels - target - offset
+    sub = centres < 60
+    def share(db):
+        pw = 10 ** (db / 10)
+        return float(10 * np.log10(pw[sub].sum() / pw.sum()))
+    return {"bands_hz": centres.tolist(), "measured_db": (levels - offset).tolist(), "target_db": target.tolist(),
+            "deviation_db": dev.tolist(), "third_max_abs_dev_db": float(np.abs(dev[judged]).max()),
+            "third_within_share": float(np.mean(np.abs(dev[judged]) <= BAR_SPECTRUM_DB)),
+            "octaves_hz": [float(c) for c in octaves], "octave_deviation_db": o_dev.tolist(),
+            "max_abs_dev_db": float(np.abs(o_dev).max()), "worst_hz": float(octaves[int(np.argmax(np.abs(o_dev)))]),
+            "sub60_measured_db": share(levels), "sub60_target_db": share(target)}
+
+
 # ---------------------------------------------------------------- 6. two versions
 
 def mean_mfcc(path: Path):
@@ -570,7 +626,8 @@ def measure(out: Path, row: dict) -> dict:
          "melody": melody_stats(melody_line(m1["tracks"].get(mel_track, []), tpb)),
          "harmony": harmony_stats(m1["tracks"].get("chords", []), tpb),
          "kick": kick_stats(instr, sr, m1, v1["key"], bpm),
-         "low_end": low_end(mix, sr)}
+         "low_end": low_end(mix, sr),
+         "spectrum": spectrum(mix, sr, v1.get("spectrum"))}
     mf1, mf2 = mean_mfcc(out / v1["files"]["mix"]["wav"]), mean_mfcc(out / v2["files"]["mix"]["wav"])
     r["versions"] = {"mfcc_distance": float(np.linalg.norm(mf1 - mf2)), "mfcc_v1": mf1.tolist(),
                      "v2_key": v2["key"], "v2_bpm": v2["bpm"], "v2_style": v2["style"],
@@ -598,13 +655,17 @@ def passes(r) -> dict:
     out["mfcc"] = bool(ve["mfcc_distance"] >= BAR_MFCC)
     if not math.isnan(ve["drums"]["overlap"]):  # a style without drums has no drum bar
         out["drums"] = bool(ve["drums"]["overlap"] <= BAR_DRUM_OVERLAP)
+    sp = r.get("spectrum") or {}
+    if sp:
+        out["spectrum"] = bool(sp["max_abs_dev_db"] <= BAR_SPECTRUM_DB)
+        out["sub60"] = bool(abs(sp["sub60_measured_db"] - sp["sub60_target_db"]) <= BAR_SPECTRUM_DB)
     return out
 
 
 HEADER = ["row", "style", "photo", "seed", "voice", "key", "bpm", "lift LU", "centroid ratio", "onset ratio",
           "max verse sim mix / instr", "step share (incl. rep.)", "motif (cov.)", "distinct chords",
           "sevenths (share)", "kick Hz, note, cents off key", "sub-60 dB", "lowend corr", "MFCC dist",
-          "drum overlap"]
+          "drum overlap", "spectrum octave max dev dB (at Hz); third-oct. max, share within", "sub-60 bands dB (target)"]
 
 
 def table_row(r):
@@ -620,7 +681,12 @@ def table_row(r):
             f"{'yes' if mel['motif'] else 'no'} ({f(mel['motif_coverage'], '.0%')})", h["distinct"],
             f"{h['sevenths_distinct']} ({f(h['seventh_share'], '.0%')})" + (" per bar" if h["grouped_per"] == "bar" else ""), kick,
             f(r["low_end"]["sub60_db"], ".1f"), f(r["low_end"]["lowend_corr"], ".3f"), f(ve["mfcc_distance"], ".1f"),
-            f(ve["drums"]["overlap"], ".0%")]
+            f(ve["drums"]["overlap"], ".0%"),
+            (f"{r['spectrum']['max_abs_dev_db']:.1f} ({r['spectrum']['worst_hz']:g}); "
+             f"{r['spectrum']['third_max_abs_dev_db']:.1f}, {r['spectrum']['third_within_share']:.0%}"
+             if r.get("spectrum") else "-"),
+            (f"{r['spectrum']['sub60_measured_db']:.1f} ({r['spectrum']['sub60_target_db']:.1f})"
+             if r.get("spectrum") else "-")]
 
 
 def share(rs, bar):
@@ -701,6 +767,23 @@ def summarize(rs, corpus, cross):
                  f"this set: {cross:.2f}); drum overlap <= {BAR_DRUM_OVERLAP:.0%}: {s_d} (mean "
                  f"{nmean([r['versions']['drums']['overlap'] for r in rs]):.0%}; renders without drums left out); "
                  f"both: {sum(both)}/{len(both)}.")
+    sp = [r for r in rs if r.get("spectrum")]
+    if sp:
+        s_sp, _ = share(rs, "spectrum")
+        s_sub, _ = share(rs, "sub60")
+        worst = {}
+        for r in sp:
+            worst[r["style"]] = max(worst.get(r["style"], 0), r["spectrum"]["max_abs_dev_db"])
+        lines.append(f"- 5b long-term spectrum (Welch), every octave band 63 Hz-8 kHz within +-{BAR_SPECTRUM_DB:g} dB "
+                     f"of the stated target: {s_sp}; mean max octave deviation "
+                     f"{nmean([r['spectrum']['max_abs_dev_db'] for r in sp]):.1f} dB; third octaves 63 Hz-12.5 kHz: "
+                     f"max deviation mean {nmean([r['spectrum']['third_max_abs_dev_db'] for r in sp]):.1f} dB, share "
+                     f"of third octaves within +-{BAR_SPECTRUM_DB:g} dB mean "
+                     f"{nmean([r['spectrum']['third_within_share'] for r in sp]):.0%}; worst octave per style: "
+                     + ", ".join(f"{k} {v:.1f}" for k, v in sorted(worst.items()))
+                     + f". Sub-60 share within +-{BAR_SPECTRUM_DB:g} dB of the target's: {s_sub}.")
+    else:
+        lines.append("- 5b long-term spectrum: no render states a target (manifest `spectrum`).")
     tm = [r["timing"] for r in rs]
     over = [t["midi_beats"] - t["form_beats"] for t in tm]
     clear = [t for t in tm if t["bar_shift_corr"][t["bar_shift"]] >= 0.6]
@@ -780,7 +863,48 @@ def main():
     data = {"set": args.set, "label": args.label, "cli": str(common.CLI), "renders": results, "corpus": corpus,
             "mfcc_cross_style_mean": cross_mean, "summary": summary, "seconds": elapsed, "render_seconds": render_s}
     (RESULTS / f"{name}.json").write_text(json.dumps(finite(data), indent=1, default=float) + "\n")
+    plot_spectra(results, RESULTS / f"{name}_spectra.png", title)
     print(text)
+
+
+def plot_spectra(results, path, title):
+    """Measured long-term spectrum against the stated target (+-4 dB shaded), the first render of each style."""
+    firsts = {}
+    for r in results:
+        if r.get("spectrum") and r["style"] not in firsts:
+            firsts[r["style"]] = r
+    if not firsts:
+        return
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    n = len(firsts)
+    cols = 3
+    rows = (n + cols - 1) // cols
+    fig, axes = plt.subplots(rows, cols, figsize=(5 * cols, 3.2 * rows), squeeze=False)
+    for ax, (style, r) in zip(axes.flat, sorted(firsts.items())):
+        sp = r["spectrum"]
+        hz, t, m = np.array(sp["bands_hz"]), np.array(sp["target_db"]), np.array(sp["measured_db"])
+        ax.fill_between(hz, t - BAR_SPECTRUM_DB, t + BAR_SPECTRUM_DB, color="0.85", label="target +-4 dB")
+        ax.semilogx(hz, t, "k--", lw=1, label="target")
+        ax.semilogx(hz, m, "C3", lw=1.5, label="measured")
+        ax.axvspan(20, SPECTRUM_RANGE[0], color="C0", alpha=0.06)
+        ax.axvspan(SPECTRUM_RANGE[1], 20000, color="C0", alpha=0.06)
+        ax.semilogx(sp["octaves_hz"], [t[int(np.argmin(np.abs(hz - c)))] + d for c, d in
+                                       zip(sp["octaves_hz"], sp["octave_deviation_db"])], "C0o", ms=4,
+                    label="octave band (vs target)")
+        ax.set_title(f"{style} ({r['id']}): octave max dev {sp['max_abs_dev_db']:.1f} dB", fontsize=9)
+        ax.set_xlim(25, 20000)
+        ax.grid(True, which="both", alpha=0.3)
+        ax.set_xlabel("Hz", fontsize=8)
+        ax.set_ylabel("dB per third octave", fontsize=8)
+    for ax in list(axes.flat)[n:]:
+        ax.axis("off")
+    axes.flat[0].legend(fontsize=7)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
 
 
 if __name__ == "__main__":
