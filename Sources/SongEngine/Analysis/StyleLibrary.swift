@@ -204,7 +204,6 @@ public struct StyleLibrary: Sendable {
                     throw fail("targetSpectrum.\(hz)", "a key \"\(hz)\"", allowed)
                 }
                 if !(db >= -40 && db <= 20) { throw fail("targetSpectrum.\(hz)", "\(db)", allowed) }
-                _ = f
             }
         }
         if let a = s.alternate {

@@ -58,9 +58,7 @@ public enum Composer {
                 let span = spans[i]
                 // Section-kind streams: every chorus is performed alike (the hook returns); a second verse (or
                 // pre-chorus, bridge) gets its own stream, so its groove, voicing rhythm and lead differ.
-                let occurrence = harmony[..<i].filter { $0.kind == h.kind && $0.bars == h.bars }.count
-                let varies = h.kind != .chorus && occurrence > 0
-                var sectionRng = rng.fork("\(h.kind.rawValue)-\(h.bars)" + (varies ? "-\(occurrence)" : ""))
+                var sectionRng = rng.fork(SectionHarmony.streamLabel(harmony, at: i))
                 var local = partNotes(role, h: h, index: i, harmony: harmony, spans: spans, active: active,
                                       plan: plan, style: style, lead: lead, rng: &sectionRng)
                 local = Humanize.apply(local, phrases: h.phrases, swing: swing, timingSD: timingSD,

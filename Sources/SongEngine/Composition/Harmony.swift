@@ -152,6 +152,21 @@ struct SectionHarmony: Sendable, Hashable {
     func phrase(at beat: Double) -> Phrase? {
         phrases.last { $0.start <= beat + 1e-9 }
     }
+
+    /// The random stream a section is performed on: every chorus alike (the hook returns); a repeated verse,
+    /// pre-chorus or bridge (same kind and length as an earlier one) on its own. Shared by the harmony's colour and
+    /// every part, so "performed alike" means one thing.
+    static func streamLabel(_ sections: [SectionHarmony], at i: Int) -> String {
+        let h = sections[i]
+        let occurrence = sections[..<i].filter { $0.kind == h.kind && $0.bars == h.bars }.count
+        return "\(h.kind.rawValue)-\(h.bars)" + (h.kind != .chorus && occurrence > 0 ? "-\(occurrence)" : "")
+    }
+
+    /// True for a section with an earlier one of the same kind and length, chorus excepted (see `streamLabel`).
+    static func isRepeat(_ sections: [SectionHarmony], at i: Int) -> Bool {
+        let h = sections[i]
+        return h.kind != .chorus && sections[..<i].contains { $0.kind == h.kind && $0.bars == h.bars }
+    }
 }
 
 enum Harmony {
@@ -343,25 +358,20 @@ enum Harmony {
         let mode = key.mode
         var result: [SectionHarmony] = []
         for (i, h) in sections.enumerated() {
-            let occurrence = sections[..<i].filter { $0.kind == h.kind && $0.bars == h.bars }.count
-            let varies = h.kind != .chorus && occurrence > 0
-            var r = rng.fork("\(h.kind.rawValue)-\(h.bars)" + (varies ? "-\(occurrence)" : ""))
+            var r = rng.fork(SectionHarmony.streamLabel(sections, at: i))
             var slots = h.slots
-            let phraseOf: (ChordSlot) -> Phrase? = { s in h.phrase(at: s.start) }
             func isCadential(_ k: Int) -> Bool {
-                guard let p = phraseOf(slots[k]) else { return true }
+                guard let p = h.phrase(at: slots[k].start) else { return true }
                 return slots[k].start >= p.start + p.beats - 8 - 1e-9 || slots[k].start <= p.start + 1e-9
             }
-            if varies && [.verse, .preChorus, .bridge].contains(h.kind) {
-                var eligible = slots.indices.filter { k in
-                    !isCadential(k) && slots[k].chord.isDiatonic && !substitutes(slots[k].chord.degree, mode: mode, vocabulary: vocabulary).isEmpty
-                }
+            func swappable(_ k: Int) -> Bool {
+                slots[k].chord.isDiatonic && !substitutes(slots[k].chord.degree, mode: mode, vocabulary: vocabulary).isEmpty
+            }
+            if SectionHarmony.isRepeat(sections, at: i) && [.verse, .preChorus, .bridge].contains(h.kind) {
+                var eligible = slots.indices.filter { !isCadential($0) && swappable($0) }
                 if eligible.isEmpty {
                     // Short phrases: any diatonic chord but the first and the last two of the section.
-                    eligible = slots.indices.filter { k in
-                        k > 0 && k < slots.count - 2 && slots[k].chord.isDiatonic
-                            && !substitutes(slots[k].chord.degree, mode: mode, vocabulary: vocabulary).isEmpty
-                    }
+                    eligible = slots.indices.filter { $0 > 0 && $0 < slots.count - 2 && swappable($0) }
                 }
                 // The chord before a dominant keeps its place: it is the cadence's approach (ii in jazz).
                 let approaching = eligible.filter { k in k + 1 < slots.count && slots[k + 1].chord.isDominant }
@@ -380,7 +390,7 @@ enum Harmony {
             var coloured: [ChordSlot] = []
             var phraseHasColour: Set<Double> = []
             for (k, slot) in slots.enumerated() {
-                let phraseStart = phraseOf(slot)?.start ?? 0
+                let phraseStart = h.phrase(at: slot.start)?.start ?? 0
                 guard k + 1 < slots.count, slot.beats >= 2 - 1e-9, !phraseHasColour.contains(phraseStart),
                       slot.chord.isDiatonic, slots[k + 1].chord.isDiatonic else {
                     coloured.append(slot)
@@ -395,7 +405,7 @@ enum Harmony {
                     insert = Chord.secondaryDominant(of: target, mode: mode)
                 } else if mode == .major && vocabulary != .folk && slot.chord.degree == 3 && target == 0
                             && r.chance(chromatic) {
-                    insert = Chord.spelled(root: 3, quality: [0, 3, 7], mode: mode)
+                    insert = Chord.fromCode(9, mode: mode)  // iv
                 }
                 if let c = insert {
                     let half = slot.beats / 2

@@ -148,9 +148,9 @@ struct MelodyWriter {
     func realize(_ harmony: SectionHarmony, motif: Motif, lift: Int, finalOnly: Bool, rng: inout SeededGenerator)
         -> [Note]
     {
-        var notes: [(start: Double, length: Double, degree: Int, chord: Chord)] = []
-        // Bars that play the motif itself: (first note index, note count, bar start), for the restatement below.
-        var motifBars: [(first: Int, count: Int, start: Double)] = []
+        var notes: [(start: Double, length: Double, degree: Int, chord: Chord, strong: Bool)] = []
+        // Bars that play the motif itself: (first note index, note count), for the restatement below.
+        var motifBars: [(first: Int, count: Int)] = []
         let variation = makeVariation(motif, rng: &rng)
         var prevDegree: Int? = nil
         var prevStep = 0
@@ -193,7 +193,7 @@ struct MelodyWriter {
                 } else {
                     rhythm = motif.rhythm
                     offsets = motif.offsets
-                    motifBars.append((notes.count, rhythm.count, barStart))
+                    motifBars.append((notes.count, rhythm.count))
                 }
                 for (i, r) in rhythm.enumerated() {
                     let start = barStart + r.onset
@@ -235,7 +235,7 @@ struct MelodyWriter {
                     }
                     prevStep = prevDegree.map { d - $0 } ?? 0
                     prevDegree = d
-                    notes.append((start, r.length, d, chord))
+                    notes.append((start, r.length, d, chord, strong))
                 }
             }
             prevStep = 0
@@ -247,11 +247,7 @@ struct MelodyWriter {
             let cell = Array(pitches[statement.first..<(statement.first + statement.count)])
             for bar in motifBars.dropFirst() where bar.count == statement.count {
                 let range = bar.first..<(bar.first + bar.count)
-                let placed = notes[range].map { n -> MotifFit.Place in
-                    let strong = abs(n.start - bar.start) < 1e-9 || abs(n.start - bar.start - 2) < 1e-9
-                        || harmony.slots.contains { abs($0.start - n.start) < 1e-9 }
-                    return MotifFit.Place(chord: n.chord, strong: strong)
-                }
+                let placed = notes[range].map { MotifFit.Place(chord: $0.chord, strong: $0.strong) }
                 if let moved = MotifFit.transpose(cell, near: pitches[bar.first], places: placed, key: key,
                                                   range: low...high) {
                     pitches.replaceSubrange(range, with: moved)

@@ -98,8 +98,9 @@ struct VocalWriter {
             // A parallel period: a line with the rhythm of the line two before sings its tune again (A B A' C),
             // fitted to its own chords; the section's last line resolves in its own way.
             let shape = slots.map { [$0.onset - start, $0.length, $0.continuation ? 1 : 0] }
+            let echoesTwoBefore = parallel && j >= 2 && shapes[j - 2].shape == shape
             var pitches: [Int]
-            if parallel && j >= 2 && !isLast && shapes[j - 2].shape == shape {
+            if echoesTwoBefore && !isLast {
                 pitches = refit(shapes[j - 2].pitches, to: slots, harmony: h)
             } else {
                 pitches = choosePitches(slots, harmony: h, lineLift: lineLift, previous: previousEnd,
@@ -112,13 +113,9 @@ struct VocalWriter {
                 earlier.shape.count > 4 && slots.count > 4
                     && (0..<4).allSatisfy { abs(earlier.shape[$0][0] - shape[$0][0]) < 1e-9 && shape[$0][2] == 0 }
             }
-            if let source, !(parallel && j >= 2 && shapes[j - 2].shape == shape) {
-                let places = (0..<4).map { k -> MotifFit.Place in
-                    let s = slots[k]
-                    let beatInBar = s.onset.truncatingRemainder(dividingBy: 4)
-                    let strong = abs(beatInBar) < 1e-6 || abs(beatInBar - 2) < 1e-6
-                        || h.slots.contains { abs($0.start - s.onset) < 1e-6 }
-                    return MotifFit.Place(chord: h.chord(at: s.onset + 1e-6), strong: strong)
+            if let source, !echoesTwoBefore {
+                let places = slots.prefix(4).map { s in
+                    MotifFit.Place(chord: h.chord(at: s.onset + 1e-6), strong: VocalWriter.wantsChordTone(s.onset, h))
                 }
                 if let moved = MotifFit.transpose(Array(shapes[source].pitches.prefix(4)), near: pitches[0], places: places,
                                                   key: key, range: range) {
@@ -139,15 +136,19 @@ struct VocalWriter {
         return out
     }
 
+    /// An onset on beat 1 or 3 of its bar or at a chord change: a note there is a chord tone.
+    static func wantsChordTone(_ onset: Double, _ h: SectionHarmony) -> Bool {
+        let beatInBar = onset.truncatingRemainder(dividingBy: 4)
+        return abs(beatInBar) < 1e-6 || abs(beatInBar - 2) < 1e-6 || h.slots.contains { abs($0.start - onset) < 1e-6 }
+    }
+
     /// A repeated tune over other chords: each note stays where its chord allows (a scale tone, and a chord tone
     /// on strong beats, at chord changes and at the line's end) and otherwise moves to the nearest pitch that is.
     func refit(_ pitches: [Int], to slots: [Slot], harmony h: SectionHarmony) -> [Int] {
         pitches.enumerated().map { k, p in
             let s = slots[k]
             let chord = h.chord(at: s.onset + 1e-6)
-            let beatInBar = s.onset.truncatingRemainder(dividingBy: 4)
-            let needsTone = abs(beatInBar) < 1e-6 || abs(beatInBar - 2) < 1e-6 || k == pitches.count - 1
-                || h.slots.contains { abs($0.start - s.onset) < 1e-6 }
+            let needsTone = k == pitches.count - 1 || VocalWriter.wantsChordTone(s.onset, h)
             let allowed = (0..<28).filter { d in
                 range.contains(pitch(d, over: chord)) && (!needsTone || VocalWriter.isChordTone(d, chord))
             }.map { pitch($0, over: chord) }

@@ -95,7 +95,7 @@ public enum Mastering {
         dcBlock(&left, &right, sampleRate: sr)
 
         // Tilt EQ around ~1 kHz: a low shelf and a high shelf moving in opposite directions.
-        let tilt = Float(max(-1, min(1, (brightness - 0.5) * 2)))
+        let tilt = Float(SpectrumMatch.tiltAmount(brightness: brightness))
         if abs(tilt) > 0.01 && spectrumTarget == nil {
             for channel in 0..<2 {
                 let low = try Biquad(sampleRate: Float(sr), kind: CDSP_EQ_LOWSHELF, frequency: 250, q: 0.7,
@@ -135,9 +135,9 @@ public enum Mastering {
         }
         // The match EQ toward the style's target spectrum (linear, so the stems get the same filters).
         var matched: SpectrumMatch.Design? = nil
-        if let target = spectrumTarget {
-            matched = try SpectrumMatch.design(left: left, right: right, sampleRate: sr,
-                                               target: target.tilted(brightness: brightness))
+        let target = spectrumTarget?.tilted(brightness: brightness)
+        if let target {
+            matched = try SpectrumMatch.design(left: left, right: right, sampleRate: sr, target: target)
             if let m = matched {
                 try SpectrumMatch.apply(m.gains, left: &left, right: &right, sampleRate: sr)
                 let equalised = measureLoudness(left: left, right: right, sampleRate: sr) ?? preLUFS
@@ -173,9 +173,9 @@ public enum Mastering {
         // (tune set, predicted against measured), so the limited master is measured again and a correction
         // (at most 6 dB a band) applied when some band is more than 1 dB off, then levelled and limited again.
         var stages: [[Float]] = matched.map { [$0.gains] } ?? []
-        if let target = spectrumTarget, matched != nil,
-           let second = try SpectrumMatch.design(left: left, right: right, sampleRate: sr,
-                                                 target: target.tilted(brightness: brightness), maxCorrection: 6),
+        if let target, matched != nil,
+           let second = try SpectrumMatch.design(left: left, right: right, sampleRate: sr, target: target,
+                                                 maxCorrection: 6),
            second.gains.contains(where: { abs($0) > 1 }) {
             let levelBefore = measured.integratedLUFS
             try SpectrumMatch.apply(second.gains, left: &left, right: &right, sampleRate: sr)

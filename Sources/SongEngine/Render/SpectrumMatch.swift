@@ -57,7 +57,7 @@ public struct SpectrumTarget: Sendable, Hashable {
 
     /// The target with the style's brightness tilt added (see the type's documentation).
     public func tilted(brightness: Double) -> SpectrumTarget {
-        let tilt = max(-1, min(1, (brightness - 0.5) * 2))
+        let tilt = SpectrumMatch.tiltAmount(brightness: brightness)
         guard abs(tilt) > 0.01 else { return self }
         var hz = Set(points.map(\.hz))
         hz.formUnion([250, 3500])
@@ -79,6 +79,10 @@ enum SpectrumMatch {
     static let maxCorrection = 12.0
     static let maxGain: Float = 12
     static let smoothness = 0.05
+
+    /// A style's `brightness` (0 dark ... 0.5 neutral ... 1 bright) as a tilt amount -1...1: the master's tilt EQ
+    /// without a target, the target's tilt with one.
+    static func tiltAmount(brightness: Double) -> Double { max(-1, min(1, (brightness - 0.5) * 2)) }
 
     /// The brightness tilt's shape (dB per unit tilt): -2 below 250 Hz, +3 above 3.5 kHz, linear in log f between.
     static func tilt(at hz: Double) -> Double {
