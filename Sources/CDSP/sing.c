@@ -96,6 +96,23 @@ void cdsp_sing_style_default(cdsp_sing_style *style) {
 
 #define F0_CURVE_STEP 16
 
+// One note's vibrato: rate (Hz), depth (cents) and onset (samples after the note's start).
+typedef struct {
+    double rate, cents, delay;
+} vibrato_shape;
+
+// Rate within +-0.3 Hz of the style's; depth +-25% of the style's, scaled by the note's length (0.4x at 0.3 s,
+// the style's depth at about 1 s, up to 1.2x); onset 0.8-1.2x the style's delay plus up to 0.1 s on long notes.
+static vibrato_shape note_vibrato(const cdsp_sing_note *note, const cdsp_sing_style *style, double sr, cdsp_rng *rng) {
+    const double seconds = (note->end - note->start) / sr;
+    vibrato_shape v;
+    v.rate = style->vibrato_rate + 0.3 * cdsp_rng_bipolar(rng);
+    const double by_length = fmin(1.2, fmax(0.4, 0.4 + (seconds - 0.3) * 0.8));
+    v.cents = style->vibrato_cents * (1.0 + 0.25 * cdsp_rng_bipolar(rng)) * by_length;
+    v.delay = (style->vibrato_delay * (1.0 + 0.2 * cdsp_rng_bipolar(rng)) + 0.1 * fmin(1.0, seconds)) * sr;
+    return v;
+}
+
 static double smoothstep(double u) {
     if (u <= 0) return 0;
     if (u >= 1) return 1;
@@ -125,7 +142,9 @@ cdsp_status cdsp_sing_f0_curve(const cdsp_sing_note *notes, size_t note_count, c
     size_t n = 0;  // the note that owns the current sample
     // Where note n's transition starts (from note n-1) and how long it is.
     double t0 = -1e300, len = glide;
-    double rate = style->vibrato_rate + 0.3 * cdsp_rng_bipolar(&vib_rng), prev_rate = rate;
+    // Expression per note: the vibrato's rate, depth and onset vary from note to note (a long note blooms later
+    // and deeper, a short one barely shakes), and a legato glide takes longer over a wider interval.
+    vibrato_shape vib = note_vibrato(&notes[0], style, sr, &vib_rng), prev_vib = vib;
     int legato_move = 0;
     // The curve is computed exactly every F0_CURVE_STEP samples (and at the last one) and joined linearly between:
     // at 44.1 kHz that is every 0.36 ms, where a 5.5 Hz vibrato's phase moves 0.0125 rad (a linear join is off by
@@ -142,8 +161,8 @@ cdsp_status cdsp_sing_f0_curve(const cdsp_sing_note *notes, size_t note_count, c
             double start, l;
             int leg = gap < legato;
             if (leg) {
-                start = fmax(a->start, b->start - 0.25 * glide);
-                l = glide;
+                l = glide * fmin(2.0, 0.6 + 0.2 * fabs(b->pitch - a->pitch));
+                start = fmax(a->start, b->start - 0.25 * l);
             } else {
                 start = a->end + hold;
                 l = step;
@@ -153,8 +172,8 @@ cdsp_status cdsp_sing_f0_curve(const cdsp_sing_note *notes, size_t note_count, c
             t0 = start;
             len = l;
             legato_move = leg;
-            prev_rate = rate;
-            rate = style->vibrato_rate + 0.3 * cdsp_rng_bipolar(&vib_rng);
+            prev_vib = vib;
+            vib = note_vibrato(b, style, sr, &vib_rng);
         }
         const cdsp_sing_note *cur = &notes[n];
         double pitch = cur->pitch;
@@ -163,10 +182,10 @@ cdsp_status cdsp_sing_f0_curve(const cdsp_sing_note *notes, size_t note_count, c
             double u = (t - t0) / len;
             pitch = prev + (cur->pitch - prev) * smoothstep(u);
             // The previous note's vibrato fades out over the move instead of stopping dead.
-            double pvt = t - (notes[n - 1].start + style->vibrato_delay * sr);
-            if (u < 1 && pvt > 0 && style->vibrato_cents > 0) {
+            double pvt = t - (notes[n - 1].start + prev_vib.delay);
+            if (u < 1 && pvt > 0 && prev_vib.cents > 0) {
                 double grow = style->vibrato_attack > 0 ? fmin(1.0, pvt / (style->vibrato_attack * sr)) : 1.0;
-                pitch += (1 - smoothstep(u)) * grow * style->vibrato_cents / 100.0 * sin(2 * M_PI * prev_rate * pvt / sr);
+                pitch += (1 - smoothstep(u)) * grow * prev_vib.cents / 100.0 * sin(2 * M_PI * prev_vib.rate * pvt / sr);
             }
             if (legato_move && u > 0.5 && u < 2.0) {
                 double interval = cur->pitch - prev;
@@ -176,10 +195,10 @@ cdsp_status cdsp_sing_f0_curve(const cdsp_sing_note *notes, size_t note_count, c
             }
         }
         // Vibrato from the delay on, growing over the attack.
-        double vt = t - (cur->start + style->vibrato_delay * sr);
-        if (vt > 0 && style->vibrato_cents > 0) {
+        double vt = t - (cur->start + vib.delay);
+        if (vt > 0 && vib.cents > 0) {
             double grow = style->vibrato_attack > 0 ? fmin(1.0, vt / (style->vibrato_attack * sr)) : 1.0;
-            pitch += grow * style->vibrato_cents / 100.0 * sin(2 * M_PI * rate * vt / sr);
+            pitch += grow * vib.cents / 100.0 * sin(2 * M_PI * vib.rate * vt / sr);
         }
         // Fine fluctuation.
         if (t >= next_knot) {

@@ -260,28 +260,48 @@ static double vibrato_depth(const double *c, size_t n) {
 CDSP_TEST(f0_curve_centres_on_the_note_with_vibrato) {
     cdsp_sing_style style;
     cdsp_sing_style_default(&style);
-    style.seed = 7;
     const float vib[2] = {40, 30};
+    size_t n = (size_t)(3.5 * SR);
+    float *f0 = malloc(n * sizeof(float));
+    size_t a = (size_t)(0.75 * SR), b = (size_t)(2.75 * SR);
+    double *c = malloc((b - a) * sizeof(double));
+    double ref = 440.0 * pow(2.0, (62 - 69) / 12.0);
     for (int v = 0; v < 2; v++) {
         style.vibrato_cents = vib[v];
-        size_t n = (size_t)(3.5 * SR);
-        cdsp_sing_note notes[1] = {{0.25 * SR, 3.25 * SR, 62}};
-        float *f0 = malloc(n * sizeof(float));
-        CDSP_CHECK(cdsp_sing_f0_curve(notes, 1, &style, SR, f0, n) == CDSP_OK);
-        size_t a = (size_t)(0.75 * SR), b = (size_t)(2.75 * SR);
-        double *c = malloc((b - a) * sizeof(double));
-        double mean = 0, ref = 440.0 * pow(2.0, (62 - 69) / 12.0);
-        for (size_t i = a; i < b; i++) mean += c[i - a] = cents(f0[i], ref);
-        mean /= (double)(b - a);
-        for (size_t i = 0; i < b - a; i++) c[i] -= mean;
-        double depth = vibrato_depth(c, b - a);
-        printf("  vibrato %.0f cents: mean %+.2f cents, measured depth %.1f cents\n", vib[v], mean, depth);
-        CDSP_CHECK(fabs(mean) < 3.0);
-        CDSP_CHECK(fabs(depth - vib[v]) < 0.1 * vib[v]);
-        // No vibrato before the delay: the first 150 ms of the note stay within the fluctuation.
-        for (size_t i = (size_t)(0.25 * SR); i < (size_t)(0.39 * SR); i++) CDSP_CHECK(fabs(cents(f0[i], ref)) < 8);
-        free(c), free(f0);
+        // A 3 s note: its depth is the style's x 1.2 (a long note) x 0.75...1.25 (per note, seeded).
+        double lo = 1e9, hi = 0, sum = 0;
+        const int seeds = 12;
+        for (int seed = 1; seed <= seeds; seed++) {
+            style.seed = (uint64_t)seed;
+            cdsp_sing_note notes[1] = {{0.25 * SR, 3.25 * SR, 62}};
+            CDSP_CHECK(cdsp_sing_f0_curve(notes, 1, &style, SR, f0, n) == CDSP_OK);
+            double mean = 0;
+            for (size_t i = a; i < b; i++) mean += c[i - a] = cents(f0[i], ref);
+            mean /= (double)(b - a);
+            for (size_t i = 0; i < b - a; i++) c[i] -= mean;
+            double depth = vibrato_depth(c, b - a);
+            CDSP_CHECK(fabs(mean) < 3.0);
+            CDSP_CHECK(depth > 0.7 * 1.2 * vib[v] && depth < 1.3 * 1.2 * vib[v]);
+            lo = fmin(lo, depth), hi = fmax(hi, depth), sum += depth;
+            // No vibrato before the delay: the first 150 ms of the note stay within the fluctuation.
+            for (size_t i = (size_t)(0.25 * SR); i < (size_t)(0.39 * SR); i++) CDSP_CHECK(fabs(cents(f0[i], ref)) < 8);
+        }
+        printf("  vibrato %.0f cents on a 3 s note: measured depth %.1f...%.1f cents, mean %.1f over %d seeds\n", vib[v],
+               lo, hi, sum / seeds, seeds);
+        CDSP_CHECK(fabs(sum / seeds - 1.2 * vib[v]) < 0.12 * 1.2 * vib[v]);
+        CDSP_CHECK(hi - lo > 0.1 * vib[v]);  // the depth varies from note to note
     }
+    // A 0.5 s note shakes less than a 3 s one: depth x (0.4 + 0.2 x 0.8) = 0.56 against 1.2.
+    style.vibrato_cents = 40;
+    style.seed = 3;
+    style.fluctuation_cents = 0;
+    cdsp_sing_note shortNote[1] = {{0.25 * SR, 0.75 * SR, 62}};
+    CDSP_CHECK(cdsp_sing_f0_curve(shortNote, 1, &style, SR, f0, (size_t)(0.75 * SR)) == CDSP_OK);
+    double peak = 0;
+    for (size_t i = (size_t)(0.25 * SR); i < (size_t)(0.75 * SR); i++) peak = fmax(peak, fabs(cents(f0[i], ref)));
+    printf("  vibrato 40 cents on a 0.5 s note: peak %.1f cents\n", peak);
+    CDSP_CHECK(peak < 0.56 * 1.25 * 40 + 1);
+    free(c), free(f0);
 }
 
 CDSP_TEST(f0_curve_glides_between_legato_notes) {

@@ -95,7 +95,7 @@ import Testing
         #expect(found >= 12)
     }
 
-    /// The second verse is reharmonised (at least one chord changed, its first and last two kept); every chorus
+    /// The second verse is reharmonised (at least one chord changed in each phrase, its first and last two kept); every chorus
     /// plays the same chords.
     @Test func secondVerseIsReharmonisedAndChorusReturns() {
         for seed in UInt64(1)...8 {
@@ -104,6 +104,12 @@ import Testing
                 let verses = harmony.filter { $0.kind == .verse }
                 let choruses = harmony.filter { $0.kind == .chorus }
                 #expect(verses[0].slots.map(\.chord) != verses[1].slots.map(\.chord), "seed \(seed) \(key)")
+                // Every phrase of the second verse changes at least one of its planned chords (bar by bar, by degree).
+                for p in verses[1].phrases {
+                    let bars = stride(from: p.start, to: p.start + p.beats, by: 4)
+                    #expect(bars.contains { verses[0].chord(at: $0).degree != verses[1].chord(at: $0).degree },
+                            "seed \(seed) \(key): phrase at beat \(p.start)")
+                }
                 #expect(verses[0].slots.first!.chord == verses[1].slots.first!.chord)
                 #expect(Array(verses[0].slots.suffix(2)).map(\.chord) == Array(verses[1].slots.suffix(2)).map(\.chord))
                 #expect(choruses.allSatisfy { $0.slots == choruses[0].slots })

@@ -91,6 +91,31 @@ import Testing
         #expect(abs(error) < 5, "\(instrument) \(pitch): \(measured) Hz, \(error) cents")
     }
 
+    /// Ambient's drone bass sounds a sine an octave under its note (the style's sub below 60 Hz); the round sub
+    /// bass it is built from does not.
+    @Test func droneBassAddsTheOctaveBelow() throws {
+        func levels(_ instrument: String) throws -> (note: Double, sub: Double) {
+            let score = RenderFixtures.score(
+                [RenderFixtures.track(.bass, instrument, [Note(start: 0, duration: 3, pitch: 45, velocity: 100)])], beats: 3)
+            let song = try Renderer.render(score: score, style: RenderFixtures.style(reverb: 0),
+                                           instruments: RenderFixtures.library)
+            let sr = Double(song.mix.sampleRate)
+            let x = song.mix.left[Int(0.3 * sr)..<Int(1.3 * sr)].map(Double.init)
+            func db(_ f: Double) -> Double {
+                var re = 0.0, im = 0.0
+                for (i, v) in x.enumerated() {
+                    re += v * cos(2 * Double.pi * f * Double(i) / sr)
+                    im += v * sin(2 * Double.pi * f * Double(i) / sr)
+                }
+                return 10 * log10(re * re + im * im + 1e-30)
+            }
+            return (db(110), db(55))
+        }
+        let drone = try levels("drone_bass"), round = try levels("sub_bass")
+        #expect(drone.sub > drone.note - 6, "drone: 110 Hz \(drone.note) dB, 55 Hz \(drone.sub) dB")
+        #expect(round.sub < round.note - 30, "sub_bass: 110 Hz \(round.note) dB, 55 Hz \(round.sub) dB")
+    }
+
     @Test func silentScoreRendersSilence() throws {
         let score = RenderFixtures.score([RenderFixtures.track(.lead, "saw_lead", [])], beats: 8)
         let song = try Renderer.render(score: score, style: RenderFixtures.style(), instruments: RenderFixtures.library)

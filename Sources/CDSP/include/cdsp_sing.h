@@ -32,12 +32,15 @@ typedef struct {
 
 /// The ornaments of the sung pitch. cdsp_sing_style_default fills the values named in each comment.
 typedef struct {
-    float glide_duration;     ///< seconds a legato glide between notes takes (0.07)
+    float glide_duration;     ///< seconds a legato glide over a 2-semitone step takes (0.07); 0.6x + 0.2x per semitone of
+                              ///< the interval, at most 2x
     float legato_gap;         ///< notes closer than this (seconds) are joined by a glide (0.12)
     float overshoot_cents;    ///< overshoot past the new note after a glide, decaying (15)
     float vibrato_rate;       ///< Hz (5.5); each note varies it by up to +-0.3 Hz, seeded
-    float vibrato_cents;      ///< depth, +- cents (40)
-    float vibrato_delay;      ///< seconds from the note start before vibrato begins (0.15)
+    float vibrato_cents;      ///< depth, +- cents (40); each note +-25%, scaled by its length (0.4x at 0.3 s, 1x near
+                              ///< 1 s, at most 1.2x)
+    float vibrato_delay;      ///< seconds from the note start before vibrato begins (0.15); each note +-20%, plus
+                              ///< 0.1 s x its length up to 1 s
     float vibrato_attack;     ///< seconds over which vibrato grows to full depth (0.25)
     float fluctuation_cents;  ///< fine random drift, +- cents, smooth at ~10 Hz (6)
     uint64_t seed;            ///< seeds the fluctuation and the per-note vibrato rate and phase (0)

@@ -83,12 +83,14 @@ struct VocalWriter {
         var shapes: [(shape: [[Double]], pitches: [Int])] = []
         for (j, line) in lines.enumerated() {
             var lineRng = rng.fork("line-\(j)")
-            // A line whose first four syllables are stressed like the first line's is offered that line's opening
-            // rhythm (a rhythmic cell that recurs, so the motif below can return).
+            // A line whose first four syllables fit an earlier line's opening rhythm (the nearest such line) is
+            // offered that rhythm: a rhythmic cell that recurs, so the motif below can return.
             var opening: [Double]? = nil
-            if j >= 1, let first = shapes.first, first.shape.count > 4,
-               Array(VocalWriter.sungStresses(line).prefix(4)) == Array(VocalWriter.sungStresses(lines[0]).prefix(4)) {
-                opening = first.shape.prefix(4).map { $0[0] }
+            if let like = (0..<j).last(where: { k in
+                shapes[k].shape.count > 4
+                    && VocalWriter.fitsOpening(line, onsets: shapes[k].shape.prefix(4).map { start + $0[0] })
+            }) {
+                opening = shapes[like].shape.prefix(4).map { $0[0] }
             }
             var slots = placeSyllables(line, start: start, beats: lineBeats[j], lateStart: lateStart, opening: opening)
             slots = addMelismas(slots, line: line, beats: lineBeats[j], start: start, rng: &lineRng)
@@ -118,8 +120,14 @@ struct VocalWriter {
                     MotifFit.Place(chord: h.chord(at: s.onset + 1e-6), strong: VocalWriter.wantsChordTone(s.onset, h))
                 }
                 if let moved = MotifFit.transpose(Array(shapes[source].pitches.prefix(4)), near: pitches[0], places: places,
-                                                  key: key, range: range) {
+                                                  key: key, range: range, relaxed: true) {
                     pitches.replaceSubrange(0..<4, with: moved)
+                    // The rest of the line continues from the cell (chosen again from its last note), so the
+                    // junction is not a leap between two independently chosen lines.
+                    let rest = choosePitches(Array(slots[4...]), harmony: h, lineLift: lineLift,
+                                             previous: degreeNear(pitch: moved[3]),
+                                             cadence: isLast && (lastSection || h.kind == .chorus), rng: &lineRng)
+                    pitches.replaceSubrange(4..., with: rest)
                 }
             }
             shapes.append((shape, pitches))
@@ -174,12 +182,37 @@ struct VocalWriter {
     /// which a note costs more (both only bind below 100 bpm or on short lines).
     static let longestPace = 0.7
     static let longestMidNote = 1.2
+    /// Cost of each of a line's first four syllables placed off the opening rhythm it is offered (the stressed
+    /// syllables' own placement costs reach 3): 1.5 left 4 of the tune set's sung melodies without a recurring
+    /// motif (issue 11).
+    static let openingPull = 3.0
 
     /// Stress of every syllable as sung: the dictionary's, except one-syllable function words, which are light.
     static func sungStresses(_ line: PronouncedLine) -> [Int] {
         line.words.flatMap { w -> [Int] in
             if w.syllables.count == 1 && functionWords.contains(w.text.lowercased()) { return [0] }
             return w.syllables.map(\.stress)
+        }
+    }
+
+    /// Whether a line's first four syllables can take these onsets (beats) without misplacing a stress: a
+    /// stressed syllable on a beat (strength >= 0.5), an unstressed syllable of a longer word off beats 1 and 3; a
+    /// one-syllable word goes anywhere (as sung, they take either). Strict equality of the stress patterns left
+    /// most of the tune set's sung melodies with no line to restate (issue 11).
+    static func fitsOpening(_ line: PronouncedLine, onsets: [Double]) -> Bool {
+        guard onsets.count == 4 else { return false }
+        var syllables: [(stress: Int, mono: Bool)] = []
+        let stresses = sungStresses(line)
+        for w in line.words {
+            for _ in w.syllables where syllables.count < stresses.count {
+                syllables.append((stresses[syllables.count], w.syllables.count == 1))
+            }
+        }
+        guard syllables.count > 4 else { return false }
+        return (0..<4).allSatisfy { i in
+            let m = strength(onsets[i])
+            if syllables[i].mono { return true }
+            return syllables[i].stress > 0 ? m >= 0.5 : m < 0.75
         }
     }
 
@@ -195,8 +228,8 @@ struct VocalWriter {
     /// Onsets for a line's syllables on the tempo's grid, by dynamic programming: stressed syllables on strong
     /// beats, unstressed ones off them, even note lengths near the line's natural pace, a held last note, and a
     /// breath rest at the end of the span. Lengths run legato to the next onset.
-    /// `opening`: onsets (from the line's start) that the first syllables are drawn to: a cost of 1.5 for each of
-    /// them placed elsewhere.
+    /// `opening`: onsets (from the line's start) that the first syllables are drawn to: a cost of `openingPull`
+    /// for each of them placed elsewhere.
     func placeSyllables(_ line: PronouncedLine, start: Double, beats: Double, lateStart: Bool,
                         opening: [Double]? = nil) -> [Slot] {
         let r = rhythm
@@ -251,7 +284,7 @@ struct VocalWriter {
             case 2: c = (1 - m) * 1.5
             default: c = m * (monosyllable[i] ? 0.6 : 1.2)
             }
-            if let o = opening, i < o.count, abs(Double(g) * u - o[i]) > 1e-6 { c += 1.5 }
+            if let o = opening, i < o.count, abs(Double(g) * u - o[i]) > 1e-6 { c += VocalWriter.openingPull }
             return c
         }
         // As in speech, on a line slow enough for it (syllables of 0.5 s and more), a stressed syllable is held
@@ -408,7 +441,7 @@ struct VocalWriter {
                 switch interval {
                 case 0: c += s.length < 1 ? 0.35 : 0.7
                 case 1: c += 0
-                case 2: c += 0.45
+                case 2: c += 0.7  // 0.45 before issue 11's restated openings, which pulled the step share to 56%
                 case 3: c += 1.2
                 case 4: c += 1.8
                 default: c += 2.6

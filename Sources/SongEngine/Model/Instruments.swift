@@ -28,6 +28,7 @@ public enum InstrumentCatalog {
         Entry(id: "flute", gmProgram: 73, acoustic: true, family: "lead"),
         Entry(id: "marimba", gmProgram: 12, acoustic: true, family: "mallet"),
         Entry(id: "sub_bass", gmProgram: 38, acoustic: false, family: "bass"),
+        Entry(id: "drone_bass", gmProgram: 38, acoustic: false, family: "bass"),
         Entry(id: "synth_bass", gmProgram: 39, acoustic: false, family: "bass"),
         Entry(id: "electric_bass", gmProgram: 33, acoustic: false, family: "bass"),
         Entry(id: "upright_bass", gmProgram: 32, acoustic: true, family: "bass"),

@@ -1,0 +1,94 @@
+import Testing
+@testable import SongEngine
+
+/// Melody from motifs (issue 11): a cell moved by whole semitones to fit other chords, the lead's later phrases
+/// opening as the first did, and sung lines taking an earlier line's opening rhythm and cell when their words fit it.
+@Suite struct MotifTests {
+    /// The first recurring four-note pattern (three intervals and three inter-onset times, to a sixteenth) in the
+    /// first 48 notes of a line, the way Benchmarks/arrange_check.py looks for a motif; nil if none recurs.
+    static func recurringPattern(_ notes: [Note]) -> [Double]? {
+        var byStart: [Double: Int] = [:]
+        for n in notes { byStart[n.start] = max(byStart[n.start] ?? 0, n.pitch) }
+        let line = byStart.sorted { $0.key < $1.key }.prefix(48).map { ($0.key, $0.value) }
+        guard line.count >= 8 else { return nil }
+        var seen: [[Double]: Int] = [:]
+        for k in 0..<(line.count - 3) {
+            let w = Array(line[k..<(k + 4)])
+            let key = (0..<3).map { Double(w[$0 + 1].1 - w[$0].1) }
+                + (0..<3).map { ((w[$0 + 1].0 - w[$0].0) * 4).rounded() / 4 }
+            if let first = seen[key], k >= first + 4 { return key }
+            if seen[key] == nil { seen[key] = k }
+        }
+        return nil
+    }
+
+    @Test func cellMovesBySemitonesAndRelaxesOnlyWhenAsked() {
+        let key = Key(tonic: 0, mode: .major)
+        let I = Chord(degree: 0, mode: .major), V = Chord(degree: 4, mode: .major)
+        // C E G C over I, restated over V: up a fifth (G B D G) or down a fourth fits strictly.
+        let cell = [60, 64, 67, 72]
+        let strong = [true, false, true, false]
+        let overV = strong.map { MotifFit.Place(chord: V, strong: $0) }
+        let moved = MotifFit.transpose(cell, near: 67, places: overV, key: key, range: 48...84)
+        #expect(moved == [67, 71, 74, 79])
+        // C D E F over I with its first two notes strong: no shift puts both on chord tones (a whole step apart).
+        let steps = [60, 62, 64, 65]
+        let twoStrong = [true, true, false, false].map { MotifFit.Place(chord: I, strong: $0) }
+        #expect(MotifFit.transpose(steps, near: 60, places: twoStrong, key: key, range: 48...84) == nil)
+        // Relaxed: D on the strong beat leans on E, a chord tone a step away (an appoggiatura).
+        #expect(MotifFit.transpose(steps, near: 60, places: twoStrong, key: key, range: 48...84, relaxed: true)
+                == [60, 62, 64, 65])
+        // Every note strong: D resolves to E, but F, the last, resolves nowhere; nil even relaxed.
+        let allStrong = steps.map { _ in MotifFit.Place(chord: I, strong: true) }
+        #expect(MotifFit.transpose(steps, near: 60, places: allStrong, key: key, range: 48...84, relaxed: true) == nil)
+        // Out of range: nil even relaxed.
+        #expect(MotifFit.transpose(cell, near: 67, places: overV, key: key, range: 60...70, relaxed: true) == nil)
+    }
+
+    /// Every instrumental verse's lead carries a recurring four-note motif, at sparse and busy densities.
+    @Test func leadMelodyHasARecurringMotif() {
+        for density in [0.1, 0.5, 0.9] {
+            for seed in UInt64(1)...6 {
+                let plan = CompositionFixtures.plan(density: density)
+                let score = Composer.compose(plan: plan, style: CompositionFixtures.style(), seed: seed)
+                let verse = score.sections.first { $0.name == "verse" }!
+                let lead = score.track(.lead)!.notes.filter {
+                    $0.start >= verse.startBeat && $0.start < verse.startBeat + verse.beats
+                }
+                #expect(MotifTests.recurringPattern(lead) != nil, "density \(density) seed \(seed): \(lead.count) notes")
+            }
+        }
+    }
+
+    @Test func linesTakeAnOpeningOnlyWhereTheirStressesFit() {
+        let p = VocalFixtures.pronounce
+        // "Under" "river": stressed first syllables on beats 1 and 3 fit; "again" (a-GAIN) puts an unstressed
+        // syllable of a longer word on the downbeat and does not.
+        let onsets = [0.0, 0.5, 2.0, 2.5]
+        #expect(VocalWriter.fitsOpening(p("under river waters flowing"), onsets: onsets))
+        #expect(VocalWriter.fitsOpening(p("take me to the golden tree"), onsets: onsets))
+        let again = PronouncedLine(words: [
+            PronouncedWord(text: "again", syllables: [PronouncedSyllable(phones: ["ah"], nucleus: 0, stress: 0),
+                                                      PronouncedSyllable(phones: ["eh"], nucleus: 0, stress: 1)]),
+        ] + p("the river flows").words)
+        #expect(!VocalWriter.fitsOpening(again, onsets: onsets))
+        // Four syllables only: no opening (the line is its own motif).
+        #expect(!VocalWriter.fitsOpening(p("under river"), onsets: onsets))
+    }
+
+    /// A sung verse whose lines fit each other's openings carries a recurring four-note motif.
+    @Test func sungVerseRestatesItsOpeningCell() {
+        let lyrics = Lyrics(sections: [
+            VocalFixtures.section("verse", "[Verse]", ["Walking down the river road tonight", "Golden are the fields we left behind",
+                                                       "Shadows on the water in the light", "Leaving all the colours of the night"]),
+            VocalFixtures.section("chorus", "[Chorus]", ["Carry me home", "Over the sea", "Carry me home to the light",
+                                                         "Singing to me"]),
+        ])
+        var found = 0
+        for seed in UInt64(1)...6 {
+            let score = VocalFixtures.compose(lyrics, seed: seed).score
+            if MotifTests.recurringPattern(score.track(.vocals)!.notes) != nil { found += 1 }
+        }
+        #expect(found == 6, "\(found)/6 seeds")
+    }
+}
