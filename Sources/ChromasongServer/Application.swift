@@ -64,11 +64,15 @@ public func buildApplication(configuration: ServerConfiguration, hooks: ServerHo
 
     let router = Router(context: BasicRequestContext.self)
     router.add(middleware: ErrorBodyMiddleware())
+    // Submissions whose bodies are being read hold admission slots too (`SubmissionGate`): /health reports them as
+    // `receiving`, so an operator (and a test) can see an upload holding the queue before it is a task.
+    let gate = SubmissionGate()
     router.get("health") { _, _ in
         let counts = try await store.queueCounts()
         return JSONResponse(JSON.object([
             "status": .string("ok"), "queued": .int(counts.queued), "running": .int(counts.running),
-            "workers": .int(configuration.workers), "queue_limit": .int(configuration.queueLimit),
+            "receiving": .int(gate.count), "workers": .int(configuration.workers),
+            "queue_limit": .int(configuration.queueLimit),
         ]))
     }
     let openAPI: @Sendable (Request, BasicRequestContext) -> Response = { _, _ in
@@ -83,7 +87,7 @@ public func buildApplication(configuration: ServerConfiguration, hooks: ServerHo
                                                 read: configuration.readRate, keysConfigured: true))
     }
     APIController(store: store, engine: engine, configuration: configuration, hooks: hooks, speed: speed,
-                  payloads: payloads).addRoutes(to: api)
+                  payloads: payloads, gate: gate).addRoutes(to: api)
     ResultFiles<BasicRequestContext>(store: store, resultsDirectory: results, signer: signer).addRoutes(to: router)
     hooks.extraRoutes(router)
 

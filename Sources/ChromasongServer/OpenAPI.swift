@@ -163,7 +163,7 @@ enum OpenAPIDocument {
       }
     },
     "/health": {
-      "get": {"operationId": "health", "summary": "Liveness and queue size.", "security": [],
+      "get": {"operationId": "health", "summary": "Liveness and queue size (queued, running, and receiving: submissions whose bodies are being read).", "security": [],
         "responses": {"200": {"description": "Healthy"}}}
     }
   }

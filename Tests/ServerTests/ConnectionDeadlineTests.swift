@@ -53,9 +53,10 @@ final class RawConnection: @unchecked Sendable {
 @Suite struct ConnectionDeadlineTests {
     typealias F = ServerFixtures
 
-    static func configuration(_ label: String, queueLimit: Int = 100, idleTimeout: Double = 1) -> ServerConfiguration {
+    static func configuration(_ label: String, queueLimit: Int = 100, idleTimeout: Double = 1,
+                              bodyGrace: Double = 1) -> ServerConfiguration {
         var c = F.configuration(label, queueLimit: queueLimit)
-        c.connectionDeadlines = ConnectionDeadlines(idleTimeout: idleTimeout, bodyGrace: 1, bodyMinimumRate: 1000)
+        c.connectionDeadlines = ConnectionDeadlines(idleTimeout: idleTimeout, bodyGrace: bodyGrace, bodyMinimumRate: 1000)
         return c
     }
 
@@ -91,8 +92,10 @@ final class RawConnection: @unchecked Sendable {
     /// One admission slot (queue limit 1). A body trickling at 5 bytes a second holds it (another submission gets
     /// 429) until the minimum rate closes its connection; then the slot is free again.
     @Test func aTricklingBodyIsCutAndGivesItsSlotBack() async throws {
-        // A long idle timeout: the test client's own connection waits idle meanwhile.
-        let config = Self.configuration("trickle-body", queueLimit: 1, idleTimeout: 60)
+        // A long idle timeout: the test client's own connection waits idle meanwhile. A 3 s body grace: with 1 s the
+        // trickle was cut (its slot freed) before the second submission reached the gate when the whole suite loaded
+        // the machine, and the second submission got 200 instead of 429.
+        let config = Self.configuration("trickle-body", queueLimit: 1, idleTimeout: 60, bodyGrace: 3)
         let app = try await buildApplication(configuration: config, logger: F.quietLogger)
         try await app.test(.live) { client in
             let connection = try RawConnection(port: client.port!)
@@ -100,9 +103,17 @@ final class RawConnection: @unchecked Sendable {
                 + "Content-Type: multipart/form-data; boundary=XbOuNdArY42\r\nContent-Length: 100000\r\n\r\n")
             let start = Date()
             connection.send("--XbOuNdArY42\r\n")
-            // Time for the server to admit the trickling upload (300 ms was too little on a loaded 2-core machine:
-            // the second submission got in first).
-            try await Task.sleep(for: .milliseconds(1000))
+            // Until the server has admitted the trickling upload (/health's `receiving`): a fixed wait (300 ms, then
+            // 1 s) was too little on a loaded 2-core machine running the whole suite, and the second submission got in
+            // first.
+            var admitted = false
+            while !admitted && Date().timeIntervalSince(start) < 8 {
+                try await client.execute(uri: "/health", method: .get) { r in
+                    admitted = (F.json(r.body)["receiving"] as? Int ?? 0) >= 1
+                }
+                if !admitted { try await Task.sleep(for: .milliseconds(50)) }
+            }
+            #expect(admitted, "the trickling upload was never admitted")
             let body = F.multipart([("prompt", "a quiet morning")], image: F.photoBytes)
             try await client.execute(uri: "/api/public/v1/image_to_song", method: .post, headers: F.multipartHeaders,
                                      body: body) { r in
@@ -117,7 +128,7 @@ final class RawConnection: @unchecked Sendable {
             }
             let elapsed = Date().timeIntervalSince(start)
             #expect(cut, "the trickling body was never cut")
-            #expect(elapsed < 5, "cut after \(elapsed) s")
+            #expect(elapsed < 7, "cut after \(elapsed) s")
             try await client.execute(uri: "/api/public/v1/image_to_song", method: .post, headers: F.multipartHeaders,
                                      body: body) { r in
                 #expect(r.status == .ok || r.status == .accepted, "the slot is free again: \(r.status)")
