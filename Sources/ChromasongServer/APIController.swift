@@ -28,7 +28,7 @@ struct APIController<Context: RequestContext> {
     let hooks: ServerHooks
     let speed: RenderSpeed
     let payloads: Payloads
-    var gate: SubmissionGate
+    let gate: SubmissionGate
 
     var uploadsDirectory: URL { configuration.dataDirectory.appendingPathComponent("uploads") }
     var resultsDirectory: URL { configuration.dataDirectory.appendingPathComponent("results") }

@@ -267,15 +267,16 @@ struct MelodyWriter {
         }
         var pitches = notes.map { pitch($0.degree, over: $0.chord) }
         let places = notes.map { MotifFit.Place(chord: $0.chord, strong: $0.strong) }
+        // The pitch after a range of notes (a restated cell keeps the step into it small).
+        func following(_ range: Range<Int>) -> Int? { range.upperBound < pitches.count ? pitches[range.upperBound] : nil }
         // State and restate: a later motif bar plays the first statement's exact intervals, moved to where its own
         // line went (a real sequence), when that fits its chords; otherwise it keeps its free realisation.
         if let statement = motifBars.first {
             let cell = Array(pitches[statement.first..<(statement.first + statement.count)])
             for bar in motifBars.dropFirst() where bar.count == statement.count {
                 let range = bar.first..<(bar.first + bar.count)
-                let then = range.upperBound < pitches.count ? pitches[range.upperBound] : nil
-                if let moved = MotifFit.transpose(cell, near: pitches[bar.first], then: then, places: Array(places[range]), key: key,
-                                                  range: low...high) {
+                if let moved = MotifFit.transpose(cell, near: pitches[bar.first], then: following(range),
+                                                  places: Array(places[range]), key: key, range: low...high) {
                     pitches.replaceSubrange(range, with: moved)
                 }
             }
@@ -293,8 +294,7 @@ struct MelodyWriter {
                 for count in [o.count, o.twoBars] where count >= 2 {
                     let cell = Array(pitches[first.first..<(first.first + count)])
                     let range = o.first..<(o.first + count)
-                    let then = range.upperBound < pitches.count ? pitches[range.upperBound] : nil
-                    if let moved = MotifFit.transpose(cell, near: pitches[o.first], then: then,
+                    if let moved = MotifFit.transpose(cell, near: pitches[o.first], then: following(range),
                                                       places: Array(places[range]), key: key, range: low...high,
                                                       relaxed: true) {
                         pitches.replaceSubrange(range, with: moved)

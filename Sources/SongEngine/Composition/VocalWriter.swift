@@ -200,20 +200,18 @@ struct VocalWriter {
     /// one-syllable word goes anywhere (as sung, they take either). Strict equality of the stress patterns left
     /// most of the tune set's sung melodies with no line to restate (issue 11).
     static func fitsOpening(_ line: PronouncedLine, onsets: [Double]) -> Bool {
-        guard onsets.count == 4 else { return false }
-        var syllables: [(stress: Int, mono: Bool)] = []
-        let stresses = sungStresses(line)
-        for w in line.words {
-            for _ in w.syllables where syllables.count < stresses.count {
-                syllables.append((stresses[syllables.count], w.syllables.count == 1))
-            }
-        }
-        guard syllables.count > 4 else { return false }
+        let stresses = sungStresses(line), mono = monosyllables(line)
+        guard onsets.count == 4, stresses.count > 4 else { return false }
         return (0..<4).allSatisfy { i in
             let m = strength(onsets[i])
-            if syllables[i].mono { return true }
-            return syllables[i].stress > 0 ? m >= 0.5 : m < 0.75
+            if mono[i] { return true }
+            return stresses[i] > 0 ? m >= 0.5 : m < 0.75
         }
+    }
+
+    /// For every syllable of a line, whether it is a one-syllable word.
+    static func monosyllables(_ line: PronouncedLine) -> [Bool] {
+        line.words.flatMap { w in [Bool](repeating: w.syllables.count == 1, count: w.syllables.count) }
     }
 
     /// Metrical strength of a beat position: downbeat 1, beat 3 0.75, beats 2 and 4 0.5, off-beats 0.2.
@@ -259,13 +257,8 @@ struct VocalWriter {
                             stress: stresses[k])
             }
         }
-        // Where each syllable starts a word (for unstressed function words, a lighter off-beat preference).
-        var monosyllable = [Bool](repeating: false, count: n)
-        var k = 0
-        for w in line.words {
-            if w.syllables.count == 1 { monosyllable[k] = true }
-            k += w.syllables.count
-        }
+        // Which syllables are one-syllable words (for unstressed function words, a lighter off-beat preference).
+        let monosyllable = VocalWriter.monosyllables(line)
         // The held last note: about a quarter of the line, up to 3 beats; a line of 1-3 syllables holds longer.
         let finalRaw = n <= 3 ? min(4, max(r.finalNote, end * 0.5)) : min(3, max(r.finalNote, end * 0.25))
         let finalTarget = max(r.finalNote, (finalRaw / u).rounded() * u)
