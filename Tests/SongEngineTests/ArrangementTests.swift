@@ -112,6 +112,58 @@ import Testing
         #expect(abs(20 * log10(Double(buffer.left[70 * 100])) - levels[5]) < 1e-3)  // mid last chorus
     }
 
+    /// The drums build into a chorus: a pre-chorus's last bar is a snare roll whose rate doubles halfway and whose
+    /// velocity rises, the kick keeps the beats, nothing faster than eighths from 140 bpm; a verse's last bar keeps
+    /// the ordinary fill; a folk kit keeps its own.
+    @Test func preChorusEndsInASnareBuild() {
+        let h = SectionHarmony(kind: .preChorus, bars: 4, slots: [], phrases: [])
+        for (bpm, first, second) in [(120, 0.5, 0.25), (150, 1.0, 0.5), (80, 1.0, 0.5)] {
+            var rng = SeededGenerator(seed: 3)
+            let notes = Drums.section(h, pattern: .backbeat, energy: 0.7, density: 0.5, bpm: bpm, crashAtStart: false,
+                                      fillAtEnd: true, rng: &rng)
+            let last = notes.filter { $0.start >= 12 - 1e-9 }
+            let snares = last.filter { $0.pitch == Drums.snare }.sorted { $0.start < $1.start }
+            let gaps = zip(snares, snares.dropFirst()).map { $1.start - $0.start }
+            #expect(gaps.filter { $0 == first }.count >= 1 && gaps.filter { $0 == second }.count >= 3,
+                    "\(bpm) bpm: \(gaps)")
+            #expect(gaps.allSatisfy { $0 == first || $0 == second })
+            #expect(snares.last!.velocity > snares.first!.velocity + 20, "\(bpm) bpm: the roll rises")
+            // The kicks on the beats stay (every beat from 140 bpm, see Drums.adaptToTempo), the rest of the kit rests.
+            let kicks = last.filter { $0.pitch == Drums.kick }.map(\.start)
+            #expect(kicks.contains(12) && kicks.allSatisfy { $0 == $0.rounded() }, "\(bpm) bpm: kicks \(kicks)")
+            if bpm >= Drums.fastTempo { #expect(kicks.sorted() == [12, 13, 14, 15]) }
+            #expect(last.allSatisfy { $0.pitch == Drums.kick || $0.pitch == Drums.snare })
+            var r2 = SeededGenerator(seed: 3)
+            let verse = Drums.section(SectionHarmony(kind: .verse, bars: 4, slots: [], phrases: []), pattern: .backbeat,
+                                      energy: 0.7, density: 0.5, bpm: bpm, crashAtStart: false, fillAtEnd: true, rng: &r2)
+            #expect(verse.filter { $0.start >= 12 - 1e-9 && $0.pitch == Drums.snare }.map(\.start) != snares.map(\.start))
+        }
+        #expect(Drums.snareBuild(.folk, bpm: 120) == nil && Drums.snareBuild(.ambientPulse, bpm: 120) == nil)
+    }
+
+    /// The first verse is held back: side stick for snare and a softer kick until its last bar, whose fill into the
+    /// chorus is played full; later verses and choruses keep the snare.
+    @Test func firstVerseHoldsBackItsDrums() {
+        let plan = CompositionFixtures.plan()
+        let style = CompositionFixtures.style(drums: .backbeat, chords: .stabs, bass: .syncopated)
+        let score = Composer.compose(plan: plan, style: style, seed: 5)
+        let verses = score.sections.filter { $0.name == "verse" }
+        let first = CompositionFixtures.notes(score, in: verses[0], role: .drums)
+        let second = CompositionFixtures.notes(score, in: verses[1], role: .drums)
+        let fillBar = verses[0].beats - 4  // notes(in:) counts beats from the section's start
+        let held = first.filter { $0.start < fillBar - 0.1 }
+        #expect(!held.contains { $0.pitch == Drums.snare }, "no snare before the first verse's last bar")
+        #expect(held.filter { $0.pitch == Drums.rim }.count >= 8, "the backbeat on the side stick")
+        #expect(first.contains { $0.pitch == Drums.snare && $0.start >= fillBar - 0.1 }, "the fill is played full")
+        #expect(second.filter { $0.pitch == Drums.snare }.count >= 8, "the second verse plays the snare")
+        func meanKick(_ notes: [Note]) -> Double {
+            let k = notes.filter { $0.pitch == Drums.kick }
+            return Double(k.map(\.velocity).reduce(0, +)) / Double(max(1, k.count))
+        }
+        let laterKicks = second.filter { $0.start < verses[1].beats - 4 - 0.1 }
+        #expect(meanKick(held) < 0.7 * meanKick(laterKicks), "\(meanKick(held)) against \(meanKick(laterKicks))")
+    }
+
     /// A second verse is not a copy of the first (groove, voicing rhythm, arpeggio); choruses stay identical.
     @Test func secondVersesDifferAndChorusesReturn() {
         let plan = CompositionFixtures.plan()

@@ -116,4 +116,87 @@ import Testing
             }
         }
     }
+
+    /// A repeated verse's bass walks by step: a chord goes to first inversion only where its root would leap more
+    /// than a whole tone from the previous bass note and its third lies within one; the section's first chord and
+    /// each phrase's cadence (its last two chords) stay in root position; first verses and choruses never invert.
+    /// Its chords add their ninth where it is a whole tone (not over iii, ii dim or minor's V).
+    @Test func secondVerseBassMovesByStepAndChordsAddTheirNinth() {
+        func distance(_ a: Int, _ b: Int) -> Int { min((a - b + 12) % 12, (b - a + 12) % 12) }
+        var inverted = 0
+        for seed in UInt64(1)...8 {
+            for key in [Key(tonic: 2, mode: .major), Key(tonic: 11, mode: .minor)] {
+                let harmony = Harmony.song(plan: F.plan(key: key), style: F.style(), root: SeededGenerator(seed: seed))
+                for (i, h) in harmony.enumerated() {
+                    guard SectionHarmony.isRepeat(harmony, at: i) else {
+                        #expect(!h.slots.contains { $0.bass != .root || $0.addNinth }, "seed \(seed) \(key) \(h.kind) \(i)")
+                        continue
+                    }
+                    // Its chord parts add the ninth exactly where the scale has a whole tone above the root.
+                    for slot in h.slots {
+                        let pcs = slot.chord.pitchClasses(tonic: key.tonic)
+                        let scale = Set(Chord.naturalScale(key.mode).map { ($0 + key.tonic) % 12 })
+                        let wholeTone = slot.chord.isDiatonic && scale.contains((pcs[0] + 2) % 12)
+                            && !(key.mode == .minor && slot.chord.degree == 4)
+                        #expect(slot.addNinth == wholeTone, "seed \(seed) \(key): \(slot.chord)")
+                        #expect(slot.voicedPitchClasses(tonic: key.tonic).count == pcs.count + (wholeTone ? 1 : 0))
+                    }
+                    #expect(h.slots[0].bass == .root)
+                    for k in h.slots.indices.dropFirst() where h.slots[k].bass == .third {
+                        inverted += 1
+                        let slot = h.slots[k]
+                        let previous = h.slots[k - 1].bassPitchClass(tonic: key.tonic)
+                        let pcs = slot.chord.pitchClasses(tonic: key.tonic)
+                        #expect(slot.chord.isDiatonic)
+                        #expect(distance(previous, pcs[0]) > 2 && distance(previous, pcs[1]) <= 2,
+                                "seed \(seed) \(key): \(previous) -> \(pcs)")
+                        let phrase = h.phrase(at: slot.start)!
+                        let later = h.slots[(k + 1)...].filter { $0.start < phrase.start + phrase.beats - 1e-9 }
+                        #expect(later.count >= 2, "an inverted cadence chord, seed \(seed) \(key)")
+                    }
+                }
+            }
+        }
+        // The rule is not idle: over 16 songs, second verses take inversions.
+        #expect(inverted >= 8)
+    }
+
+    /// Later verses cycle through three treatments, so that no two are alike: the second verse walks by step with
+    /// added ninths, the third holds a tonic pedal under chords with their sevenths, the fourth a pedal with added
+    /// ninths; the pedal is released for each phrase's cadence (its last two chords).
+    @Test func laterVersesCycleTheirTreatments() {
+        let form = (0..<4).flatMap { _ in
+            [SectionPlan(name: "verse", bars: 8, energy: 0.5), SectionPlan(name: "chorus", bars: 8, energy: 0.85)]
+        }
+        for seed in UInt64(1)...4 {
+            for key in [Key(tonic: 2, mode: .major), Key(tonic: 11, mode: .minor)] {
+                let harmony = Harmony.song(plan: F.plan(key: key, form: form), style: F.style(),
+                                           root: SeededGenerator(seed: seed))
+                let verses = harmony.filter { $0.kind == .verse }
+                #expect(verses.count == 4)
+                #expect(!verses[1].slots.contains { $0.bass == .pedal } && verses[1].slots.contains { $0.addNinth })
+                for v in verses[2...] {
+                    for (k, slot) in v.slots.enumerated() {
+                        let phrase = v.phrase(at: slot.start)!
+                        let later = v.slots[(k + 1)...].filter { $0.start < phrase.start + phrase.beats - 1e-9 }.count
+                        #expect((slot.bass == .pedal) == (later >= 2), "seed \(seed) \(key): slot \(k)")
+                        if slot.bass == .pedal { #expect(slot.bassPitchClass(tonic: key.tonic) == key.tonic) }
+                    }
+                }
+                #expect(verses[2].slots.allSatisfy { !$0.chord.isDiatonic || $0.chord.seventh })
+                #expect(!verses[2].slots.contains { $0.addNinth } && verses[3].slots.contains { $0.addNinth })
+                // The score: the bass plays the pedal, and the drums alternate held-back and full verses.
+                let score = Composer.compose(plan: F.plan(key: key, form: form), style: F.style(drums: .backbeat),
+                                             seed: seed)
+                let spans = score.sections.filter { $0.name == "verse" }
+                for (n, span) in spans.enumerated() {
+                    let drums = CompositionFixtures.notes(score, in: span, role: .drums)
+                        .filter { $0.start < span.beats - 4 - 0.1 }
+                    #expect(drums.contains { $0.pitch == Drums.snare } == (n % 2 == 1), "verse \(n + 1) snare")
+                }
+                let bass = CompositionFixtures.notes(score, in: spans[2], role: .bass)
+                #expect(bass.first { $0.start < 0.1 }.map { $0.pitch % 12 } == key.tonic)
+            }
+        }
+    }
 }

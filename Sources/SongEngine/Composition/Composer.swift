@@ -212,8 +212,13 @@ public enum Composer {
                              rng: &rng)
         case .drums:
             let crash = i > 0 && h.kind != .intro
-            let notes = Drums.section(h, pattern: style.drumPattern, energy: energy, density: plan.density,
+            var notes = Drums.section(h, pattern: style.drumPattern, energy: energy, density: plan.density,
                                       bpm: plan.bpm, crashAtStart: crash, fillAtEnd: i + 1 < harmony.count, rng: &rng)
+            // The first verse holds back, and in a song of many verses every other one after it: full and held-back
+            // verses alternate, so that no two neighbouring verses share a groove.
+            if h.kind == .verse && harmony[..<i].filter({ $0.kind == .verse }).count % 2 == 0 {
+                notes = Drums.sideStick(notes, before: Double(max(1, h.bars - 1) * 4))
+            }
             guard h.kind == .outro && h.bars >= 4 else { return notes }
             // An outro's groove stops two bars before the end, where a kick and a crash close the song.
             let stop = Double((h.bars - 2) * 4)

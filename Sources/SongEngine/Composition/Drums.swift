@@ -84,6 +84,40 @@ enum Drums {
         return hits
     }
 
+    /// The build into a chorus: over a pre-chorus's last bar a snare roll that doubles its rate halfway (eighths then
+    /// sixteenths; quarters then eighths below `slowTempo` and from `fastTempo` on, where nothing moves faster than
+    /// eighths) and rises from soft to loud, the kick keeping the beats. Kits without a backbeat snare (folk,
+    /// ambient, none) keep their ordinary fill.
+    static func snareBuild(_ pattern: StylePreset.DrumPattern, bpm: Int) -> [(Int, Int, Int)]? {
+        guard [.rock, .halfTime, .synthwave, .fourOnFloor, .backbeat, .boomBap].contains(pattern) else { return nil }
+        let plain = bpm >= slowTempo && bpm < fastTempo
+        let steps = plain ? Array(stride(from: 0, to: 8, by: 2)) + Array(8..<16)
+                          : [0, 4] + Array(stride(from: 8, to: 16, by: 2))
+        return steps.map { s in (snare, s, 56 + 56 * s / 15) }
+    }
+
+    /// A first verse (and every other later one) held back, as drummers play a song's first verse: the snare as a side stick (cross-stick, GM
+    /// 37) and softer, the kick at `heldKick` of its velocity (about 8 dB down through the kit's velocity^1.5
+    /// curve), until its last bar (the fill into the chorus is played full). Why: a kick's pitch sweep crosses every
+    /// pitch class, and with a kick on every beat (fast rock) the verse's chroma sat 0.965 of the way to flat, so
+    /// that its second verse (new chords, inversions, ninths) and even its chorus measured 0.966-0.97 alike to it;
+    /// on tune photos, fast rock's verse pairs: 0.955-0.971 with the side stick alone, 0.949-0.963 with the kick at
+    /// 0.7, 0.944-0.956 at 0.55 (without drums at all: 0.83).
+    static let heldKick = 0.55
+    static func sideStick(_ notes: [Note], before end: Double) -> [Note] {
+        notes.map { n in
+            guard n.start < end - 1e-9 else { return n }
+            var m = n
+            if n.pitch == snare {
+                m.pitch = rim
+                m.velocity = max(1, Int((Double(n.velocity) * 0.85).rounded()))
+            } else if n.pitch == kick {
+                m.velocity = max(1, Int((Double(n.velocity) * heldKick).rounded()))
+            }
+            return m
+        }
+    }
+
     /// Keeps the beat where a listener (and a beat tracker) hears it at extreme tempi. Trackers and listeners
     /// prefer a pulse near 100-130 bpm: at slow tempi even eighth-note hats make the song read at double speed, so
     /// cymbals and shakers keep to the beat and the Euclidean layer rests; at fast tempi a half-time snare makes it
@@ -147,7 +181,8 @@ enum Drums {
                 euclid.append((pitch, s, 52))
             }
         }
-        let fillHits = fill(pattern, energy: energy, variant: variant)
+        let fillHits = (h.kind == .preChorus ? snareBuild(pattern, bpm: bpm) : nil)
+            ?? fill(pattern, energy: energy, variant: variant)
         let fillStart = fillHits.map(\.1).min() ?? 16
         for bar in 0..<h.bars {
             let isFillBar = fillAtEnd && bar == h.bars - 1 && h.bars > 1

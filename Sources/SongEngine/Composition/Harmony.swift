@@ -127,6 +127,27 @@ struct ChordSlot: Sendable, Hashable {
     var start: Double
     var beats: Double
     var chord: Chord
+    /// What the bass stands on: the root; the chord's third (first inversion, a slash chord C/E, set by
+    /// `Harmony.stepwiseBass`); or the key's tonic held under the chord (a pedal, `Harmony.tonicPedal`).
+    enum Bass: Sendable, Hashable { case root, third, pedal }
+    var bass: Bass = .root
+    /// The chord parts add the ninth, a whole tone above the root (Cadd9), set by `Harmony.addedNinths`.
+    var addNinth: Bool = false
+
+    /// The pitch classes the chord parts voice: the chord's, and its ninth when `addNinth` is set.
+    func voicedPitchClasses(tonic: Int) -> [Int] {
+        let pcs = chord.pitchClasses(tonic: tonic)
+        return addNinth ? pcs + [(pcs[0] + 2) % 12] : pcs
+    }
+
+    /// The pitch class the bass plays under this slot.
+    func bassPitchClass(tonic: Int) -> Int {
+        switch bass {
+        case .root: chord.pitchClasses(tonic: tonic)[0]
+        case .third: chord.pitchClasses(tonic: tonic)[1]
+        case .pedal: ((tonic % 12) + 12) % 12
+        }
+    }
 }
 
 struct Phrase: Sendable, Hashable {
@@ -157,9 +178,13 @@ struct SectionHarmony: Sendable, Hashable {
     /// pre-chorus or bridge (same kind and length as an earlier one) on its own. Shared by the harmony's colour and
     /// every part, so "performed alike" means one thing.
     static func streamLabel(_ sections: [SectionHarmony], at i: Int) -> String {
-        let h = sections[i]
-        let occurrence = sections[..<i].filter { $0.kind == h.kind && $0.bars == h.bars }.count
-        return "\(h.kind.rawValue)-\(h.bars)" + (h.kind != .chorus && occurrence > 0 ? "-\(occurrence)" : "")
+        let h = sections[i], n = occurrence(sections, at: i)
+        return "\(h.kind.rawValue)-\(h.bars)" + (h.kind != .chorus && n > 0 ? "-\(n)" : "")
+    }
+
+    /// How many earlier sections share this one's kind and length (0 for the first).
+    static func occurrence(_ sections: [SectionHarmony], at i: Int) -> Int {
+        sections[..<i].filter { $0.kind == sections[i].kind && $0.bars == sections[i].bars }.count
     }
 
     /// True for a section with an earlier one of the same kind and length, chorus excepted (see `streamLabel`).
@@ -424,9 +449,85 @@ enum Harmony {
                     coloured.append(slot)
                 }
             }
-            result.append(SectionHarmony(kind: h.kind, bars: h.bars, slots: coloured, phrases: h.phrases))
+            var section = SectionHarmony(kind: h.kind, bars: h.bars, slots: coloured, phrases: h.phrases)
+            if SectionHarmony.isRepeat(sections, at: i) && [.verse, .preChorus, .bridge].contains(h.kind) {
+                section.slots = laterTreatment(section, occurrence: SectionHarmony.occurrence(sections, at: i), key: key)
+            }
+            result.append(section)
         }
         return result
+    }
+
+    /// A repeated section's bass line moves by step where the roots would leap: a diatonic chord whose root lies
+    /// more than a whole tone from the previous bass note is taken in first inversion when its third lies within a
+    /// whole tone (I - V6 - vi - IV6: C B A A), as arrangers write a second verse's walk-down. The section's first
+    /// chord and each phrase's last two (the cadence, V - I or the half close on V) stay in root position. With the
+    /// same chords and a root-position bass, instrumental second verses stayed 0.97-0.98 chroma-alike to the first.
+    /// How the n-th occurrence (1 = the second verse) of a repeated section differs beyond its reharmonised chords,
+    /// in a cycle of three so that no two later verses are treated alike: (1) a bass that moves by step through
+    /// first inversions, chords with added ninths; (2) a tonic pedal, chords with their sevenths; (3) a tonic pedal,
+    /// added ninths. (A song stretched to 4-5 verses had its later verses, all treated as the second, 0.97-0.98
+    /// chroma-alike to each other.)
+    static func laterTreatment(_ h: SectionHarmony, occurrence: Int, key: Key) -> [ChordSlot] {
+        switch (max(1, occurrence) - 1) % 3 {
+        case 0: return addedNinths(stepwiseBass(h, key: key))
+        case 1: return addedSevenths(tonicPedal(h))
+        default: return addedNinths(tonicPedal(h))
+        }
+    }
+
+    /// Every diatonic chord with its seventh (maj7, m7, 7, m7b5).
+    static func addedSevenths(_ slots: [ChordSlot]) -> [ChordSlot] {
+        slots.map { slot in
+            var s = slot
+            if s.chord.isDiatonic { s.chord.seventh = true }
+            return s
+        }
+    }
+
+    /// The bass holds the key's tonic under each phrase's chords (a pedal point), released for the phrase's last
+    /// two chords so that its cadence (V - I, or the half close on V) stands in root position.
+    static func tonicPedal(_ h: SectionHarmony) -> [ChordSlot] {
+        var slots = h.slots
+        for k in slots.indices {
+            guard let phrase = h.phrase(at: slots[k].start) else { continue }
+            let end = phrase.start + phrase.beats
+            if slots[(k + 1)...].filter({ $0.start < end - 1e-9 }).count >= 2 { slots[k].bass = .pedal }
+        }
+        return slots
+    }
+
+    /// A repeated section's chord parts colour every diatonic chord whose scale has a whole tone above its root
+    /// with that ninth (Cadd9, Am(add9); not iii, V in minor or ii dim, whose ninth would be a minor ninth), as a
+    /// second verse's voicings open up in pop and rock arrangements. Chroma: the bass alone moving (inversions)
+    /// left instrumental second verses 0.92-0.95 alike to the first on the tune set, unchanged in 6 of 8 verse
+    /// pairs; the chords and pad carry most of a mix's pitch-class energy.
+    static func addedNinths(_ slots: [ChordSlot]) -> [ChordSlot] {
+        slots.map { slot in
+            var s = slot
+            let c = slot.chord
+            s.addNinth = c.isDiatonic && c.semitone(ofDegree: c.degree + 1) - c.semitone(ofDegree: c.degree) == 2
+            return s
+        }
+    }
+
+    static func stepwiseBass(_ h: SectionHarmony, key: Key) -> [ChordSlot] {
+        func distance(_ a: Int, _ b: Int) -> Int { min((a - b + 12) % 12, (b - a + 12) % 12) }
+        var slots = h.slots
+        var previous: Int? = nil
+        for k in slots.indices {
+            let root = slots[k].chord.pitchClasses(tonic: key.tonic)[0]
+            defer { previous = slots[k].bassPitchClass(tonic: key.tonic) }
+            guard let prev = previous, slots[k].chord.isDiatonic, let phrase = h.phrase(at: slots[k].start) else {
+                continue
+            }
+            let end = phrase.start + phrase.beats
+            let laterInPhrase = slots[(k + 1)...].filter { $0.start < end - 1e-9 }.count
+            guard laterInPhrase >= 2, distance(prev, root) > 2 else { continue }
+            let third = slots[k].chord.pitchClasses(tonic: key.tonic)[1]
+            if distance(prev, third) <= 2 { slots[k].bass = .third }
+        }
+        return slots
     }
 
     static func applyCadence(_ degrees: inout [Int], _ cadence: Cadence, mode: Key.Mode, predominant: Int = 3) {

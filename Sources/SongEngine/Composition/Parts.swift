@@ -7,7 +7,7 @@ enum Parts {
         var prev: [Int]? = nil
         var result: [[Int]] = []
         for slot in h.slots {
-            let v = Harmony.voice(slot.chord.pitchClasses(tonic: key.tonic), previous: prev, center: center, count: count)
+            let v = Harmony.voice(slot.voicedPitchClasses(tonic: key.tonic), previous: prev, center: center, count: count)
             result.append(v)
             prev = v
         }
@@ -116,14 +116,16 @@ enum Parts {
         }
         let syncopatedOnsets: [Double] = rng.chance(0.5) ? [0, 0.75, 1.5, 2.5, 3] : [0, 1.5, 2, 2.75, 3.5]
         for (k, slot) in h.slots.enumerated() {
+            // `root` is the note the bass stands on: the chord's root, or its third under an inverted chord.
             let pcs = slot.chord.pitchClasses(tonic: key.tonic)
-            let root = bassPitch(pcs[0], base: base)
+            let root = bassPitch(slot.bassPitchClass(tonic: key.tonic), base: base)
             var fifth = bassPitch(pcs[2], base: base)
             if fifth > root + 7 { fifth -= 12 }
-            let third = bassPitch(pcs[1], base: root)
+            // The walking line's other chord tone: the third, or over an inverted chord its root.
+            let third = bassPitch(pcs[slot.bass == .third ? 0 : 1], base: root)
             let end = slot.start + slot.beats
             let nextRoot = k + 1 < h.slots.count
-                ? bassPitch(h.slots[k + 1].chord.pitchClasses(tonic: key.tonic)[0], base: base) : nil
+                ? bassPitch(h.slots[k + 1].bassPitchClass(tonic: key.tonic), base: base) : nil
             // An approach note into the next chord's root (a semitone or a scale step away) on the last eighth.
             let approach: Int? = nextRoot.flatMap { n in
                 guard n != root, rng.chance(0.55) else { return nil }
