@@ -96,13 +96,13 @@ enum Drums {
         return steps.map { s in (snare, s, 56 + 56 * s / 15) }
     }
 
-    /// A first verse (and every other later one) held back, as drummers play a song's first verse: the snare as a side stick (cross-stick, GM
-    /// 37) and softer, the kick at `heldKick` of its velocity (about 8 dB down through the kit's velocity^1.5
-    /// curve), until its last bar (the fill into the chorus is played full). Why: a kick's pitch sweep crosses every
-    /// pitch class, and with a kick on every beat (fast rock) the verse's chroma sat 0.965 of the way to flat, so
-    /// that its second verse (new chords, inversions, ninths) and even its chorus measured 0.966-0.97 alike to it;
-    /// on tune photos, fast rock's verse pairs: 0.955-0.971 with the side stick alone, 0.949-0.963 with the kick at
-    /// 0.7, 0.944-0.956 at 0.55 (without drums at all: 0.83).
+    /// A first verse (and every other later one) held back, as drummers play a song's first verse: the snare as a
+    /// side stick (cross-stick, GM 37) and softer, the kick at `heldKick` of its velocity (about 8 dB down through
+    /// the kit's velocity^1.5 curve), until its last bar (the fill into the chorus is played full). Why: a kick's
+    /// pitch sweep crosses every pitch class, and with a kick on every beat (fast rock) the verse's chroma sat 0.965
+    /// of the way to flat, so that its second verse (new chords, inversions, ninths) and even its chorus measured
+    /// 0.966-0.97 alike to it; on tune photos, fast rock's verse pairs: 0.955-0.971 with the side stick alone,
+    /// 0.949-0.963 with the kick at 0.7, 0.944-0.956 at 0.55 (without drums at all: 0.83).
     static let heldKick = 0.55
     static func sideStick(_ notes: [Note], before end: Double) -> [Note] {
         notes.map { n in

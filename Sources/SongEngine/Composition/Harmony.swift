@@ -174,6 +174,14 @@ struct SectionHarmony: Sendable, Hashable {
         phrases.last { $0.start <= beat + 1e-9 }
     }
 
+    /// True for slot `k` among its phrase's last two chords (the cadence: V - I, or the half close's approach and
+    /// V) or outside any phrase, where a repeated section keeps the bass on the root (`Harmony.stepwiseBass`,
+    /// `Harmony.tonicPedal`).
+    func isCadence(_ k: Int) -> Bool {
+        guard let p = phrase(at: slots[k].start) else { return true }
+        return slots[(k + 1)...].filter { $0.start < p.start + p.beats - 1e-9 }.count < 2
+    }
+
     /// The random stream a section is performed on: every chorus alike (the hook returns); a repeated verse,
     /// pre-chorus or bridge (same kind and length as an earlier one) on its own. Shared by the harmony's colour and
     /// every part, so "performed alike" means one thing.
@@ -451,18 +459,14 @@ enum Harmony {
             }
             var section = SectionHarmony(kind: h.kind, bars: h.bars, slots: coloured, phrases: h.phrases)
             if SectionHarmony.isRepeat(sections, at: i) && [.verse, .preChorus, .bridge].contains(h.kind) {
-                section.slots = laterTreatment(section, occurrence: SectionHarmony.occurrence(sections, at: i), key: key)
+                let n = SectionHarmony.occurrence(sections, at: i)
+                section.slots = laterTreatment(section, occurrence: n, key: key)
             }
             result.append(section)
         }
         return result
     }
 
-    /// A repeated section's bass line moves by step where the roots would leap: a diatonic chord whose root lies
-    /// more than a whole tone from the previous bass note is taken in first inversion when its third lies within a
-    /// whole tone (I - V6 - vi - IV6: C B A A), as arrangers write a second verse's walk-down. The section's first
-    /// chord and each phrase's last two (the cadence, V - I or the half close on V) stay in root position. With the
-    /// same chords and a root-position bass, instrumental second verses stayed 0.97-0.98 chroma-alike to the first.
     /// How the n-th occurrence (1 = the second verse) of a repeated section differs beyond its reharmonised chords,
     /// in a cycle of three so that no two later verses are treated alike: (1) a bass that moves by step through
     /// first inversions, chords with added ninths; (2) a tonic pedal, chords with their sevenths; (3) a tonic pedal,
@@ -489,11 +493,7 @@ enum Harmony {
     /// two chords so that its cadence (V - I, or the half close on V) stands in root position.
     static func tonicPedal(_ h: SectionHarmony) -> [ChordSlot] {
         var slots = h.slots
-        for k in slots.indices {
-            guard let phrase = h.phrase(at: slots[k].start) else { continue }
-            let end = phrase.start + phrase.beats
-            if slots[(k + 1)...].filter({ $0.start < end - 1e-9 }).count >= 2 { slots[k].bass = .pedal }
-        }
+        for k in slots.indices where !h.isCadence(k) { slots[k].bass = .pedal }
         return slots
     }
 
@@ -511,6 +511,11 @@ enum Harmony {
         }
     }
 
+    /// A repeated section's bass line moves by step where the roots would leap: a diatonic chord whose root lies
+    /// more than a whole tone from the previous bass note is taken in first inversion when its third lies within a
+    /// whole tone (I - V6 - vi - IV6: C B A A), as arrangers write a second verse's walk-down. The section's first
+    /// chord and each phrase's last two (the cadence, V - I or the half close on V) stay in root position. With the
+    /// same chords and a root-position bass, instrumental second verses stayed 0.97-0.98 chroma-alike to the first.
     static func stepwiseBass(_ h: SectionHarmony, key: Key) -> [ChordSlot] {
         func distance(_ a: Int, _ b: Int) -> Int { min((a - b + 12) % 12, (b - a + 12) % 12) }
         var slots = h.slots
@@ -518,12 +523,9 @@ enum Harmony {
         for k in slots.indices {
             let root = slots[k].chord.pitchClasses(tonic: key.tonic)[0]
             defer { previous = slots[k].bassPitchClass(tonic: key.tonic) }
-            guard let prev = previous, slots[k].chord.isDiatonic, let phrase = h.phrase(at: slots[k].start) else {
+            guard let prev = previous, slots[k].chord.isDiatonic, !h.isCadence(k), distance(prev, root) > 2 else {
                 continue
             }
-            let end = phrase.start + phrase.beats
-            let laterInPhrase = slots[(k + 1)...].filter { $0.start < end - 1e-9 }.count
-            guard laterInPhrase >= 2, distance(prev, root) > 2 else { continue }
             let third = slots[k].chord.pitchClasses(tonic: key.tonic)[1]
             if distance(prev, third) <= 2 { slots[k].bass = .third }
         }

@@ -7,7 +7,8 @@ enum Parts {
         var prev: [Int]? = nil
         var result: [[Int]] = []
         for slot in h.slots {
-            let v = Harmony.voice(slot.voicedPitchClasses(tonic: key.tonic), previous: prev, center: center, count: count)
+            let v = Harmony.voice(slot.voicedPitchClasses(tonic: key.tonic), previous: prev, center: center,
+                                  count: count)
             result.append(v)
             prev = v
         }
@@ -116,7 +117,8 @@ enum Parts {
         }
         let syncopatedOnsets: [Double] = rng.chance(0.5) ? [0, 0.75, 1.5, 2.5, 3] : [0, 1.5, 2, 2.75, 3.5]
         for (k, slot) in h.slots.enumerated() {
-            // `root` is the note the bass stands on: the chord's root, or its third under an inverted chord.
+            // `root` is the note the bass stands on (`ChordSlot.bass`): the chord's root, its third under an inverted
+            // chord, or the key's tonic under a pedal.
             let pcs = slot.chord.pitchClasses(tonic: key.tonic)
             let root = bassPitch(slot.bassPitchClass(tonic: key.tonic), base: base)
             var fifth = bassPitch(pcs[2], base: base)
