@@ -20,19 +20,12 @@ import soundfile as sf
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-HOP = 2048  # arrange_check's chroma hop
+from arrange_check import CHROMA_HOP as HOP, parse_form, section_times  # noqa: E402  (the measure's own frames)
 
 
 def verses(manifest):
-    bpm = float(manifest["versions"][0]["bpm"])
-    t, out = 0.0, []
-    for part in manifest["analysis"]["decisions"]["form"]["value"].split(", "):
-        name, bars = part.rsplit(" ", 1)
-        end = t + int(bars) * 240 / bpm
-        if name == "verse":
-            out.append((t, end))
-        t = end
-    return out
+    form = parse_form(manifest["analysis"]["decisions"]["form"]["value"])
+    return [(a, b) for name, a, b in section_times(form, float(manifest["versions"][0]["bpm"])) if name == "verse"]
 
 
 def main():
