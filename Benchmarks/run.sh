@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Measurement entry point: installs the measuring tools into Benchmarks/.venv, builds the release CLI, and runs
-# the named measurements (key, tempo, loudness, arrange-tune, arrange-judged, arrange-fresh, bench, shift, sing, sing-tune,
+# the named measurements (key, tempo, loudness, arrange-tune, arrange-judged, arrange-fresh, arrange-fresh2, bench, shift, sing, sing-tune,
 # sing-judged, sing-selftest, server, browser; default: key tempo
 # loudness bench). Tables land in Benchmarks/results/.
 set -euo pipefail
@@ -19,7 +19,7 @@ status=0
 for w in "${what[@]}"; do
   case "$w" in
     key) (cd Benchmarks && ../$py key_accuracy.py) || status=1 ;;
-    arrange-tune|arrange-judged|arrange-fresh)
+    arrange-tune|arrange-judged|arrange-fresh|arrange-fresh2)
       # issue 11's arrangement bars on Benchmarks/arrange-sets.json (tune on the tune set, judge on the others)
       (cd Benchmarks && ../$py arrange_check.py --set "${w#arrange-}" --label "${ARRANGE_LABEL:-}") || status=1 ;;
     tempo) (cd Benchmarks && ../$py tempo_accuracy.py) || status=1 ;;
@@ -65,7 +65,7 @@ for w in "${what[@]}"; do
       .build/release/engine-bench --json Benchmarks/results/engine-bench-sung.json | tee Benchmarks/results/engine-bench-sung.txt
       taskset -c 0 .build/release/engine-bench --versions 1 --formats wav \
         --json Benchmarks/results/engine-bench-sung-1core.json | tee Benchmarks/results/engine-bench-sung-1core.txt ;;
-    *) echo "unknown measurement $w (key, tempo, loudness, arrange-tune, arrange-judged, arrange-fresh, bench, shift, sing, sing-selftest, sing-tune, sing-judged, server, browser)" >&2; exit 2 ;;
+    *) echo "unknown measurement $w (key, tempo, loudness, arrange-tune, arrange-judged, arrange-fresh, arrange-fresh2, bench, shift, sing, sing-selftest, sing-tune, sing-judged, server, browser)" >&2; exit 2 ;;
   esac
 done
 exit $status
