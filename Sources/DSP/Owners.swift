@@ -241,6 +241,20 @@ package final class Shifter {
     }
 }
 
+/// A stereo low-pass that opens over a span (the build into a chorus; `cdsp_opening_process`).
+package final class Opening {
+    package let handle: OpaquePointer
+    package init(sampleRate: Float) throws(DSPError) {
+        handle = try made(cdsp_opening_create(sampleRate), "opening filter")
+    }
+    deinit { cdsp_opening_destroy(handle) }
+
+    package func process(left: UnsafeMutablePointer<Float>, right: UnsafeMutablePointer<Float>, count: Int,
+                         position: Int, span: Int, from: Float, to: Float) {
+        cdsp_opening_process(handle, left, right, count, position, span, from, to)
+    }
+}
+
 /// A seeded noise generator.
 package final class Noise {
     package let handle: OpaquePointer

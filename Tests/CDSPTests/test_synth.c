@@ -737,6 +737,60 @@ CDSP_TEST(drum_controls_do_what_they_say) {
     free(y);
 }
 
+/// The build into a chorus (build.c): the riser rises in level (24 dB of envelope, plus its band widening with its
+/// centre: about 35 dB from its first tenth to its last) and
+/// in pitch (its centroid from under 1 kHz to over 4 kHz), its two channels differ, the same seed gives the same
+/// samples and another seed others, it adds (a buffer holding a signal keeps it), and bad arguments are refused.
+/// The opening low-pass: 2 kHz is cut by over 12 dB at the span's start and passes within 1 dB at its end, and
+/// filtering in windows gives the samples one call gives.
+static double mean_of(const float *x, size_t n) {
+    double s = 0;
+    for (size_t i = 0; i < n; i++) s += x[i];
+    return n ? s / (double)n : 0;
+}
+
+CDSP_TEST(build_riser_and_opening) {
+    const size_t n = 4 * 44100, tenth = n / 10;
+    float *l = calloc(n, sizeof(float)), *r = calloc(n, sizeof(float));
+    float *l2 = calloc(n, sizeof(float)), *r2 = calloc(n, sizeof(float));
+    CDSP_CHECK(cdsp_riser_add(l, r, n, SR, 300, 9000, 0.5f, 11) == CDSP_OK);
+    CDSP_CHECK(all_finite(l, n) && all_finite(r, n));
+    double first = rms(l, tenth), last = rms(l + n - tenth - 441, tenth);
+    CDSP_CHECK(20 * log10(last / first) > 24 && 20 * log10(last / first) < 45);
+    CDSP_CHECK(spectral_centroid(l, 16384) < 1000 && spectral_centroid(l + n - 16384 - 441, 16384) > 4000);
+    CDSP_CHECK(memcmp(l, r, n * sizeof(float)) != 0);
+    CDSP_CHECK(fabsf(l[n - 1]) < 1e-3f);   // faded out at the end
+    CDSP_CHECK(cdsp_riser_add(l2, r2, n, SR, 300, 9000, 0.5f, 11) == CDSP_OK);
+    CDSP_CHECK(memcmp(l, l2, n * sizeof(float)) == 0 && memcmp(r, r2, n * sizeof(float)) == 0);
+    for (size_t i = 0; i < n; i++) l2[i] = r2[i] = 0.25f;
+    CDSP_CHECK(cdsp_riser_add(l2, r2, n, SR, 300, 9000, 0.5f, 12) == CDSP_OK);
+    int differs = 0;
+    for (size_t i = 0; i < n; i++) differs |= fabsf((l2[i] - 0.25f) - l[i]) > 1e-6f;
+    CDSP_CHECK(differs);
+    CDSP_CHECK(fabs(mean_of(l2, n) - 0.25) < 0.01);   // added onto what was there
+    CDSP_CHECK(cdsp_riser_add(NULL, r, n, SR, 300, 9000, 0.5f, 1) == CDSP_ERR_ARGUMENT);
+    CDSP_CHECK(cdsp_riser_add(l, r, n, SR, 0, 9000, 0.5f, 1) == CDSP_ERR_ARGUMENT);
+    CDSP_CHECK(cdsp_riser_add(l, r, n, SR, 300, 9000, -1, 1) == CDSP_ERR_ARGUMENT);
+
+    // The opening: a 2 kHz tone through a low-pass opening 400 Hz -> 16 kHz over the buffer.
+    for (size_t i = 0; i < n; i++) l[i] = r[i] = l2[i] = r2[i] = (float)sin(2 * M_PI * 2000.0 * (double)i / SR);
+    cdsp_opening *o = cdsp_opening_create(SR);
+    CDSP_CHECK(o != NULL);
+    cdsp_opening_process(o, l, r, n, 0, n, 400, 16000);
+    CDSP_CHECK(20 * log10(rms(l + 2000, tenth) / 0.7071) < -12);
+    CDSP_CHECK(fabs(20 * log10(rms(l + n - tenth, tenth) / 0.7071)) < 1);
+    cdsp_opening *o2 = cdsp_opening_create(SR);
+    for (size_t start = 0; start < n; start += 10000) {
+        size_t count = n - start < 10000 ? n - start : 10000;
+        cdsp_opening_process(o2, l2 + start, r2 + start, count, start, n, 400, 16000);
+    }
+    CDSP_CHECK(memcmp(l, l2, n * sizeof(float)) == 0 && memcmp(r, r2, n * sizeof(float)) == 0);
+    cdsp_opening_destroy(o);
+    cdsp_opening_destroy(o2);
+    CDSP_CHECK(cdsp_opening_create(0) == NULL);
+    free(l); free(r); free(l2); free(r2);
+}
+
 int main(void) {
     CDSP_RUN(oscillators_are_band_limited_at_c8);
     CDSP_RUN(oscillator_frequency_and_modulation);
@@ -755,6 +809,7 @@ int main(void) {
     CDSP_RUN(drum_kinds_are_finite_and_decay);
     CDSP_RUN(drum_spectra);
     CDSP_RUN(drum_controls_do_what_they_say);
+    CDSP_RUN(build_riser_and_opening);
     fftwf_cleanup();
     CDSP_TEST_END();
 }

@@ -57,32 +57,36 @@ import Testing
         #expect(windowed == left)
     }
 
-    /// Opposite-phase 60 Hz (pure side) is removed; opposite-phase 2 kHz passes; the mid is untouched.
+    /// Opposite-phase 60 Hz (pure side) is removed, and 130 Hz by more than 15 dB (below 150 Hz means below: a
+    /// corner at 150 Hz left it 6 dB down); opposite-phase 2 kHz passes; the mid is untouched.
     @Test func lowEndIsMono() throws {
         let sr = 44100, n = sr
         var buffer = StereoBuffer(frames: n, sampleRate: sr)
         for i in 0..<n {
             let t = Double(i) / Double(sr)
             let low = Float(0.3 * sin(2 * .pi * 60 * t)), high = Float(0.3 * sin(2 * .pi * 2000 * t))
+            let upper = Float(0.3 * sin(2 * .pi * 130 * t))
             let mid = Float(0.2 * sin(2 * .pi * 45 * t))
-            buffer.left[i] = mid + low + high
-            buffer.right[i] = mid - low - high
+            buffer.left[i] = mid + low + upper + high
+            buffer.right[i] = mid - low - upper - high
         }
         try LowEnd.monoBass(&buffer)
         // After the filters settle: side at 60 Hz down by > 20 dB, side at 2 kHz within 0.5 dB.
         let range = (sr / 2)..<n
-        var side60 = 0.0, side2k = 0.0, midErr = 0.0
+        var side60 = 0.0, side130 = 0.0, side2k = 0.0, midErr = 0.0
         for i in range {
             let t = Double(i) / Double(sr)
             let s = Double(buffer.left[i] - buffer.right[i]) / 2
             side60 += s * sin(2 * .pi * 60 * t)
+            side130 += s * sin(2 * .pi * 130 * t)
             side2k += s * sin(2 * .pi * 2000 * t)
             let m = Double(buffer.left[i] + buffer.right[i]) / 2
             midErr = max(midErr, abs(m - 0.2 * sin(2 * .pi * 45 * t)))
         }
         let count = Double(range.count)
-        let a60 = 2 * side60 / count, a2k = 2 * side2k / count
+        let a60 = 2 * side60 / count, a130 = 2 * side130 / count, a2k = 2 * side2k / count
         #expect(20 * log10(abs(a60) / 0.3) < -20, "60 Hz side at \(a60)")
+        #expect(20 * log10(abs(a130) / 0.3) < -15, "130 Hz side at \(a130)")
         #expect(abs(20 * log10(abs(a2k) / 0.3)) < 0.5, "2 kHz side at \(a2k)")
         #expect(midErr < 1e-5)
     }
@@ -162,6 +166,44 @@ import Testing
         }
         let laterKicks = second.filter { $0.start < verses[1].beats - 4 - 0.1 }
         #expect(meanKick(held) < 0.7 * meanKick(laterKicks), "\(meanKick(held)) against \(meanKick(laterKicks))")
+    }
+
+    /// Verses' drum feels by their place: held back, full, held back, a drop (the kit out for the first half, back
+    /// with a crash and a kick at the middle), held back, full; from 140 bpm a held-back verse's kick keeps beats 1
+    /// and 3 while a full verse keeps one on every beat; at 120 bpm the held-back verse keeps the groove's kicks.
+    @Test func versesCycleHeldBackFullAndADrop() {
+        #expect((0..<8).map(Drums.verseFeel) == [.heldBack, .full, .heldBack, .drop, .heldBack, .full, .heldBack, .drop])
+        let form = (0..<5).flatMap { _ in
+            [SectionPlan(name: "verse", bars: 8, energy: 0.7), SectionPlan(name: "chorus", bars: 8, energy: 0.9)]
+        }
+        for bpm in [120, 160] {
+            let plan = CompositionFixtures.plan(bpm: bpm, form: form)
+            let score = Composer.compose(plan: plan, style: CompositionFixtures.style(drums: .rock), seed: 4)
+            let verses = score.sections.filter { $0.name == "verse" }
+            #expect(verses.count == 5)
+            let drums = verses.map { CompositionFixtures.notes(score, in: $0, role: .drums) }
+            // The drop: nothing in the first half, a crash and a kick at the middle, the groove after.
+            let half = verses[3].beats / 2
+            #expect(!drums[3].contains { $0.start < half - 0.1 }, "\(bpm) bpm: the drop's first half is empty")
+            for p in [Drums.crash, Drums.kick] {
+                #expect(drums[3].contains { $0.pitch == p && abs($0.start - half) < 0.1 }, "\(bpm) bpm: \(p) at the middle")
+            }
+            #expect(drums[3].filter { $0.pitch == Drums.snare }.count >= 6, "\(bpm) bpm: the groove comes back")
+            #expect(drums[1].contains { $0.start < 4 && $0.pitch == Drums.snare }, "the second verse plays from its start")
+            // Kicks before the last bar, as beats within the bar (Humanize moves notes by milliseconds).
+            func kickBeats(_ notes: [Note], before end: Double) -> Set<Int> {
+                Set(notes.filter { $0.pitch == Drums.kick && $0.start < end - 0.1 }
+                    .map { Int(($0.start.truncatingRemainder(dividingBy: 4) * 4).rounded()) })
+            }
+            let heldKicks = kickBeats(drums[2], before: verses[2].beats - 4)
+            let fullKicks = kickBeats(drums[1], before: verses[1].beats - 4)
+            if bpm >= Drums.fastTempo {
+                #expect(heldKicks.isSubset(of: [0, 8, 16]) && heldKicks.contains(0), "held at \(bpm): \(heldKicks)")
+                #expect([0, 4, 8, 12].allSatisfy(fullKicks.contains), "full at \(bpm): \(fullKicks)")
+            } else {
+                #expect(heldKicks.isSuperset(of: [0, 6, 8]), "held at \(bpm) keeps the rock groove's kicks: \(heldKicks)")
+            }
+        }
     }
 
     /// A second verse is not a copy of the first (groove, voicing rhythm, arpeggio); choruses stay identical.

@@ -162,6 +162,22 @@ cdsp_status cdsp_drum_render(cdsp_drum_kind kind, const cdsp_drum_params *p, flo
 /// ADDS a rendered note times `gain` into out[0 ..< frames] (the renderer's note cache plays notes back with it).
 void cdsp_voice_add_note(const float *note, size_t frames, float gain, float *out);
 
+// --- The build into a chorus (build.c).
+/// ADDS a noise riser into left/right[0 ..< frames]: two seeded white noises through band-passes whose centre
+/// rises exponentially from `from_hz` to `to_hz`, the level swelling from 24 dB under `peak` to `peak` (amplitude of
+/// the noise before the band-pass) in a straight line in dB, the last 10 ms faded out.
+cdsp_status cdsp_riser_add(float *left, float *right, size_t frames, float sample_rate, float from_hz, float to_hz,
+                           float peak, uint64_t seed);
+/// A stereo low-pass that opens over a span (12 dB/octave state-variable filter): `process` filters frames
+/// [position, position + frames) of a span of `span` frames in place, the cutoff rising exponentially from
+/// `from_hz` at the span's start to `to_hz` at its end (moved every 32 frames). Position 0 resets the state;
+/// call it window by window in order.
+typedef struct cdsp_opening cdsp_opening;
+cdsp_opening *cdsp_opening_create(float sample_rate);
+void cdsp_opening_destroy(cdsp_opening *o);
+void cdsp_opening_process(cdsp_opening *o, float *left, float *right, size_t frames, size_t position, size_t span,
+                          float from_hz, float to_hz);
+
 #ifdef __cplusplus
 }
 #endif

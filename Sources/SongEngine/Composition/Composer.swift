@@ -211,13 +211,19 @@ public enum Composer {
             return Parts.arp(h, key: key, center: chordCenter + 12, step: step, velocity: velocity(energy, -16),
                              rng: &rng)
         case .drums:
-            let crash = i > 0 && h.kind != .intro
+            // A section opens on a crash, except the intro and, in styles that build (`build`), a pre-chorus: a
+            // build starts low (its filter closed, Renderer.Build) and rises into the chorus's crash.
+            let crash = i > 0 && h.kind != .intro && !(h.kind == .preChorus && style[.build] > 0)
             var notes = Drums.section(h, pattern: style.drumPattern, energy: energy, density: plan.density,
                                       bpm: plan.bpm, crashAtStart: crash, fillAtEnd: i + 1 < harmony.count, rng: &rng)
-            // The first verse holds back, and in a song of many verses every other one after it: full and held-back
-            // verses alternate, so that no two neighbouring verses share a groove.
-            if h.kind == .verse && harmony[..<i].filter({ $0.kind == .verse }).count % 2 == 0 {
-                notes = Drums.sideStick(notes, before: Double(max(1, h.bars - 1) * 4))
+            // The first verse holds back, and every other one after it; of the full verses between, every second
+            // one from the fourth verse on is a drop (Drums.verseFeel): no two neighbouring verses share a groove.
+            if h.kind == .verse {
+                switch Drums.verseFeel(occurrence: harmony[..<i].filter({ $0.kind == .verse }).count) {
+                case .heldBack: notes = Drums.sideStick(notes, before: Double(max(1, h.bars - 1) * 4), bpm: plan.bpm)
+                case .drop: notes = Drums.drop(notes, beats: Double(h.bars * 4), velocity: velocity(energy, 0))
+                case .full: break
+                }
             }
             guard h.kind == .outro && h.bars >= 4 else { return notes }
             // An outro's groove stops two bars before the end, where a kick and a crash close the song.

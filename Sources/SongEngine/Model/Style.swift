@@ -181,7 +181,7 @@ public enum StyleParameter: String, CaseIterable, Sendable {
     case swing, humanizeTiming, humanizeVelocity, melodyDensity, melodyRange, syncopation, harmonicRhythm
     case seventhChords, chromaticChords
     case chordOctave, bassOctave, reverbSize, reverbDamping, reverbReturn, delayBeats, delayFeedback
-    case drumGain, drumDrive, compression, brightness
+    case drumGain, drumDrive, compression, brightness, build
 
     public var definition: ParameterDefinition {
         switch self {
@@ -245,6 +245,9 @@ public enum StyleParameter: String, CaseIterable, Sendable {
         case .brightness:
             ParameterDefinition(rawValue, default: 0.5, range: 0...1, unit: "fraction",
                                 "master tilt: dark (0) to bright (1)")
+        case .build:
+            ParameterDefinition(rawValue, default: 0, range: 0...1, unit: "fraction",
+                                "the build over a pre-chorus: noise riser level and how closed the opening low-pass starts (0: none)")
         }
     }
 }

@@ -24,6 +24,8 @@ final class PartStream: @unchecked Sendable {
     var nextEvent = 0
     var voiceParams = cdsp_voice_params()
     let chorus: Chorus?
+    /// The build's opening low-pass, for parts with opening spans.
+    let opening: Opening?
     /// Kits: per drum number its kind, parameters, pan and hit length; rendered hits by (number, bucket, variant).
     var drums: [Int: (kind: cdsp_drum_kind, params: cdsp_drum_params, pan: Float, length: Int)] = [:]
     var hits: [HitKey: [Float]] = [:]
@@ -61,6 +63,7 @@ final class PartStream: @unchecked Sendable {
         ringLeft = [Float](repeating: 0, count: window + reach)
         outLeft = [Float](repeating: 0, count: window)
         outRight = [Float](repeating: 0, count: window)
+        opening = plan.openings.isEmpty ? nil : try Opening(sampleRate: Float(sampleRate))
         switch plan.instrument {
         case .voice(let voice):
             ringRight = []
@@ -130,6 +133,19 @@ final class PartStream: @unchecked Sendable {
             outLeft.withUnsafeMutableBufferPointer { l in
                 outRight.withUnsafeMutableBufferPointer { r in
                     chorus.process(left: l.baseAddress!, right: r.baseAddress!, frames: count)
+                }
+            }
+        }
+        if let opening {
+            // The build's low-pass over the window's frames inside each opening span (Renderer.Build).
+            for span in plan.openings where span.start < end && span.end > start {
+                let from = max(start, span.start), to = min(end, span.end)
+                outLeft.withUnsafeMutableBufferPointer { l in
+                    outRight.withUnsafeMutableBufferPointer { r in
+                        opening.process(left: l.baseAddress! + (from - start), right: r.baseAddress! + (from - start),
+                                        count: to - from, position: from - span.start, span: span.end - span.start,
+                                        from: span.fromHz, to: Renderer.Build.openTo)
+                    }
                 }
             }
         }

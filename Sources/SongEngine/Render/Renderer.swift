@@ -85,6 +85,8 @@ public enum Renderer {
         /// Melodic parts: per event its note-cache key and the index of the next event with the same key.
         var keys: [NoteKey] = []
         var nextUse: [Int?] = []
+        /// Frames where the build's low-pass opens over this part (Build), with the cutoff it opens from.
+        var openings: [(start: Int, end: Int, fromHz: Float)] = []
         var isDrums: Bool { if case .kit = instrument { return true } else { return false } }
 
         /// Fills `keys` and `nextUse` for a melodic part.
@@ -165,6 +167,15 @@ public enum Renderer {
             var plan = PartPlan(track: track, instrument: instrument, mix: mix, events: events, seedBase: seedBase)
             if case .voice(let voice) = instrument { plan.assignNoteKeys(glides: voice[.glideDuration] > 0) }
             plans.append(plan)
+        }
+        // The build into each chorus (Build): the opening low-pass on the parts it applies to.
+        let build = style[.build]
+        let buildSpans = Build.spans(score: score, build: build, framesPerBeat: framesPerBeat)
+        if !buildSpans.isEmpty {
+            let from = Build.fromHz(build: build)
+            for i in plans.indices where Build.openingRoles.contains(plans[i].track.role) && !plans[i].isDrums {
+                plans[i].openings = buildSpans.map { ($0.start, $0.end, from) }
+            }
         }
         let cacheBudgets = noteCacheBudgets(plans)
         // The kick's sidechain: the bass (and in four-on-the-floor styles the pad and chords) dip at every kick.
@@ -265,6 +276,15 @@ public enum Renderer {
             statistics?.add(played: part.drumHitsPlayed, synthesised: part.drumHitsSynthesised)
             statistics?.addNotes(played: part.notesPlayed, synthesised: part.notesSynthesised,
                                  cacheBytes: part.noteCachePeakBytes)
+        }
+
+        // The risers, where a kit plays (they belong to the drums stem).
+        if !buildSpans.isEmpty && plans.contains(where: { $0.isDrums && !$0.events.isEmpty }) {
+            var drumsStem = stems[.drums]
+            stems[.drums] = nil
+            Build.addRisers(spans: buildSpans, build: build, framesPerBar: 4 * framesPerBeat, sampleRate: sampleRate,
+                            mix: &mix, drumsStem: &drumsStem)
+            stems[.drums] = drumsStem
         }
 
         // Faded into silence at the very end.
