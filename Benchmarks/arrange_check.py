@@ -79,7 +79,7 @@ import mido
 import numpy as np
 import pyloudnorm
 import soundfile as sf
-from scipy import signal
+from scipy import signal, stats
 
 import common
 from common import RESULTS, ROOT, SHARED_IMAGES, WORK, write_table
@@ -217,6 +217,43 @@ def contrast(mix, sr, sections) -> dict:
     else:
         r["lift_lu"] = r["centroid_ratio"] = r["onset_ratio"] = float("nan")
     return r
+
+
+def build(mix, sr, sections, bpm) -> dict:
+    """The pre-chorus's build, per pre-chorus, bar by bar, on the instrumental (a sung line would mask the opening,
+    and the engine leaves the vocal open): its level in 1-4 kHz (STFT power; where the
+    opening low-pass shows: chords, pad, arpeggio and lead above their fundamentals), in 4-16 kHz (the riser and
+    the snare build, over the hats), and its spectral centroid (librosa); first bar against last, and the
+    Spearman correlation of the 1-4 kHz level with time."""
+    pres = [(a, b) for name, a, b in sections if name in ("pre_chorus", "prechorus", "pre-chorus")]
+    if not pres:
+        return {}
+    mono = mix.mean(axis=1).astype(np.float32)
+    hop = 512
+    cent = librosa.feature.spectral_centroid(y=mono, sr=sr, hop_length=hop)[0]
+    spec = np.abs(librosa.stft(mono, n_fft=2048, hop_length=hop)) ** 2
+    f = librosa.fft_frequencies(sr=sr, n_fft=2048)
+    mid = spec[(f >= 1000) & (f < 4000)].sum(axis=0)
+    hf = spec[(f >= 4000) & (f < 16000)].sum(axis=0)
+    t = librosa.frames_to_time(np.arange(spec.shape[1]), sr=sr, hop_length=hop)
+    bar = 4 * 60.0 / bpm
+    out = []
+    for a, b in pres:
+        bars = max(1, int(round((b - a) / bar)))
+        c, m, h = [], [], []
+        for k in range(bars):
+            sel = (t >= a + k * bar) & (t < a + (k + 1) * bar)
+            c.append(float(cent[sel[:len(cent)]].mean()))
+            m.append(float(10 * np.log10(mid[sel].mean() + 1e-20)))
+            h.append(float(10 * np.log10(hf[sel].mean() + 1e-20)))
+        rho = float(stats.spearmanr(np.arange(bars), m)[0]) if bars > 2 else float("nan")
+        out.append({"start": a, "bars": bars, "centroid_by_bar": c, "mid_db_by_bar": m, "hf_db_by_bar": h,
+                    "centroid_last_over_first": c[-1] / c[0], "mid_rise_db": m[-1] - m[0],
+                    "hf_rise_db": h[-1] - h[0], "mid_spearman": rho})
+    def mean(k):
+        return float(np.nanmean([o[k] for o in out]))
+    return {"pre_choruses": out, "centroid_last_over_first": mean("centroid_last_over_first"),
+            "mid_rise_db": mean("mid_rise_db"), "hf_rise_db": mean("hf_rise_db"), "mid_spearman": mean("mid_spearman")}
 
 
 # ---------------------------------------------------------------- 2. verses differ
@@ -620,6 +657,7 @@ def measure(out: Path, row: dict) -> dict:
          "sung_manifest": "vocals" in v1["files"],
          "timing": timing(instr, sr, m1, form, bpm, v1.get("duration")),
          "contrast": contrast(mix, sr, sections),
+         "build": build(instr, sr, sections, bpm),
          "verse_sim": {"mix": chroma_similarity(mix, sr, sections),
                        "instrumental": chroma_similarity(instr, sr, sections)},
          "melody_track": mel_track,
@@ -711,6 +749,15 @@ def summarize(rs, corpus, cross):
                  f"{sum(r['contrast']['lift_lu'] >= BAR_LIFT_LU for r in loud)}/{len(loud)} loud; centroid ratio "
                  f"mean {nmean([r['contrast']['centroid_ratio'] for r in rs]):.3f}, onset ratio mean "
                  f"{nmean([r['contrast']['onset_ratio'] for r in rs]):.3f}.")
+    built = [r for r in rs if r.get("build")]
+    if built:
+        lines.append(f"- 1b the pre-chorus's build (instrumental, first bar against last; no bar in the issue, reported): "
+                     f"{len(built)} renders with a pre-chorus; 1-4 kHz rise mean "
+                     f"{nmean([r['build']['mid_rise_db'] for r in built]):+.1f} dB (min "
+                     f"{min(r['build']['mid_rise_db'] for r in built):+.1f}), rising bar by bar (Spearman) mean "
+                     f"{nmean([r['build']['mid_spearman'] for r in built]):.2f}; 4-16 kHz rise mean "
+                     f"{nmean([r['build']['hf_rise_db'] for r in built]):+.1f} dB; centroid last/first mean "
+                     f"{nmean([r['build']['centroid_last_over_first'] for r in built]):.2f}.")
     s_v, _ = share(rs, "verses")
     lines.append(f"- 2 verses differ, every verse pair < {BAR_VERSE_SIM} on the mix: {s_v} (renders with >= 2 verses). "
                  f"Max verse sim mean: mix {nmean([r['verse_sim']['mix']['verse']['max'] for r in rs]):.3f}, "
