@@ -206,6 +206,44 @@ import Testing
         }
     }
 
+    /// Each part stays in its instrument's sounding range: with the lead's register where the planner puts it for
+    /// most photos (around D4), a flute lead lies in C4-C7 and keeps its intervals, acoustic guitar chords under
+    /// C6, an upright bass in E1-G4; a part already inside is untouched, and a part 90% inside only folds the rest.
+    @Test func partsStayInTheirInstrumentsRange() throws {
+        let instruments: [Role: String] = [.drums: "acoustic_kit", .bass: "upright_bass", .chords: "acoustic_guitar",
+                                           .pad: "string_pad", .lead: "flute"]
+        var shifted = 0
+        for seed in UInt64(1)...6 {
+            for key in [Key(tonic: 0, mode: .major), Key(tonic: 9, mode: .minor), Key(tonic: 6, mode: .major)] {
+                var plan = CompositionFixtures.plan(key: key, instruments: instruments)
+                plan.register = 62
+                let score = Composer.compose(plan: plan, style: CompositionFixtures.style(chords: .strum), seed: seed)
+                for track in score.tracks where track.role != .drums {
+                    let range = try #require(InstrumentCatalog.entry(track.instrument)?.range)
+                    let outside = track.notes.filter { !range.contains($0.pitch) }.map(\.pitch)
+                    #expect(outside.isEmpty, "seed \(seed) \(key): \(track.instrument) plays \(outside)")
+                }
+                var unranged = plan
+                unranged.instruments[.lead] = "soft_lead"
+                let plain = Composer.compose(plan: unranged, style: CompositionFixtures.style(chords: .strum), seed: seed)
+                let flute = score.tracks.first { $0.role == .lead }!.notes.map(\.pitch)
+                let synth = plain.tracks.first { $0.role == .lead }!.notes.map(\.pitch)
+                #expect(flute.count == synth.count)
+                let offsets = Set(zip(flute, synth).map { $0 - $1 })
+                #expect(offsets.isSubset(of: [0, 12, 24]), "the flute plays the same line by octaves: \(offsets)")
+                if offsets.contains(12) { shifted += 1 }
+            }
+        }
+        #expect(shifted >= 9, "the rule is not idle: \(shifted) of 18 flute leads moved up")
+        let inside = [60, 64, 67].map { Note(start: 0, duration: 1, pitch: $0, velocity: 80) }
+        #expect(Composer.fitToRange(inside, 60...96).map(\.pitch) == [60, 64, 67])
+        let low = [50, 52, 55, 57, 59, 62].map { Note(start: 0, duration: 1, pitch: $0, velocity: 80) }
+        #expect(Composer.fitToRange(low, 60...96).map(\.pitch) == [62, 64, 67, 69, 71, 74])
+        let mostly = (60..<69).map { Note(start: 0, duration: 1, pitch: $0, velocity: 80) }
+            + [Note(start: 0, duration: 1, pitch: 98, velocity: 80)]
+        #expect(Composer.fitToRange(mostly, 60...96).map(\.pitch) == Array(60..<69) + [86])
+    }
+
     /// A second verse is not a copy of the first (groove, voicing rhythm, arpeggio); choruses stay identical.
     @Test func secondVersesDifferAndChorusesReturn() {
         let plan = CompositionFixtures.plan()

@@ -83,6 +83,9 @@ public enum Composer {
                     return m
                 }
             }
+            if let range = plan.instruments[role].flatMap({ InstrumentCatalog.entry($0)?.range }) {
+                notes = fitToRange(notes, range)
+            }
             notes.sort { ($0.start, $0.pitch) < ($1.start, $1.pitch) }
             if role == .lead { notes = monophonic(notes) }
             let channel: Int
@@ -113,6 +116,27 @@ public enum Composer {
                                      lines: sung.lines, sectionStartBeats: starts)
         }
         return score
+    }
+
+    /// A part kept in its instrument's sounding range: moved by whole octaves by the shift (0, +-12, +-24) that
+    /// leaves the most notes inside (none when at least 90% already are; the smaller shift on a tie), then any note
+    /// still outside folded by octaves to the nearest octave inside. Why: every lead sat in E3-C#5 whatever played
+    /// it, so the flute (C4-C7) played a third of its notes below its lowest, and strummed guitar chords reached
+    /// C7 (issue 11: "each instrument kept in its real range").
+    static func fitToRange(_ notes: [Note], _ range: ClosedRange<Int>) -> [Note] {
+        guard notes.contains(where: { !range.contains($0.pitch) }) else { return notes }
+        func inside(_ shift: Int) -> Int { notes.filter { range.contains($0.pitch + shift) }.count }
+        var shift = 0
+        if Double(inside(0)) < 0.9 * Double(notes.count) {
+            for k in [12, -12, 24, -24] where inside(k) > inside(shift) { shift = k }
+        }
+        return notes.map { n in
+            var m = n
+            m.pitch += shift
+            while m.pitch < range.lowerBound { m.pitch += 12 }
+            while m.pitch > range.upperBound { m.pitch -= 12 }
+            return m
+        }
     }
 
     /// Which roles play in each section, by section kind and energy: a thin intro, verses add bass and drums,
