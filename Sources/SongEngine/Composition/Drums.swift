@@ -108,7 +108,7 @@ enum Drums {
     /// set the chroma of every verse alike (fast rock's verse pairs 0.97-0.98 on judged and fresh photos; 0.93-0.96
     /// with the kick on 1 and 3, tune-set diagnosis in docs/architecture.md).
     static let heldKick = 0.55
-    static func sideStick(_ notes: [Note], before end: Double, bpm: Int = 120) -> [Note] {
+    static func sideStick(_ notes: [Note], before end: Double, bpm: Int) -> [Note] {
         notes.compactMap { n in
             guard n.start < end - 1e-9 else { return n }
             if bpm >= fastTempo && n.pitch == kick {

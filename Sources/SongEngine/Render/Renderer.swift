@@ -280,11 +280,8 @@ public enum Renderer {
 
         // The risers, where a kit plays (they belong to the drums stem).
         if !buildSpans.isEmpty && plans.contains(where: { $0.isDrums && !$0.events.isEmpty }) {
-            var drumsStem = stems[.drums]
-            stems[.drums] = nil
             Build.addRisers(spans: buildSpans, build: build, framesPerBar: 4 * framesPerBeat, sampleRate: sampleRate,
-                            mix: &mix, drumsStem: &drumsStem)
-            stems[.drums] = drumsStem
+                            mix: &mix, drumsStem: &stems[.drums])
         }
 
         // Faded into silence at the very end.
