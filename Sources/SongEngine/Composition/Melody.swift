@@ -68,6 +68,19 @@ struct MelodyWriter {
     var syncopation: Double
     var contour: [Double]
 
+    /// Where a restated motif may go when no shift fits inside the register: a whole tone wider each way. A
+    /// group of three bars spans most of a narrow register, so the one shift that fits the later chords often
+    /// lands a step outside it (tune-set ambient t01: no restatement fitted, no motif recurred). The instrument's
+    /// sounding range is still kept afterwards (`Composer.fitToRange`).
+    var restatementRange: ClosedRange<Int> { (low - 2)...(high + 2) }
+
+    /// `MotifFit.transpose` inside the register, or failing that inside `restatementRange`.
+    func restate(_ cell: [Int], near: Int, then: Int?, places: [MotifFit.Place], relaxed: Bool = false) -> [Int]? {
+        MotifFit.transpose(cell, near: near, then: then, places: places, key: key, range: low...high, relaxed: relaxed)
+            ?? MotifFit.transpose(cell, near: near, then: then, places: places, key: key, range: restatementRange,
+                                  relaxed: relaxed)
+    }
+
     /// The MIDI pitch of degree 0 (the tonic at or below the range's bottom).
     var tonicBase: Int { low - ((low - key.tonic) % 12 + 12) % 12 }
 
@@ -275,8 +288,8 @@ struct MelodyWriter {
             let cell = Array(pitches[statement.first..<(statement.first + statement.count)])
             for bar in motifBars.dropFirst() where bar.count == statement.count {
                 let range = bar.first..<(bar.first + bar.count)
-                if let moved = MotifFit.transpose(cell, near: pitches[bar.first], then: following(range),
-                                                  places: Array(places[range]), key: key, range: low...high) {
+                if let moved = restate(cell, near: pitches[bar.first], then: following(range),
+                                       places: Array(places[range])) {
                     pitches.replaceSubrange(range, with: moved)
                 }
             }
@@ -294,9 +307,8 @@ struct MelodyWriter {
                 for count in [o.count, o.twoBars] where count >= 2 {
                     let cell = Array(pitches[first.first..<(first.first + count)])
                     let range = o.first..<(o.first + count)
-                    if let moved = MotifFit.transpose(cell, near: pitches[o.first], then: following(range),
-                                                      places: Array(places[range]), key: key, range: low...high,
-                                                      relaxed: true) {
+                    if let moved = restate(cell, near: pitches[o.first], then: following(range),
+                                           places: Array(places[range]), relaxed: true) {
                         pitches.replaceSubrange(range, with: moved)
                         break
                     }
