@@ -82,6 +82,12 @@ typedef struct {
 typedef struct {
     float re[VOICE_MAX_PARTIALS], im[VOICE_MAX_PARTIALS], cr[VOICE_MAX_PARTIALS], ci[VOICE_MAX_PARTIALS];
     float amp[VOICE_MAX_PARTIALS], decay[VOICE_MAX_PARTIALS];
+    /// Stiff strings: partial n's frequency over n f (1 for a harmonic tone), and whether any differs from 1.
+    float stretch[VOICE_MAX_PARTIALS];
+    int stiff;
+    /// Movement: log2(n) / 2 per partial, so a tilt of m octaves scales partial n by n^(m/2) (the fundamental
+    /// stays, the top moves most).
+    float tilt_log[VOICE_MAX_PARTIALS];
     int k;
     float rot_freq, lnoise;
     synth_svf breath;
@@ -146,6 +152,15 @@ static void pluck_init(pluck_state *k, const cdsp_voice_params *p, float freq, f
 
 static void additive_rotations(add_state *s, float freq, float sample_rate) {
     float w = SYNTH_TWO_PI * freq / sample_rate;
+    if (s->stiff) {   // inharmonic partials: each its own rotation (the harmonic recurrence below does not apply)
+        for (int i = 0; i < VOICE_MAX_PARTIALS; i++) {
+            float wi = i < s->k ? w * (float)(i + 1) * s->stretch[i] : 0.0f;
+            s->cr[i] = cosf(wi);
+            s->ci[i] = sinf(wi);
+        }
+        s->rot_freq = freq;
+        return;
+    }
     float c1 = cosf(w), s1 = sinf(w), c = c1, sn = s1;
     for (int i = 0; i < VOICE_MAX_PARTIALS; i++) {
         if (i >= s->k) {
@@ -168,6 +183,17 @@ static void additive_init(add_state *s, const cdsp_voice_params *p, float freq, 
     int fit = (int)floorf(0.45f * sample_rate / max_freq);
     if (k > fit) k = fit;
     if (k < 1) k = 1;
+    // A stiff string (Fletcher 1964): partial n at n f sqrt(1 + B n^2). B is given at middle C and doubles per
+    // octave up, as across a piano's scale (about 1e-4 in the bass to 1e-3 and more in the treble).
+    float B = p->stiffness > 0.0f ? p->stiffness * (freq / 261.6256f) : 0.0f;
+    if (B > 0.02f) B = 0.02f;
+    s->stiff = B > 0.0f;
+    while (s->stiff && k > 1 && (float)k * sqrtf(1.0f + B * (float)(k * k)) * max_freq > 0.45f * sample_rate) k--;
+    for (int i = 0; i < VOICE_MAX_PARTIALS; i++) {
+        float n = (float)(i + 1);
+        s->stretch[i] = s->stiff ? sqrtf(1.0f + B * n * n) : 1.0f;
+        s->tilt_log[i] = 0.5f * log2f(n);
+    }
     s->k = k;
     float rolloff = p->additive_rolloff + 0.6f * (1.0f - velocity);   // softer notes are darker
     float sum2 = 0.0f;
@@ -206,6 +232,11 @@ typedef struct {
     synth_adsr amp, fenv;
     synth_svf svf;
     synth_ladder ladder;
+    /// The onset noise: low-passed noise under its own exponential decay (level, per-sample factor).
+    synth_svf onset;
+    float onset_level, onset_decay;
+    /// Movement over the held note: its own rate and starting phase (cycles), drawn from the note's seed.
+    float move_rate, move_phase;
     union {
         sub_state sub;
         fm_state fm;
@@ -376,9 +407,16 @@ static void render_pluck(voice *v, float *buf, int n, float f1) {
     }
 }
 
-static void render_additive(voice *v, float *buf, int n, float f1) {
+static void render_additive(voice *v, float *buf, int n, float f1, float tilt) {
     add_state *s = &v->e.add;
     if (fabsf(f1 - s->rot_freq) > 1e-5f * f1) additive_rotations(s, f1, v->sr);
+    float gains[VOICE_MAX_PARTIALS];
+    if (tilt != 0.0f) {   // movement: the partials' amplitudes tilted by `tilt` octaves for this block
+        for (int j = 0; j < s->k; j++) {
+            gains[j] = exp2f(tilt * s->tilt_log[j]);
+            s->amp[j] *= gains[j];
+        }
+    }
     // four partials at a time (GCC/Clang vector extension); unused lanes have zero amplitude
     typedef float v4 __attribute__((vector_size(16)));
     const int groups = (s->k + 3) / 4;
@@ -407,6 +445,8 @@ static void render_additive(voice *v, float *buf, int n, float f1) {
     __builtin_memcpy(s->re, re, sizeof(v4) * (size_t)groups);
     __builtin_memcpy(s->im, im, sizeof(v4) * (size_t)groups);
     __builtin_memcpy(s->amp, amp, sizeof(v4) * (size_t)groups);
+    if (tilt != 0.0f)
+        for (int j = 0; j < s->k; j++) s->amp[j] /= gains[j];
     const int k = s->k;
     for (int j = 0; j < k; j++) {   // keep the rotating phasors on the unit circle (float rounding drifts)
         float m2 = s->re[j] * s->re[j] + s->im[j] * s->im[j];
@@ -428,6 +468,14 @@ static float voice_pitch(const voice *v, float glide_octaves, float t) {
         oct += v->p.vibrato_depth / 1200.0f * fade * synth_sin_cycles(v->p.vibrato_rate * (t - v->p.vibrato_delay));
     }
     return oct == 0.0f ? v->freq : v->freq * exp2f(oct);
+}
+
+/// Brightness movement at time t, in octaves: a slow sine at the note's own rate and phase, faded in over the first
+/// half second so that every onset sounds alike.
+static float voice_movement(const voice *v, float t) {
+    if (!(v->p.movement_depth > 0.0f)) return 0.0f;
+    float fade = t < 0.5f ? t / 0.5f : 1.0f;
+    return v->p.movement_depth * fade * synth_sin_cycles(v->move_phase + v->move_rate * t);
 }
 
 cdsp_status cdsp_voice_render(const cdsp_voice_params *params, float sample_rate, float frequency, float glide_from,
@@ -473,6 +521,26 @@ cdsp_status cdsp_voice_render(const cdsp_voice_params *params, float sample_rate
         break;
     }
 
+    // Drawn after the engines' own draws, so that a preset without onset noise or movement keeps its samples.
+    v.move_rate = 0.0f;
+    v.move_phase = 0.0f;
+    if (p->movement_depth > 0.0f) {
+        v.move_rate = p->movement_rate * (0.85f + 0.3f * cdsp_rng_uniform(&v.rng));
+        v.move_phase = cdsp_rng_uniform(&v.rng);
+    }
+    v.onset_level = 0.0f;
+    v.onset_decay = 0.0f;
+    if (p->attack_noise > 0.0f) {
+        // Broadband up to a corner that rises with velocity: a hammer or mallet is brighter when it strikes
+        // harder (1.5 kHz when barely touched, 10.5 kHz at full force).
+        float corner = 1500.0f + 9000.0f * v.vel * v.vel;
+        if (corner > 0.4f * sample_rate) corner = 0.4f * sample_rate;
+        v.onset = (synth_svf){.sample_rate = sample_rate};
+        synth_svf_set(&v.onset, CDSP_SVF_LOWPASS, corner, 0.1f);
+        v.onset_level = p->attack_noise * (0.4f + 0.6f * v.vel);
+        v.onset_decay = expf(-1.0f / (p->attack_noise_decay * sample_rate));
+    }
+
     const int fkind = p->filter;
     v.svf = (synth_svf){.sample_rate = sample_rate};
     v.ladder = (synth_ladder){.sample_rate = sample_rate};
@@ -506,23 +574,25 @@ cdsp_status cdsp_voice_render(const cdsp_voice_params *params, float sample_rate
         const int n = (int)nz;
         const float t = (float)(pos + nz) / sample_rate;   // control values at the block's end, ramped from the last
         const float f_now = voice_pitch(&v, glide_oct, t);
+        const float move = voice_movement(&v, t);
 
         switch (p->engine) {
         case CDSP_ENGINE_FM: {
             float idx_now = fm_decay_coef != 0.0f ? fm_index * expf(t * fm_decay_coef) : fm_index;
+            if (move != 0.0f) idx_now *= exp2f(move);
             render_fm(&v, buf, n, f_prev, f_now, idx_prev, idx_now);
             idx_prev = idx_now;
             break;
         }
         case CDSP_ENGINE_PLUCK: render_pluck(&v, buf, n, f_now); break;
-        case CDSP_ENGINE_ADDITIVE: render_additive(&v, buf, n, f_now); break;
+        case CDSP_ENGINE_ADDITIVE: render_additive(&v, buf, n, f_now, move); break;
         default: render_subtractive(&v, buf, n, f_prev, f_now); break;
         }
         f_prev = f_now;
 
         if (fkind != CDSP_FILTER_NONE) {
             const float fe = synth_adsr_skip(&v.fenv, n);
-            float cut = p->cutoff * exp2f(base_cut_oct + p->filter_env_amount * fe);
+            float cut = p->cutoff * exp2f(base_cut_oct + p->filter_env_amount * fe + move);
             if (fabsf(cut - last_cut) > 1e-3f * cut) {
                 last_cut = cut;
                 if (fkind == CDSP_FILTER_LADDER) synth_ladder_coefs(&v.ladder, cut);
@@ -538,7 +608,17 @@ cdsp_status cdsp_voice_render(const cdsp_voice_params *params, float sample_rate
         synth_adsr_block(&v.amp, env, n);
         float *o = out + pos;
         const float level = v.level;
-        for (int i = 0; i < n; i++) o[i] += buf[i] * env[i] * level;
+        if (v.onset_level > 1e-4f) {   // the onset noise, outside the amplitude envelope (a flute's chiff comes
+            // before its tone has built up), stopped once 80 dB down
+            float g = v.onset_level;
+            for (int i = 0; i < n; i++) {
+                o[i] += (buf[i] * env[i] + g * synth_svf_tick(&v.onset, cdsp_rng_bipolar(&v.rng))) * level;
+                g *= v.onset_decay;
+            }
+            v.onset_level = g;
+        } else {
+            for (int i = 0; i < n; i++) o[i] += buf[i] * env[i] * level;
+        }
         pos += nz;
     }
     return CDSP_OK;

@@ -13,6 +13,11 @@ import Glibc
 /// By default the request is the engine's default: sung, with lyrics the engine writes. The vocal stages (text,
 /// synthesis, retune, chain) are also summed into one figure: x real time of sung audio.
 /// Pin to one core with `taskset -c 0` to measure single-core speed.
+///
+///   engine-bench --notes DIR
+/// writes, instead, single notes of every melodic instrument preset into DIR (`<id>_<midi>_v<velocity>.wav`: C2 to
+/// C6 where the instrument's sounding range has them, velocities 0.4 and 0.9, held 2 s, release included), for
+/// `Benchmarks/timbre_check.py` and for listening.
 @main
 struct EngineBench {
     static func main() async {
@@ -37,6 +42,15 @@ struct EngineBench {
             guard let i = args.firstIndex(of: name) else { return false }
             args.remove(at: i)
             return true
+        }
+        if let notes = option("--notes") {
+            do {
+                try writeNotes(to: URL(fileURLWithPath: notes))
+            } catch {
+                FileHandle.standardError.write(Data("engine-bench: \(error)\n".utf8))
+                exit(1)
+            }
+            return
         }
         let instrumental = flag("--instrumental")
         let vocalOnly = flag("--vocal-only")
@@ -63,6 +77,24 @@ struct EngineBench {
             FileHandle.standardError.write(Data("engine-bench: \(error)\n".utf8))
             exit(1)
         }
+    }
+
+    static func writeNotes(to directory: URL) throws {
+        let engine = try ChromasongEngine()
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        var count = 0
+        for id in engine.instruments.melodicIds {
+            let range = InstrumentLibrary.soundingRange(id) ?? 0...127
+            for pitch in [36, 48, 60, 72, 84] where range.contains(pitch) {
+                for velocity in [0.4, 0.9] {
+                    let name = "\(id)_\(pitch)_v\(Int(velocity * 10)).wav"
+                    try engine.instruments.writeAudition(id, pitch: pitch, velocity: velocity, seconds: 2,
+                                                         to: directory.appendingPathComponent(name))
+                    count += 1
+                }
+            }
+        }
+        print("engine-bench: \(count) notes in \(directory.path)")
     }
 
     /// The stages of singing (issue 3): lyrics and pronunciation, flite, retiming and PSOLA, the vocal chain.

@@ -38,6 +38,16 @@ typedef enum { CDSP_PARAM_PLAIN = 0, CDSP_PARAM_ROUNDED = 1, CDSP_PARAM_DECIBELS
     X(additiveRolloff, additive_rolloff, 1, 0, 4, "exponent", CDSP_PARAM_PLAIN, "partial n has amplitude 1/n^rolloff") \
     X(additiveDecayDuration, additive_decay, 0, 0, 20, "seconds", CDSP_PARAM_PLAIN, \
       "decay of the partials, upper ones faster (0 = organ-like sustain)") \
+    X(stiffness, stiffness, 0, 0, 0.002, "coefficient", CDSP_PARAM_PLAIN, \
+      "string stiffness B at middle C, doubling per octave up: partial n sounds at n f sqrt(1 + B n^2) (additive)") \
+    X(attackNoise, attack_noise, 0, 0, 1, "fraction", CDSP_PARAM_PLAIN, \
+      "noise burst at the onset: a hammer, mallet or pick, a flute's chiff (brighter at higher velocity)") \
+    X(attackNoiseDuration, attack_noise_decay, 0.012, 0.001, 0.2, "seconds", CDSP_PARAM_PLAIN, \
+      "time for the onset noise to fall to 37%") \
+    X(movementDepth, movement_depth, 0, 0, 2, "octaves", CDSP_PARAM_PLAIN, \
+      "slow brightness movement over a held note (filter cutoff, FM index, or the partials' tilt)") \
+    X(movementRate, movement_rate, 0.3, 0.02, 8, "Hz", CDSP_PARAM_PLAIN, \
+      "rate of that movement (each note at its own phase and within 15% of this rate)") \
     X(cutoff, cutoff, 8000, 20, 20000, "Hz", CDSP_PARAM_PLAIN, "filter cutoff") \
     X(resonance, resonance, 0.1, 0, 1, "fraction", CDSP_PARAM_PLAIN, "filter resonance") \
     X(filterEnvelopeAmount, filter_env_amount, 0, -8, 8, "octaves", CDSP_PARAM_PLAIN, \

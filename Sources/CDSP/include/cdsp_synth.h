@@ -95,6 +95,11 @@ typedef struct {
     float additive_partials;   ///< number of partials 1...32 (additive)
     float additive_rolloff;    ///< partial amplitude ~ 1/n^rolloff (additive)
     float additive_decay;      ///< seconds; upper partials decay faster (piano-like when > 0, organ when 0)
+    float stiffness;           ///< string stiffness B at middle C (additive): inharmonic, stretched partials
+    float attack_noise;        ///< 0...1 onset noise burst (hammer, mallet, pick, chiff)
+    float attack_noise_decay;  ///< seconds, time constant of that burst
+    float movement_depth;      ///< octaves of slow brightness movement over a held note
+    float movement_rate;       ///< Hz of that movement
     int32_t filter;            ///< cdsp_filter_kind
     float cutoff;              ///< Hz
     float resonance;           ///< 0...1
