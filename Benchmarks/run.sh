@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Measurement entry point: installs the measuring tools into Benchmarks/.venv, builds the release CLI, and runs
-# the named measurements (key, tempo, loudness, arrange-tune, arrange-judged, arrange-fresh, arrange-fresh2, bench, shift, sing, sing-tune,
+# the named measurements (key, tempo, loudness, arrange-tune, arrange-judged, arrange-fresh, arrange-fresh2, timbre, bench, shift, sing, sing-tune,
 # sing-judged, sing-selftest, server, browser; default: key tempo
 # loudness bench). Tables land in Benchmarks/results/.
 set -euo pipefail
@@ -22,6 +22,9 @@ for w in "${what[@]}"; do
     arrange-tune|arrange-judged|arrange-fresh|arrange-fresh2)
       # issue 11's arrangement bars on Benchmarks/arrange-sets.json (tune on the tune set, judge on the others)
       (cd Benchmarks && ../$py arrange_check.py --set "${w#arrange-}" --label "${ARRANGE_LABEL:-}") || status=1 ;;
+    timbre)
+      # issue 11's timbres, one preset note at a time (engine-bench --notes); TIMBRE_LABEL names the variant
+      (cd Benchmarks && ../$py timbre_check.py --label "${TIMBRE_LABEL:-}") || status=1 ;;
     tempo) (cd Benchmarks && ../$py tempo_accuracy.py) || status=1 ;;
     loudness) (cd Benchmarks && ../$py loudness_check.py) || status=1 ;;
     shift)
