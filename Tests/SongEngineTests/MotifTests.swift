@@ -91,4 +91,31 @@ import Testing
         }
         #expect(found == 6, "\(found)/6 seeds")
     }
+
+    /// Passing and neighbour tones go on weak beats only: a weak note between notes a third apart becomes the step
+    /// between them; a repeated weak note whose next note returns becomes a neighbour (some of the time); strong
+    /// notes, notes across a rest, and everything else keep their degrees.
+    @Test func passingAndNeighbourTonesOnWeakBeats() {
+        let writer = MelodyWriter(key: Key(tonic: 0, mode: .major), low: 60, high: 79, density: 0.5,
+                                  syncopation: 0, contour: [])
+        let I = Chord(degree: 0, mode: .major)
+        typealias N = (start: Double, length: Double, degree: Int, chord: Chord, strong: Bool)
+        func n(_ start: Double, _ degree: Int, _ strong: Bool) -> N { (start, 0.9, degree, I, strong) }
+        // 7 -> (weak 11) -> 9: passing 8; strong 9 -> 7 -> 9 stays; across a 3-beat gap nothing changes
+        var notes = [n(0, 7, true), n(1, 11, false), n(2, 9, true), n(3, 7, true), n(4, 9, true),
+                     n(8, 7, false), n(9, 9, true)]
+        var rng = SeededGenerator(seed: 1)
+        writer.placeNonChordTones(&notes, rng: &rng)
+        #expect(notes.map(\.degree) == [7, 8, 9, 7, 9, 7, 9])
+        // repeated weak notes between equal neighbours: some become neighbours (+-1), none move further
+        var moved = 0
+        for seed in UInt64(1)...40 {
+            var line = [n(0, 9, true), n(1, 9, false), n(2, 9, true)]
+            var r = SeededGenerator(seed: seed)
+            writer.placeNonChordTones(&line, rng: &r)
+            #expect(abs(line[1].degree - 9) <= 1 && line[0].degree == 9 && line[2].degree == 9)
+            if line[1].degree != 9 { moved += 1 }
+        }
+        #expect(moved > 10 && moved < 30, "\(moved)/40 neighbours")
+    }
 }

@@ -278,6 +278,7 @@ struct MelodyWriter {
             }
             prevStep = 0
         }
+        placeNonChordTones(&notes, rng: &rng)
         var pitches = notes.map { pitch($0.degree, over: $0.chord) }
         let places = notes.map { MotifFit.Place(chord: $0.chord, strong: $0.strong) }
         // The pitch after a range of notes (a restated cell keeps the step into it small).
@@ -316,6 +317,25 @@ struct MelodyWriter {
             }
         }
         return zip(notes, pitches).map { n, p in Note(start: n.start, duration: n.length, pitch: p, velocity: 80) }
+    }
+
+    /// Passing and neighbour tones, on weak beats only (strong beats keep their chord tones): a weak note between
+    /// two notes a third apart takes the step between them (a passing tone), and a weak note that repeats the
+    /// note before it, when the next returns to that note, steps a degree up or down and back, one time in two (a
+    /// neighbour tone). Notes more than two beats apart are not joined (a rest or a phrase lies between).
+    func placeNonChordTones(_ notes: inout [(start: Double, length: Double, degree: Int, chord: Chord, strong: Bool)],
+                            rng: inout SeededGenerator) {
+        guard notes.count >= 3 else { return }
+        for i in 1..<(notes.count - 1) where !notes[i].strong {
+            guard notes[i].start - notes[i - 1].start <= 2, notes[i + 1].start - notes[i].start <= 2 else { continue }
+            let a = notes[i - 1].degree, b = notes[i + 1].degree, d = notes[i].degree
+            if abs(b - a) == 2 {
+                notes[i].degree = (a + b) / 2
+            } else if a == b, d == a, rng.chance(0.5) {
+                let n = a + (rng.chance(0.5) ? 1 : -1)
+                if n >= lowestDegree && pitch(n, over: notes[i].chord) <= high { notes[i].degree = n }
+            }
+        }
     }
 
     /// A rhythmic variation of the motif: one note split in two, or two merged, with the contour kept.
