@@ -239,4 +239,41 @@ import CDSP
         let mixDiff = ((9 * bar)..<(10 * bar)).map { b.mix.left[$0] - a.mix.left[$0] }
         #expect(RenderFixtures.rms(mixDiff[...]) > 0.5 * level(9))
     }
+
+    /// A lossy file is held to the contract's ceiling by measuring it: noise bursts over a chord, mastered at the
+    /// engine's -2 dBTP, overshoot past -1.1 dBTP when encoded plainly as MP3; written through
+    /// `writeWithinCeiling` the decoded MP3 and Ogg stay under it, at the master's loudness within 0.3 LU (a strike
+    /// every eighth of a second keeps the limiter releasing: 0.22 LU here; in the loudness check's 72 songs the
+    /// MP3s stay within 0.16 LU of their WAVs).
+    @Test func lossyFilesAreMeasuredAndKeptUnderTheCeiling() throws {
+        let sr = 44100, n = 10 * sr
+        var generator = SeededGenerator(seed: 21)
+        var left = [Float](repeating: 0, count: n), right = [Float](repeating: 0, count: n)
+        for i in 0..<n {
+            // a chord over a little noise, and every eighth of a second a 1 ms strike of full-band noise far above it (a
+            // hammer, a hat): the limiter holds the strikes at the ceiling, and the encoder smears them past it
+            let t = Double(i) / Double(sr)
+            let strike = t.truncatingRemainder(dividingBy: 0.125) < 0.001 ? 1.5 : 0.05
+            let tone = 0.35 * sin(2 * Double.pi * 220 * t) + 0.25 * sin(2 * Double.pi * 277.2 * t)
+            left[i] = Float(tone + strike * (generator.unit() * 2 - 1))
+            right[i] = Float(tone + strike * (generator.unit() * 2 - 1))
+        }
+        var mix = StereoBuffer(left: left, right: right, sampleRate: sr)
+        let (mastered, _): (LoudnessReport, gain: Float) = try Mastering.master(&mix, ceilingDBTP: ChromasongEngine.masterCeiling)
+        let dir = TestSupport.temporaryDirectory("ceiling")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let plain = dir.appendingPathComponent("plain.mp3")
+        try AudioFile.write(mix, to: plain, format: .mp3)
+        let plainPeak = Mastering.truePeakDBTP(try AudioFile.read(plain))
+        #expect(plainPeak > ChromasongEngine.deliveredCeiling, "plain MP3 at \(plainPeak) dBTP: the case is real")
+        for format in [AudioFormat.mp3, .ogg] {
+            let url = dir.appendingPathComponent("held.\(format.rawValue)")
+            try ChromasongEngine.writeWithinCeiling(mix, to: url, format: format)
+            let decoded = try AudioFile.read(url)
+            let report = Mastering.report(decoded, ceiling: -1)
+            #expect(report.truePeakDBTP <= ChromasongEngine.deliveredCeiling + 0.02, "\(format): \(report.truePeakDBTP)")
+            #expect(abs(report.integratedLUFS - mastered.integratedLUFS) < 0.3,
+                    "\(format): \(report.integratedLUFS) against \(mastered.integratedLUFS)")
+        }
+    }
 }

@@ -254,7 +254,7 @@ public final class ChromasongEngine: Sendable {
             progress.report(version: index, stage: "encode \(format.rawValue)", within: 0.7 + 0.25 * Double(k) / Double(request.formats.count))
             let path = "\(folder)/mix.\(format.rawValue)"
             try clock.measure("encode \(format.rawValue)", version: index, audio: mix.duration) {
-                try AudioFile.write(mix, to: try staging.url(path), format: format)
+                try Self.writeWithinCeiling(mix, to: try staging.url(path), format: format)
             }
             mixFiles[format.rawValue] = path
         }
@@ -323,6 +323,43 @@ public final class ChromasongEngine: Sendable {
     /// pyloudnorm with 4x oversampling) before issue 11, up to +0.88 dB after it (a tuned kick, sidechained bass and
     /// section ride: MP3s at -1.06 dBTP from a -1.94 dBTP master), hence -2.0 (was -1.6).
     static let masterCeiling = -2.0
+
+    /// The true peak a delivered lossy file may reach: the contract's -1 dBTP, less 0.1 dB for the difference
+    /// between decoders.
+    static let deliveredCeiling = -1.1
+
+    /// Writes `mix` in `format`. A lossy file (MP3, Ogg Vorbis) is decoded again and its true peak measured; over
+    /// `deliveredCeiling`, the master is limited once more for that file alone, its ceiling lowered by the
+    /// overshoot found (plus 0.1 dB), gained back to the master's loudness, and encoded again, at most twice. The encoder's own overshoot depends on the
+    /// material (noise-heavy builds and bright strikes under a -2 dBTP master: up to +1.9 dB, EDM with a riser), so
+    /// no fixed margin in `masterCeiling` holds for every song. The WAV, FLAC and stems are untouched.
+    static func writeWithinCeiling(_ mix: StereoBuffer, to url: URL, format: AudioFormat) throws {
+        try AudioFile.write(mix, to: url, format: format)
+        guard format == .mp3 || format == .ogg else { return }
+        var ceiling = masterCeiling
+        var loudness: Double? = nil
+        for _ in 0..<2 {
+            let decoded = try AudioFile.read(url)
+            let peak = Mastering.truePeakDBTP(decoded)
+            guard peak > deliveredCeiling else { return }
+            ceiling -= peak - deliveredCeiling + 0.1
+            // Limited harder, and brought back to the master's loudness through the same limiter (measured, up to
+            // three passes: its release after each held peak takes some level off what follows).
+            let target = try loudness ?? Mastering.integratedLUFS(mix)
+            loudness = target
+            var limited = mix
+            var gain = 0.0
+            for _ in 0..<3 {
+                limited = mix
+                try Mastering.limit(&limited.left, &limited.right, sampleRate: mix.sampleRate, gainDB: gain,
+                                    ceiling: ceiling - Mastering.limiterMargin)
+                let short = target - (try Mastering.integratedLUFS(limited))
+                if abs(short) <= 0.05 { break }
+                gain += short
+            }
+            try AudioFile.write(limited, to: url, format: format)
+        }
+    }
 
     func imageField(_ request: SongRequest) -> String {
         if case .url = request.image { return "image_url" }

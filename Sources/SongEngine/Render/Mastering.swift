@@ -261,6 +261,19 @@ public enum Mastering {
         limiter.limitInPlace(left: &left, right: &right, gain: Float(pow(10, gainDB / 20)))
     }
 
+    /// The buffer's integrated loudness (BS.1770); throws on silence, which has none.
+    static func integratedLUFS(_ buffer: StereoBuffer) throws -> Double {
+        guard let lufs = measureLoudness(left: buffer.left, right: buffer.right, sampleRate: buffer.sampleRate) else {
+            throw ConfigurationError("loudness of a silent buffer")
+        }
+        return lufs
+    }
+
+    /// The buffer's true peak in dBTP (4x oversampled, as the report measures it).
+    static func truePeakDBTP(_ buffer: StereoBuffer) -> Double {
+        measureTruePeak(left: buffer.left, right: buffer.right, sampleRate: buffer.sampleRate)
+    }
+
     static func report(_ buffer: StereoBuffer, ceiling: Double) -> LoudnessReport {
         report(buffer.left, buffer.right, sampleRate: buffer.sampleRate, ceiling: ceiling)
     }
