@@ -3,7 +3,10 @@
 #include <math.h>
 #include <string.h>
 
+#include <stdlib.h>
+
 #include "cdsp_fx.h"
+#include "cdsp_io.h"
 #include "fx_internal.h"
 
 static double bessel_i0(double x) {
@@ -119,6 +122,62 @@ cdsp_status cdsp_true_peak(const float *left, const float *right, size_t frames,
         float pr = channel_true_peak(&f, right, frames);
         peak = pr > peak ? pr : peak;
     }
+    *dbtp = peak > 0.0f ? 20.0 * log10((double)peak) : -INFINITY;
+    return CDSP_OK;
+}
+
+/// Streams the file through the interval-peak kernel. Each channel's buffer holds, in order, CDSP_TP_HALF samples
+/// already measured (the history the next intervals read back into), CDSP_TP_HALF samples not yet measured (the
+/// look-ahead the last measured intervals read), then up to FILE_BLOCK new frames; at the end CDSP_TP_HALF zeros
+/// stand for the silence after the file, as cdsp_true_peak pads it.
+cdsp_status cdsp_audio_file_true_peak(const char *path, double *dbtp) {
+    enum { FILE_BLOCK = 16384, H = CDSP_TP_HALF };
+    if (!path || !dbtp) return CDSP_ERR_ARGUMENT;
+    int rate = 0, channels = 0;
+    cdsp_status status = CDSP_OK;
+    cdsp_audio_reader *r = cdsp_audio_reader_open(path, &rate, &channels, &status);
+    if (!r) return status;
+    float *buf[2], *out = malloc(sizeof(float) * (FILE_BLOCK + 2 * H));
+    buf[0] = calloc(FILE_BLOCK + 3 * H, sizeof(float));
+    buf[1] = calloc(FILE_BLOCK + 3 * H, sizeof(float));
+    if (!out || !buf[0] || !buf[1]) {
+        free(out); free(buf[0]); free(buf[1]);
+        cdsp_audio_reader_close(r);
+        return CDSP_ERR_MEMORY;
+    }
+    cdsp_tp_filter f;
+    cdsp_tp_filter_init(&f);
+    float peak = 0.0f;
+    size_t have = H;   // samples in the buffers; the first H are the zeros before the file
+    size_t measured = H;   // samples from here on not measured yet
+    int done = 0;
+    while (!done) {
+        size_t got = cdsp_audio_reader_read(r, buf[0] + have, buf[1] + have, FILE_BLOCK, &status);
+        if (status != CDSP_OK) break;
+        if (channels < 2) memcpy(buf[1] + have, buf[0] + have, got * sizeof(float));
+        have += got;
+        if (got == 0) {   // the end: H zeros after the file, then measure everything left
+            for (int c = 0; c < 2; c++) memset(buf[c] + have, 0, H * sizeof(float));
+            have += H;
+            done = 1;
+        }
+        if (have >= measured + H) {
+            size_t count = have - H - measured;   // intervals whose look-ahead is in the buffer
+            for (int c = 0; c < 2; c++) {
+                cdsp_tp_interval_peaks(&f, buf[c] + measured, count, out);
+                for (size_t i = 0; i < count; i++) peak = out[i] > peak ? out[i] : peak;
+            }
+            measured += count;
+        }
+        // keep H measured samples of history and the unmeasured rest at the front
+        size_t keep_from = measured - H;
+        for (int c = 0; c < 2; c++) memmove(buf[c], buf[c] + keep_from, (have - keep_from) * sizeof(float));
+        have -= keep_from;
+        measured -= keep_from;
+    }
+    free(out); free(buf[0]); free(buf[1]);
+    cdsp_audio_reader_close(r);
+    if (status != CDSP_OK) return status;
     *dbtp = peak > 0.0f ? 20.0 * log10((double)peak) : -INFINITY;
     return CDSP_OK;
 }

@@ -318,6 +318,46 @@ CDSP_TEST(audio_round_trip_every_format) {
     free(r);
 }
 
+/// A file's true peak read in blocks equals cdsp_true_peak over the same samples read whole: a 24-bit WAV of a
+/// quarter-rate sine sampled at +-45 degrees (samples at 0.707 of its 0.9 amplitude: the peaks fall between
+/// samples), 100 000 frames (several blocks), and an MP3 of it; a missing file is an error.
+CDSP_TEST(file_true_peak_in_blocks) {
+    const int fs = 44100;
+    const size_t n = 100000;
+    float *l = malloc(n * sizeof(float)), *r = malloc(n * sizeof(float));
+    for (size_t i = 0; i < n; i++) {
+        l[i] = 0.9f * (float)sin(M_PI / 2 * (double)i + M_PI / 4);
+        r[i] = 0.5f * l[i];
+    }
+    const char *names[2] = {"tp.wav", "tp.mp3"};
+    cdsp_audio_format formats[2] = {CDSP_AUDIO_WAV24, CDSP_AUDIO_MP3};
+    for (int k = 0; k < 2; k++) {
+        cdsp_status st;
+        cdsp_audio_writer *w = cdsp_audio_writer_open(names[k], formats[k], 2, fs, &st);
+        CDSP_CHECK(w != NULL);
+        if (!w) continue;
+        CDSP_CHECK(cdsp_audio_writer_write(w, l, r, n) == CDSP_OK);
+        CDSP_CHECK(cdsp_audio_writer_close(w) == CDSP_OK);
+        float *rl = NULL, *rr = NULL;
+        size_t frames = 0;
+        int rate = 0, channels = 0;
+        CDSP_CHECK(cdsp_audio_read(names[k], &rl, &rr, &frames, &rate, &channels) == CDSP_OK);
+        double whole = 0, streamed = 0;
+        CDSP_CHECK(cdsp_true_peak(rl, rr, frames, (float)rate, &whole) == CDSP_OK);
+        CDSP_CHECK(cdsp_audio_file_true_peak(names[k], &streamed) == CDSP_OK);
+        printf("     %s: true peak %.4f dBTP in blocks, %.4f whole\n", names[k], streamed, whole);
+        CDSP_CHECK(fabs(streamed - whole) < 1e-4);
+        if (k == 0) CDSP_CHECK(fabs(whole - 20 * log10(0.9)) < 0.25);   // between the samples (they: -3.9 dB)
+        cdsp_audio_free(rl);
+        if (rr) cdsp_audio_free(rr);
+        remove(names[k]);
+    }
+    double x = 0;
+    CDSP_CHECK(cdsp_audio_file_true_peak("no-such-file.wav", &x) != CDSP_OK);
+    free(l);
+    free(r);
+}
+
 int main(void) {
     cdsp_test_find_images(image_dir, sizeof(image_dir));
     CDSP_RUN(real_photos_probe_and_decode);
@@ -326,5 +366,6 @@ int main(void) {
     CDSP_RUN(write_read_resize_images);
     CDSP_RUN(font_measures_and_draws_text);
     CDSP_RUN(audio_round_trip_every_format);
+    CDSP_RUN(file_true_peak_in_blocks);
     CDSP_TEST_END();
 }

@@ -80,6 +80,11 @@ cdsp_audio_reader *cdsp_audio_reader_open(const char *path, int *sample_rate, in
 size_t cdsp_audio_reader_read(cdsp_audio_reader *r, float *left, float *right, size_t frames, cdsp_status *status);
 void cdsp_audio_reader_close(cdsp_audio_reader *r);
 
+/// The true peak (dBTP, as cdsp_true_peak measures it: 4x oversampled, zero beyond both ends) of any file
+/// libsndfile reads, read in blocks: memory independent of its length. For checking an encoded file (an MP3's
+/// own overshoot) without decoding it whole. *dbtp is -INFINITY for silence; errors as cdsp_audio_reader_*.
+cdsp_status cdsp_audio_file_true_peak(const char *path, double *dbtp);
+
 #ifdef __cplusplus
 }
 #endif

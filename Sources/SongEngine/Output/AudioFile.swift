@@ -39,6 +39,13 @@ extension AudioFile {
         var description: String { "cannot read audio file \(path)" }
     }
 
+    /// The true peak (dBTP) of any file libsndfile reads, read in blocks (memory independent of its length).
+    static func truePeak(_ url: URL) throws -> Double {
+        var dbtp = 0.0
+        guard cdsp_audio_file_true_peak(url.path, &dbtp) == CDSP_OK else { throw ReadError(path: url.path) }
+        return dbtp
+    }
+
     /// Reads any file libsndfile reads into a stereo buffer (mono is duplicated).
     static func read(_ url: URL) throws -> StereoBuffer {
         var left: UnsafeMutablePointer<Float>?

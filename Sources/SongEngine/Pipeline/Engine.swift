@@ -328,19 +328,19 @@ public final class ChromasongEngine: Sendable {
     /// between decoders.
     static let deliveredCeiling = -1.1
 
-    /// Writes `mix` in `format`. A lossy file (MP3, Ogg Vorbis) is decoded again and its true peak measured; over
-    /// `deliveredCeiling`, the master is limited once more for that file alone, its ceiling lowered by the
-    /// overshoot found (plus 0.1 dB), gained back to the master's loudness, and encoded again, at most twice. The encoder's own overshoot depends on the
-    /// material (noise-heavy builds and bright strikes under a -2 dBTP master: up to +1.9 dB, EDM with a riser), so
-    /// no fixed margin in `masterCeiling` holds for every song. The WAV, FLAC and stems are untouched.
+    /// Writes `mix` in `format`. A lossy file (MP3, Ogg Vorbis) is decoded again, in blocks, and its true peak
+    /// measured; over `deliveredCeiling`, the master is limited once more for that file alone, its ceiling
+    /// lowered by the overshoot found (plus 0.1 dB), gained back to the master's loudness, and encoded again, at
+    /// most twice. The encoder's own overshoot depends on the material (noise-heavy builds and bright strikes
+    /// under a -2 dBTP master: up to +1.9 dB, EDM with a riser), so no fixed margin in `masterCeiling` holds for
+    /// every song. The WAV, FLAC and stems are untouched.
     static func writeWithinCeiling(_ mix: StereoBuffer, to url: URL, format: AudioFormat) throws {
         try AudioFile.write(mix, to: url, format: format)
         guard format == .mp3 || format == .ogg else { return }
         var ceiling = masterCeiling
         var loudness: Double? = nil
         for _ in 0..<2 {
-            let decoded = try AudioFile.read(url)
-            let peak = Mastering.truePeakDBTP(decoded)
+            let peak = try AudioFile.truePeak(url)
             guard peak > deliveredCeiling else { return }
             ceiling -= peak - deliveredCeiling + 0.1
             // Limited harder, and brought back to the master's loudness through the same limiter (measured, up to
