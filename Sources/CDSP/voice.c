@@ -609,7 +609,7 @@ cdsp_status cdsp_voice_render(const cdsp_voice_params *params, float sample_rate
         float *o = out + pos;
         const float level = v.level;
         if (v.onset_level > 1e-4f) {   // the onset noise, outside the amplitude envelope (a flute's chiff comes
-            // before its tone has built up), stopped once 80 dB down
+            // before its tone has built up), stopped once its level is under 1e-4 (-80 dB before the voice's level)
             float g = v.onset_level;
             for (int i = 0; i < n; i++) {
                 o[i] += (buf[i] * env[i] + g * synth_svf_tick(&v.onset, cdsp_rng_bipolar(&v.rng))) * level;

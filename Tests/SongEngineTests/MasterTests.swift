@@ -264,7 +264,7 @@ import CDSP
         defer { try? FileManager.default.removeItem(at: dir) }
         let plain = dir.appendingPathComponent("plain.mp3")
         try AudioFile.write(mix, to: plain, format: .mp3)
-        let plainPeak = Mastering.truePeakDBTP(try AudioFile.read(plain))
+        let plainPeak = try AudioFile.truePeak(plain)
         #expect(plainPeak > ChromasongEngine.deliveredCeiling, "plain MP3 at \(plainPeak) dBTP: the case is real")
         for format in [AudioFormat.mp3, .ogg] {
             let url = dir.appendingPathComponent("held.\(format.rawValue)")

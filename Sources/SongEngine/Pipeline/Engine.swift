@@ -343,21 +343,10 @@ public final class ChromasongEngine: Sendable {
             let peak = try AudioFile.truePeak(url)
             guard peak > deliveredCeiling else { return }
             ceiling -= peak - deliveredCeiling + 0.1
-            // Limited harder, and brought back to the master's loudness through the same limiter (measured, up to
-            // three passes: its release after each held peak takes some level off what follows).
             let target = try loudness ?? Mastering.integratedLUFS(mix)
             loudness = target
-            var limited = mix
-            var gain = 0.0
-            for _ in 0..<3 {
-                limited = mix
-                try Mastering.limit(&limited.left, &limited.right, sampleRate: mix.sampleRate, gainDB: gain,
-                                    ceiling: ceiling - Mastering.limiterMargin)
-                let short = target - (try Mastering.integratedLUFS(limited))
-                if abs(short) <= 0.05 { break }
-                gain += short
-            }
-            try AudioFile.write(limited, to: url, format: format)
+            try AudioFile.write(try Mastering.limited(mix, ceilingDBTP: ceiling, loudnessLUFS: target), to: url,
+                                format: format)
         }
     }
 

@@ -269,9 +269,22 @@ public enum Mastering {
         return lufs
     }
 
-    /// The buffer's true peak in dBTP (4x oversampled, as the report measures it).
-    static func truePeakDBTP(_ buffer: StereoBuffer) -> Double {
-        measureTruePeak(left: buffer.left, right: buffer.right, sampleRate: buffer.sampleRate)
+    /// A copy of a finished master limited again under `ceilingDBTP` (less the limiter's margin) and brought back
+    /// to `loudnessLUFS` through the same limiter: measured, up to three passes, each from the master (the
+    /// limiter's release after every held peak takes some level off what follows). For a delivered file whose
+    /// encoder overshoots (`ChromasongEngine.writeWithinCeiling`); `master`'s own correction works in place.
+    static func limited(_ mix: StereoBuffer, ceilingDBTP: Double, loudnessLUFS target: Double) throws -> StereoBuffer {
+        var limited = mix
+        var gain = 0.0
+        for _ in 0..<3 {
+            limited = mix
+            try limit(&limited.left, &limited.right, sampleRate: mix.sampleRate, gainDB: gain,
+                      ceiling: ceilingDBTP - limiterMargin)
+            let short = target - (try integratedLUFS(limited))
+            if abs(short) <= 0.05 { break }
+            gain += short
+        }
+        return limited
     }
 
     static func report(_ buffer: StereoBuffer, ceiling: Double) -> LoudnessReport {
