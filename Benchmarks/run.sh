@@ -21,9 +21,11 @@ for w in "${what[@]}"; do
     key) (cd Benchmarks && ../$py key_accuracy.py) || status=1 ;;
     arrange-tune|arrange-judged|arrange-fresh|arrange-fresh2)
       # issue 11's arrangement bars on Benchmarks/arrange-sets.json (tune on the tune set, judge on the others)
+      $py -c "import matplotlib" 2>/dev/null || $py -m pip install -q matplotlib
       (cd Benchmarks && ../$py arrange_check.py --set "${w#arrange-}" --label "${ARRANGE_LABEL:-}") || status=1 ;;
     timbre)
       # issue 11's timbres, one preset note at a time (engine-bench --notes); TIMBRE_LABEL names the variant
+      $py -c "import matplotlib" 2>/dev/null || $py -m pip install -q matplotlib
       (cd Benchmarks && ../$py timbre_check.py --label "${TIMBRE_LABEL:-}") || status=1 ;;
     tempo) (cd Benchmarks && ../$py tempo_accuracy.py) || status=1 ;;
     loudness) (cd Benchmarks && ../$py loudness_check.py) || status=1 ;;

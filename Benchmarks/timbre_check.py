@@ -27,7 +27,6 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 import librosa
-import librosa.display
 
 import common
 
@@ -202,6 +201,7 @@ def picture(left, right, lname, rname):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import librosa.display
     picks = ["piano_60_v9", "piano_84_v9", "electric_piano_60_v9", "flute_72_v9", "warm_pad_48_v9"]
     fig, axes = plt.subplots(len(picks), 2, figsize=(12, 2.4 * len(picks)), sharey=True)
     for row, stem in enumerate(picks):
