@@ -149,20 +149,25 @@ struct OutputWriteError: Error, CustomStringConvertible {
 }
 
 struct Analyze: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Print the image's features and the plan that would be chosen, as JSON.")
+    static let configuration = CommandConfiguration(
+        abstract: "Print the image's features, the scene found in it and the plan that would be chosen (with the lyrics a sung render would get), as JSON.")
 
     @Argument(help: "Image path or http(s) URL.") var image: String
     @Option(help: "Prompt, as for render.") var prompt = ""
+    @Option(help: "Lyrics, as for render.") var lyrics = ""
     @Option(help: "Negative tags, as for render.") var negativeTags = ""
+    @Flag(help: "Plan an instrumental, as for render (no lyrics).") var instrumental = false
     @Option(help: "Key, as for render.") var key = ""
     @Option(help: "Tempo, as for render.") var bpm = 0
+    @Option(help: "Voice id, as for render.") var voice = ""
     @Option(help: "Duration, as for render.") var duration: Double?
 
     func run() async throws {
         do {
             let source = ImageSource(pathOrURL: image)
-            let request = SongRequest(image: source, prompt: prompt, negativeTags: negativeTags, makeInstrumental: true,
-                                      key: key, bpm: bpm, duration: duration)
+            let request = SongRequest(image: source, prompt: prompt, lyrics: lyrics, negativeTags: negativeTags,
+                                      makeInstrumental: instrumental, key: key, bpm: bpm, voiceId: voice,
+                                      duration: duration)
             let result = try await ChromasongEngine().analyze(request)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
