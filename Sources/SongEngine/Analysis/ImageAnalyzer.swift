@@ -26,7 +26,16 @@ public enum ImageAnalyzer {
     }
 
     public static func analyze(_ image: RGBAImage) -> ImageFeatures {
+        features(downscale(image), width: image.width, height: image.height)
+    }
+
+    /// The features and the scene (`SceneReader`), both measured on one analysis copy.
+    public static func read(_ image: RGBAImage) -> (features: ImageFeatures, scene: Scene) {
         let px = downscale(image)
+        return (features(px, width: image.width, height: image.height), SceneReader.read(px))
+    }
+
+    static func features(_ px: Pixels, width: Int, height: Int) -> ImageFeatures {
         let n = px.width * px.height
         let count = Double(n)
 
@@ -106,7 +115,7 @@ public enum ImageAnalyzer {
         let verticalProfile = hi - lo < 1 ? [Double](repeating: 0.5, count: 8) : profile.map { ($0 - lo) / (hi - lo) }
 
         return ImageFeatures(
-            width: image.width, height: image.height, meanLightness: meanL, lightnessContrast: contrast,
+            width: width, height: height, meanLightness: meanL, lightnessContrast: contrast,
             meanSaturation: sumS / count, colourfulness: colourfulness, warmth: warmth, edgeDensity: edgeDensity,
             angularity: angularity, palette: palette, dominantHue: dominantHue, verticalProfile: verticalProfile)
     }

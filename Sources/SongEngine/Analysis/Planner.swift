@@ -43,8 +43,10 @@ public enum Planner {
         return Affect(valence: valence, arousal: arousal, valenceTerms: vt, arousalTerms: at)
     }
 
-    /// `lyricsTime` hears how long the lyric work (parsing, pronouncing, writing) took, in seconds.
+    /// `lyricsTime` hears how long the lyric work (parsing and pronouncing the user's lyrics) took, in seconds.
+    /// Lyrics the engine writes come later, from `LyricStage`.
     public static func plan(features f: ImageFeatures, steering: Steering, styles: StyleLibrary, seed: UInt64,
+                            scene: Scene? = nil, pronouncer: any Pronouncing = Speech.shared,
                             lyricsTime: ((Double) -> Void)? = nil) throws -> MusicPlan
     {
         var textSeconds = 0.0
@@ -119,19 +121,31 @@ public enum Planner {
         }
 
         // 5. Density, register, brightness.
-        let density = clamp(0.45 * clamp((f.edgeDensity - 0.02) / 0.2, 0, 1) + 0.4 * (arousal + 1) / 2
+        var density = clamp(0.45 * clamp((f.edgeDensity - 0.02) / 0.2, 0, 1) + 0.4 * (arousal + 1) / 2
                             + 0.15 * style[.melodyDensity], 0, 1)
         decisions.append(Decision(name: "density", value: f2(density),
                                   reason: "edge density \(f2(f.edgeDensity)) (visual complexity -> rhythmic density; Machado 2015), arousal \(f2(arousal)), style melody density \(f2(style[.melodyDensity]))"))
         let register = 60 + Int((clamp((f.meanLightness - 50) / 40) * 7).rounded())
         decisions.append(Decision(name: "register", value: "MIDI \(register)",
                                   reason: "mean lightness L* \(Int(f.meanLightness.rounded())): lighter images sit higher (C4 = 60, ±7 semitones)"))
-        let brightness = clamp(0.55 * f.angularity + 0.25 * (f.warmth + 1) / 2 + 0.2 * f.meanSaturation, 0, 1)
+        var brightness = clamp(0.55 * f.angularity + 0.25 * (f.warmth + 1) / 2 + 0.2 * f.meanSaturation, 0, 1)
         decisions.append(Decision(name: "brightness", value: f2(brightness),
                                   reason: "angularity \(f2(f.angularity)) (straight edges -> harsher timbres; Adeli 2014), warmth \(f2(f.warmth)), saturation \(f2(f.meanSaturation))"))
 
         // 6. Instruments.
-        let (instruments, instrumentReason) = chooseInstruments(style: style, reading: reading)
+        var (instruments, instrumentReason) = chooseInstruments(style: style, reading: reading)
+        // The sound follows the scene where the picture gives evidence (water, night, city lights, snow).
+        if let scene {
+            let sound = SceneSound.choose(scene: scene, instruments: instruments, density: density,
+                                          brightness: brightness, reading: reading)
+            if !sound.reasons.isEmpty {
+                instruments = sound.instruments
+                density = sound.density
+                brightness = sound.brightness
+                decisions.append(Decision(name: "scene sound", value: sound.reasons.joined(separator: "; "),
+                                          reason: "what the picture shows steers the sound; the prompt's instruments and the negative tags stay as asked"))
+            }
+        }
         decisions.append(Decision(
             name: "instruments",
             value: instruments.sorted { $0.key < $1.key }.map { "\($0.key.rawValue): \($0.value)" }.joined(separator: ", "),
@@ -159,7 +173,7 @@ public enum Planner {
         }
 
         // 7. Form and energy: the user's lyrics decide the form when there are any; otherwise the style's form.
-        let userLyrics = steering.vocals ? timed { singableLyrics(steering.lyrics) } : nil
+        let userLyrics = steering.vocals ? timed { singableLyrics(steering.lyrics, pronouncer: pronouncer) } : nil
         var fitted: (lyrics: Lyrics, pronounced: [[PronouncedLine]])?
         let names: [(String, Int)]
         let formReason: String
@@ -207,19 +221,8 @@ public enum Planner {
                 let lines = fitted.lyrics.sections.reduce(0) { $0 + $1.lines.count }
                 plan.decisions.append(Decision(name: "lyrics", value: "the user's, \(lines) lines",
                                                reason: "tags drive the form; lines with nothing to sing are dropped"))
-            } else {
-                var lyricRng = rng.fork("lyrics")
-                let current = plan
-                let written = timed {
-                    LyricsWriter.write(features: f, plan: current, prompt: steering.prompt, pronouncer: Speech.shared,
-                                       seed: lyricRng.next())
-                }
-                plan.lyrics = written
-                plan.pronounced = timed { written.sections.map { $0.lines.map { Speech.shared.pronounce(line: $0) } } }
-                plan.decisions.append(Decision(
-                    name: "lyrics", value: "written: \(written.title ?? "")",
-                    reason: "no lyrics given: written from the image's colours, light, warmth and motion and the prompt's words"))
             }
+            // Otherwise the lyric stage (`LyricStage`, between planning and composition) writes them.
         }
         lyricsTime?(textSeconds)
         return plan
@@ -227,7 +230,7 @@ public enum Planner {
 
     /// The user's lyrics parsed, with every line pronounced and lines with nothing to sing (emoji, symbols)
     /// dropped; nil when nothing singable remains.
-    static func singableLyrics(_ text: String) -> (Lyrics, [[PronouncedLine]])? {
+    static func singableLyrics(_ text: String, pronouncer: any Pronouncing = Speech.shared) -> (Lyrics, [[PronouncedLine]])? {
         guard text.contains(where: { $0.isLetter || $0.isNumber }) else { return nil }
         let parsed = LyricsParser.parse(text)
         var sections: [LyricSection] = []
@@ -237,7 +240,7 @@ public enum Planner {
             kept.lines = []
             var said: [PronouncedLine] = []
             for line in section.lines {
-                let p = Speech.shared.pronounce(line: line)
+                let p = pronouncer.pronounce(line: line)
                 guard p.syllableCount > 0 else { continue }
                 kept.lines.append(line)
                 said.append(p)

@@ -52,6 +52,64 @@ enum LyricsWordBank {
         "warm adjW,adjH warm,happy", "air obj", "fair adjW happy", "bare adjW sad", "clear adjW bright,blue",
         "mellow adjW calm,gold", "yellow adjW,col gold", "silver adjW,col grey,white", "violet adjW,col violet",
         "amber adjW,col orange,warm",
+        // Issue 12: words for the things a picture shows, and words that rhyme with them.
+        "lake obj,place cool,blue", "wake vH", "break vN", "flower obj", "hour obj", "tower obj,place",
+        "clouds obj grey,white", "crowds obj", "street obj,place grey", "sweet adjW,adjH happy", "meet vH happy",
+        "feet obj", "bloom obj,place happy", "room obj,place", "gloom obj dark,sad", "field obj,place green",
+        "peak obj,place", "seek vH", "speak vH", "walls obj,place grey", "city obj,place",
+        "road obj,place", "stars obj dark", "far adjW", "are vH", "leaves obj green",
+        "mountain obj,place", "fountain obj,place", "meadow obj,place green", "shadow obj dark", "garden obj,place green",
+        "petals obj", "water obj,place cool,blue",
+    ]
+
+    /// Words that belong to a scene: sung when the picture shows one of the tags, seldom otherwise (a lake, a tide or
+    /// a tower in a picture without them makes no sense). Words not listed fit any picture.
+    static let sceneNeeds: [String: Set<String>] = [
+        "sea": ["sea", "water"], "shore": ["sea", "lake", "water"], "tide": ["sea", "water"], "bay": ["sea", "water"],
+        "wave": ["sea", "water"], "foam": ["sea", "water"], "lake": ["lake", "water"], "water": ["water", "rain"],
+        "stream": ["water"], "dive": ["water", "sea"], "drown": ["water", "sea"], "rain": ["rain", "clouds"],
+        "sand": ["sand", "desert", "sea"], "snow": ["snow"], "freeze": ["snow"], "cold": ["snow", "night"],
+        "tree": ["trees", "forest"], "trees": ["trees", "forest"], "pine": ["trees", "forest"], "leaves": ["trees", "forest"],
+        "shade": ["trees", "forest"], "grass": ["grass"], "meadow": ["grass"], "field": ["grass"], "dew": ["grass"],
+        "hill": ["grass", "mountains"], "spring": ["grass", "flowers"], "flower": ["flowers"], "bloom": ["flowers"],
+        "petals": ["flowers"], "garden": ["flowers", "grass"], "mountain": ["mountains"], "peak": ["mountains"],
+        "climb": ["mountains"], "stone": ["mountains", "buildings", "street"], "cave": ["mountains"],
+        "street": ["street", "buildings"], "road": ["street"], "lane": ["street", "buildings"], "town": ["buildings", "street"],
+        "city": ["buildings", "street", "city_lights"], "walls": ["buildings"], "tower": ["buildings"],
+        "door": ["buildings"], "floor": ["buildings"], "room": ["buildings"], "crowds": ["buildings", "person"],
+        "star": ["stars", "night"], "stars": ["stars", "night"], "moon": ["moon", "night"], "space": ["stars", "night"],
+        "sun": ["sun", "sunset", "sky"], "noon": ["sun"], "west": ["sunset"], "clouds": ["clouds"], "storm": ["clouds"],
+        "sky": ["sky"], "skies": ["sky"], "fire": ["sunset", "sun"], "flame": ["sunset", "sun"], "burn": ["sunset", "sun"],
+        "spark": ["city_lights", "sun"], "track": ["street"], "dust": ["sand", "desert", "street"], "fountain": ["buildings", "water"],
+        "glass": ["buildings", "water"], "parade": ["street"], "line": ["buildings"],
+    ]
+
+    /// Nouns that stand for a found thing inside a line (`$E`: "the lake is calling"): singular or mass nouns, so
+    /// "is" agrees.
+    static let sceneElements: [String: [String]] = [
+        "sky": ["sky"], "clouds": ["storm"], "sun": ["sun"], "sunset": ["sunset"], "night": ["night"], "moon": ["moon"],
+        "stars": ["starlight"], "water": ["water"], "sea": ["ocean", "sea"], "lake": ["lake"], "rain": ["rain"],
+        "sand": ["sand"], "desert": ["desert"], "snow": ["snow"], "grass": ["meadow", "grass"], "trees": ["forest"],
+        "forest": ["forest"], "flowers": ["flower", "garden"], "mountains": ["mountain"], "buildings": ["city"],
+        "street": ["street"], "city_lights": ["city"],
+    ]
+
+    /// The plural or collective noun a found thing is named by after a colour ("the orange flowers", "the blue
+    /// lake"): `$S`.
+    static let sceneNames: [String: String] = [
+        "sky": "sky", "clouds": "clouds", "sun": "sun", "sunset": "sunset", "moon": "moon", "stars": "stars",
+        "water": "water", "sea": "sea", "lake": "lake", "sand": "sand", "snow": "snow", "grass": "grass",
+        "trees": "trees", "forest": "forest", "flowers": "flowers", "mountains": "mountains", "buildings": "walls",
+        "street": "street", "city_lights": "lights",
+    ]
+
+    /// `sceneNames` that take "are".
+    static let pluralNames: Set<String> = ["clouds", "stars", "trees", "flowers", "mountains", "walls", "lights"]
+
+    /// Times of light a found thing brings (`$L`).
+    static let sceneLight: [String: [String]] = [
+        "sunset": ["sunset", "evening"], "night": ["midnight", "darkness"], "moon": ["moonlight"], "stars": ["starlight"],
+        "sun": ["sunlight", "morning"],
     ]
 
     static let endWords: [EndWord] = endWordSpecs.map { spec in
@@ -102,14 +160,21 @@ enum LyricsWordBank {
         ("But now I see the $C #", "obj", "any", "bridge"),
         ("And the $F of the #", "obj", "any", "verse"),
         ("In the $C $L, by the #", "place", "any", "verse"),
+        // Issue 12: lines that name what the picture shows ($S: a found thing with its colour, "the blue lake").
+        ("I see the $S and the #", "obj", "any", "verse"),
+        ("I wander past the $S to the #", "obj", "any", "verse"),
+        ("I wait by the $S for the #", "obj", "any", "verse"),
+        ("I remember the $S and the #", "obj", "any", "any"),
+        ("Here beside the $S I #", "vH", "any", "any"),
+        ("Oh, the $S is #", "adjW", "any", "chorus"),
         // Verbs with a thing as subject.
-        ("Watch the $C $E #", "vN", "any", "any"),
-        ("Let the $C $E #", "vN", "any", "chorus"),
+        ("Watch the $S #", "vN", "any", "any"),
+        ("Let the $S #", "vN", "any", "chorus"),
         ("All the $C lights begin to #", "vN", "any", "any"),
         ("I can feel the $E #", "vN", "any", "verse"),
         ("And in the $L the colours #", "vN", "any", "verse"),
         ("Before the $L the $E will #", "vN", "any", "bridge"),
-        ("Even the $C $E will #", "vN", "sad", "any"),
+        ("Even the $S will #", "vN", "sad", "any"),
         // Verbs with "we" as subject.
         ("In the $L we #", "vH", "any", "any"),
         ("Now is the time for us to #", "vH", "happy", "chorus"),
@@ -186,5 +251,10 @@ enum LyricsWordBank {
         "me", "we", "you", "i", "he", "she", "they", "them", "his", "her", "their", "its", "not", "no", "but",
         "so", "just", "really", "gentle", "dreamy", "moody", "heavy", "light", "sound", "sounds", "nice", "good",
         "great", "beautiful", "something", "anything", "day", "night", "time",
+        // Prepositions, question words and adjectives a prompt carries that make no image on their own ("from the
+        // across to the sky").
+        "across", "over", "under", "through", "toward", "towards", "around", "along", "behind", "beyond", "after",
+        "before", "between", "while", "when", "where", "who", "what", "which", "always", "never", "back", "away",
+        "all", "every", "one", "first", "last", "new", "old", "little", "big", "up", "down", "out", "off",
     ]
 }

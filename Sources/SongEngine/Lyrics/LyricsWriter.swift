@@ -30,14 +30,15 @@ public enum LyricsWriter {
         public var rhymePairs: [[RhymePair]]
     }
 
-    public static func write(features: ImageFeatures, plan: MusicPlan, prompt: String, pronouncer: any Pronouncing,
-                             seed: UInt64) -> Lyrics {
-        draft(features: features, plan: plan, prompt: prompt, pronouncer: pronouncer, seed: seed).lyrics
+    public static func write(features: ImageFeatures, scene: Scene = Scene(things: []), plan: MusicPlan, prompt: String,
+                             pronouncer: any Pronouncing, seed: UInt64) -> Lyrics {
+        draft(features: features, scene: scene, plan: plan, prompt: prompt, pronouncer: pronouncer, seed: seed).lyrics
     }
 
-    public static func draft(features: ImageFeatures, plan: MusicPlan, prompt: String, pronouncer: any Pronouncing,
-                             seed: UInt64) -> Draft {
-        var writer = Writer(features: features, plan: plan, prompt: prompt, pronouncer: pronouncer, seed: seed)
+    public static func draft(features: ImageFeatures, scene: Scene = Scene(things: []), plan: MusicPlan, prompt: String,
+                             pronouncer: any Pronouncing, seed: UInt64) -> Draft {
+        var writer = Writer(features: features, scene: scene, plan: plan, prompt: prompt, pronouncer: pronouncer,
+                            seed: seed)
         return writer.run()
     }
 
@@ -58,7 +59,7 @@ public enum LyricsWriter {
             }
             if seen.insert(w).inserted { out.append(w) }
         }
-        return Array(out.prefix(4))
+        return Array(out.prefix(6))
     }
 }
 
@@ -89,6 +90,13 @@ private struct Writer {
     var feelings: [String] = []
     var promptWords: [String] = []
     var imageTags: [String: Double] = [:]
+    /// Found things (issue 12): tag -> confidence, and `$S` phrases ("orange flowers") with their weights.
+    var sceneTags: [String: Double] = [:]
+    var scenePhrases: [(phrase: String, plural: Bool, weight: Double)] = []
+    var elementWeights: [Double] = []
+    /// The prompt's topic: hook lines for the chorus and a title.
+    var topic: LyricTopic
+    var usedLines = Set<String>()
     var groups: [Group] = []
     var usedWords = Set<String>()
     var usedGroups = Set<String>()
@@ -100,9 +108,11 @@ private struct Writer {
     var colourSung = false
     var titleColour: String?
 
-    init(features f: ImageFeatures, plan: MusicPlan, prompt: String, pronouncer: any Pronouncing, seed: UInt64) {
+    init(features f: ImageFeatures, scene: Scene, plan: MusicPlan, prompt: String, pronouncer: any Pronouncing,
+         seed: UInt64) {
         self.plan = plan
         self.pronouncer = pronouncer
+        topic = LyricTopic(prompt: prompt, pronouncer: pronouncer)
         // The image's own numbers join the seed, so two images differ even under one seed.
         var h = stableHash(Array("\(f.meanLightness) \(f.warmth) \(f.edgeDensity) \(f.colourfulness)".utf8), seed: seed)
         h = stableHash(Array(prompt.utf8), seed: h)
@@ -171,7 +181,51 @@ private struct Writer {
         }
         imageTags = tags
         promptWords = LyricsWriter.promptImages(prompt)
+        readScene(scene)
         buildGroups()
+    }
+
+    /// The found things become slot words: `$E` elements, `$S` named things with their colours, `$L` times of
+    /// light, `$C` colours, each weighted by its confidence; end words of the scene weigh more in `buildGroups`.
+    mutating func readScene(_ scene: Scene) {
+        for t in scene.things { sceneTags[t.tag] = t.confidence }
+        var elementList: [(String, Double)] = []
+        var lightList: [String] = []
+        var thingColours: [(String, Double)] = []
+        for t in scene.things {
+            for e in LyricsWordBank.sceneElements[t.tag] ?? [] where !elementList.contains(where: { $0.0 == e }) {
+                elementList.append((e, t.confidence))
+            }
+            lightList += (LyricsWordBank.sceneLight[t.tag] ?? []).filter { !lightList.contains($0) }
+            if let name = LyricsWordBank.sceneNames[t.tag] {
+                let colour = t.colour.flatMap { ["black", "white", "silver", "grey"].contains($0) && t.tag != "sky"
+                    && t.tag != "clouds" ? nil : $0 }
+                let phrase = colour.map { "\($0) \(name)" } ?? name
+                if !scenePhrases.contains(where: { $0.phrase == phrase }) {
+                    scenePhrases.append((phrase, LyricsWordBank.pluralNames.contains(name), t.confidence))
+                }
+                if let colour, t.tag != "sky" || scene.things.count <= 2 { thingColours.append((colour, t.confidence)) }
+            }
+            // A subject's colour names the flowers when both were found ("the orange flowers").
+            if t.tag == "central_subject", let colour = t.colour, scene.has("flowers"),
+               !["black", "white", "silver", "grey"].contains(colour) {
+                scenePhrases.append(("\(colour) flowers", true, t.confidence + 0.2))
+                thingColours.append((colour, t.confidence))
+            }
+        }
+        if !elementList.isEmpty {
+            elements = elementList.map(\.0)
+            elementWeights = elementList.map(\.1)
+        }
+        if !lightList.isEmpty { lights = lightList }
+        if !thingColours.isEmpty {
+            // The found things' colours first (they are what the picture shows), then the palette's.
+            let total = colours.reduce(0) { $0 + $1.1 }
+            let thingTotal = thingColours.reduce(0) { $0 + $1.1 }
+            colours = thingColours.map { ($0.0, 0.5 * $0.1 / thingTotal) } + colours.map { ($0.0, 0.5 * $0.1 / max(total, 1e-9)) }
+            paletteWords.formUnion(thingColours.map(\.0))
+            titleColour = thingColours.first?.0 ?? titleColour
+        }
     }
 
     // MARK: - Pronunciation
@@ -212,9 +266,15 @@ private struct Writer {
             let opposite = ["warm": "cool", "cool": "warm", "bright": "dark", "dark": "bright", "happy": "sad",
                             "sad": "happy", "calm": "energy", "energy": "calm"]
             let weights = members.map { w -> Double in
-                let fit = 1 + w.tags.reduce(0) { $0 + (tags[$1] ?? 0) }
+                var fit = 1 + w.tags.reduce(0) { $0 + (tags[$1] ?? 0) }
                 let clash = w.tags.contains { opposite[$0].map { imageTags[$0] != nil } ?? false }
-                return clash ? fit * 0.2 : fit
+                if clash { fit *= 0.2 }
+                // A word of a scene the picture does not show (a tide in a forest) is rare; of one it shows, common.
+                if let needs = LyricsWordBank.sceneNeeds[w.word] {
+                    let best = needs.map { sceneTags[$0] ?? 0 }.max() ?? 0
+                    fit *= best > 0 ? 1 + 8 * best : sceneTags.isEmpty ? 0.3 : 0.02
+                }
+                return fit
             }
             groups.append(Group(key: key, words: members, weights: weights))
         }
@@ -252,7 +312,14 @@ private struct Writer {
             // The chorus and the pre-chorus are written once and repeat; a longer one cycles its lines.
             if kind == "chorus" || kind == "pre_chorus" {
                 if repeated[kind] == nil {
-                    let made = section(kind: kind, count: n)
+                    var made = section(kind: kind, count: n)
+                    // The prompt's topic is the hook: the chorus opens with it (its rhyme pairs then start after).
+                    if kind == "chorus" && !topic.hookLines.isEmpty {
+                        let hook = Array(topic.hookLines.prefix(max(1, n - 1)))
+                        made.lines.replaceSubrange(0..<min(hook.count, made.lines.count), with: hook.prefix(made.lines.count))
+                        made.pairs = made.pairs.filter { $0.first >= hook.count && $0.second >= hook.count }
+                        usedLines.formUnion(hook)
+                    }
                     repeated[kind] = made
                 }
                 let base = repeated[kind]!
@@ -268,7 +335,8 @@ private struct Writer {
             pairs.append(made.pairs)
         }
         let hookLines = repeated["chorus"]?.lines ?? sections.first { !$0.lines.isEmpty }?.lines ?? []
-        let lyrics = Lyrics(sections: sections, title: title(hookLines: hookLines), written: true)
+        let lyrics = Lyrics(sections: sections, title: topic.title ?? sceneTitle() ?? title(hookLines: hookLines),
+                            written: true)
         return LyricsWriter.Draft(lyrics: lyrics, schemes: schemes, rhymePairs: pairs)
     }
 
@@ -330,7 +398,7 @@ private struct Writer {
                     let pool = candidates.isEmpty ? Array(group.words.indices) : candidates
                     let wi = pool[rng.weightedIndex(pool.map { group.weights[$0] })]
                     let word = group.words[wi]
-                    if let made = makeLine(ending: word, kind: kind) {
+                    if let made = makeLine(ending: word, kind: kind), !usedLines.contains(made.text) {
                         if best == nil || made.distance < best!.distance { best = (made.text, made.distance, word.word) }
                         if made.distance == 0 { break }
                     }
@@ -338,6 +406,7 @@ private struct Writer {
                 }
                 let chosen = best ?? (LyricsWordBank.fallback(word: group.words[0].word), 0, group.words[0].word)
                 usedWords.insert(chosen.word)
+                usedLines.insert(chosen.text)
                 lines[line] = chosen.text
             }
         }
@@ -370,6 +439,7 @@ private struct Writer {
                 && (t.mood == "any" || mood == "any" || t.mood == mood)
                 && (t.use == "any" || t.use == section)
                 && (promptWords.isEmpty ? !t.text.contains("$P") : true)
+                && (scenePhrases.isEmpty ? !t.text.contains("$S") : true)
         }
         guard !fitting.isEmpty else { return nil }
         var best: (text: String, distance: Int)?
@@ -378,7 +448,8 @@ private struct Writer {
             let weights = fitting.map { t -> Double in
                 if sectionTemplates.contains(t.text) { return 0.001 }
                 var w = usedTemplates.contains(t.text) ? 0.15 : 1
-                if t.text.contains("$P") && !promptSung { w *= 6 }
+                if t.text.contains("$P") { w *= promptSung ? 2 : 6 }
+                if t.text.contains("$S") || t.text.contains("$E") { w *= 3 }
                 if (t.text.contains("$C") || t.ending == "col") && !colourSung { w *= 4 }
                 return w
             }
@@ -409,6 +480,7 @@ private struct Writer {
     mutating func fill(_ template: String, end: String) -> String? {
         var words: [String] = []
         var used = Set([end])
+        var plural = false
         for token in template.split(separator: " ") {
             var t = String(token)
             let trailing = t.hasSuffix(",") ? "," : ""
@@ -420,7 +492,18 @@ private struct Writer {
                 // Only the palette's colours until one has been sung.
                 w = colours[rng.weightedIndex(colours.map { colourSung || paletteWords.contains($0.0) ? $0.1 : 0 })].0
             case "$L": w = lights[rng.int(in: 0...(lights.count - 1))]
-            case "$E": w = elements[rng.int(in: 0...(elements.count - 1))]
+            case "$E":
+                w = elementWeights.count == elements.count ? elements[rng.weightedIndex(elementWeights)]
+                    : elements[rng.int(in: 0...(elements.count - 1))]
+            case "$S":
+                guard !scenePhrases.isEmpty else { return nil }
+                let pick = scenePhrases[rng.weightedIndex(scenePhrases.map(\.weight))]
+                // "the green grass and the grass": the end word may not name the same thing.
+                if pick.phrase.split(separator: " ").contains(where: { $0 == end || $0.hasPrefix(end) || end.hasPrefix($0) }) {
+                    return nil
+                }
+                w = pick.phrase
+                plural = pick.plural
             case "$M": w = motions[rng.int(in: 0...(motions.count - 1))]
             case "$F": w = feelings[rng.int(in: 0...(feelings.count - 1))]
             case "$P":
@@ -436,6 +519,25 @@ private struct Writer {
             }
             words.append(w + trailing)
         }
+        var line = words.joined(separator: " ")
+        // "a olive light" -> "an olive light".
+        for v in ["a", "e", "i", "o", "u"] {
+            line = line.replacingOccurrences(of: "There's a \(v)", with: "There's an \(v)")
+                .replacingOccurrences(of: " a \(v)", with: " an \(v)")
+            if line.hasPrefix("A \(v)") { line = "An " + line.dropFirst(2) }
+        }
+        if plural { line = line.replacingOccurrences(of: " is ", with: " are ") }
+        if plural && line.hasSuffix(" is") { line = String(line.dropLast(2)) + "are" }
+        return line
+    }
+
+    /// "Orange Flowers", "Blue Lake": the most confident named thing other than the sky (the sky when alone), with
+    /// its colour.
+    func sceneTitle() -> String? {
+        let named = scenePhrases.sorted { $0.weight > $1.weight }
+        guard let best = named.first(where: { !$0.phrase.hasSuffix("sky") }) ?? named.first else { return nil }
+        var words = best.phrase.split(separator: " ").map { $0.prefix(1).uppercased() + $0.dropFirst() }
+        if words.count == 1 { words.insert((titleColour ?? colours[0].0).capitalized, at: 0) }
         return words.joined(separator: " ")
     }
 

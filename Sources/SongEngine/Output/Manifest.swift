@@ -80,13 +80,32 @@ public struct Manifest: Codable, Sendable {
 
     public struct Analysis: Codable, Sendable {
         public var features: ImageFeatures
+        /// What the picture shows (`SceneReader`): the things found, most confident first.
+        public var scene: [SceneThing]
         public var decisions: [String: Decision]
         /// The decisions in the order they were taken.
         public var decisionOrder: [String]
 
         enum CodingKeys: String, CodingKey {
-            case features, decisions
+            case features, scene, decisions
             case decisionOrder = "decision_order"
+        }
+
+        public init(features: ImageFeatures, scene: [SceneThing] = [], decisions: [String: Decision],
+                    decisionOrder: [String]) {
+            self.features = features
+            self.scene = scene
+            self.decisions = decisions
+            self.decisionOrder = decisionOrder
+        }
+
+        /// Manifests stored before the scene existed (issue 12) read with an empty one.
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            features = try c.decode(ImageFeatures.self, forKey: .features)
+            scene = try c.decodeIfPresent([SceneThing].self, forKey: .scene) ?? []
+            decisions = try c.decode([String: Decision].self, forKey: .decisions)
+            decisionOrder = try c.decode([String].self, forKey: .decisionOrder)
         }
     }
 

@@ -35,6 +35,8 @@ public struct RenderOptions: Sendable {
 /// What `analyze` finds: the image's features and the plan the engine would follow.
 public struct AnalysisResult: Sendable, Codable {
     public var features: ImageFeatures
+    /// What the picture shows (`SceneReader`), most confident first.
+    public var scene: [SceneThing]
     public var plan: MusicPlan
 }
 
@@ -57,6 +59,8 @@ public final class ChromasongEngine: Sendable {
     public let styles: StyleLibrary
     public let instruments: InstrumentLibrary
     public let voices: VoiceCatalog
+    /// Pronunciation for the planner (the user's lyrics) and the lyric stage (rhymes, syllables); flite's.
+    public let pronouncer: any Pronouncing = Speech.shared
 
     /// Loads and validates the presets from `presetsDirectory` (holding `styles/` and `instruments/`), or from the
     /// default location (see `StyleLibrary.defaultDirectory()`).
@@ -86,10 +90,14 @@ public final class ChromasongEngine: Sendable {
         try validate(request)
         let bytes = try await ImageLoader.bytes(of: request.image)
         let image = try ImageLoader.decode(bytes, field: imageField(request))
-        let features = ImageAnalyzer.analyze(image)
-        let plan = try Planner.plan(features: features, steering: steering(request), styles: styles,
-                                    seed: planSeed(request, imageBytes: bytes))
-        return AnalysisResult(features: features, plan: plan)
+        let (features, scene) = ImageAnalyzer.read(image)
+        let steering = steering(request)
+        let seed = planSeed(request, imageBytes: bytes)
+        var plan = try Planner.plan(features: features, steering: steering, styles: styles, seed: seed,
+                                    scene: scene, pronouncer: pronouncer)
+        plan = LyricStage.run(plan: plan, features: features, scene: scene, prompt: request.prompt,
+                              vocals: steering.vocals, pronouncer: pronouncer, seed: seed)
+        return AnalysisResult(features: features, scene: scene.things, plan: plan)
     }
 
     /// Renders a request into `directory`. Nothing appears there unless the whole render succeeds; on failure or
@@ -108,14 +116,19 @@ public final class ChromasongEngine: Sendable {
         // The plan seed hashes the image bytes (up to 20 MiB): once per render, shared by plan, title and versions.
         let requestSeed = planSeed(request, imageBytes: bytes)
         var textSeconds = 0.0
-        let (features, plan) = try clock.measure("analysis") {
-            let features = ImageAnalyzer.analyze(image)
+        let (features, scene, planned) = try clock.measure("analysis") {
+            let (features, scene) = ImageAnalyzer.read(image)
             let plan = try Planner.plan(features: features, steering: steering, styles: styles, seed: requestSeed,
-                                        lyricsTime: { textSeconds = $0 })
-            return (features, plan)
+                                        scene: scene, pronouncer: pronouncer, lyricsTime: { textSeconds = $0 })
+            return (features, scene, plan)
         }
-        if plan.lyrics != nil {
-            // Lyric parsing, pronouncing and writing happen inside the analysis: reported on their own as well.
+        // The lyric stage: written lyrics from the scene and the prompt's topic, when the plan is sung and has none.
+        let plan = clock.measure("lyrics") {
+            LyricStage.run(plan: planned, features: features, scene: scene, prompt: request.prompt,
+                           vocals: steering.vocals, pronouncer: pronouncer, seed: requestSeed)
+        }
+        if planned.lyrics != nil {
+            // The user's lyrics are parsed and pronounced inside the analysis: reported on their own as well.
             clock.record("vocal text", version: nil, seconds: textSeconds, audio: 0)
         }
         guard var mixedStyle = styles.style(id: plan.style) else {
@@ -172,7 +185,7 @@ public final class ChromasongEngine: Sendable {
             }
             let manifest = Manifest(
                 taskId: options.taskId, title: title, cover: "cover.png", coverThumbnail: "cover_thumb.png",
-                analysis: Manifest.Analysis(features: features,
+                analysis: Manifest.Analysis(features: features, scene: scene.things,
                                             decisions: Dictionary(plan.decisions.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a }),
                                             decisionOrder: plan.decisions.map(\.name)),
                 versions: versions, notes: notes)

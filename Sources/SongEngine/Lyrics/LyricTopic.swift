@@ -1,0 +1,82 @@
+/// What a prompt says the song is about (issue 12): "a song about sailing home across the sea to my family" has the
+/// topic "sailing home across the sea to my family"; "upbeat electronic dance track" has none (style and mood words
+/// steer the music, not the words). The topic becomes the chorus's opening lines (the hook) and the title.
+struct LyricTopic {
+    /// The topic as the user wrote it (lower case, no leading "a song about"); nil when the prompt has none.
+    var phrase: String?
+    /// The topic cut into singable lines of at most 9 syllables, at prepositions and conjunctions.
+    var hookLines: [String] = []
+    var title: String?
+
+    /// Words that open the topic once removed ("a song about", "write me a song for").
+    static let openers = ["about", "of", "for", "called", "titled", "named"]
+    /// Words a line may break before.
+    static let breaks: Set<String> = ["to", "across", "on", "in", "with", "from", "at", "through", "for", "by", "and",
+                                      "after", "before", "under", "over", "into", "while", "when", "where", "of"]
+    static let small: Set<String> = ["a", "an", "the", "of", "to", "in", "on", "at", "for", "with", "and", "by", "from",
+                                     "across", "into", "over", "under"]
+
+    init(prompt: String, pronouncer: any Pronouncing) {
+        // The prompt's clauses (letters, digits and apostrophes), as many as it takes to hold two topic words: "our
+        // wedding day, dancing with my wife under the lights" needs both. A clause end is a line break.
+        let clauses = prompt.lowercased().split(whereSeparator: { ",;.!?\n".contains($0) })
+            .map { $0.split(whereSeparator: { !($0.isLetter || $0.isNumber || $0 == "'") }).map(String.init)
+                .filter { $0.allSatisfy(\.isASCII) } }
+            .filter { !$0.isEmpty }
+        var words: [String] = []
+        var clauseStarts = Set<Int>()
+        for clause in clauses {
+            let content = words.filter { !LyricsWordBank.promptStopWords.contains($0) && !Self.breaks.contains($0) }
+            if content.count >= 3 { break }
+            if !words.isEmpty { clauseStarts.insert(words.count) }
+            words += clause
+        }
+        // "... a song about X" -> X: everything after the first opener that follows a song word.
+        let songWords: Set<String> = ["song", "songs", "track", "tune", "ballad", "anthem", "lullaby", "music", "piece"]
+        func drop(_ k: Int) {
+            words.removeFirst(k)
+            clauseStarts = Set(clauseStarts.map { $0 - k }.filter { $0 > 0 })
+        }
+        if let s = words.firstIndex(where: { songWords.contains($0) }) {
+            if let o = words[(s + 1)...].firstIndex(where: { Self.openers.contains($0) }) {
+                drop(o + 1)
+            } else {
+                drop(s + 1)
+            }
+        } else if words.first == "about" {
+            drop(1)
+        }
+        // Leading articles and trailing style words go; a topic needs two words that are not style or function words.
+        while let f = words.first, ["a", "an", "the"].contains(f) { drop(1) }
+        while let l = words.last, LyricsWordBank.promptStopWords.contains(l) || Self.breaks.contains(l) { words.removeLast() }
+        let content = words.filter { !LyricsWordBank.promptStopWords.contains($0) && !Self.breaks.contains($0) }
+        guard content.count >= 2, words.count <= 16 else { return }
+        phrase = words.joined(separator: " ")
+
+        // Lines of at most 9 syllables, broken before a preposition or conjunction where possible.
+        func syllables(_ ws: ArraySlice<String>) -> Int {
+            ws.reduce(0) { $0 + max(1, pronouncer.pronounce(line: $1).syllableCount) }
+        }
+        var lines: [[String]] = []
+        var start = 0
+        while start < words.count {
+            var end = start + 1
+            while end < words.count && !clauseStarts.contains(end) && syllables(words[start...end]) <= 9 { end += 1 }
+            if end < words.count && !clauseStarts.contains(end) {
+                // Step back to the last break word after the first two words, if there is one.
+                if let b = (start + 2..<end).last(where: { Self.breaks.contains(words[$0]) }) { end = b }
+            }
+            lines.append(Array(words[start..<end]))
+            start = end
+        }
+        hookLines = lines.prefix(3).map { line in
+            var text = line.joined(separator: " ")
+            if syllables(line[...]) < 5 { text = "oh, " + text + ", oh" }
+            return text.prefix(1).uppercased() + text.dropFirst()
+        }
+        let titleWords = lines[0].prefix(6).enumerated().map { i, w in
+            i > 0 && Self.small.contains(w) ? w : w.prefix(1).uppercased() + w.dropFirst()
+        }
+        title = titleWords.joined(separator: " ")
+    }
+}
