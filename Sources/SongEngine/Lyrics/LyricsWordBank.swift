@@ -167,6 +167,9 @@ enum LyricsWordBank {
         ("I remember the $S and the #", "obj", "any", "any"),
         ("Here beside the $S I #", "vH", "any", "any"),
         ("Oh, the $S is #", "adjW", "any", "chorus"),
+        ("Above me the $S, below the #", "obj", "any", "any"),
+        ("I can see the $S from the #", "place", "any", "verse"),
+        ("Oh, the $S and the #", "obj", "any", "chorus"),
         // Verbs with a thing as subject.
         ("Watch the $S #", "vN", "any", "any"),
         ("Let the $S #", "vN", "any", "chorus"),

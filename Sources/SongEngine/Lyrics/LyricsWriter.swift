@@ -449,7 +449,10 @@ private struct Writer {
                 if sectionTemplates.contains(t.text) { return 0.001 }
                 var w = usedTemplates.contains(t.text) ? 0.15 : 1
                 if t.text.contains("$P") { w *= promptSung ? 2 : 6 }
-                if t.text.contains("$S") || t.text.contains("$E") { w *= 3 }
+                // A picture with things found sings about them: lines that name one are far likelier.
+                if !scenePhrases.isEmpty {
+                    w *= t.text.contains("$S") ? 8 : t.text.contains("$E") ? 3 : 1
+                }
                 if (t.text.contains("$C") || t.ending == "col") && !colourSung { w *= 4 }
                 return w
             }

@@ -35,8 +35,10 @@ enum SceneReader {
         var darkPlant: Bool { L < 40 && chroma >= 4 && hue >= 80 && hue < 200 }
         /// Smooth, or textured as clouds are (soft-edged, not leaf or stone texture), and blue, pale or warm-lit.
         var skyLike: Bool {
-            let soft = smooth || (grad < 4 && sdL < 9) || (grad < 6.5 && sdL < 18 && !greenish)
-            return soft && ((blueish && L > 25) || (pale && L > 35) || (warmTint && L > 45))
+            let calm = smooth || (grad < 4 && sdL < 9)
+            let soft = calm || (grad < 6.5 && sdL < 18 && !greenish)
+            // Clouds' texture only in blue or pale: warm texture is more often sand, grass or skin.
+            return (soft && ((blueish && L > 25) || (pale && L > 35))) || (calm && warmTint && L > 45)
         }
         var sandLike: Bool { hue >= 55 && hue < 100 && chroma >= 8 && chroma < 35 && L > 50 && L < 90 && grad < 8 }
         var blossom: Bool {
@@ -92,7 +94,8 @@ enum SceneReader {
         // Sky: sky-like cells joined to the top edge, cut at the horizon when it reaches below one (a sea under the
         // sky is as smooth and as blue).
         var skyMask = connectedFromTop(grid) { $0.skyLike }
-        if let horizon = horizonRow(grid, skyMask) {
+        for _ in 0..<3 {
+            guard let horizon = horizonRow(grid, skyMask) else { break }
             for k in (horizon * grid.cols)..<grid.cells.count { skyMask[k] = false }
         }
         let sky = zip(all, skyMask).filter { $0.1 }.map(\.0)
@@ -171,7 +174,7 @@ enum SceneReader {
         }
         let ground = zip(all, skyMask).filter { !$0.1 }.map(\.0)
         let lowerHalf = ground.filter { $0.y > 0.5 }
-        let lowerForWater = skyFound ? ground.filter { $0.y > 0.4 } : all.filter { $0.y > 0.4 }
+        let lowerForWater = skyFound ? ground.filter { $0.y > 0.3 } : all.filter { $0.y > 0.4 }
 
         // Water: smooth or horizontally lined blue, cyan or grey below the sky.
         let waterTest: (Cell) -> Bool = { c in
@@ -184,7 +187,7 @@ enum SceneReader {
         let waterBlue = share(waterCells) { $0.blueish }
         var waterFound = false
         if skyFound || (blueAll > 0.6 && meanL > 25) {
-            let conf = skyFound ? 0.1 + 1.0 * waterShare + 0.2 * waterBlue : 0.2 + 0.6 * blueAll
+            let conf = skyFound ? 0.15 + 1.2 * waterShare + 0.2 * waterBlue : 0.2 + 0.6 * blueAll
             waterFound = conf >= Scene.foundConfidence
             add("water", conf, "\(pct(waterShare)) of the lower picture smooth or level-lined blue, cyan or grey "
                 + "(\(pct(waterBlue)) blue)" + (skyFound ? " under the sky" : "; \(pct(blueAll)) of the picture blue"),
@@ -224,9 +227,11 @@ enum SceneReader {
 
         // Plants: grass low, trees high, forest everywhere.
         let lowPart = ground.filter { $0.y > 0.55 }
-        let grass = share(lowPart) { $0.greenish || ($0.darkPlant && $0.grad > 2) }
-        add("grass", 0.1 + 0.9 * grass, "\(pct(grass)) of the lower ground green", "below",
-            colourName(lowPart.filter(\.greenish)))
+        // Green, or golden and textured as dry grass is.
+        let dryGrass: (Cell) -> Bool = { $0.hue >= 70 && $0.hue < 100 && $0.chroma >= 35 && $0.grad > 2.5 }
+        let grass = share(lowPart) { $0.greenish || ($0.darkPlant && $0.grad > 2) || dryGrass($0) }
+        add("grass", 0.1 + 0.9 * grass, "\(pct(grass)) of the lower ground green or dry golden", "below",
+            colourName(lowPart.filter { $0.greenish || dryGrass($0) }))
         let upper = all.filter { $0.y < 0.5 }
         let treeTest: (Cell) -> Bool = { ($0.greenish || $0.darkPlant) && $0.grad >= 3 && !$0.skyLike }
         let trees = share(upper) { treeTest($0) }
@@ -257,6 +262,10 @@ enum SceneReader {
             var jag = 0.0
             for i in 1..<skyBottom.count { jag += Double(abs(skyBottom[i] - skyBottom[i - 1])) }
             jag /= Double(skyBottom.count - 1)
+            // Roofs make a skyline of flat runs and steps; a mountain's rises and falls a little at every column.
+            var steps = 0
+            for i in 1..<skyBottom.count where abs(skyBottom[i] - skyBottom[i - 1]) >= 4 { steps += 1 }
+            let stepShare = Double(steps) / Double(skyBottom.count - 1)
             let range = Double((skyBottom.max() ?? 0) - (skyBottom.min() ?? 0))
             var band: [Cell] = []
             for c in 0..<grid.cols where skyBottom[c] < grid.rows { band.append(grid[c, skyBottom[c]]) }
@@ -264,7 +273,7 @@ enum SceneReader {
             let bandWater = share(band) { waterTest($0) }
             let straight = share(band) { $0.vertical > 0.5 }
             let score = inBand * min(1, jag / 0.6) * min(1, range / 2) * (1 - bandPlants) * (1 - 0.7 * bandWater)
-                * (1 - straight)
+                * (1 - straight) * max(0, 1 - 2 * stepShare)
             add("mountains", 0.15 + 0.9 * score, String(format: "skyline across %@ of the picture, %.2f cells of rise "
                 + "per column, %.0f cells high; %@ of the band below green, %@ water", pct(inBand), jag, range,
                 pct(bandPlants), pct(bandWater)), "centre")
@@ -286,7 +295,8 @@ enum SceneReader {
             }
         }
 
-        // A central subject: the middle differs from the border in colour, or is sharp where the border is soft.
+        // A central subject: the middle differs from the border in colour, or is sharp where the border is soft; a
+        // landscape under a sky differs from its border too, so a found sky counts against.
         let centre = all.filter { abs($0.x - 0.5) < 0.25 && abs($0.y - 0.5) < 0.25 }
         let border = all.filter { $0.x < 0.17 || $0.x > 0.83 || $0.y < 0.17 || $0.y > 0.83 }
         if !centre.isEmpty && !border.isEmpty {
@@ -304,7 +314,7 @@ enum SceneReader {
             let borderGrad = border.reduce(0) { $0 + $1.grad } / Double(border.count)
             let sharpness = centreGrad / max(0.5, borderGrad)
             let conf = 0.1 + 0.6 * min(1, distinctShare / 0.5) + 0.3 * min(1, max(0, sharpness - 1) / 1.5)
-                - (skyShare > 0.5 ? 0.2 : 0)
+                - (skyFound ? 0.3 : 0)
             add("central_subject", conf, "\(pct(distinctShare)) of the centre unlike the border in colour; centre "
                 + String(format: "%.1fx as sharp as the border", sharpness), "centre",
                 colourName(distinct.isEmpty ? centre : distinct))
@@ -373,7 +383,8 @@ enum SceneReader {
     }
 
     /// The row where the sky-like area changes most in colour (mean Lab of its cells above against below, at least
-    /// 10 apart), searched between a quarter and seven eighths of the height; nil when the area stays one colour.
+    /// 10 apart, the part below at least 5 L* darker), searched between a quarter and seven eighths of the height;
+    /// nil when the area stays one colour. Applied up to three times (sky over sea over sand).
     static func horizonRow(_ grid: Grid, _ mask: [Bool]) -> Int? {
         var rowSum = [(Double, Double, Double, Double)](repeating: (0, 0, 0, 0), count: grid.rows)
         for r in 0..<grid.rows {
@@ -395,7 +406,8 @@ enum SceneReader {
             let dL = above.0 / above.3 - below.0 / below.3, da = above.1 / above.3 - below.1 / below.3
             let db = above.2 / above.3 - below.2 / below.3
             let d = (dL * dL + da * da + db * db).squareRoot()
-            if d >= 10 && d > (best?.distance ?? 0) { best = (r, d) }
+            // Water and land under a sky are darker than it; a sunset's glow low in the sky is not.
+            if d >= 10 && dL >= 5 && d > (best?.distance ?? 0) { best = (r, d) }
         }
         return best?.row
     }
