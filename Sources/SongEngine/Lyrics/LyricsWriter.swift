@@ -269,6 +269,9 @@ private struct Writer {
                 var fit = 1 + w.tags.reduce(0) { $0 + (tags[$1] ?? 0) }
                 let clash = w.tags.contains { opposite[$0].map { imageTags[$0] != nil } ?? false }
                 if clash { fit *= 0.2 }
+                // A colour the picture does not have is rare at a line's end ("the sky above is green").
+                let golden = paletteWords.contains("golden") && ["gold", "yellow"].contains(w.word)
+                if w.classes.contains("col") && !paletteWords.contains(w.word) && !golden { fit *= 0.02 }
                 // A word of a scene the picture does not show (a tide in a forest) is rare; of one it shows, common.
                 if let needs = LyricsWordBank.sceneNeeds[w.word] {
                     let best = needs.map { sceneTags[$0] ?? 0 }.max() ?? 0
