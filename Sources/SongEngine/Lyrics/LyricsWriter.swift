@@ -332,7 +332,14 @@ private struct Writer {
                 pairs.append(n == base.lines.count ? base.pairs : base.pairs.filter { $0.second < n })
                 continue
             }
-            let made = section(kind: kind, count: n)
+            var made = section(kind: kind, count: n)
+            // The first verse opens on the picture itself: its found things named in one line ("Blue sky, the sea
+            // and golden grass"); that line rhymes with none.
+            if kind == "verse" && verseNumber == 1 && n >= 2, let opening = sceneLine(), !usedLines.contains(opening) {
+                made.lines[0] = opening
+                made.pairs = made.pairs.filter { $0.first != 0 && $0.second != 0 }
+                usedLines.insert(opening)
+            }
             sections.append(LyricSection(kind: kind, tag: tag, lines: made.lines))
             schemes.append(made.scheme)
             pairs.append(made.pairs)
@@ -535,6 +542,26 @@ private struct Writer {
         if plural { line = line.replacingOccurrences(of: " is ", with: " are ") }
         if plural && line.hasSuffix(" is") { line = String(line.dropLast(2)) + "are" }
         return line
+    }
+
+    /// The two or three most confident named things in one line, 5-10 syllables: "Blue sky, the sea and golden
+    /// grass"; nil with fewer than two.
+    mutating func sceneLine() -> String? {
+        let named = scenePhrases.sorted { $0.weight > $1.weight }.map(\.phrase)
+        var picked: [String] = []
+        for phrase in named where !picked.contains(where: { $0.hasSuffix(phrase.split(separator: " ").last.map(String.init) ?? "") }) {
+            picked.append(phrase)
+            if picked.count == 3 { break }
+        }
+        guard picked.count >= 2 else { return nil }
+        for count in stride(from: picked.count, through: 2, by: -1) {
+            let items = Array(picked.prefix(count))
+            let line = (items.count == 2 ? "\(items[0]) and the \(items[1])"
+                : "\(items[0]), the \(items[1]) and \(items[2])")
+            let text = capitalised(line)
+            if (5...10).contains(syllables(text)) { return text }
+        }
+        return nil
     }
 
     /// "Orange Flowers", "Blue Lake": the most confident named thing other than the sky (the sky when alone), with

@@ -143,7 +143,7 @@ enum SceneReader {
 
         // Sun: a small compact burst of near-white in the upper part (measured on pixels).
         let sun = sunBlob(px)
-        if let sun, sun.fraction < 0.05, sun.centreY < 0.75, skyFound || topL > 45 {
+        if let sun, sun.fraction < 0.05, sun.centreY < 0.75, skyFound || topL > 45, topL < 85 {
             add("sun", 0.3 + 0.5 * sun.compactness + (skyFound ? 0.15 : 0),
                 "near-white blob of \(String(format: "%.2f", sun.fraction * 100))% of the picture, compactness "
                 + String(format: "%.2f", sun.compactness), sun.centreY < 0.36 ? "above" : "centre")
@@ -228,14 +228,18 @@ enum SceneReader {
         // Plants: grass low, trees high, forest everywhere.
         let lowPart = ground.filter { $0.y > 0.55 }
         // Green, or golden and textured as dry grass is.
-        let dryGrass: (Cell) -> Bool = { $0.hue >= 70 && $0.hue < 100 && $0.chroma >= 35 && $0.grad > 2.5 }
+        // (Dry grass only under a sky: golden petals in a close-up have texture too.)
+        let dryGrass: (Cell) -> Bool = { skyFound && $0.hue >= 70 && $0.hue < 100 && $0.chroma >= 35 && $0.grad > 2.5 }
         let grass = share(lowPart) { $0.greenish || ($0.darkPlant && $0.grad > 2) || dryGrass($0) }
         add("grass", 0.1 + 0.9 * grass, "\(pct(grass)) of the lower ground green or dry golden", "below",
             colourName(lowPart.filter { $0.greenish || dryGrass($0) }))
         let upper = all.filter { $0.y < 0.5 }
         let treeTest: (Cell) -> Bool = { ($0.greenish || $0.darkPlant) && $0.grad >= 3 && !$0.skyLike }
-        let trees = share(upper) { treeTest($0) }
-        add("trees", 0.1 + 1.5 * trees, "\(pct(trees)) of the upper half green or dark green with texture", "above")
+        // Trees stand against a sky or in their own shade: a close-up of bright leaves or grass has neither.
+        let shade = share(upper) { $0.L < 40 }
+        let trees = skyFound || shade >= 0.25 ? share(upper) { treeTest($0) } : 0
+        add("trees", 0.1 + 1.5 * trees, "\(pct(trees)) of the upper half green or dark green with texture; "
+            + (skyFound ? "under a sky" : "\(pct(shade)) of it in shade"), "above")
         let plants = share(all) { $0.greenish || $0.darkPlant }
         if trees >= 0.3 && topInSky < 0.3 {
             add("forest", 0.1 + 0.8 * plants, "\(pct(plants)) of the picture plants, little or no sky", "everywhere")
