@@ -259,5 +259,6 @@ enum LyricsWordBank {
         "across", "over", "under", "through", "toward", "towards", "around", "along", "behind", "beyond", "after",
         "before", "between", "while", "when", "where", "who", "what", "which", "always", "never", "back", "away",
         "all", "every", "one", "first", "last", "new", "old", "little", "big", "up", "down", "out", "off",
+        "dance", "anthem", "guitars", "techno", "disco", "trap", "electro", "hiphop", "rap", "metal", "indie", "soul",
     ]
 }

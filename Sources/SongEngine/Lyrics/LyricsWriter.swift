@@ -458,10 +458,12 @@ private struct Writer {
             let weights = fitting.map { t -> Double in
                 if sectionTemplates.contains(t.text) { return 0.001 }
                 var w = usedTemplates.contains(t.text) ? 0.15 : 1
-                if t.text.contains("$P") { w *= promptSung ? 2 : 6 }
-                // A picture with things found sings about them: lines that name one are far likelier.
+                // A topic in the prompt is what the song is about: its words lead; the picture's things come next
+                // (with no topic they lead).
+                let topical = topic.phrase != nil
+                if t.text.contains("$P") { w *= topical ? 8 : promptSung ? 2 : 6 }
                 if !scenePhrases.isEmpty {
-                    w *= t.text.contains("$S") ? 8 : t.text.contains("$E") ? 3 : 1
+                    w *= t.text.contains("$S") ? (topical ? 3 : 8) : t.text.contains("$E") ? 3 : 1
                 }
                 if (t.text.contains("$C") || t.ending == "col") && !colourSung { w *= 4 }
                 return w
