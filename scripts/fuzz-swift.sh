@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
-# The Swift fuzz targets (libFuzzer + AddressSanitizer): the lyrics parser and the server's form, JSON and multipart
+# The Swift fuzz targets (libFuzzer + AddressSanitizer): the lyrics parser, a prompt's topic, and the server's form, JSON and multipart
 # parsing, each run for a bounded time over its seed corpus (Fuzz/corpus/<target>/). Exits non-zero on a crash, a
 # leak, a timeout or an out-of-memory; prints the executions of every target.
 #
-#   scripts/fuzz-swift.sh [seconds-per-target] [target...]     (default 20 s; targets: lyrics form json multipart)
+#   scripts/fuzz-swift.sh [seconds-per-target] [target...]     (default 20 s; targets: lyrics topic form json multipart)
 #
 # How it builds, without unsafeFlags in Package.swift and without rebuilding the dependency graph with sanitizers:
 # the code under test is compiled from the repository's own sources by swiftc with -sanitize=fuzzer,address
 # (coverage feedback and ASan where it matters), together with a harness in Fuzz/swift/ that exports
-# LLVMFuzzerTestOneInput. The lyrics target needs nothing else. The server targets compile all of
+# LLVMFuzzerTestOneInput. The lyrics and topic targets need nothing else (topic pronounces with a stand-in). The server targets compile all of
 # Sources/ChromasongServer (its parsers are internal), and link the
 # other modules' objects from the ordinary release build (.build/release), which the script builds when missing.
 # The crash it found in MultipartKit (a part header name with a byte >= 0x80) is a seed of the multipart corpus:
@@ -21,7 +21,7 @@ ROOT=$PWD
 SECONDS_PER_TARGET=${1:-20}
 shift || true
 TARGETS=("$@")
-[ ${#TARGETS[@]} -eq 0 ] && TARGETS=(lyrics form json multipart)
+[ ${#TARGETS[@]} -eq 0 ] && TARGETS=(lyrics topic form json multipart)
 OUT=$ROOT/.build/fuzz-swift
 mkdir -p "$OUT"
 BUILD=$ROOT/.build/release
@@ -33,12 +33,18 @@ read -ra LINK_EXTRA <<< "${CHROMASONG_FUZZ_SWIFT_LINK_FLAGS:-}"
 quiet() { "$@" 2> >(grep -v "Cannot export local symbol" >&2); }
 
 needs_server=0
-for t in "${TARGETS[@]}"; do [ "$t" != lyrics ] && needs_server=1; done
+for t in "${TARGETS[@]}"; do [ "$t" != lyrics ] && [ "$t" != topic ] && needs_server=1; done
 
 build_lyrics() {
     quiet swiftc "${FLAGS[@]}" -module-name FuzzLyrics \
         Sources/SongEngine/Lyrics/LyricsParser.swift Sources/SongEngine/Model/Lyrics.swift Fuzz/swift/lyrics.swift \
         -o "$OUT/lyrics" "${LINK_EXTRA[@]}"
+}
+
+build_topic() {
+    quiet swiftc "${FLAGS[@]}" -module-name FuzzTopic \
+        Sources/SongEngine/Lyrics/LyricTopic.swift Sources/SongEngine/Lyrics/LyricsWordBank.swift \
+        Sources/SongEngine/Model/Lyrics.swift Fuzz/swift/topic.swift -o "$OUT/topic" "${LINK_EXTRA[@]}"
 }
 
 # The objects of every module the server links except the ones compiled here, from SwiftPM's own link list.
@@ -88,11 +94,11 @@ build_server_target() {
 
 start=$(date +%s)
 for t in "${TARGETS[@]}"; do
-    case $t in lyrics) build_lyrics ;; form|json|multipart) ;; *) echo "unknown target $t" >&2; exit 2 ;; esac
+    case $t in lyrics) build_lyrics ;; topic) build_topic ;; form|json|multipart) ;; *) echo "unknown target $t" >&2; exit 2 ;; esac
 done
 if [ $needs_server = 1 ]; then
     build_server_common
-    for t in "${TARGETS[@]}"; do [ "$t" != lyrics ] && build_server_target "$t"; done
+    for t in "${TARGETS[@]}"; do [ "$t" != lyrics ] && [ "$t" != topic ] && build_server_target "$t"; done
 fi
 echo "built ${TARGETS[*]} in $(( $(date +%s) - start )) s"
 

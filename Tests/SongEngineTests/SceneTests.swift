@@ -84,6 +84,12 @@ import Testing
         #expect(w.hookLines.count >= 2 && w.hookLines[1].hasPrefix("Dancing"), "\(w.hookLines)")
     }
 
+    /// Found by the topic fuzz target: a first word over 9 syllables left no room to step back to a break word.
+    @Test func aVeryLongWordDoesNotBreakTheHook() {
+        let t = LyricTopic(prompt: "supercalifragilisticexpialidocious kitchen dance traack", pronouncer: Speech.shared)
+        #expect(t.hookLines.first?.lowercased().contains("supercalifragilisticexpialidocious") == true)
+    }
+
     @Test func styleAndMoodPromptsHaveNoTopic() {
         for p in ["upbeat electronic dance track", "slow sad piano ballad", "Generate a relaxing acoustic track inspired by this scene.", ""] {
             let t = LyricTopic(prompt: p, pronouncer: Speech.shared)

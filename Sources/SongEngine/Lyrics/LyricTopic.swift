@@ -62,7 +62,7 @@ struct LyricTopic {
         while start < words.count {
             var end = start + 1
             while end < words.count && !clauseStarts.contains(end) && syllables(words[start...end]) <= 9 { end += 1 }
-            if end < words.count && !clauseStarts.contains(end) {
+            if end < words.count && !clauseStarts.contains(end) && end > start + 2 {
                 // Step back to the last break word after the first two words, if there is one.
                 if let b = (start + 2..<end).last(where: { Self.breaks.contains(words[$0]) }) { end = b }
             }
