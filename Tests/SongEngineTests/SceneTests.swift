@@ -62,6 +62,18 @@ import Testing
         #expect(scene.has("sea") != scene.has("lake"), "one reading of the water, not both")
     }
 
+    /// Narrow, tiny and one-colour pictures: no crash, every confidence a number in 0.5...1 (the manifest is JSON).
+    @Test func oddShapesReadSafely() throws {
+        for (w, h) in [(8, 300), (300, 8), (9, 9), (1, 1), (2, 500), (4000, 3)] {
+            let image = TestImages.make(width: w, height: h) { x, y in
+                (UInt8((x * 37) % 256), UInt8((y * 11) % 256), UInt8(((x + y) * 5) % 256))
+            }
+            let scene = Self.things(image)
+            for t in scene.things { #expect(t.confidence.isFinite && t.confidence >= 0.5 && t.confidence <= 1) }
+            _ = try JSONEncoder().encode(scene)
+        }
+    }
+
     @Test func sameImageSameScene() throws {
         let data = try Data(contentsOf: TestSupport.example)
         let image = try ImageLoader.decode(data)

@@ -260,7 +260,7 @@ enum SceneReader {
         }
 
         // Mountains: a ragged skyline across the picture above a band that is neither water nor plants.
-        if skyFound {
+        if skyFound && skyBottom.count >= 4 {
             let heights = skyBottom.map { Double($0) / Double(grid.rows) }
             let inBand = Double(heights.filter { $0 > 0.1 && $0 < 0.75 }.count) / Double(heights.count)
             var jag = 0.0
