@@ -333,8 +333,8 @@ private struct Writer {
                 continue
             }
             var made = section(kind: kind, count: n)
-            // The first verse opens on the picture itself: its found things named in one line ("Blue sky, the sea
-            // and golden grass"); that line rhymes with none.
+            // The first verse opens on the picture itself: its found things named in one line ("The blue sky, the sea
+            // and the golden grass"); that line rhymes with none.
             if kind == "verse" && verseNumber == 1 && n >= 2, let opening = sceneLine(), !usedLines.contains(opening) {
                 made.lines[0] = opening
                 made.pairs = made.pairs.filter { $0.first != 0 && $0.second != 0 }
@@ -546,10 +546,13 @@ private struct Writer {
         return line
     }
 
-    /// The two or three most confident named things in one line, 5-10 syllables: "Blue sky, the sea and golden
-    /// grass"; nil with fewer than two.
+    /// The two or three most confident named things in one line, 5-10 syllables: "The blue sky, the sea and the
+    /// golden grass"; nil with fewer than two.
     mutating func sceneLine() -> String? {
+        // Water goes unsaid beside the sea or the lake it already is.
+        let hasWaterBody = scenePhrases.contains { $0.phrase.hasSuffix("sea") || $0.phrase.hasSuffix("lake") }
         let named = scenePhrases.sorted { $0.weight > $1.weight }.map(\.phrase)
+            .filter { !(hasWaterBody && $0.hasSuffix("water")) }
         var picked: [String] = []
         for phrase in named where !picked.contains(where: { $0.hasSuffix(phrase.split(separator: " ").last.map(String.init) ?? "") }) {
             picked.append(phrase)
@@ -558,8 +561,8 @@ private struct Writer {
         guard picked.count >= 2 else { return nil }
         for count in stride(from: picked.count, through: 2, by: -1) {
             let items = Array(picked.prefix(count))
-            let line = (items.count == 2 ? "\(items[0]) and the \(items[1])"
-                : "\(items[0]), the \(items[1]) and \(items[2])")
+            let line = (items.count == 2 ? "the \(items[0]) and the \(items[1])"
+                : "the \(items[0]), the \(items[1]) and the \(items[2])")
             let text = capitalised(line)
             if (5...10).contains(syllables(text)) { return text }
         }
