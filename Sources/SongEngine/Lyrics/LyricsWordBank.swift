@@ -87,7 +87,7 @@ enum LyricsWordBank {
     /// Nouns that stand for a found thing inside a line (`$E`: "the lake is calling"): singular or mass nouns, so
     /// "is" agrees.
     static let sceneElements: [String: [String]] = [
-        "sky": ["sky"], "clouds": ["storm"], "sun": ["sun"], "sunset": ["sunset"], "night": ["night"], "moon": ["moon"],
+        "sky": ["sky"], "clouds": ["cloud"], "sun": ["sun"], "sunset": ["sunset"], "night": ["night"], "moon": ["moon"],
         "stars": ["starlight"], "water": ["water"], "sea": ["ocean", "sea"], "lake": ["lake"], "rain": ["rain"],
         "sand": ["sand"], "desert": ["desert"], "snow": ["snow"], "grass": ["meadow", "grass"], "trees": ["forest"],
         "forest": ["forest"], "flowers": ["flower", "garden"], "mountains": ["mountain"], "buildings": ["city"],
@@ -188,7 +188,7 @@ enum LyricsWordBank {
         ("But one day we will #", "vH", "any", "bridge"),
         ("Out in the $E we #", "vH", "any", "verse"),
         // Adjectives said of things.
-        ("Tonight the $E is #", "adjW", "any", "any"),
+        ("And now the $E is #", "adjW", "any", "any"),
         ("The world outside is #", "adjW", "any", "verse"),
         ("The sky above is #", "adjW", "any", "any"),
         ("And the $L is #", "adjW", "any", "verse"),

@@ -569,11 +569,13 @@ private struct Writer {
         return nil
     }
 
-    /// "Orange Flowers", "Blue Lake": the most confident named thing other than the sky (the sky when alone), with
-    /// its colour.
+    /// "Orange Flowers", "Blue Lake": the most confident named thing with a colour of its own, other than the sky;
+    /// else the most confident other thing with the picture's colour; the sky when alone.
     func sceneTitle() -> String? {
         let named = scenePhrases.sorted { $0.weight > $1.weight }
-        guard let best = named.first(where: { !$0.phrase.hasSuffix("sky") }) ?? named.first else { return nil }
+        let coloured = named.filter { $0.phrase.contains(" ") }
+        guard let best = coloured.first(where: { !$0.phrase.hasSuffix("sky") })
+            ?? named.first(where: { !$0.phrase.hasSuffix("sky") }) ?? named.first else { return nil }
         var words = best.phrase.split(separator: " ").map { $0.prefix(1).uppercased() + $0.dropFirst() }
         if words.count == 1 { words.insert((titleColour ?? colours[0].0).capitalized, at: 0) }
         return words.joined(separator: " ")
