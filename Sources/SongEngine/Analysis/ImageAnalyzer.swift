@@ -263,6 +263,18 @@ public enum ImageAnalyzer {
 
     // MARK: - Edges
 
+    /// The Sobel gradient of L* at pixel `i` (not on the border), in L* units per pixel: (x, y). Shared by the
+    /// edge features and the scene reader's cells.
+    @inline(__always)
+    static func sobel(_ L: UnsafeBufferPointer<Double>, _ i: Int, width w: Int) -> (gx: Double, gy: Double) {
+        let tl = L[i - w - 1], tc = L[i - w], tr = L[i - w + 1]
+        let ml = L[i - 1], mr = L[i + 1]
+        let bl = L[i + w - 1], bc = L[i + w], br = L[i + w + 1]
+        let gx: Double = ((tr + 2 * mr + br) - (tl + 2 * ml + bl)) / 8
+        let gy: Double = ((bl + 2 * bc + br) - (tl + 2 * tc + tr)) / 8
+        return (gx, gy)
+    }
+
     /// Edge density (share of pixels over the Sobel threshold) and angularity (peakiness of the magnitude-weighted
     /// orientation histogram of those edges: 1 - normalised entropy over 18 bins of 10 degrees, rescaled so that
     /// one or two dominant orientations read as high).
@@ -275,12 +287,7 @@ public enum ImageAnalyzer {
         px.L.withUnsafeBufferPointer { (L: UnsafeBufferPointer<Double>) -> Void in
             for y in 1..<(h - 1) {
                 for x in 1..<(w - 1) {
-                    let i = y * w + x
-                    let tl = L[i - w - 1], tc = L[i - w], tr = L[i - w + 1]
-                    let ml = L[i - 1], mr = L[i + 1]
-                    let bl = L[i + w - 1], bc = L[i + w], br = L[i + w + 1]
-                    let gx: Double = ((tr + 2 * mr + br) - (tl + 2 * ml + bl)) / 8
-                    let gy: Double = ((bl + 2 * bc + br) - (tl + 2 * tc + tr)) / 8
+                    let (gx, gy) = sobel(L, y * w + x, width: w)
                     let mag = (gx * gx + gy * gy).squareRoot()
                     if mag > edgeThreshold {
                         edgeCount += 1

@@ -11,16 +11,16 @@ public enum LyricStage {
         guard vocals, plan.lyrics == nil else { return plan }
         var plan = plan
         var rng = SeededGenerator(seed: seed).fork("lyrics")
-        let written = LyricsWriter.write(features: features, scene: scene, plan: plan, prompt: prompt,
-                                         pronouncer: pronouncer, seed: rng.next())
+        let draft = LyricsWriter.draft(features: features, scene: scene, plan: plan, prompt: prompt,
+                                       pronouncer: pronouncer, seed: rng.next())
+        let written = draft.lyrics
         plan.lyrics = written
         plan.pronounced = written.sections.map { $0.lines.map { pronouncer.pronounce(line: $0) } }
-        let topic = LyricTopic(prompt: prompt, pronouncer: pronouncer)
         let things = scene.things.filter { $0.tag != "central_subject" }.prefix(5)
             .map { "\($0.tag) \(String(format: "%.2f", $0.confidence))" }
         var reason = things.isEmpty ? "no lyrics given: written from the image's colours, light and warmth (no thing found in it)"
             : "no lyrics given: written about what the picture shows (" + things.joined(separator: ", ") + "), weighted by confidence"
-        if let phrase = topic.phrase {
+        if let phrase = draft.topic {
             reason += "; the prompt's topic \"\(phrase)\" opens the chorus and names the song"
         }
         plan.decisions.append(Decision(name: "lyrics", value: "written: \(written.title ?? "")", reason: reason))

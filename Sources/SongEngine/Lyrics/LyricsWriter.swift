@@ -28,6 +28,8 @@ public enum LyricsWriter {
         public var lyrics: Lyrics
         public var schemes: [RhymeScheme?]
         public var rhymePairs: [[RhymePair]]
+        /// The prompt's topic as the song sings it, when the prompt has one (`LyricTopic`).
+        public var topic: String?
     }
 
     public static func write(features: ImageFeatures, scene: Scene = Scene(things: []), plan: MusicPlan, prompt: String,
@@ -185,6 +187,9 @@ private struct Writer {
         buildGroups()
     }
 
+    /// Colours not worth singing of a thing other than the sky and the clouds (a "grey street" says little).
+    static let plainColours: Set<String> = ["black", "white", "silver", "grey"]
+
     /// The found things become slot words: `$E` elements, `$S` named things with their colours, `$L` times of
     /// light, `$C` colours, each weighted by its confidence; end words of the scene weigh more in `buildGroups`.
     mutating func readScene(_ scene: Scene) {
@@ -198,8 +203,7 @@ private struct Writer {
             }
             lightList += (LyricsWordBank.sceneLight[t.tag] ?? []).filter { !lightList.contains($0) }
             if let name = LyricsWordBank.sceneNames[t.tag] {
-                let colour = t.colour.flatMap { ["black", "white", "silver", "grey"].contains($0) && t.tag != "sky"
-                    && t.tag != "clouds" ? nil : $0 }
+                let colour = t.colour.flatMap { Self.plainColours.contains($0) && t.tag != "sky" && t.tag != "clouds" ? nil : $0 }
                 let phrase = colour.map { "\($0) \(name)" } ?? name
                 if !scenePhrases.contains(where: { $0.phrase == phrase }) {
                     scenePhrases.append((phrase, LyricsWordBank.pluralNames.contains(name), t.confidence))
@@ -207,8 +211,7 @@ private struct Writer {
                 if let colour, t.tag != "sky" || scene.things.count <= 2 { thingColours.append((colour, t.confidence)) }
             }
             // A subject's colour names the flowers when both were found ("the orange flowers").
-            if t.tag == "central_subject", let colour = t.colour, scene.has("flowers"),
-               !["black", "white", "silver", "grey"].contains(colour) {
+            if t.tag == "central_subject", let colour = t.colour, scene.has("flowers"), !Self.plainColours.contains(colour) {
                 scenePhrases.append(("\(colour) flowers", true, t.confidence + 0.2))
                 thingColours.append((colour, t.confidence))
             }
@@ -347,7 +350,7 @@ private struct Writer {
         let hookLines = repeated["chorus"]?.lines ?? sections.first { !$0.lines.isEmpty }?.lines ?? []
         let lyrics = Lyrics(sections: sections, title: topic.title ?? sceneTitle() ?? title(hookLines: hookLines),
                             written: true)
-        return LyricsWriter.Draft(lyrics: lyrics, schemes: schemes, rhymePairs: pairs)
+        return LyricsWriter.Draft(lyrics: lyrics, schemes: schemes, rhymePairs: pairs, topic: topic.phrase)
     }
 
     /// Rhyme group of each line: AABB (pairs in order) or ABAB (alternate lines of each four); an odd line left over
@@ -537,8 +540,7 @@ private struct Writer {
         var line = words.joined(separator: " ")
         // "a olive light" -> "an olive light".
         for v in ["a", "e", "i", "o", "u"] {
-            line = line.replacingOccurrences(of: "There's a \(v)", with: "There's an \(v)")
-                .replacingOccurrences(of: " a \(v)", with: " an \(v)")
+            line = line.replacingOccurrences(of: " a \(v)", with: " an \(v)")
             if line.hasPrefix("A \(v)") { line = "An " + line.dropFirst(2) }
         }
         if plural { line = line.replacingOccurrences(of: " is ", with: " are ") }

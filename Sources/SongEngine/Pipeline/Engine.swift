@@ -90,14 +90,34 @@ public final class ChromasongEngine: Sendable {
         try validate(request)
         let bytes = try await ImageLoader.bytes(of: request.image)
         let image = try ImageLoader.decode(bytes, field: imageField(request))
-        let (features, scene) = ImageAnalyzer.read(image)
-        let steering = steering(request)
-        let seed = planSeed(request, imageBytes: bytes)
-        var plan = try Planner.plan(features: features, steering: steering, styles: styles, seed: seed,
-                                    scene: scene, pronouncer: pronouncer)
-        plan = LyricStage.run(plan: plan, features: features, scene: scene, prompt: request.prompt,
-                              vocals: steering.vocals, pronouncer: pronouncer, seed: seed)
+        let (features, scene, plan) = try prepare(request, image: image, seed: planSeed(request, imageBytes: bytes),
+                                                  clock: TimingRecorder())
         return AnalysisResult(features: features, scene: scene.things, plan: plan)
+    }
+
+    /// The one path from pixels to a plan that `analyze` and `render` share: features and scene, the plan, then
+    /// the lyric stage (written lyrics from the scene and the prompt's topic, when the plan is sung and has none).
+    /// Times "analysis", "lyrics" and, for the user's lyrics, "vocal text" on `clock`.
+    private func prepare(_ request: SongRequest, image: RGBAImage, seed: UInt64, clock: TimingRecorder) throws
+        -> (features: ImageFeatures, scene: Scene, plan: MusicPlan)
+    {
+        let steering = steering(request)
+        var textSeconds = 0.0
+        let (features, scene, planned) = try clock.measure("analysis") {
+            let (features, scene) = ImageAnalyzer.read(image)
+            let plan = try Planner.plan(features: features, steering: steering, styles: styles, seed: seed,
+                                        scene: scene, pronouncer: pronouncer, lyricsTime: { textSeconds = $0 })
+            return (features, scene, plan)
+        }
+        let plan = clock.measure("lyrics") {
+            LyricStage.run(plan: planned, features: features, scene: scene, prompt: request.prompt,
+                           vocals: steering.vocals, pronouncer: pronouncer, seed: seed)
+        }
+        if planned.lyrics != nil {
+            // The user's lyrics are parsed and pronounced inside the analysis: reported on their own as well.
+            clock.record("vocal text", version: nil, seconds: textSeconds, audio: 0)
+        }
+        return (features, scene, plan)
     }
 
     /// Renders a request into `directory`. Nothing appears there unless the whole render succeeds; on failure or
@@ -112,25 +132,9 @@ public final class ChromasongEngine: Sendable {
         try Task.checkCancellation()
 
         progress(RenderProgress(stage: "analysis", fraction: 0.05))
-        let steering = steering(request)
         // The plan seed hashes the image bytes (up to 20 MiB): once per render, shared by plan, title and versions.
         let requestSeed = planSeed(request, imageBytes: bytes)
-        var textSeconds = 0.0
-        let (features, scene, planned) = try clock.measure("analysis") {
-            let (features, scene) = ImageAnalyzer.read(image)
-            let plan = try Planner.plan(features: features, steering: steering, styles: styles, seed: requestSeed,
-                                        scene: scene, pronouncer: pronouncer, lyricsTime: { textSeconds = $0 })
-            return (features, scene, plan)
-        }
-        // The lyric stage: written lyrics from the scene and the prompt's topic, when the plan is sung and has none.
-        let plan = clock.measure("lyrics") {
-            LyricStage.run(plan: planned, features: features, scene: scene, prompt: request.prompt,
-                           vocals: steering.vocals, pronouncer: pronouncer, seed: requestSeed)
-        }
-        if planned.lyrics != nil {
-            // The user's lyrics are parsed and pronounced inside the analysis: reported on their own as well.
-            clock.record("vocal text", version: nil, seconds: textSeconds, audio: 0)
-        }
+        let (features, scene, plan) = try prepare(request, image: image, seed: requestSeed, clock: clock)
         guard var mixedStyle = styles.style(id: plan.style) else {
             throw ConfigurationError("the plan chose style \(plan.style), which the loaded presets do not have")
         }

@@ -74,10 +74,8 @@ enum SceneReader {
         func pct(_ v: Double) -> String { "\(Int((v * 100).rounded()))%" }
         func colourName(_ cells: [Cell]) -> String? {
             guard !cells.isEmpty else { return nil }
-            let k = Double(cells.count)
-            let L = cells.reduce(0) { $0 + $1.L } / k, a = cells.reduce(0) { $0 + $1.a } / k
-            let b = cells.reduce(0) { $0 + $1.b } / k
-            return LyricColour.word(L: L, a: a, b: b)
+            let m = meanLab(cells)
+            return LyricColour.word(L: m.L, a: m.a, b: m.b)
         }
         func location(_ cells: [Cell]) -> String {
             guard !cells.isEmpty else { return "everywhere" }
@@ -304,13 +302,9 @@ enum SceneReader {
         let centre = all.filter { abs($0.x - 0.5) < 0.25 && abs($0.y - 0.5) < 0.25 }
         let border = all.filter { $0.x < 0.17 || $0.x > 0.83 || $0.y < 0.17 || $0.y > 0.83 }
         if !centre.isEmpty && !border.isEmpty {
-            func mean(_ cs: [Cell]) -> (Double, Double, Double) {
-                let k = Double(cs.count)
-                return (cs.reduce(0) { $0 + $1.L } / k, cs.reduce(0) { $0 + $1.a } / k, cs.reduce(0) { $0 + $1.b } / k)
-            }
-            let bm = mean(border)
+            let bm = meanLab(border)
             let distinct = centre.filter { c in
-                let d = ((c.L - bm.0) * (c.L - bm.0) + (c.a - bm.1) * (c.a - bm.1) + (c.b - bm.2) * (c.b - bm.2))
+                let d = ((c.L - bm.L) * (c.L - bm.L) + (c.a - bm.a) * (c.a - bm.a) + (c.b - bm.b) * (c.b - bm.b))
                 return d.squareRoot() > 25
             }
             let distinctShare = Double(distinct.count) / Double(centre.count)
@@ -328,6 +322,12 @@ enum SceneReader {
 
     // MARK: - Measuring
 
+    /// Mean L*, a*, b* of some cells (not empty).
+    static func meanLab(_ cells: [Cell]) -> (L: Double, a: Double, b: Double) {
+        let k = Double(cells.count)
+        return (cells.reduce(0) { $0 + $1.L } / k, cells.reduce(0) { $0 + $1.a } / k, cells.reduce(0) { $0 + $1.b } / k)
+    }
+
     static func measure(_ px: ImageAnalyzer.Pixels) -> Grid {
         let w = px.width, h = px.height
         let size = max(4, (max(w, h) + cellsOnLongSide - 1) / cellsOnLongSide)
@@ -336,32 +336,30 @@ enum SceneReader {
         var counts = [Double](repeating: 0, count: cols * rows)
         var sumL2 = [Double](repeating: 0, count: cols * rows)
         var edgeMag = [Double](repeating: 0, count: cols * rows)
-        for y in 0..<h {
-            let r = min(rows - 1, y / size)
-            for x in 0..<w {
-                let c = min(cols - 1, x / size)
-                let k = r * cols + c
-                let i = y * w + x
-                let L = px.L[i]
-                cells[k].L += L
-                cells[k].a += px.A[i]
-                cells[k].b += px.B[i]
-                sumL2[k] += L * L
-                counts[k] += 1
-                guard x > 0, y > 0, x < w - 1, y < h - 1 else { continue }
-                let tl = px.L[i - w - 1], tc = px.L[i - w], tr = px.L[i - w + 1]
-                let ml = px.L[i - 1], mr = px.L[i + 1]
-                let bl = px.L[i + w - 1], bc = px.L[i + w], br = px.L[i + w + 1]
-                let gx = ((tr + 2 * mr + br) - (tl + 2 * ml + bl)) / 8
-                let gy = ((bl + 2 * bc + br) - (tl + 2 * tc + tr)) / 8
-                let mag = (gx * gx + gy * gy).squareRoot()
-                cells[k].grad += mag
-                if mag > ImageAnalyzer.edgeThreshold {
-                    cells[k].edges += 1
-                    edgeMag[k] += mag
-                    // A horizontal line has a vertical gradient.
-                    if abs(gy) > 3 * abs(gx) { cells[k].horizontal += mag }
-                    if abs(gx) > 3 * abs(gy) { cells[k].vertical += mag }
+        px.L.withUnsafeBufferPointer { (Lp: UnsafeBufferPointer<Double>) -> Void in
+            for y in 0..<h {
+                let r = min(rows - 1, y / size)
+                for x in 0..<w {
+                    let c = min(cols - 1, x / size)
+                    let k = r * cols + c
+                    let i = y * w + x
+                    let L = Lp[i]
+                    cells[k].L += L
+                    cells[k].a += px.A[i]
+                    cells[k].b += px.B[i]
+                    sumL2[k] += L * L
+                    counts[k] += 1
+                    guard x > 0, y > 0, x < w - 1, y < h - 1 else { continue }
+                    let (gx, gy) = ImageAnalyzer.sobel(Lp, i, width: w)
+                    let mag = (gx * gx + gy * gy).squareRoot()
+                    cells[k].grad += mag
+                    if mag > ImageAnalyzer.edgeThreshold {
+                        cells[k].edges += 1
+                        edgeMag[k] += mag
+                        // A horizontal line has a vertical gradient.
+                        if abs(gy) > 3 * abs(gx) { cells[k].horizontal += mag }
+                        if abs(gx) > 3 * abs(gy) { cells[k].vertical += mag }
+                    }
                 }
             }
         }
