@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import Hummingbird
 import Logging
+import ServiceLifecycle
 import SongEngine
 
 /// The pieces the network-safety layer and the Explorer plug in. Defaults: the engine's plain image fetch, a
@@ -45,11 +46,15 @@ public func buildApplication(configuration: ServerConfiguration, hooks: ServerHo
         try fm.createDirectory(at: data.appendingPathComponent(sub), withIntermediateDirectories: true)
     }
     let results = data.appendingPathComponent("results")
-    // A render killed mid-way leaves its hidden staging folder: nothing in it was ever served; remove it.
+    let store = try await openStore(configuration, given: store, logger: logger)
+    // A render killed mid-way leaves its hidden staging folder: nothing in it was ever served; remove it. On shared
+    // storage other nodes are rendering into theirs: only folders a day old are left over.
+    let staleBefore = store.isShared ? Date().addingTimeInterval(-86_400) : Date.distantFuture
     for name in (try? fm.contentsOfDirectory(atPath: results.path)) ?? [] where name.hasPrefix(".") {
-        try? fm.removeItem(at: results.appendingPathComponent(name))
+        let url = results.appendingPathComponent(name)
+        let modified = (try? fm.attributesOfItem(atPath: url.path)[.modificationDate] as? Date) ?? Date.distantPast
+        if modified < staleBefore { try? fm.removeItem(at: url) }
     }
-    let store = try store ?? SQLiteTaskStore(path: data.appendingPathComponent("chromasong.sqlite").path)
 
     let engine = try ChromasongEngine(presetsDirectory: configuration.presetsDirectory)
     let speed = RenderSpeed()
@@ -67,40 +72,59 @@ public func buildApplication(configuration: ServerConfiguration, hooks: ServerHo
     // Submissions whose bodies are being read hold admission slots too (`SubmissionGate`): /health reports them as
     // `receiving`, so an operator (and a test) can see an upload holding the queue before it is a task.
     let gate = SubmissionGate()
+    let workerCount = configuration.role.renders ? configuration.workers : 0
     router.get("health") { _, _ in
         let counts = try await store.queueCounts()
         return JSONResponse(JSON.object([
             "status": .string("ok"), "queued": .int(counts.queued), "running": .int(counts.running),
-            "receiving": .int(gate.count), "workers": .int(configuration.workers),
-            "queue_limit": .int(configuration.queueLimit),
+            "receiving": .int(gate.count), "workers": .int(workerCount),
+            "queue_limit": .int(configuration.queueLimit), "role": .string(configuration.role.rawValue), "node": .string(configuration.nodeName),
         ]))
     }
+    let metrics = ServerMetrics()
+    metrics.addRoute(to: router, store: store)
     let openAPI: @Sendable (Request, BasicRequestContext) -> Response = { _, _ in
         Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
                  body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))
     }
-    router.get("openapi.json", use: openAPI)
-    router.get("api/public/v1/openapi.json", use: openAPI)
-    let api = router.group("api/public/v1").add(middleware: APIKeyMiddleware(keys: Set(configuration.apiKeys)))
-    if !configuration.apiKeys.isEmpty {
-        api.add(middleware: RateLimitMiddleware(limiter: RateLimiter(), submit: configuration.submitRate,
-                                                read: configuration.readRate, keysConfigured: true))
+    // The API (and the files it hands out) on api and all nodes; a worker node answers /health and /metrics only.
+    if configuration.role.accepts {
+        router.get("openapi.json", use: openAPI)
+        router.get("api/public/v1/openapi.json", use: openAPI)
+        let api = router.group("api/public/v1").add(middleware: APIKeyMiddleware(keys: Set(configuration.apiKeys)))
+        if !configuration.apiKeys.isEmpty {
+            api.add(middleware: RateLimitMiddleware(limiter: RateLimiter(), submit: configuration.submitRate,
+                                                    read: configuration.readRate, keysConfigured: true))
+        }
+        APIController(store: store, engine: engine, configuration: configuration, hooks: hooks, speed: speed,
+                      payloads: payloads, gate: gate).addRoutes(to: api)
+        ResultFiles<BasicRequestContext>(store: store, resultsDirectory: results, signer: signer).addRoutes(to: router)
+        hooks.extraRoutes(router)
     }
-    APIController(store: store, engine: engine, configuration: configuration, hooks: hooks, speed: speed,
-                  payloads: payloads, gate: gate).addRoutes(to: api)
-    ResultFiles<BasicRequestContext>(store: store, resultsDirectory: results, signer: signer).addRoutes(to: router)
-    hooks.extraRoutes(router)
 
-    let workers = WorkerService(
-        store: store, engine: engine, configuration: configuration, speed: speed, payloads: payloads,
-        executor: RenderExecutor(threads: min(16, max(1, configuration.workers * 2))), logger: logger,
-        beforeRender: hooks.beforeRender, freeDiskBytes: hooks.freeDiskBytes)
-    let dispatcher = WebhookDispatcher(store: store, transport: hooks.webhookTransport,
-                                       secret: configuration.webhookSecret, schedule: configuration.webhookRetry,
-                                       logger: logger)
-    let retention = RetentionService(
-        retention: Retention(store: store, dataDirectory: data, retention: configuration.retention, logger: logger),
-        interval: .seconds(max(1, configuration.retentionSweepInterval)))
+    var services: [any Service] = []
+    if configuration.role.renders {
+        var workerConfiguration = configuration
+        workerConfiguration.workers = workerCount
+        services.append(WorkerService(
+            store: store, engine: engine, configuration: workerConfiguration, speed: speed, payloads: payloads,
+            executor: RenderExecutor(threads: min(16, max(1, workerCount * 2))), logger: logger,
+            beforeRender: hooks.beforeRender, freeDiskBytes: hooks.freeDiskBytes, metrics: metrics))
+        // Claims whose worker died are taken back by the live workers, a few times per lease.
+        services.append(LeaseSweepService(
+            store: store, payloads: payloads, maxAttempts: configuration.maxRenderAttempts,
+            interval: .seconds(max(0.05, min(5, configuration.leaseSeconds / 3))), metrics: metrics, logger: logger))
+    }
+    if configuration.role.accepts {
+        // Webhooks and retention on the nodes that face the network; the outbox hands a delivery to one at a time.
+        services.append(WebhookDispatcher(store: store, transport: hooks.webhookTransport,
+                                          secret: configuration.webhookSecret, schedule: configuration.webhookRetry,
+                                          logger: logger, metrics: metrics))
+        services.append(RetentionService(
+            retention: Retention(store: store, dataDirectory: data, retention: configuration.retention, logger: logger),
+            interval: .seconds(max(1, configuration.retentionSweepInterval))))
+    }
+    if services.isEmpty { services.append(IdleService()) }
     let host = configuration.effectiveHost
     if configuration.apiKeys.isEmpty {
         logger.warning("no API key configured: listening on loopback only (\(host)); set CHROMASONG_API_KEYS or --api-key to accept other hosts")
@@ -108,13 +132,14 @@ public func buildApplication(configuration: ServerConfiguration, hooks: ServerHo
     logger.info("chromasong server", metadata: [
         "address": "\(host):\(configuration.port)", "public_url": "\(configuration.baseURL)",
         "data": "\(data.path)", "workers": "\(configuration.workers)", "queue_limit": "\(configuration.queueLimit)",
-        "allow_private_networks": "\(configuration.allowPrivateNetworks)",
+        "allow_private_networks": "\(configuration.allowPrivateNetworks)", "role": "\(configuration.role.rawValue)",
+        "store": "\(store.isShared ? (store as? PostgresTaskStore)?.location ?? "shared" : "sqlite")",
     ])
     return Application(
         router: router,
         server: configuration.connectionDeadlines.serverBuilder(logger: logger),
         configuration: .init(address: .hostname(host, port: configuration.port), serverName: "Chromasong"),
-        services: [workers, dispatcher, retention],
+        services: services,
         logger: logger)
 }
 
@@ -130,4 +155,22 @@ func recoverInterruptedTasks(store: any TaskStore, payloads: Payloads, maxAttemp
     }
     if requeued > 0 { logger.notice("put \(requeued) interrupted task(s) back in the queue") }
     if failed > 0 { logger.warning("\(failed) interrupted task(s) used up their \(maxAttempts) attempts: FAILED") }
+}
+
+/// The store the configuration names: PostgreSQL at `database`, else SQLite in the data directory.
+func openStore(_ configuration: ServerConfiguration, given: (any TaskStore)? = nil, logger: Logger) async throws
+    -> any TaskStore
+{
+    if let given { return given }
+    if let url = configuration.database {
+        return try await PostgresTaskStore(url: url, leaseSeconds: configuration.leaseSeconds,
+                                           node: configuration.nodeName, logger: logger)
+    }
+    return try SQLiteTaskStore(path: configuration.dataDirectory.appendingPathComponent("chromasong.sqlite").path,
+                               leaseSeconds: configuration.leaseSeconds, node: configuration.nodeName)
+}
+
+/// Keeps a node with nothing else to run alive until shutdown.
+struct IdleService: Service {
+    func run() async throws { try? await gracefulShutdown() }
 }

@@ -95,6 +95,8 @@ struct RetentionService: Service {
                 do { try await retention.sweep() } catch is CancellationError {
                     return  // shutdown
                 } catch {
+                    // A pooled store's request cancelled by the shutdown is the shutdown, not a failure.
+                    if Task.isCancelled || Task.isShuttingDownGracefully { return }
                     retention.logger.error("retention sweep failed", metadata: ["error": "\(error)"])
                 }
                 try? await Task.sleep(for: interval)

@@ -17,6 +17,20 @@ public struct ServerConfiguration: Sendable {
     public var webhookSecret: String?
     /// Renders at once; 0 = accept and queue only (a front end over a shared store).
     public var workers: Int
+    /// What this node does (issue 13): `.all` (one process does everything, the default), `.api` (accepts,
+    /// validates, stores uploads, answers byId, serves files, sends webhooks; renders nothing) or `.worker` (claims
+    /// and renders; serves only /health and /metrics).
+    public var role: ServerRole = .all
+    /// The task store: nil = SQLite in the data directory (`chromasong.sqlite`, one process); a
+    /// `postgres://...` URL = the shared PostgreSQL store (docs/scale-out.md).
+    public var database: String? = nil
+    /// Seconds a claim holds without renewal; its worker renews it every third of that. A worker that dies leaves
+    /// its task to be taken back by another node once the lease runs out.
+    public var leaseSeconds: Double = 30
+    /// This node's name in claims (`claimed_by`), logs and `/health`; unique among the live nodes. At start-up a
+    /// node takes back the tasks claimed under its own name (it was restarted mid-render) at once, without waiting
+    /// for their leases: give each node a stable name (`CHROMASONG_NODE`) to get that. Default: "<host>:<pid>".
+    public var nodeName: String = NodeName.default
     /// Tasks waiting in the queue (IN_QUEUE) beyond which submissions get 429.
     public var queueLimit: Int
     /// Let image_url and webhook_url reach loopback, private and link-local addresses (tests, closed networks).
@@ -84,7 +98,7 @@ public struct ServerConfiguration: Sendable {
 
     /// Reads `CHROMASONG_*` variables over the defaults: HOST, PORT, PUBLIC_URL, DATA_DIR, API_KEYS (comma
     /// separated), WEBHOOK_SECRET, WORKERS, QUEUE_LIMIT, ALLOW_PRIVATE_NETWORKS (true/false), PRESETS,
-    /// SHUTDOWN_GRACE, FILE_SIGNING_SECRET, FILE_URL_HOURS, RETENTION_DAYS, SUBMIT_RATE, SUBMIT_BURST, READ_RATE,
+    /// SHUTDOWN_GRACE, ROLE, DATABASE, LEASE_SECONDS, FILE_SIGNING_SECRET, FILE_URL_HOURS, RETENTION_DAYS, SUBMIT_RATE, SUBMIT_BURST, READ_RATE,
     /// READ_BURST, RENDER_WORKER (process, in-process or a binary's absolute path), RENDER_ATTEMPTS,
     /// RENDER_TIME_FLOOR, RENDER_TIME_PER_SECOND, RENDER_MEMORY_FLOOR_MIB, RENDER_MEMORY_PER_SECOND_MIB.
     public static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment) throws
@@ -115,6 +129,14 @@ public struct ServerConfiguration: Sendable {
             c.allowPrivateNetworks = b
         }
         if let v = value("PRESETS") { c.presetsDirectory = URL(fileURLWithPath: v) }
+        if let v = value("ROLE") {
+            guard let r = ServerRole(rawValue: v) else {
+                throw ConfigurationError("CHROMASONG_ROLE must be api, worker or all, got \"\(v)\"")
+            }
+            c.role = r
+        }
+        if let v = value("DATABASE") { c.database = v }
+        if let v = value("NODE") { c.nodeName = v }
         if let v = value("SHUTDOWN_GRACE"), let d = Double(v) { c.shutdownGrace = d }
         if let v = value("RENDER_WORKER") {
             guard let mode = RenderWorkerMode.parse(v) else {
@@ -144,6 +166,7 @@ public struct ServerConfiguration: Sendable {
             }
             return d
         }
+        if let d = try positive("LEASE_SECONDS") { c.leaseSeconds = d }
         if let v = value("FILE_SIGNING_SECRET") { c.fileSigningSecret = v }
         if let v = try number("FILE_URL_HOURS") { c.fileURLValidity = v * 3600 }
         if let v = try number("RETENTION_DAYS") { c.retention = v * 86_400 }
@@ -157,6 +180,10 @@ public struct ServerConfiguration: Sendable {
 
     /// Refuses settings that cannot work: a file URL must live at least a minute.
     public func checkTenancy() throws {
+        if let database { _ = try DatabaseURL(database) }
+        if role != .all && database == nil {
+            throw ConfigurationError("role \(role.rawValue) needs a shared database (--database postgres://...): SQLite serves one process")
+        }
         if fileURLValidity < 60 {
             throw ConfigurationError("file URL validity must be at least 60 seconds (CHROMASONG_FILE_URL_HOURS / --file-url-hours)")
         }
@@ -212,3 +239,11 @@ public struct RetrySchedule: Sendable, Hashable, Codable {
     }
 }
 
+
+/// What a node of a scaled-out deployment does (docs/scale-out.md).
+public enum ServerRole: String, Sendable, CaseIterable {
+    case api, worker, all
+
+    var accepts: Bool { self != .worker }
+    var renders: Bool { self != .api }
+}

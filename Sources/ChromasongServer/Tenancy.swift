@@ -95,9 +95,16 @@ struct FileSigner: Sendable {
         guard fm.createFile(atPath: staging.path, contents: Data(hex.utf8), attributes: [.posixPermissions: 0o600]) else {
             throw ConfigurationError("cannot write the file-signing secret to \(file.path)")
         }
-        if rename(staging.path, file.path) != 0 {
-            try? fm.removeItem(at: staging)
-            throw ConfigurationError("cannot write the file-signing secret to \(file.path)")
+        // link, not rename: on a shared data directory two nodes may start at once; the first key written wins and
+        // the other node reads it, so every node signs with the same key (issue 13).
+        let linked = link(staging.path, file.path) == 0
+        let linkError = errno
+        try? fm.removeItem(at: staging)
+        if !linked {
+            guard linkError == EEXIST else {
+                throw ConfigurationError("cannot write the file-signing secret to \(file.path)")
+            }
+            return try loadSecret(configured: nil, dataDirectory: dataDirectory)
         }
         return secret
     }

@@ -85,6 +85,8 @@ struct WebhookDispatcher: Service {
     var requestTimeout: Double = 10
     var idleInterval: Double = 0.25
     var batch = 16
+    /// Counts each attempt's result for `/metrics`.
+    var metrics: ServerMetrics? = nil
 
     func run() async throws {
         // Up to `batch` sends in flight; a slow receiver never holds up the others. A delivery in flight is leased,
@@ -190,6 +192,7 @@ struct WebhookDispatcher: Service {
         } catch {
             log.error("recording a webhook attempt failed", metadata: ["error": "\(error)"])
         }
+        metrics?.webhookAttempt(delivered ? "delivered" : next == nil ? "dead" : "retrying")
         if delivered {
             log.info("webhook delivered", metadata: ["kind": "\(d.kind)", "attempt": "\(attemptNumber)"])
         } else if let next {

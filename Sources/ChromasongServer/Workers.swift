@@ -96,6 +96,8 @@ struct WorkerService: Service {
     let diskPause = DiskPause()
     /// How often an idle worker looks for work.
     var pollInterval: Duration = .milliseconds(200)
+    /// Render seconds and outcomes for `/metrics`.
+    var metrics: ServerMetrics? = nil
 
     var resultsDirectory: URL { configuration.dataDirectory.appendingPathComponent("results") }
 
@@ -179,12 +181,39 @@ struct WorkerService: Service {
             return await runner.render(task, to: destination, logger: attemptLog)
         }
         state.register(task.id, render)
+        // The claim's lease is renewed every third of its length while the render runs. When the store says the
+        // claim is gone (the lease ran out while this node could not reach the store, and another node took the task
+        // back), the render stops: its result could not be recorded.
+        let renewal = Task {
+            let every = max(0.02, store.leaseSeconds / 3)
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(every))
+                if Task.isCancelled { return }
+                do {
+                    if try await !store.renewLease(taskId: task.id, attempt: task.attempts, now: Date()) {
+                        attemptLog.warning("claim lost (lease ran out); render stopped")
+                        render.cancel()
+                        return
+                    }
+                } catch {
+                    attemptLog.error("renewing the claim failed", metadata: ["error": "\(error)"])
+                }
+            }
+        }
         let outcome = await withTaskCancellationHandler {
             await render.value
         } onCancel: {
             render.cancel()
         }
+        renewal.cancel()
         state.unregister(task.id)
+        let seconds = Date().timeIntervalSince(start)
+        switch outcome {
+        case .completed: metrics?.render(seconds: seconds, outcome: "completed")
+        case .cancelled: metrics?.render(seconds: seconds, outcome: "requeued")
+        case .rejected: metrics?.render(seconds: seconds, outcome: "failed")
+        case .failed: metrics?.render(seconds: seconds, outcome: "retried")
+        }
         do {
             switch outcome {
             case .completed(let manifest):
@@ -236,7 +265,8 @@ struct WorkerService: Service {
                 }
             }
         } catch {
-            // The store refused the write: leave the task IN_PROGRESS; the next start-up puts it back in the queue.
+            // The store refused the write: the task stays IN_PROGRESS until its lease runs out (or, with the embedded
+            // store, the next start-up) and then goes back to the queue.
             log.error("recording the outcome failed", metadata: ["error": "\(error)"])
         }
     }

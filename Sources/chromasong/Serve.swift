@@ -9,9 +9,16 @@ struct Serve: AsyncParsableCommand {
         discussion: "Environment: CHROMASONG_HOST, _PORT, _PUBLIC_URL, _DATA_DIR, _API_KEYS, _WEBHOOK_SECRET, _WORKERS, "
             + "_QUEUE_LIMIT, _ALLOW_PRIVATE_NETWORKS, _PRESETS, _SHUTDOWN_GRACE, _FILE_SIGNING_SECRET, _FILE_URL_HOURS, "
             + "_RETENTION_DAYS, _SUBMIT_RATE, _SUBMIT_BURST, _READ_RATE, _READ_BURST, _RENDER_WORKER, _RENDER_ATTEMPTS, "
-            + "_RENDER_TIME_FLOOR, _RENDER_TIME_PER_SECOND, _RENDER_MEMORY_FLOOR_MIB, _RENDER_MEMORY_PER_SECOND_MIB. "
-            + "With no API key the server listens on loopback only.")
+            + "_RENDER_TIME_FLOOR, _RENDER_TIME_PER_SECOND, _RENDER_MEMORY_FLOOR_MIB, _RENDER_MEMORY_PER_SECOND_MIB, "
+            + "_ROLE, _DATABASE, _LEASE_SECONDS, _NODE. "
+            + "With no API key the server listens on loopback only. Many nodes on one PostgreSQL: docs/scale-out.md.")
 
+    @Option(help: "What this node does: api (accept, answer, serve files, send webhooks), worker (claim and render), or all (default).")
+    var role: String?
+    @Option(help: "The task store: a postgres://user[:password]@host[:port]/database[?schema=name] URL shared by every node (default: SQLite in the data folder, one process).")
+    var database: String?
+    @Option(help: "Seconds a worker's claim holds without renewal; a dead worker's task goes back after it (default 30).")
+    var lease: Double?
     @Option(help: "Address to bind (default 127.0.0.1).") var host: String?
     @Option(help: "Port (default 8080).") var port: Int?
     @Option(help: "Base of the URLs in results and webhooks (default http://HOST:PORT).") var publicURL: String?
@@ -47,6 +54,15 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         var c: ServerConfiguration
         do { c = try ServerConfiguration.fromEnvironment() } catch { fail(error) }
+        if let role {
+            guard let r = ServerRole(rawValue: role) else { fail(ValidationError("--role must be api, worker or all, got \"\(role)\"")) }
+            c.role = r
+        }
+        if let database { c.database = database }
+        if let lease {
+            guard lease > 0, lease.isFinite else { fail(ValidationError("--lease must be a positive number of seconds")) }
+            c.leaseSeconds = lease
+        }
         if let host { c.host = host }
         if let port { c.port = port }
         if let publicURL { c.publicBaseURL = publicURL }

@@ -8,8 +8,8 @@ import Testing
 @Suite struct AttemptCapTests {
     typealias F = ServerFixtures
 
-    func store(_ config: ServerConfiguration) throws -> SQLiteTaskStore {
-        try SQLiteTaskStore(path: config.dataDirectory.appendingPathComponent("chromasong.sqlite").path)
+    func store(_ config: ServerConfiguration) async throws -> any TaskStore {
+        try await ServerFixtures.store(config)
     }
 
     @Test func aTaskThatKillsTheProcessFailsAfterThreeClaims() async throws {
@@ -18,7 +18,7 @@ import Testing
         _ = try await store(config).enqueue(StoreTests.newTask(7), queueLimit: 10)
         for crash in 1...3 {
             // A server starts, recovers, claims the task, and dies mid-render (no outcome is recorded).
-            let s = try store(config)
+            let s = try await store(config)
             _ = try await buildApplication(configuration: config, store: s, logger: F.quietLogger)
             let before = try #require(try await s.task(id: "task-7"))
             #expect(before.status == .inQueue, "after \(crash - 1) crash(es) the task is still retried")
@@ -26,7 +26,7 @@ import Testing
             #expect(claimed.attempts == crash)
         }
         // The next start-up does not hand it out again.
-        let s = try store(config)
+        let s = try await store(config)
         _ = try await buildApplication(configuration: config, store: s, logger: F.quietLogger)
         let task = try #require(try await s.task(id: "task-7"))
         #expect(task.status == .failed)
@@ -43,7 +43,7 @@ import Testing
     @Test func gracefulShutdownRequeueIsNotAnAttempt() async throws {
         let config = F.configuration("attempt-shutdown")
         try FileManager.default.createDirectory(at: config.dataDirectory, withIntermediateDirectories: true)
-        let s = try store(config)
+        let s = try await store(config)
         _ = try await s.enqueue(StoreTests.newTask(8), queueLimit: 10)
         for _ in 1...5 {
             let claimed = try #require(try await s.claimNext(now: Date()))

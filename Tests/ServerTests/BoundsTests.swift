@@ -26,7 +26,7 @@ import Testing
                 }
             }
         }
-        #expect(try F.rowCount(config) == 0, "a rejected request leaves no task row")
+        #expect(try await F.rowCount(config) == 0, "a rejected request leaves no task row")
     }
 
     /// The eta of a song whose lyrics make it long counts its length, not the 180 s default.
@@ -71,6 +71,6 @@ import Testing
                 #expect(detail.first?["field"] == "query", "\(F.json(r.body))")
             }
         }
-        #expect(try F.rowCount(config) == 0)
+        #expect(try await F.rowCount(config) == 0)
     }
 }

@@ -68,8 +68,8 @@ import Glibc
         return seen
     }
 
-    static func store(_ config: ServerConfiguration) throws -> SQLiteTaskStore {
-        try SQLiteTaskStore(path: config.dataDirectory.appendingPathComponent("chromasong.sqlite").path)
+    static func store(_ config: ServerConfiguration) async throws -> any TaskStore {
+        try await ServerFixtures.store(config)
     }
 
     /// Live `render-worker` children of this process.
@@ -274,7 +274,7 @@ import Glibc
                 try await Self.submit(client, [("duration", "10"), ("versions", "2"), ("webhook_url", hookURL)])
             }
             for restart in 1...3 {
-                let store = try Self.store(config)
+                let store = try await Self.store(config)
                 let claimed = try #require(try await store.claimNext(now: Date()))
                 #expect(claimed.id == id && claimed.attempts == restart)
                 _ = try await buildApplication(configuration: config, logger: F.quietLogger)

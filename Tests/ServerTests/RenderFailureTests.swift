@@ -16,7 +16,7 @@ import Testing
         var description: String { "cannot write audio file \(path) (status -5)" }
     }
 
-    func waitForStatus(_ store: SQLiteTaskStore, _ id: String, _ status: TaskStatus) async throws -> StoredTask? {
+    func waitForStatus(_ store: any TaskStore, _ id: String, _ status: TaskStatus) async throws -> StoredTask? {
         let deadline = Date().addingTimeInterval(60)
         while Date() < deadline {
             if let t = try await store.task(id: id), t.status == status { return t }
@@ -37,7 +37,7 @@ import Testing
             tries.add(1)
             throw WriteFailed(path: results + "/abc/v1/mix.wav")
         }
-        let store = try SQLiteTaskStore(path: config.dataDirectory.appendingPathComponent("chromasong.sqlite").path)
+        let store = try await ServerFixtures.store(config)
         let app = try await buildApplication(configuration: config, hooks: hooks, store: store, logger: F.quietLogger)
         try await app.test(.router) { client in
             let id = try await client.execute(uri: "/api/public/v1/image_to_song", method: .post,
@@ -67,7 +67,7 @@ import Testing
         var hooks = ServerHooks()
         hooks.freeDiskBytes = { _ in 1 << 40 }
         hooks.beforeRender = { throw RequestError(field: "image_file", message: "no file at \(upload)") }
-        let store = try SQLiteTaskStore(path: config.dataDirectory.appendingPathComponent("chromasong.sqlite").path)
+        let store = try await ServerFixtures.store(config)
         let app = try await buildApplication(configuration: config, hooks: hooks, store: store, logger: F.quietLogger)
         try await app.test(.router) { client in
             let id = try await client.execute(uri: "/api/public/v1/image_to_song", method: .post,

@@ -64,7 +64,7 @@ import Testing
             // Health stays open; result files need a signed URL, not a key (audio players cannot send headers).
             try await client.execute(uri: "/health", method: .get) { r in #expect(r.status == .ok) }
         }
-        #expect(try F.rowCount(config) == 0)
+        #expect(try await F.rowCount(config) == 0)
         #expect(config.effectiveHost == "127.0.0.1")
         var open = config
         open.host = "0.0.0.0"
@@ -175,7 +175,7 @@ import Testing
                 #expect(!message.isEmpty)
             }
         }
-        #expect(try F.rowCount(config) == 0, "a rejected request leaves no task row")
+        #expect(try await F.rowCount(config) == 0, "a rejected request leaves no task row")
         #expect(F.uploadCount(config) == 0, "and no file")
     }
 
@@ -230,7 +230,7 @@ import Testing
                 #expect(r.status == .badRequest)
             }
         }
-        #expect(try F.rowCount(config) == 0)
+        #expect(try await F.rowCount(config) == 0)
     }
 
     /// The limit holds while the body streams in, without a declared length: the parser stops at the first chunk
@@ -307,7 +307,7 @@ import Testing
                 #expect(r.status == .ok)
                 ids.append(try #require(F.json(r.body)["task_id"] as? String))
             }
-            let store = try SQLiteTaskStore(path: config.dataDirectory.appendingPathComponent("chromasong.sqlite").path)
+            let store = try await ServerFixtures.store(config)
             let third = try #require(try await store.task(id: ids[2]))
             #expect(third.request.prompt == "slow jazz")
             #expect(third.request.key == "c#m")
@@ -407,7 +407,7 @@ import Testing
                 #expect(r.status == .tooManyRequests)
             }
         }
-        #expect(try F.rowCount(config) == 2)
+        #expect(try await F.rowCount(config) == 2)
         #expect(F.uploadCount(config) == 2, "refused submissions leave no upload behind")
     }
 }

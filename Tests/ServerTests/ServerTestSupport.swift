@@ -20,14 +20,49 @@ enum ServerFixtures {
         return url
     }
 
+    /// The PostgreSQL database the suite runs against, when `scripts/with-postgres.sh` (or the caller) sets
+    /// `CHROMASONG_TEST_DATABASE`; nil: every test uses SQLite in its own folder. `scripts/test.sh` runs the server
+    /// suite both ways.
+    static let testDatabase: String? = {
+        guard let v = ProcessInfo.processInfo.environment["CHROMASONG_TEST_DATABASE"], !v.isEmpty else { return nil }
+        return v
+    }()
+
+    /// A fresh schema of the test database for one configuration (its tables made at the first open).
+    static func freshDatabase(_ label: String) -> String? {
+        guard let base = testDatabase else { return nil }
+        let safe = label.lowercased().unicodeScalars.map { ("a"..."z").contains($0) || ("0"..."9").contains($0) ? Character($0) : "_" }
+        let schema = "t_" + String(String(safe).prefix(30)) + "_" + UUID().uuidString.prefix(8).lowercased()
+        return base + (base.contains("?") ? "&" : "?") + "schema=" + schema
+    }
+
     static func configuration(_ label: String, workers: Int = 0, keys: [String] = [], queueLimit: Int = 100,
                               secret: String? = nil) -> ServerConfiguration {
-        ServerConfiguration(
+        var c = ServerConfiguration(
             host: "127.0.0.1", port: 0, publicBaseURL: "http://files.test", dataDirectory: temporaryDirectory(label),
             apiKeys: keys, webhookSecret: secret, workers: workers, queueLimit: queueLimit,
             allowPrivateNetworks: true, shutdownGrace: 0.5,
             webhookRetry: RetrySchedule(initial: 0.05, factor: 2, cap: 1, maxAttempts: 30))
             .withQuickRenderRetries()
+        c.database = freshDatabase(label)
+        // A stable name per configuration: a test that restarts a server restarts the same node, which takes its
+        // own claims back at once (as a restarted node does in production).
+        c.nodeName = "test-\(label)-\(UUID().uuidString.prefix(8))"
+        return c
+    }
+
+    /// The store a configuration names: SQLite in its data folder, or its PostgreSQL schema.
+    static func store(_ config: ServerConfiguration) async throws -> any TaskStore {
+        try await openStore(config, logger: quietLogger)
+    }
+
+    /// Every task id in a store, oldest first.
+    static func taskIds(_ store: any TaskStore) async throws -> [String] {
+        switch store {
+        case let s as SQLiteTaskStore: return try s.taskIds()
+        case let p as PostgresTaskStore: return try await p.taskIds()
+        default: Issue.record("unknown store \(type(of: store))"); return []
+        }
     }
 
     static var quietLogger: Logger {
@@ -79,9 +114,8 @@ enum ServerFixtures {
         return ~c
     }
 
-    static func rowCount(_ config: ServerConfiguration) throws -> Int {
-        let store = try SQLiteTaskStore(path: config.dataDirectory.appendingPathComponent("chromasong.sqlite").path)
-        return try store.taskCount()
+    static func rowCount(_ config: ServerConfiguration) async throws -> Int {
+        try await taskIds(store(config)).count
     }
 
     /// The `chromasong` product built beside the test bundle (what `swift build --build-tests` makes), for tests

@@ -40,7 +40,7 @@ import Glibc
             #expect(try await waitUntil(timeout: 60) { try await Self.status(client, id) == "IN_PROGRESS" })
             return id
         }  // leaving the test shuts the app down gracefully, mid-render
-        let store = try SQLiteTaskStore(path: config.dataDirectory.appendingPathComponent("chromasong.sqlite").path)
+        let store = try await ServerFixtures.store(config)
         let stopped = try #require(try await store.task(id: id))
         #expect(stopped.status == .inQueue, "\(stopped.status) \(stopped.statusMessage)")
         #expect(stopped.attempts == 0, "a graceful shutdown's requeue is not an attempt (AttemptCapTests)")
@@ -65,7 +65,7 @@ import Glibc
             #expect(try await waitUntil(timeout: 60) { try await Self.status(client, id) == "IN_PROGRESS" })
             return id
         }
-        let store = try SQLiteTaskStore(path: config.dataDirectory.appendingPathComponent("chromasong.sqlite").path)
+        let store = try await ServerFixtures.store(config)
         #expect(try await store.task(id: id)?.status == .completed, "shutdown waited for the running render")
     }
 
@@ -80,11 +80,19 @@ import Glibc
         return beside.appendingPathComponent("chromasong")
     }
 
-    static func startServer(port: Int, data: URL, log: URL) throws -> Process {
+    /// The server as a process: its store is SQLite in `data`, or `database` when the suite runs against
+    /// PostgreSQL, under the stable node name `node` (a restart is the same node and takes its claims back).
+    static func startServer(port: Int, data: URL, log: URL, database: String? = nil, node: String = "crash-node")
+        throws -> Process
+    {
         let p = Process()
         p.executableURL = binary
         p.arguments = ["serve", "--port", String(port), "--data-dir", data.path, "--workers", "1",
                        "--webhook-secret", "crash-secret", "--allow-private-networks", "--shutdown-grace", "5"]
+            + (database.map { ["--database", $0] } ?? [])
+        var environment = ProcessInfo.processInfo.environment
+        environment["CHROMASONG_NODE"] = node
+        p.environment = environment
         if !FileManager.default.fileExists(atPath: log.path) { _ = FileManager.default.createFile(atPath: log.path, contents: nil) }
         let handle = try FileHandle(forWritingTo: log)
         handle.seekToEndOfFile()
@@ -106,12 +114,13 @@ import Glibc
             return
         }
         let data = F.temporaryDirectory("crash")
+        let database = F.freshDatabase("crash")
         let log = data.appendingPathComponent("server.log")
         let port = 20000 + Int(getpid() % 20000)
         let base = "http://127.0.0.1:\(port)"
         let receiver = HookReceiver(failures: 0)
         try await HookReceiver.serve(receiver) { hookURL in
-            var server = try Self.startServer(port: port, data: data, log: log)
+            var server = try Self.startServer(port: port, data: data, log: log, database: database)
             #expect(try await waitUntil(timeout: 60) { (try? await Self.get("\(base)/health").0) == 200 })
             var request = HTTPClientRequest(url: "\(base)/api/public/v1/image_to_song")
             request.method = .POST
@@ -134,7 +143,7 @@ import Glibc
             #expect(server.terminationReason == .uncaughtSignal)
             #expect(await receiver.hits.isEmpty, "nothing was sent before the crash")
 
-            server = try Self.startServer(port: port, data: data, log: log)
+            server = try Self.startServer(port: port, data: data, log: log, database: database)
             #expect(try await waitUntil(timeout: 60) { (try? await Self.get("\(base)/health").0) == 200 })
             #expect(try await waitUntil(timeout: 180) { try await status() == "COMPLETED" })
             #expect(try await waitUntil(timeout: 60) { await receiver.unique.count >= 5 })
@@ -153,7 +162,9 @@ import Glibc
             server.terminate()
             while server.isRunning { try await Task.sleep(for: .milliseconds(20)) }
             #expect(server.terminationStatus == 0)
-            let store = try SQLiteTaskStore(path: data.appendingPathComponent("chromasong.sqlite").path)
+            var check = ServerConfiguration(dataDirectory: data)
+            check.database = database
+            let store = try await F.store(check)
             let task = try #require(try await store.task(id: id))
             #expect(task.attempts == 2, "claimed before the crash and once after")
             let results = try FileManager.default.contentsOfDirectory(atPath: data.appendingPathComponent("results").path)

@@ -3,10 +3,18 @@ import Testing
 @testable import ChromasongServer
 @testable import SongEngine
 
-/// The SQLite store: atomic claims, recovery at start-up, the claim token, the queue limit, the outbox schedule.
+/// The task store (SQLite, or PostgreSQL when the suite runs with `CHROMASONG_TEST_DATABASE`): atomic claims,
+/// recovery at start-up, the claim token, leases, the queue limit, the outbox schedule.
 @Suite struct StoreTests {
-    static func openStore(_ dir: URL) throws -> SQLiteTaskStore {
-        try SQLiteTaskStore(path: dir.appendingPathComponent("db.sqlite").path)
+    /// The store of a folder: SQLite inside it, or a PostgreSQL schema named after it; opening the same folder
+    /// again is the same store and the same node (a restart).
+    static func openStore(_ dir: URL, leaseSeconds: Double = 30, node: String? = nil) async throws -> any TaskStore {
+        var c = ServerConfiguration(dataDirectory: dir)
+        let name = dir.lastPathComponent.lowercased().replacingOccurrences(of: "-", with: "_")
+        c.database = ServerFixtures.testDatabase.map { $0 + ($0.contains("?") ? "&" : "?") + "schema=s_" + name }
+        c.leaseSeconds = leaseSeconds
+        c.nodeName = node ?? "node-\(name)"
+        return try await ServerFixtures.store(c)
     }
 
     static func newTask(_ i: Int, versions: Int = 2) -> NewTask {
@@ -17,7 +25,7 @@ import Testing
     }
 
     @Test func claimsAreAtomicAndInOrder() async throws {
-        let store = try Self.openStore(ServerFixtures.temporaryDirectory("claim"))
+        let store = try await Self.openStore(ServerFixtures.temporaryDirectory("claim"))
         for i in 0..<40 { _ = try await store.enqueue(Self.newTask(i), queueLimit: 1000) }
         // 8 claimers race until the queue is empty: every task is claimed exactly once.
         let claimed = try await withThrowingTaskGroup(of: [String].self) { group in
@@ -37,7 +45,7 @@ import Testing
         let counts = try await store.queueCounts()
         #expect(counts.queued == 0 && counts.running == 40)
         // Oldest first: a lone claimer sees the submission order.
-        let other = try Self.openStore(ServerFixtures.temporaryDirectory("order"))
+        let other = try await Self.openStore(ServerFixtures.temporaryDirectory("order"))
         for i in 0..<5 { _ = try await other.enqueue(Self.newTask(i), queueLimit: 10) }
         var order: [String] = []
         while let t = try await other.claimNext(now: Date()) { order.append(t.id) }
@@ -46,14 +54,14 @@ import Testing
 
     @Test func requeueAtStartupAndClaimToken() async throws {
         let dir = ServerFixtures.temporaryDirectory("requeue")
-        var store = try Self.openStore(dir)
+        var store = try await Self.openStore(dir)
         _ = try await store.enqueue(Self.newTask(1), queueLimit: 10)
         let first = try #require(try await store.claimNext(now: Date()))
         #expect(first.attempts == 1 && first.status == .inProgress)
         #expect(first.conversionIds == ["conv-1-0", "conv-1-1"])
         #expect(first.request.prompt == "task 1")
         // The process dies; a new one opens the same file and recovers.
-        store = try Self.openStore(dir)
+        store = try await Self.openStore(dir)
         let recovered = try await store.recoverInterrupted(now: Date(), maxAttempts: 3) { _ in ("unused", []) }
         #expect(recovered.requeued == 1 && recovered.failed == 0)
         let again = try #require(try await store.task(id: "task-1"))
@@ -80,7 +88,7 @@ import Testing
     }
 
     @Test func queueLimitIsEnforcedAtomically() async throws {
-        let store = try Self.openStore(ServerFixtures.temporaryDirectory("limit"))
+        let store = try await Self.openStore(ServerFixtures.temporaryDirectory("limit"))
         let outcomes = await withTaskGroup(of: Bool.self) { group in
             for i in 0..<12 {
                 group.addTask { (try? await store.enqueue(Self.newTask(i), queueLimit: 5)) != nil }
@@ -102,7 +110,7 @@ import Testing
         let schedule = RetrySchedule(initial: 2, factor: 2, cap: 60, maxAttempts: 4)
         #expect((1...8).map { schedule.delay(afterAttempt: $0) } == [2, 4, 8, 16, 32, 60, 60, 60])
 
-        let store = try Self.openStore(ServerFixtures.temporaryDirectory("outbox"))
+        let store = try await Self.openStore(ServerFixtures.temporaryDirectory("outbox"))
         _ = try await store.enqueue(Self.newTask(1), queueLimit: 10)
         let t = try #require(try await store.claimNext(now: Date()))
         let hook = NewWebhook(deliveryId: "d-1", kind: "conversion", url: "http://hooks.test/x", payload: Data("{\"a\":1}".utf8))
@@ -136,6 +144,94 @@ import Testing
         #expect(d.attempts == 5)
         #expect(d.history.map(\.httpStatus) == [500, 500, 500, 204])
         #expect(try await store.nextDeliveryDue() == nil)
+    }
+
+    /// Issue 13: a claim holds for its lease; renewed, it holds on; not renewed (its worker was killed), the lease
+    /// sweep takes the task back, counting a `leaseExpired` attempt, and the dead worker's claim can no longer finish.
+    @Test func leasesRenewExpireAndCount() async throws {
+        let dir = ServerFixtures.temporaryDirectory("lease")
+        let store = try await Self.openStore(dir, leaseSeconds: 10)
+        let final: @Sendable (StoredTask) -> (message: String, webhooks: [NewWebhook]) = { task in
+            (AttemptFailure.finalMessage(task.failureLog), [])
+        }
+        _ = try await store.enqueue(Self.newTask(1), queueLimit: 10)
+        let t0 = Date()
+        let first = try #require(try await store.claimNext(now: t0))
+        // Within the lease nothing is taken back; a renewal at 8 s carries it to 18 s.
+        #expect(try await store.recoverExpiredLeases(now: t0.addingTimeInterval(9), maxAttempts: 3, final: final) == (0, 0))
+        #expect(try await store.renewLease(taskId: first.id, attempt: first.attempts, now: t0.addingTimeInterval(8)))
+        #expect(try await store.recoverExpiredLeases(now: t0.addingTimeInterval(17), maxAttempts: 3, final: final) == (0, 0))
+        // The worker dies: no renewal. After 18 s the task goes back, its failure logged.
+        #expect(try await store.recoverExpiredLeases(now: t0.addingTimeInterval(19), maxAttempts: 3, final: final) == (1, 0))
+        let back = try #require(try await store.task(id: first.id))
+        #expect(back.status == .inQueue)
+        #expect(back.failureLog == [AttemptFailure(.leaseExpired)])
+        #expect(back.statusMessage == TakeBack.expiredMessage)
+        // The dead claim can neither renew nor finish.
+        #expect(try await store.renewLease(taskId: first.id, attempt: first.attempts, now: t0.addingTimeInterval(20)) == false)
+        #expect(try await store.complete(taskId: first.id, attempt: first.attempts, manifest: Self.manifest(for: first),
+                                         webhooks: [], now: Date()) == false)
+        // Three lost workers use up the attempts: FAILED with the reason, once.
+        for n in 2...3 {
+            let claim = try #require(try await store.claimNext(now: t0.addingTimeInterval(Double(n) * 100)))
+            #expect(claim.attempts == n)
+            _ = try await store.recoverExpiredLeases(now: t0.addingTimeInterval(Double(n) * 100 + 11), maxAttempts: 3,
+                                                     final: final)
+        }
+        let failed = try #require(try await store.task(id: first.id))
+        #expect(failed.status == .failed)
+        #expect(failed.statusMessage.contains("lost its worker 3 times"), "\(failed.statusMessage)")
+        let counts = try await store.statusCounts()
+        #expect(counts.tasks[.failed] == 1 && counts.tasks[.inQueue] == nil)
+    }
+
+    /// Issue 13: separate store instances (separate nodes, separate connection pools) racing for claims and for
+    /// webhook deliveries: each task and each delivery goes to exactly one of them.
+    @Test func separateNodesClaimAndLeaseExactlyOnce() async throws {
+        let dir = ServerFixtures.temporaryDirectory("nodes")
+        // With SQLite, "nodes" are connections to one file (one machine); with PostgreSQL, real pools.
+        var nodes: [any TaskStore] = []
+        for i in 0..<3 { nodes.append(try await Self.openStore(dir, node: "node-\(i)")) }
+        for i in 0..<60 { _ = try await nodes[i % 3].enqueue(Self.newTask(i), queueLimit: 1000) }
+        let claimed = try await withThrowingTaskGroup(of: [String].self) { group in
+            for node in nodes {
+                for _ in 0..<3 {
+                    group.addTask {
+                        var mine: [String] = []
+                        while let t = try await node.claimNext(now: Date()) {
+                            mine.append(t.id)
+                            let hook = NewWebhook(deliveryId: "d-\(t.id)", kind: "conversion", url: "http://hooks.test/x",
+                                                  payload: Data("{}".utf8))
+                            #expect(try await node.complete(taskId: t.id, attempt: t.attempts, manifest: Self.manifest(for: t),
+                                                            webhooks: [hook], now: Date()))
+                        }
+                        return mine
+                    }
+                }
+            }
+            var all: [String] = []
+            for try await ids in group { all += ids }
+            return all
+        }
+        #expect(claimed.count == 60 && Set(claimed).count == 60)
+        let leased = try await withThrowingTaskGroup(of: [String].self) { group in
+            for node in nodes {
+                group.addTask {
+                    var mine: [String] = []
+                    while true {
+                        let batch = try await node.leaseDueDeliveries(now: Date(), lease: 600, limit: 4)
+                        if batch.isEmpty { return mine }
+                        mine += batch.map(\.deliveryId)
+                    }
+                }
+            }
+            var all: [String] = []
+            for try await ids in group { all += ids }
+            return all
+        }
+        #expect(leased.count == 60 && Set(leased).count == 60, "\(leased.count) leases")
+        let counts = try await nodes[0].statusCounts()
+        #expect(counts.tasks[.completed] == 60 && counts.deliveries[.pending] == 60)
     }
 
     static func manifest(for task: StoredTask) -> Manifest {

@@ -10,8 +10,8 @@ import Testing
 @Suite struct TenantTests {
     typealias F = ServerFixtures
 
-    static func store(_ config: ServerConfiguration) throws -> SQLiteTaskStore {
-        try SQLiteTaskStore(path: config.dataDirectory.appendingPathComponent("chromasong.sqlite").path)
+    static func store(_ config: ServerConfiguration) async throws -> any TaskStore {
+        try await ServerFixtures.store(config)
     }
 
     static func submit(_ client: some TestClientProtocol, key: String, fields: [(String, String)] = [],
@@ -28,7 +28,7 @@ import Testing
 
     /// A COMPLETED task owned by `owner` with real files on disk (no render): results/<id>/v1/mix.wav (1000
     /// bytes), cover.png, cover_thumb.png, and its upload.
-    static func completedTask(_ store: SQLiteTaskStore, _ config: ServerConfiguration, owner: String) async throws
+    static func completedTask(_ store: any TaskStore, _ config: ServerConfiguration, owner: String) async throws
         -> StoredTask
     {
         let id = UUID().uuidString.lowercased()
@@ -90,7 +90,7 @@ import Testing
             #expect(aliceConversion == .ok)
         }
         // The store keeps the key's SHA-256, never the key.
-        let task = try #require(try await Self.store(config).task(id: try Self.store(config).taskIds().first!))
+        let task = try #require(try await Self.store(config).task(id: try await ServerFixtures.taskIds(Self.store(config)).first!))
         #expect(task.owner == Tenant.hash("alice-key"))
         #expect(task.owner == "72ee9d4355ccb9d3a4c9dbf37382e38e75c1b1a225b5bd1f729ee91bbda30c20", "sha256sum of alice-key")
         for name in try FileManager.default.contentsOfDirectory(atPath: config.dataDirectory.path) where name.hasPrefix("chromasong.sqlite") {
@@ -110,7 +110,7 @@ import Testing
                 #expect(try await Self.byId(client, key: key, "task_id=\(id)").0 == .ok, "\(key)")
             }
         }
-        let ids = try Self.store(config).taskIds()
+        let ids = try await ServerFixtures.taskIds(Self.store(config))
         #expect(try await Self.store(config).task(id: ids[0])?.owner == Tenant.anonymous)
     }
 
@@ -120,7 +120,7 @@ import Testing
         var config = F.configuration("signed", keys: ["k"])
         config.fileSigningSecret = "test-signing-secret"
         config.retention = 86_400
-        let store = try Self.store(config)
+        let store = try await Self.store(config)
         let app = try await buildApplication(configuration: config, store: store, logger: F.quietLogger)
         let task = try await Self.completedTask(store, config, owner: Tenant.hash("k"))
         let wav = Data((0..<1000).map { UInt8($0 % 251) })
@@ -231,7 +231,7 @@ import Testing
             #expect(invalid == .unprocessableContent)
             #expect(invalidHeaders[state] == "\"submit\";r=0;t=10")
         }
-        #expect(try F.rowCount(config) == 1)
+        #expect(try await F.rowCount(config) == 1)
     }
 
     @Test func tokenBucketRefillsOverTime() {
@@ -255,7 +255,7 @@ import Testing
     @Test func retentionDeletesOldFilesAndReportsBytes() async throws {
         var config = F.configuration("retention", keys: ["k"])
         config.retention = 3600
-        let store = try Self.store(config)
+        let store = try await Self.store(config)
         let app = try await buildApplication(configuration: config, store: store, logger: F.quietLogger)
         let task = try await Self.completedTask(store, config, owner: Tenant.hash("k"))
         let fm = FileManager.default
@@ -304,7 +304,7 @@ import Testing
 
     @Test func idempotencyKeyReplaysTheOriginalTask() async throws {
         let config = F.configuration("idem", keys: ["k1", "k2"])
-        let store = try Self.store(config)
+        let store = try await Self.store(config)
         let app = try await buildApplication(configuration: config, store: store, logger: F.quietLogger)
         let idem = HeaderName("Idempotency-Key")!
         let fields = [("prompt", "calm piano"), ("versions", "1")]
@@ -318,7 +318,7 @@ import Testing
             #expect(a2["task_id"] as? String == a1["task_id"] as? String)
             #expect(a2["conversion_id_1"] as? String == a1["conversion_id_1"] as? String)
             #expect(h2[HeaderName("Idempotent-Replayed")!] == "true")
-            #expect(try F.rowCount(config) == 1 && F.uploadCount(config) == 1)
+            #expect(try await F.rowCount(config) == 1 && F.uploadCount(config) == 1)
             // The same key with another request: 422 naming the header, nothing stored.
             let (s3, b3, _) = try await Self.submit(client, key: "k1", fields: [("prompt", "loud drums"), ("versions", "1")],
                                                     headers: [idem: "order-42"])
@@ -333,7 +333,7 @@ import Testing
                                                     headers: [idem: String(repeating: "x", count: 300)])
             #expect(s5 == .unprocessableContent)
             #expect((b5["detail"] as? [[String: String]])?.first?["field"] == "Idempotency-Key")
-            #expect(try F.rowCount(config) == 2)
+            #expect(try await F.rowCount(config) == 2)
             // After 24 h the key is forgotten (the retention sweep purges it) and makes a new task.
             let swept = try await Retention(store: store, dataDirectory: config.dataDirectory, retention: 0,
                                             logger: F.quietLogger).sweep(now: Date().addingTimeInterval(25 * 3600))
@@ -341,6 +341,6 @@ import Testing
             let (s6, a6, _) = try await Self.submit(client, key: "k1", fields: fields, headers: [idem: "order-42"])
             #expect(s6 == .ok && a6["task_id"] as? String != a1["task_id"] as? String)
         }
-        #expect(try F.rowCount(config) == 3)
+        #expect(try await F.rowCount(config) == 3)
     }
 }

@@ -35,7 +35,7 @@ import Testing
 
     @Test func attemptNumberSurvivesARestartMidSend() async throws {
         let dir = ServerFixtures.temporaryDirectory("webhook-restart")
-        var store = try StoreTests.openStore(dir)
+        var store = try await StoreTests.openStore(dir)
         _ = try await store.enqueue(StoreTests.newTask(3), queueLimit: 10)
         let t = try #require(try await store.claimNext(now: Date()))
         let hook = NewWebhook(kind: "cover", url: "http://hooks.test/x", payload: Data(#"{"a":1}"#.utf8))
@@ -44,7 +44,7 @@ import Testing
         // The first send is leased and the process dies before any answer is recorded.
         let first = try #require(try await store.leaseDueDeliveries(now: Date(), lease: 0.01, limit: 4).first)
         #expect(first.attempts == 1)
-        store = try StoreTests.openStore(dir)
+        store = try await StoreTests.openStore(dir)
         try await Task.sleep(for: .milliseconds(20))
         let again = try #require(try await store.leaseDueDeliveries(now: Date(), lease: 60, limit: 4).first)
         #expect(again.attempts == 2)

@@ -92,7 +92,7 @@ func waitUntil(timeout: Double, _ condition: @Sendable () async throws -> Bool) 
     @Test func retriesUntilDeliveredAndSigns() async throws {
         let secret = "s3cret-key"
         let receiver = HookReceiver(failures: 3)
-        let store = try StoreTests.openStore(ServerFixtures.temporaryDirectory("hooks"))
+        let store = try await StoreTests.openStore(ServerFixtures.temporaryDirectory("hooks"))
         try await HookReceiver.serve(receiver) { url in
             _ = try await store.enqueue(StoreTests.newTask(1), queueLimit: 10)
             let t = try #require(try await store.claimNext(now: Date()))
@@ -143,7 +143,7 @@ func waitUntil(timeout: Double, _ condition: @Sendable () async throws -> Bool) 
     /// Nothing listens on port 9 of loopback: every attempt records a connection error; after maxAttempts the
     /// delivery is dead, its history kept.
     @Test func unreachableReceiverIsRetriedThenAbandoned() async throws {
-        let store = try StoreTests.openStore(ServerFixtures.temporaryDirectory("dead"))
+        let store = try await StoreTests.openStore(ServerFixtures.temporaryDirectory("dead"))
         _ = try await store.enqueue(StoreTests.newTask(1), queueLimit: 10)
         let t = try #require(try await store.claimNext(now: Date()))
         let hook = NewWebhook(deliveryId: "c", kind: "lyrics", url: "http://127.0.0.1:9/hook", payload: Data("{}".utf8))
@@ -174,7 +174,7 @@ func waitUntil(timeout: Double, _ condition: @Sendable () async throws -> Bool) 
     @Test func aReceiverThatAnswers200ThenTricklesIsDeliveredOnce() async throws {
         let origin = try TrickleOrigin(interval: 1)
         defer { origin.stop() }
-        let store = try StoreTests.openStore(ServerFixtures.temporaryDirectory("trickle"))
+        let store = try await StoreTests.openStore(ServerFixtures.temporaryDirectory("trickle"))
         _ = try await store.enqueue(StoreTests.newTask(1), queueLimit: 10)
         let t = try #require(try await store.claimNext(now: Date()))
         let hook = NewWebhook(deliveryId: "t", kind: "lyrics", url: "http://127.0.0.1:\(origin.port)/hook",
@@ -202,7 +202,7 @@ func waitUntil(timeout: Double, _ condition: @Sendable () async throws -> Bool) 
     /// in-flight slot until it really ends. With one slot, the second delivery waits for the first send to end,
     /// though the first was recorded as failed at its timeout.
     @Test func aSendPastItsTimeoutKeepsItsSlot() async throws {
-        let store = try StoreTests.openStore(ServerFixtures.temporaryDirectory("slots"))
+        let store = try await StoreTests.openStore(ServerFixtures.temporaryDirectory("slots"))
         _ = try await store.enqueue(StoreTests.newTask(1), queueLimit: 10)
         let t = try #require(try await store.claimNext(now: Date()))
         let hooks = ["first", "second"].map {
@@ -267,7 +267,7 @@ func waitUntil(timeout: Double, _ condition: @Sendable () async throws -> Bool) 
                                                  timeout: .seconds(1)).status.code) == 200
         })
 
-        let store = try StoreTests.openStore(ServerFixtures.temporaryDirectory("outage"))
+        let store = try await StoreTests.openStore(ServerFixtures.temporaryDirectory("outage"))
         _ = try await store.enqueue(StoreTests.newTask(1), queueLimit: 10)
         let t = try #require(try await store.claimNext(now: Date()))
         var done = t

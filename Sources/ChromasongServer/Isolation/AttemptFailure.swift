@@ -17,6 +17,9 @@ public struct AttemptFailure: Codable, Sendable, Hashable {
         case diskFull
         /// The whole server stopped (crash, kill -9, power) while the task was IN_PROGRESS.
         case serverStopped
+        /// The worker node stopped renewing its claim (killed, cut off from the database, frozen): its lease ran
+        /// out and another node put the task back (shared stores, issue 13).
+        case leaseExpired
         /// The engine threw an unexpected error (details in the server log only).
         case `internal`
     }
@@ -41,6 +44,7 @@ public struct AttemptFailure: Codable, Sendable, Hashable {
         case .outOfMemory: "ran out of memory (limit \(number) MiB)"
         case .diskFull: "could not write its results: the server's disk is full"
         case .serverStopped: "was cut short: the server stopped"
+        case .leaseExpired: "was cut short: its worker stopped answering"
         case .internal: "failed with an internal error"
         }
     }
@@ -55,6 +59,7 @@ public struct AttemptFailure: Codable, Sendable, Hashable {
         case .diskFull: "could not write its results \(n) times: the server's disk is full"
         case .serverStopped:
             "stopped the server \(n) times (a crash, an out-of-memory kill or a forced stop); it is not tried again"
+        case .leaseExpired: "lost its worker \(n) times (each stopped answering mid-render); it is not tried again"
         case .internal: "failed \(n) times with an internal error"
         }
     }

@@ -1,6 +1,6 @@
-// Why one file of 475 lines: every method is one SQL transaction of the TaskStore protocol over the same schema
-// and row mapping; the migrations are the file's first part. Issue 13's PostgreSQL store will share the protocol,
-// not this file.
+// Why one file of 500 lines: every method is one SQL transaction of the TaskStore protocol over the same schema
+// and row mapping; the migrations are the file's first part. The PostgreSQL store (PostgresTaskStore.swift) shares
+// the protocol and the row meaning, not this file.
 import Foundation
 import GRDB
 import SongEngine
@@ -9,9 +9,15 @@ import SongEngine
 /// (`UPDATE ... WHERE id = (SELECT ... LIMIT 1) RETURNING`) is atomic across workers of this process.
 public final class SQLiteTaskStore: TaskStore {
     let pool: DatabasePool
+    public var isShared: Bool { false }
+    public let leaseSeconds: Double
+    /// Written with each claim (`claimed_by`), for the operator.
+    let node: String
 
     /// Opens (creating when needed) the database at `path` and migrates it to the current schema.
-    public init(path: String) throws {
+    public init(path: String, leaseSeconds: Double = 30, node: String = NodeName.default) throws {
+        self.leaseSeconds = max(0.05, leaseSeconds)
+        self.node = node
         var config = Configuration()
         config.busyMode = .timeout(10)
         pool = try DatabasePool(path: path, configuration: config)
@@ -96,6 +102,14 @@ public final class SQLiteTaskStore: TaskStore {
                 ALTER TABLE tasks ADD COLUMN not_before REAL NOT NULL DEFAULT 0;
                 """)
         }
+        // Leases (issue 13): a claim holds until `lease_until` unless its worker renews it; `claimed_by` names the
+        // node. Rows claimed before have no lease: start-up recovery takes them back as before.
+        m.registerMigration("v3-lease") { db in
+            try db.execute(sql: """
+                ALTER TABLE tasks ADD COLUMN lease_until REAL;
+                ALTER TABLE tasks ADD COLUMN claimed_by TEXT;
+                """)
+        }
         return m
     }
 
@@ -139,26 +153,55 @@ public final class SQLiteTaskStore: TaskStore {
         return try await pool.write { db in
             guard let id = try String.fetchOne(db, sql: """
                 UPDATE tasks SET status = 'IN_PROGRESS', attempts = attempts + 1, status_msg = '',
-                       updated_at = ?, started_at = ?
+                       updated_at = ?, started_at = ?, lease_until = ?, claimed_by = ?
                 WHERE seq = (SELECT seq FROM tasks WHERE status = 'IN_QUEUE' AND not_before <= ? ORDER BY seq LIMIT 1)
                 RETURNING id
-                """, arguments: [t, t, t])
+                """, arguments: [t, t, t + leaseSeconds, node, t])
             else { return nil }
             return try Self.load(db, id: id)
         }
     }
 
+    /// One process owns this file: at its start, every IN_PROGRESS task was interrupted.
     public func recoverInterrupted(now: Date, maxAttempts: Int,
                                    final: @escaping @Sendable (StoredTask) -> (message: String, webhooks: [NewWebhook]))
+        async throws -> (requeued: Int, failed: Int)
+    {
+        try await takeBack(now: now, maxAttempts: maxAttempts, expiredOnly: false, final: final)
+    }
+
+    public func recoverExpiredLeases(now: Date, maxAttempts: Int,
+                                     final: @escaping @Sendable (StoredTask) -> (message: String, webhooks: [NewWebhook]))
+        async throws -> (requeued: Int, failed: Int)
+    {
+        try await takeBack(now: now, maxAttempts: maxAttempts, expiredOnly: true, final: final)
+    }
+
+    public func renewLease(taskId: String, attempt: Int, now: Date) async throws -> Bool {
+        try await pool.write { db in
+            try db.execute(sql: """
+                UPDATE tasks SET lease_until = ? WHERE id = ? AND attempts = ? AND status = 'IN_PROGRESS'
+                """, arguments: [now.timeIntervalSince1970 + leaseSeconds, taskId, attempt])
+            return db.changesCount == 1
+        }
+    }
+
+    func takeBack(now: Date, maxAttempts: Int, expiredOnly: Bool,
+                  final: @escaping @Sendable (StoredTask) -> (message: String, webhooks: [NewWebhook]))
         async throws -> (requeued: Int, failed: Int)
     {
         let t = now.timeIntervalSince1970
         return try await pool.write { db in
             var requeued = 0, failed = 0
-            let ids = try String.fetchAll(db, sql: "SELECT id FROM tasks WHERE status = 'IN_PROGRESS' ORDER BY seq")
+            let ids = expiredOnly
+                ? try String.fetchAll(db, sql: """
+                    SELECT id FROM tasks WHERE status = 'IN_PROGRESS' AND lease_until IS NOT NULL AND lease_until < ?
+                    ORDER BY seq
+                    """, arguments: [t])
+                : try String.fetchAll(db, sql: "SELECT id FROM tasks WHERE status = 'IN_PROGRESS' ORDER BY seq")
             for id in ids {
                 guard var task = try Self.load(db, id: id) else { continue }
-                task.failureLog.append(AttemptFailure(.serverStopped))
+                task.failureLog.append(AttemptFailure(expiredOnly ? .leaseExpired : .serverStopped))
                 let log = try Self.encodeLog(task.failureLog)
                 // Claims count too: rows from before the failure log, and claims a graceful shutdown gave back are
                 // not in it (`requeue` returns the claim).
@@ -172,10 +215,10 @@ public final class SQLiteTaskStore: TaskStore {
                     failed += 1
                 } else {
                     try db.execute(sql: """
-                        UPDATE tasks SET status = 'IN_QUEUE', status_msg = 'requeued after a restart', failure_log = ?,
-                               not_before = 0, updated_at = ?
+                        UPDATE tasks SET status = 'IN_QUEUE', status_msg = ?, failure_log = ?, not_before = 0,
+                               updated_at = ?, lease_until = NULL
                         WHERE id = ?
-                        """, arguments: [log, t, id])
+                        """, arguments: [expiredOnly ? TakeBack.expiredMessage : TakeBack.restartMessage, log, t, id])
                     requeued += 1
                 }
             }
@@ -380,6 +423,19 @@ public final class SQLiteTaskStore: TaskStore {
                 FROM tasks WHERE files_expired_at IS NULL
                 """)
             return (row?["n"] ?? 0, row?["b"] ?? 0)
+        }
+    }
+
+    public func statusCounts() async throws -> (tasks: [TaskStatus: Int], deliveries: [DeliveryStatus: Int]) {
+        try await pool.read { db in
+            var tasks: [TaskStatus: Int] = [:], deliveries: [DeliveryStatus: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT status, COUNT(*) AS n FROM tasks GROUP BY status") {
+                if let s = TaskStatus(rawValue: row["status"]) { tasks[s] = row["n"] }
+            }
+            for row in try Row.fetchAll(db, sql: "SELECT status, COUNT(*) AS n FROM webhook_outbox GROUP BY status") {
+                if let s = DeliveryStatus(rawValue: row["status"]) { deliveries[s] = row["n"] }
+            }
+            return (tasks, deliveries)
         }
     }
 

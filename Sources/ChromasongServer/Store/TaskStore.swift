@@ -177,7 +177,7 @@ public enum StoreError: Error, Sendable, Equatable {
 }
 
 /// The durable queue and record of tasks, results and webhooks. Everything outside the store speaks only this
-/// protocol: the SQLite store is the embedded default; a shared (PostgreSQL) store can take its place.
+/// protocol: the SQLite store is the embedded default; the PostgreSQL store is shared by many nodes (issue 13).
 public protocol TaskStore: Sendable {
     /// Queues a task unless `queueLimit` tasks already wait (throws `StoreError.queueFull`); atomic.
     /// Returns the number of tasks ahead of it (waiting or running).
@@ -191,6 +191,22 @@ public protocol TaskStore: Sendable {
     func recoverInterrupted(now: Date, maxAttempts: Int,
                             final: @escaping @Sendable (StoredTask) -> (message: String, webhooks: [NewWebhook]))
         async throws -> (requeued: Int, failed: Int)
+    /// Whether processes on other machines share this store (API nodes and workers, issue 13). A shared store's
+    /// `recoverInterrupted` takes back only the tasks whose lease ran out: other nodes may be rendering the rest.
+    var isShared: Bool { get }
+    /// Seconds a claim holds without renewal; a worker renews it every third of that while it renders.
+    var leaseSeconds: Double { get }
+    /// Moves the lease of claim `attempt` `leaseSeconds` past `now`. False when the claim is no longer the task's
+    /// (its lease ran out and the task went back, or it finished): the worker then stops rendering it.
+    func renewLease(taskId: String, attempt: Int, now: Date) async throws -> Bool
+    /// IN_PROGRESS tasks whose lease ran out before `now` (their worker died, froze or lost the database): like
+    /// `recoverInterrupted`, each counts a `leaseExpired` failure and goes back to the queue or, out of attempts,
+    /// is FAILED with `final`. Safe to run on every node at once: a task is taken back once.
+    func recoverExpiredLeases(now: Date, maxAttempts: Int,
+                              final: @escaping @Sendable (StoredTask) -> (message: String, webhooks: [NewWebhook]))
+        async throws -> (requeued: Int, failed: Int)
+    /// Tasks by status, and webhook deliveries by status (`/metrics`).
+    func statusCounts() async throws -> (tasks: [TaskStatus: Int], deliveries: [DeliveryStatus: Int])
     /// A failed attempt that will be tried again: IN_PROGRESS (under the claim `attempt`) back to IN_QUEUE with the
     /// failure logged, `message` as its status message, claimable from `notBefore`. Returns whether it applied.
     func retry(taskId: String, attempt: Int, failure: AttemptFailure, message: String, notBefore: Date, now: Date)
@@ -234,4 +250,20 @@ public protocol TaskStore: Sendable {
     func markFilesExpired(taskId: String, at: Date) async throws
     /// Tasks whose files are kept, and their bytes on disk (uploads + measured results).
     func storageTotals() async throws -> (tasks: Int, bytes: Int)
+}
+
+/// The status messages of a task taken back from a claim that cannot finish (the same words in every store).
+enum TakeBack {
+    /// Start-up recovery of the embedded store: the process that claimed it is gone.
+    static let restartMessage = "requeued after a restart"
+    /// A shared store: the claim's lease ran out (its worker was killed, froze or lost the database).
+    static let expiredMessage = "requeued: its worker stopped answering"
+}
+
+/// A node's name in claims, logs and metrics: `CHROMASONG_NODE`, else "<host name>:<process id>".
+public enum NodeName {
+    public static let `default`: String = {
+        if let v = ProcessInfo.processInfo.environment["CHROMASONG_NODE"], !v.isEmpty { return v }
+        return "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier)"
+    }()
 }
