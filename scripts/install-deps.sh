@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Chromasong builds against, if any is missing. Safe to run again: it does nothing
 # when everything is there. Needs root (or sudo) only when something must be installed.
+# --test adds what the test suite needs beyond the build: PostgreSQL's server (the server suite runs a second time
+# against a throwaway cluster, scripts/with-postgres.sh) and Python 3 (a free port for it).
 set -euo pipefail
 packages=(pkg-config libfftw3-dev libsndfile1-dev libsamplerate0-dev libstb-dev libwebp-dev libjpeg62-turbo-dev libpng-dev libgif-dev flite1-dev libsqlite3-dev fonts-dejavu-core)
+if [ "${1:-}" = "--test" ]; then packages+=(postgresql python3); fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
