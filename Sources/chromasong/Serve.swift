@@ -1,6 +1,7 @@
 import ArgumentParser
 import ChromasongServer
 import Foundation
+import Logging
 
 /// `chromasong serve`: the HTTP API (contract §4). Flags override the CHROMASONG_* environment variables.
 struct Serve: AsyncParsableCommand {
@@ -10,7 +11,7 @@ struct Serve: AsyncParsableCommand {
             + "_QUEUE_LIMIT, _ALLOW_PRIVATE_NETWORKS, _PRESETS, _SHUTDOWN_GRACE, _FILE_SIGNING_SECRET, _FILE_URL_HOURS, "
             + "_RETENTION_DAYS, _SUBMIT_RATE, _SUBMIT_BURST, _READ_RATE, _READ_BURST, _RENDER_WORKER, _RENDER_ATTEMPTS, "
             + "_RENDER_TIME_FLOOR, _RENDER_TIME_PER_SECOND, _RENDER_MEMORY_FLOOR_MIB, _RENDER_MEMORY_PER_SECOND_MIB, "
-            + "_ROLE, _DATABASE, _LEASE_SECONDS, _NODE. "
+            + "_ROLE, _DATABASE, _LEASE_SECONDS, _NODE, _LOG_FORMAT. "
             + "With no API key the server listens on loopback only. Many nodes on one PostgreSQL: docs/scale-out.md.")
 
     @Option(help: "What this node does: api (accept, answer, serve files, send webhooks), worker (claim and render), or all (default).")
@@ -19,6 +20,8 @@ struct Serve: AsyncParsableCommand {
     var database: String?
     @Option(help: "Seconds a worker's claim holds without renewal; a dead worker's task goes back after it (default 30).")
     var lease: Double?
+    @Option(help: "Log lines as text (default) or json: one object per line with ts, level, msg, node, task_id, ...")
+    var logFormat: String?
     @Option(help: "Address to bind (default 127.0.0.1).") var host: String?
     @Option(help: "Port (default 8080).") var port: Int?
     @Option(help: "Base of the URLs in results and webhooks (default http://HOST:PORT).") var publicURL: String?
@@ -83,6 +86,13 @@ struct Serve: AsyncParsableCommand {
         if let readRate { c.readRate.perMinute = max(0, readRate) }
         if let readBurst { c.readRate.burst = max(1, readBurst) }
         do { try c.checkTenancy() } catch { fail(error) }
+        switch logFormat ?? ProcessInfo.processInfo.environment["CHROMASONG_LOG_FORMAT"] ?? "text" {
+        case "text", "": break
+        case "json":
+            let node = c.nodeName
+            LoggingSystem.bootstrap { JSONLogHandler(label: $0, node: node) }
+        case let other: fail(ValidationError("--log-format must be text or json, got \"\(other)\""))
+        }
         // Renders run isolated in child processes of this very binary unless told otherwise.
         if ProcessInfo.processInfo.environment["CHROMASONG_RENDER_WORKER"]?.isEmpty ?? true {
             c.renderWorker = .process(executable: RenderWorkerMode.currentExecutable)

@@ -47,6 +47,17 @@ import Testing
         #expect(throws: (any Error).self) { try ServerConfiguration.fromEnvironment(["CHROMASONG_LEASE_SECONDS": "0"]) }
     }
 
+    @Test func jsonLogLinesCarryTheTaskAndNode() throws {
+        var handler = JSONLogHandler(label: "chromasong.server", node: "worker-2")
+        handler[metadataKey: "task_id"] = "abc"
+        let data = try #require(handler.line(level: .warning, message: "render failed \"quoted\"\nnext",
+                                             metadata: ["attempt": "2"], at: Date(timeIntervalSince1970: 0)))
+        #expect(data.last == 0x0A && data.dropLast().firstIndex(of: 0x0A) == nil, "one line")
+        let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: String])
+        #expect(object == ["ts": "1970-01-01T00:00:00.000Z", "level": "warning", "label": "chromasong.server",
+                           "msg": "render failed \"quoted\"\nnext", "node": "worker-2", "task_id": "abc", "attempt": "2"])
+    }
+
     /// The value of the sample `series` (name with its labels, as printed) in a Prometheus text body.
     static func sample(_ text: String, _ series: String) -> Double? {
         for line in text.split(separator: "\n") where line.hasPrefix(series + " ") {
