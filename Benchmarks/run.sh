@@ -67,6 +67,10 @@ for w in "${what[@]}"; do
       (cd Benchmarks && ../$py isolation_cost.py) || status=1
       (cd Benchmarks && ../$py health_stall.py) || status=1
       (cd Benchmarks && ../$py server_readme.py) || status=1 ;;
+    scale)
+      # issue 13: 2 API + 3 worker nodes on a throwaway PostgreSQL 15 (kill -9 chaos, webhooks exactly once, files
+      # from both front ends), then tasks/min with 1, 2, 3 worker processes (stdlib only)
+      (cd Benchmarks && ../$py scale_check.py --bin ../.build/release/chromasong) || status=1 ;;
     browser)
       # The Explorer page in headless Chromium: Debian chromium + chromium-driver, Selenium from PyPI.
       command -v chromium >/dev/null && command -v chromedriver >/dev/null || {
