@@ -196,6 +196,8 @@ struct WorkerService: Service {
                         return
                     }
                 } catch {
+                    // Cancelled because the render ended meanwhile: nothing to report.
+                    if Task.isCancelled { return }
                     attemptLog.error("renewing the claim failed", metadata: ["error": "\(error)"])
                 }
             }

@@ -47,9 +47,19 @@ public final class PostgresTaskStore: TaskStore {
         config.options.connectTimeout = .seconds(10)
         var quiet = logger
         quiet.logLevel = max(logger.logLevel, .warning)
-        let client = PostgresClient(configuration: config, backgroundLogger: quiet)
+        // The pool's own background messages: connection errors only.
+        var background = logger
+        background.logLevel = max(logger.logLevel, .error)
+        let client = PostgresClient(configuration: config, backgroundLogger: background)
         self.client = client
-        self.runTask = Task { await client.run() }
+        // The pool runs from here until `close()`; the first query waits until its run loop has started.
+        let started = AsyncStream<Void>.makeStream()
+        self.runTask = Task {
+            started.continuation.finish()
+            await client.run()
+        }
+        for await _ in started.stream {}
+        await Task.yield()
         self.logger = quiet
         self.leaseSeconds = max(0.05, leaseSeconds)
         self.node = node
