@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Measurement entry point: installs the measuring tools into Benchmarks/.venv, builds the release CLI, and runs
 # the named measurements (key, tempo, loudness, arrange-tune, arrange-judged, arrange-fresh, arrange-fresh2, timbre, bench, shift, sing, sing-tune,
-# sing-judged, sing-selftest, picture, server, browser; default: key tempo
+# sing-judged, sing-selftest, picture, server, scale, browser; default: key tempo
 # loudness bench). Tables land in Benchmarks/results/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -70,6 +70,7 @@ for w in "${what[@]}"; do
     scale)
       # issue 13: 2 API + 3 worker nodes on a throwaway PostgreSQL 15 (kill -9 chaos, webhooks exactly once, files
       # from both front ends), then tasks/min with 1, 2, 3 worker processes (stdlib only)
+      ./scripts/install-deps.sh --test  # PostgreSQL's server programs
       (cd Benchmarks && ../$py scale_check.py --bin ../.build/release/chromasong) || status=1 ;;
     browser)
       # The Explorer page in headless Chromium: Debian chromium + chromium-driver, Selenium from PyPI.
