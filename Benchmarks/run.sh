@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Measurement entry point: installs the measuring tools into Benchmarks/.venv, builds the release CLI, and runs
 # the named measurements (key, tempo, loudness, arrange-tune, arrange-judged, arrange-fresh, arrange-fresh2, timbre, bench, shift, sing, sing-tune,
-# sing-judged, sing-selftest, picture, server, scale, browser; default: key tempo
+# sing-judged, sing-selftest, picture, server, scale, speed, browser; default: key tempo
 # loudness bench). Tables land in Benchmarks/results/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -67,6 +67,18 @@ for w in "${what[@]}"; do
       (cd Benchmarks && ../$py isolation_cost.py) || status=1
       (cd Benchmarks && ../$py health_stall.py) || status=1
       (cd Benchmarks && ../$py server_readme.py) || status=1 ;;
+    speed)
+      # issue 14's baseline (docs/speed.md): today's engine-bench against f14b649's (built in a git worktree under
+      # Benchmarks/work/), alternating, and FluidSynth with Debian's FluidR3 soundfont on the song's own MIDI
+      for p in fluidsynth fluid-soundfont-gm; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || {
+          sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"; $sudo apt-get install -y -qq --no-install-recommends "$p" >/dev/null; }
+      done
+      base=Benchmarks/work/base-f14b649
+      [ -d "$base" ] || git worktree add -f "$base" f14b649 >/dev/null
+      (cd "$base" && swift build -c release --product engine-bench) >/dev/null
+      $py Benchmarks/speed_check.py --new .build/release/engine-bench --base "$base/.build/release/engine-bench" \
+        --cli .build/release/chromasong || status=1 ;;
     scale)
       # issue 13: 2 API + 3 worker nodes on a throwaway PostgreSQL 15 (kill -9 chaos, webhooks exactly once, files
       # from both front ends), then tasks/min with 1, 2, 3 worker processes (stdlib only)
