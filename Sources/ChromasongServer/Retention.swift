@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import ServiceLifecycle
+import Synchronization
 
 /// Deletes the upload and the results of every task finished more than `retention` seconds ago, keeping its row
 /// (status, metadata, disk use) with `files_expired_at` set; measures the results of finished tasks nobody asked
@@ -12,6 +13,10 @@ struct Retention: Sendable {
     /// Seconds after a task finished when its files go; 0 keeps them forever.
     let retention: Double
     let logger: Logger
+    /// Orphan uploads are looked for among files modified after this (each file is looked up once).
+    let orphanWatermark = OrphanWatermark()
+    /// An upload younger than this may belong to a submission in flight (its row not yet written).
+    static let orphanAge: Double = 3600
 
     var uploadsDirectory: URL { dataDirectory.appendingPathComponent("uploads") }
     var resultsDirectory: URL { dataDirectory.appendingPathComponent("results") }
@@ -22,6 +27,7 @@ struct Retention: Sendable {
         var keysForgotten = 0
         var storedTasks = 0
         var storedBytes = 0
+        var orphanUploads = 0
     }
 
     /// One pass at `now`.
@@ -56,15 +62,53 @@ struct Retention: Sendable {
                 }
             }
         }
+        let orphans = try await sweepOrphanUploads(now: now)
+        out.orphanUploads = orphans.files
+        out.bytesFreed += orphans.bytes
         (out.storedTasks, out.storedBytes) = try await store.storageTotals()
-        if out.expiredTasks > 0 || out.keysForgotten > 0 {
+        if out.expiredTasks > 0 || out.keysForgotten > 0 || out.orphanUploads > 0 {
             logger.notice("retention sweep", metadata: [
                 "tasks_expired": "\(out.expiredTasks)", "bytes_freed": "\(out.bytesFreed)",
-                "idempotency_keys_forgotten": "\(out.keysForgotten)", "tasks_stored": "\(out.storedTasks)",
+                "idempotency_keys_forgotten": "\(out.keysForgotten)", "orphan_uploads": "\(out.orphanUploads)",
+                "tasks_stored": "\(out.storedTasks)",
                 "bytes_stored": "\(out.storedBytes)",
             ])
         }
         return out
+    }
+
+    /// Uploads no task names: a node died after writing the file and before its task row (or mid-write, leaving
+    /// the atomic write's temporary file). Removed once `orphanAge` old; each file is looked up once, by the
+    /// watermark of modification times already seen.
+    func sweepOrphanUploads(now: Date) async throws -> (files: Int, bytes: Int) {
+        let cutoff = now.addingTimeInterval(-Self.orphanAge)
+        let since = orphanWatermark.value
+        let directory = uploadsDirectory
+        let candidates = try await Blocking.run { () -> [(URL, Date, Int)] in
+            let fm = FileManager.default
+            var out: [(URL, Date, Int)] = []
+            for name in (try? fm.contentsOfDirectory(atPath: directory.path)) ?? [] {
+                let url = directory.appendingPathComponent(name)
+                guard let attributes = try? fm.attributesOfItem(atPath: url.path),
+                      let modified = attributes[.modificationDate] as? Date, modified < cutoff, modified >= since
+                else { continue }
+                out.append((url, modified, (attributes[.size] as? NSNumber)?.intValue ?? 0))
+            }
+            return out
+        }
+        var files = 0, bytes = 0
+        for (url, _, size) in candidates {
+            let name = url.lastPathComponent
+            if name.hasSuffix(".img") && !name.hasPrefix(".") {
+                if try await store.task(id: String(name.dropLast(4))) != nil { continue }
+            }
+            try? FileManager.default.removeItem(at: url)
+            files += 1
+            bytes += size
+            logger.info("retention: orphan upload deleted", metadata: ["file": "\(name)", "bytes": "\(size)"])
+        }
+        orphanWatermark.advance(to: cutoff)
+        return (files, bytes)
     }
 
     static func fileBytes(_ url: URL) -> Int {
@@ -103,4 +147,11 @@ struct RetentionService: Service {
             }
         }
     }
+}
+
+/// The modification time below which uploads were already checked for orphans.
+final class OrphanWatermark: Sendable {
+    private let state = Mutex(Date.distantPast)
+    var value: Date { state.withLock { $0 } }
+    func advance(to date: Date) { state.withLock { $0 = max($0, date) } }
 }

@@ -58,6 +58,34 @@ import Testing
                            "msg": "render failed \"quoted\"\nnext", "node": "worker-2", "task_id": "abc", "attempt": "2"])
     }
 
+    /// An API node that dies between writing an upload and its task row leaves a file no task names: the
+    /// retention sweep removes it once an hour old, keeps uploads that have a task and young ones (a submission in
+    /// flight), and looks at each file once.
+    @Test func orphanUploadsAreSweptOnceAnHourOld() async throws {
+        let config = F.configuration("orphans")
+        let store = try await F.store(config)
+        let uploads = config.dataDirectory.appendingPathComponent("uploads")
+        try FileManager.default.createDirectory(at: uploads, withIntermediateDirectories: true)
+        var task = StoreTests.newTask(1)
+        task.imagePath = uploads.appendingPathComponent("task-1.img").path
+        _ = try await store.enqueue(task, queueLimit: 10)
+        let old = Date().addingTimeInterval(-2 * 3600)
+        for (name, date) in [("task-1.img", old), ("orphan.img", old), (".task-9.img.tmp", old), ("young.img", Date())] {
+            let url = uploads.appendingPathComponent(name)
+            try Data(repeating: 7, count: 1000).write(to: url)
+            try FileManager.default.setAttributes([.modificationDate: date], ofItemAtPath: url.path)
+        }
+        let retention = Retention(store: store, dataDirectory: config.dataDirectory, retention: 0, logger: F.quietLogger)
+        let swept = try await retention.sweep()
+        #expect(swept.orphanUploads == 2 && swept.bytesFreed == 2000)
+        let left = try FileManager.default.contentsOfDirectory(atPath: uploads.path).sorted()
+        #expect(left == ["task-1.img", "young.img"])
+        // The next sweep looks only at files newer than what it saw; the young one, an hour later, is an orphan.
+        #expect(try await retention.sweep().orphanUploads == 0)
+        #expect(try await retention.sweep(now: Date().addingTimeInterval(3700)).orphanUploads == 1)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: uploads.path) == ["task-1.img"])
+    }
+
     /// The value of the sample `series` (name with its labels, as printed) in a Prometheus text body.
     static func sample(_ text: String, _ series: String) -> Double? {
         for line in text.split(separator: "\n") where line.hasPrefix(series + " ") {
