@@ -148,11 +148,8 @@ public func buildApplication(configuration: ServerConfiguration, hooks: ServerHo
 /// takes the process down (a crash, an out-of-memory kill) would otherwise be claimed forever (issue 9, finding 10).
 /// Such a task is FAILED with the reason its attempt log gives and its failure webhooks, in the same transaction.
 func recoverInterruptedTasks(store: any TaskStore, payloads: Payloads, maxAttempts: Int, logger: Logger) async throws {
-    let (requeued, failed) = try await store.recoverInterrupted(now: Date(), maxAttempts: maxAttempts) { task in
-        let reason = AttemptFailure.finalMessage(task.failureLog)
-        let hooks = task.request.webhookURL.map { payloads.failureWebhooks(task, reason: reason, url: $0) } ?? []
-        return (reason, hooks)
-    }
+    let (requeued, failed) = try await store.recoverInterrupted(now: Date(), maxAttempts: maxAttempts,
+                                                                final: payloads.attemptsUsedUp)
     if requeued > 0 { logger.notice("put \(requeued) interrupted task(s) back in the queue") }
     if failed > 0 { logger.warning("\(failed) interrupted task(s) used up their \(maxAttempts) attempts: FAILED") }
 }

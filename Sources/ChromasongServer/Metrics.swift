@@ -90,12 +90,8 @@ struct LeaseSweepService: Service {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 do {
-                    let (requeued, failed) = try await store.recoverExpiredLeases(now: Date(), maxAttempts: maxAttempts) {
-                        task in
-                        let reason = AttemptFailure.finalMessage(task.failureLog)
-                        let hooks = task.request.webhookURL.map { payloads.failureWebhooks(task, reason: reason, url: $0) } ?? []
-                        return (reason, hooks)
-                    }
+                    let (requeued, failed) = try await store.recoverExpiredLeases(
+                        now: Date(), maxAttempts: maxAttempts, final: payloads.attemptsUsedUp)
                     if requeued + failed > 0 {
                         metrics.leasesTakenBack.increment(by: Int64(requeued + failed))
                         logger.warning("took back claims whose lease ran out", metadata: [

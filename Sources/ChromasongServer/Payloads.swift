@@ -187,6 +187,13 @@ struct Payloads {
         return hooks
     }
 
+    /// A task taken back with no attempt left: its FAILED message from its failure log, and its failure webhooks
+    /// (none without a webhook_url). Start-up recovery and the lease sweep both end a task this way.
+    func attemptsUsedUp(_ task: StoredTask) -> (message: String, webhooks: [NewWebhook]) {
+        let reason = AttemptFailure.finalMessage(task.failureLog)
+        return (reason, task.request.webhookURL.map { failureWebhooks(task, reason: reason, url: $0) } ?? [])
+    }
+
     /// One failure webhook per version; the reason never carries a server path.
     func failureWebhooks(_ task: StoredTask, reason: String, url: String) -> [NewWebhook] {
         let reason = PublicMessage.scrub(reason)

@@ -244,7 +244,7 @@ struct WorkerService: Service {
                 }
                 let failures = task.failureLog + [failure]
                 let limits = configuration.renderLimits
-                if max(failures.count, task.attempts) >= limits.maxAttempts {
+                if AttemptFailure.attemptsUsedUp(failures, claims: task.attempts, maxAttempts: limits.maxAttempts) {
                     log.warning("render attempt failed; no attempt left", metadata: [
                         "failure": "\(failure.phrase)", "detail": "\(detail)", "attempts": "\(failures.count)",
                     ])

@@ -28,12 +28,16 @@ enum ServerFixtures {
         return v
     }()
 
+    /// The test database's schema named after `name` (lower-cased, other characters as "_"); nil without one.
+    static func database(schema name: String) -> String? {
+        guard let base = testDatabase else { return nil }
+        let safe = name.lowercased().unicodeScalars.map { ("a"..."z").contains($0) || ("0"..."9").contains($0) ? Character($0) : "_" }
+        return base + (base.contains("?") ? "&" : "?") + "schema=" + String(safe)
+    }
+
     /// A fresh schema of the test database for one configuration (its tables made at the first open).
     static func freshDatabase(_ label: String) -> String? {
-        guard let base = testDatabase else { return nil }
-        let safe = label.lowercased().unicodeScalars.map { ("a"..."z").contains($0) || ("0"..."9").contains($0) ? Character($0) : "_" }
-        let schema = "t_" + String(String(safe).prefix(30)) + "_" + UUID().uuidString.prefix(8).lowercased()
-        return base + (base.contains("?") ? "&" : "?") + "schema=" + schema
+        database(schema: "t_" + label.prefix(30) + "_" + UUID().uuidString.prefix(8))
     }
 
     static func configuration(_ label: String, workers: Int = 0, keys: [String] = [], queueLimit: Int = 100,

@@ -10,8 +10,8 @@ import Testing
     /// again is the same store and the same node (a restart).
     static func openStore(_ dir: URL, leaseSeconds: Double = 30, node: String? = nil) async throws -> any TaskStore {
         var c = ServerConfiguration(dataDirectory: dir)
-        let name = dir.lastPathComponent.lowercased().replacingOccurrences(of: "-", with: "_")
-        c.database = ServerFixtures.testDatabase.map { $0 + ($0.contains("?") ? "&" : "?") + "schema=s_" + name }
+        let name = dir.lastPathComponent
+        c.database = ServerFixtures.database(schema: "s_" + name)
         c.leaseSeconds = leaseSeconds
         c.nodeName = node ?? "node-\(name)"
         return try await ServerFixtures.store(c)

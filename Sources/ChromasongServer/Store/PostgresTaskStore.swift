@@ -145,7 +145,7 @@ public final class PostgresTaskStore: TaskStore {
         let now = Date().timeIntervalSince1970
         return try await transaction { conn in
             try await conn.query("SELECT pg_advisory_xact_lock(\(Self.enqueueLock))", logger: logger)
-            let counts = try await countsByStatus(on: conn)
+            let counts = try await countsByStatus(on: conn, only: [.inQueue, .inProgress])
             let queued = counts[.inQueue] ?? 0, running = counts[.inProgress] ?? 0
             if queued >= queueLimit { throw StoreError.queueFull(limit: queueLimit) }
             if let claim = task.idempotency {
@@ -228,8 +228,8 @@ public final class PostgresTaskStore: TaskStore {
             for id in ids {
                 guard var task = try await load(id: id, on: conn) else { continue }
                 task.failureLog.append(AttemptFailure(ownClaims ? .serverStopped : .leaseExpired))
-                let log = try SQLiteTaskStore.encodeLog(task.failureLog)
-                if task.failureLog.count >= maxAttempts || task.attempts >= maxAttempts {
+                let log = try AttemptFailure.encodeLog(task.failureLog)
+                if AttemptFailure.attemptsUsedUp(task.failureLog, claims: task.attempts, maxAttempts: maxAttempts) {
                     let (message, webhooks) = final(task)
                     try await conn.query("""
                         UPDATE tasks SET status = 'FAILED', status_msg = \(message), failure_log = \(log),
@@ -270,7 +270,7 @@ public final class PostgresTaskStore: TaskStore {
             FOR UPDATE
             """, on: conn).first
         else { return nil }
-        return try SQLiteTaskStore.encodeLog(SQLiteTaskStore.decodeLog(try r["failure_log"].decode(String.self)) + [failure])
+        return try AttemptFailure.encodeLog(AttemptFailure.decodeLog(try r["failure_log"].decode(String.self)) + [failure])
     }
 
     public func retry(taskId: String, attempt: Int, failure: AttemptFailure, message: String, notBefore: Date,
@@ -399,7 +399,7 @@ public final class PostgresTaskStore: TaskStore {
             statusMessage: try r["status_msg"].decode(String.self), attempts: try r["attempts"].decode(Int.self),
             createdAt: Date(timeIntervalSince1970: try r["created_at"].decode(Double.self)),
             updatedAt: Date(timeIntervalSince1970: try r["updated_at"].decode(Double.self)), manifest: manifest,
-            failureLog: SQLiteTaskStore.decodeLog(try r["failure_log"].decode(String.self)),
+            failureLog: AttemptFailure.decodeLog(try r["failure_log"].decode(String.self)),
             owner: try r["owner"].decode(String.self),
             finishedAt: try r["finished_at"].decode(Double?.self).map(Date.init(timeIntervalSince1970:)),
             uploadBytes: try r["upload_bytes"].decode(Int?.self), resultBytes: try r["result_bytes"].decode(Int?.self),
@@ -455,9 +455,14 @@ public final class PostgresTaskStore: TaskStore {
         return (try r["n"].decode(Int.self), try r["b"].decode(Int.self))
     }
 
-    func countsByStatus(on conn: PostgresConnection) async throws -> [TaskStatus: Int] {
+    /// Tasks by status: every status, or only those in `only` (the submission's and /health's count, which must
+    /// not scan the finished tasks of years).
+    func countsByStatus(on conn: PostgresConnection, only: [TaskStatus]? = nil) async throws -> [TaskStatus: Int] {
+        let query: PostgresQuery = only.map { wanted in
+            "SELECT status, COUNT(*) AS n FROM tasks WHERE status = ANY(\(wanted.map(\.rawValue))) GROUP BY status"
+        } ?? "SELECT status, COUNT(*) AS n FROM tasks GROUP BY status"
         var out: [TaskStatus: Int] = [:]
-        for r in try await rows("SELECT status, COUNT(*) AS n FROM tasks GROUP BY status", on: conn) {
+        for r in try await rows(query, on: conn) {
             if let s = TaskStatus(rawValue: try r["status"].decode(String.self)) { out[s] = try r["n"].decode(Int.self) }
         }
         return out
@@ -465,13 +470,7 @@ public final class PostgresTaskStore: TaskStore {
 
     public func queueCounts() async throws -> (queued: Int, running: Int) {
         let counts = try await client.withConnection { conn in
-            var out: [TaskStatus: Int] = [:]
-            for r in try await rows("""
-                SELECT status, COUNT(*) AS n FROM tasks WHERE status IN ('IN_QUEUE', 'IN_PROGRESS') GROUP BY status
-                """, on: conn) {
-                if let s = TaskStatus(rawValue: try r["status"].decode(String.self)) { out[s] = try r["n"].decode(Int.self) }
-            }
-            return out
+            try await countsByStatus(on: conn, only: [.inQueue, .inProgress])
         }
         return (counts[.inQueue] ?? 0, counts[.inProgress] ?? 0)
     }

@@ -202,10 +202,8 @@ public final class SQLiteTaskStore: TaskStore {
             for id in ids {
                 guard var task = try Self.load(db, id: id) else { continue }
                 task.failureLog.append(AttemptFailure(expiredOnly ? .leaseExpired : .serverStopped))
-                let log = try Self.encodeLog(task.failureLog)
-                // Claims count too: rows from before the failure log, and claims a graceful shutdown gave back are
-                // not in it (`requeue` returns the claim).
-                if task.failureLog.count >= maxAttempts || task.attempts >= maxAttempts {
+                let log = try AttemptFailure.encodeLog(task.failureLog)
+                if AttemptFailure.attemptsUsedUp(task.failureLog, claims: task.attempts, maxAttempts: maxAttempts) {
                     let (message, webhooks) = final(task)
                     try db.execute(sql: """
                         UPDATE tasks SET status = 'FAILED', status_msg = ?, failure_log = ?, updated_at = ?, finished_at = ?
@@ -247,7 +245,7 @@ public final class SQLiteTaskStore: TaskStore {
             SELECT failure_log FROM tasks WHERE id = ? AND attempts = ? AND status = 'IN_PROGRESS'
             """, arguments: [taskId, attempt])
         else { return nil }
-        return try encodeLog(decodeLog(current) + [failure])
+        return try AttemptFailure.encodeLog(AttemptFailure.decodeLog(current) + [failure])
     }
 
     public func failAttempts(taskId: String, attempt: Int, failure: AttemptFailure, message: String,
@@ -264,16 +262,6 @@ public final class SQLiteTaskStore: TaskStore {
             try Self.insert(webhooks, taskId: taskId, now: t, db: db)
             return true
         }
-    }
-
-    static func encodeLog(_ log: [AttemptFailure]) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return String(decoding: try encoder.encode(log), as: UTF8.self)
-    }
-
-    static func decodeLog(_ text: String) -> [AttemptFailure] {
-        (try? JSONDecoder().decode([AttemptFailure].self, from: Data(text.utf8))) ?? []
     }
 
     public func requeue(taskId: String, attempt: Int, now: Date) async throws {
@@ -366,7 +354,7 @@ public final class SQLiteTaskStore: TaskStore {
             status: TaskStatus(rawValue: status) ?? .failed, statusMessage: row["status_msg"], attempts: row["attempts"],
             createdAt: Date(timeIntervalSince1970: row["created_at"]),
             updatedAt: Date(timeIntervalSince1970: row["updated_at"]), manifest: manifest,
-            failureLog: Self.decodeLog(row["failure_log"] ?? "[]"), owner: row["owner"],
+            failureLog: AttemptFailure.decodeLog(row["failure_log"] ?? "[]"), owner: row["owner"],
             finishedAt: finished.map(Date.init(timeIntervalSince1970:)), uploadBytes: row["upload_bytes"],
             resultBytes: row["result_bytes"], filesExpiredAt: expired.map(Date.init(timeIntervalSince1970:)))
     }

@@ -252,6 +252,25 @@ public protocol TaskStore: Sendable {
     func storageTotals() async throws -> (tasks: Int, bytes: Int)
 }
 
+extension AttemptFailure {
+    /// A task's failure log as stored (`failure_log`, JSON, keys sorted), in every store.
+    static func encodeLog(_ log: [AttemptFailure]) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try encoder.encode(log), as: UTF8.self)
+    }
+
+    static func decodeLog(_ text: String) -> [AttemptFailure] {
+        (try? JSONDecoder().decode([AttemptFailure].self, from: Data(text.utf8))) ?? []
+    }
+
+    /// Whether a task whose failures are `log` after claim `attempts` has used up its `maxAttempts`. Claims count
+    /// too: rows from before the failure log, and claims a graceful shutdown gave back, are not in it.
+    static func attemptsUsedUp(_ log: [AttemptFailure], claims attempts: Int, maxAttempts: Int) -> Bool {
+        max(log.count, attempts) >= maxAttempts
+    }
+}
+
 /// The status messages of a task taken back from a claim that cannot finish (the same words in every store).
 enum TakeBack {
     /// Start-up recovery of the embedded store: the process that claimed it is gone.
