@@ -108,7 +108,13 @@ struct Serve: AsyncParsableCommand {
             c.renderLimits.retry.maxAttempts = renderAttempts
         }
         // The address policy for image_url and webhooks, and the Endpoint Explorer at GET /.
-        let app = try await buildApplication(configuration: c, hooks: .production(configuration: c))
+        // A start-up refusal (the database unreachable, the data folder unwritable) is one line, as for flags.
+        let app = await orFail { try await buildApplication(configuration: c, hooks: .production(configuration: c)) }
         try await app.runService()
     }
+}
+
+/// The value of `body`, or `fail`'s one line and exit when it throws.
+func orFail<T>(_ body: () async throws -> T) async -> T {
+    do { return try await body() } catch { fail(error) }
 }

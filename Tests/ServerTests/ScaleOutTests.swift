@@ -32,6 +32,19 @@ import Testing
         }
     }
 
+    /// A database that cannot be used stops the start-up with one line that says why: nothing listens there, or
+    /// (when the suite has PostgreSQL) the server refuses the login in its own words.
+    @Test func anUnusableDatabaseIsNamedWithItsReason() async throws {
+        await #expect {
+            _ = try await PostgresTaskStore(url: "postgres://u@127.0.0.1:1/d", logger: F.quietLogger)
+        } throws: { "\($0)".contains("cannot use the database postgres://u@127.0.0.1:1/d: could not connect") }
+        guard let base = F.testDatabase, let url = URLComponents(string: base), let host = url.host, let port = url.port
+        else { return }
+        await #expect {
+            _ = try await PostgresTaskStore(url: "postgres://nobody@\(host):\(port)/chromasong", logger: F.quietLogger)
+        } throws: { "\($0)".contains(#"role "nobody" does not exist"#) }
+    }
+
     @Test func splitRolesNeedASharedDatabase() throws {
         var c = ServerConfiguration()
         c.role = .worker

@@ -65,6 +65,9 @@ public final class PostgresTaskStore: TaskStore {
         self.node = node
         self.location = target.description
         do {
+            // One plain connection first: a refused login or a missing database is reported at once in the server's
+            // words, where the pool would retry it behind a circuit breaker for about a minute and then say less.
+            try await Self.probe(target, logger: quiet)
             try await migrate(schema: target.schema)
         } catch {
             runTask.cancel()
@@ -74,16 +77,28 @@ public final class PostgresTaskStore: TaskStore {
 
     deinit { runTask.cancel() }
 
+    static func probe(_ target: DatabaseURL, logger: Logger) async throws {
+        var config = PostgresConnection.Configuration(
+            host: target.host, port: target.port, username: target.user, password: target.password,
+            database: target.database,
+            tls: target.requireTLS ? .require(try NIOSSLContext(configuration: .makeClientConfiguration())) : .disable)
+        config.options.connectTimeout = .seconds(10)
+        let connection = try await PostgresConnection.connect(configuration: config, id: 0, logger: logger)
+        try await connection.close()
+    }
+
     /// Stops the connection pool.
     public func close() { runTask.cancel() }
 
-    /// The server's own words for a database error (postgres-nio's description hides them by default).
+    /// The server's own words for a database error (postgres-nio's description hides them by default); any other
+    /// error at start-up is the pool failing to connect at all (refused, unreachable, wrong TLS).
     static func describe(_ error: any Error) -> String {
         if let e = error as? PSQLError {
             if let message = e.serverInfo?[.message] { return message }
+            if let cause = e.underlying { return "could not connect (\(cause))" }
             return "\(e.code)"
         }
-        return "\(error)"
+        return "no connection could be made (is PostgreSQL running there and reachable?): \(error)"
     }
 
     // MARK: plumbing
