@@ -40,6 +40,8 @@ let package = Package(
     targets: [
         systemLibrary("CFFTW", pkgConfig: "fftw3f", apt: "libfftw3-dev"),
         systemLibrary("CSndFile", pkgConfig: "sndfile", apt: "libsndfile1-dev"),
+        // MP3 is encoded by LAME directly (issue 14): libsndfile offers no way to set LAME's algorithm quality.
+        systemLibrary("CLame", pkgConfig: "lame", apt: "libmp3lame-dev"),
         systemLibrary("CSampleRate", pkgConfig: "samplerate", apt: "libsamplerate0-dev"),
         systemLibrary("CStb", pkgConfig: "stb", apt: "libstb-dev"),
         systemLibrary("CWebP", pkgConfig: "libwebp", apt: "libwebp-dev"),
@@ -52,7 +54,7 @@ let package = Package(
         .target(name: "CSpeech", dependencies: ["CFlite"], cSettings: [.define("_GNU_SOURCE")]),
         .target(
             name: "CDSP",
-            dependencies: ["CFFTW", "CSndFile", "CSampleRate", "CStb", "CWebP", "CJpeg", "CPng", "CGif"],
+            dependencies: ["CFFTW", "CSndFile", "CLame", "CSampleRate", "CStb", "CWebP", "CJpeg", "CPng", "CGif"],
             cSettings: [.define("_GNU_SOURCE")],
             linkerSettings: [.linkedLibrary("m")]
         ),

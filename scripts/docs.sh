@@ -25,7 +25,7 @@ while IFS= read -r map; do clang_args+=(-Xcc "-fmodule-map-file=$map"); done < <
     { find "$bin" -maxdepth 2 -name module.modulemap -path '*.build/*'; find Sources/SystemLibraries -name module.modulemap
       find .build/checkouts -path '*/Sources/*' -name module.modulemap; } | sort)
 for dir in Sources/*/include; do clang_args+=(-Xcc "-I$dir"); done
-for flag in $(pkg-config --cflags-only-I fftw3f sndfile samplerate stb libwebp); do clang_args+=(-Xcc "$flag"); done
+for flag in $(pkg-config --cflags-only-I fftw3f sndfile lame samplerate stb libwebp); do clang_args+=(-Xcc "$flag"); done
 
 out=.build/docs
 status=0

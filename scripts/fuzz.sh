@@ -12,7 +12,7 @@ shift || true
 clang=${FUZZ_CC:-$(dirname "$(readlink -f "$(command -v swift)")")/clang}
 out=${FUZZ_OUT:-.build-fuzz}
 mkdir -p "$out"
-pkgs="fftw3f sndfile samplerate stb libwebp libjpeg libpng libgif"
+pkgs="fftw3f sndfile lame samplerate stb libwebp libjpeg libpng libgif"
 # shellcheck disable=SC2046
 cflags="-g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -D_GNU_SOURCE -ISources/CDSP/include $(pkg-config --cflags $pkgs)"
 libs="$(pkg-config --libs $pkgs) -lm"

@@ -4,7 +4,7 @@
 # --test adds what the test suite needs beyond the build: PostgreSQL's server (the server suite runs a second time
 # against a throwaway cluster, scripts/with-postgres.sh) and Python 3 (a free port for it).
 set -euo pipefail
-packages=(pkg-config libfftw3-dev libsndfile1-dev libsamplerate0-dev libstb-dev libwebp-dev libjpeg62-turbo-dev libpng-dev libgif-dev flite1-dev libsqlite3-dev fonts-dejavu-core)
+packages=(pkg-config libfftw3-dev libsndfile1-dev libmp3lame-dev libsamplerate0-dev libstb-dev libwebp-dev libjpeg62-turbo-dev libpng-dev libgif-dev flite1-dev libsqlite3-dev fonts-dejavu-core)
 if [ "${1:-}" = "--test" ]; then packages+=(postgresql python3); fi
 missing=()
 for p in "${packages[@]}"; do

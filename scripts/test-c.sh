@@ -7,8 +7,8 @@ out=Tests/CDSPTests/build
 mkdir -p "$out"
 cc=${CC:-cc}
 flags="-std=c11 -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter"
-cflags="-ISources/CDSP/include $(pkg-config --cflags fftw3f sndfile samplerate stb libwebp libjpeg libpng libgif)"
-libs="$(pkg-config --libs fftw3f sndfile samplerate stb libwebp libjpeg libpng libgif) -lm"
+cflags="-ISources/CDSP/include $(pkg-config --cflags fftw3f sndfile lame samplerate stb libwebp libjpeg libpng libgif)"
+libs="$(pkg-config --libs fftw3f sndfile lame samplerate stb libwebp libjpeg libpng libgif) -lm"
 passed=0; failed=0
 for test in Tests/CDSPTests/test_*.c; do
   [ -e "$test" ] || continue

@@ -47,14 +47,14 @@ void cdsp_font_draw_text(const cdsp_font *font, uint8_t *rgba, int width, int he
                          float pixel_height, float x, float baseline_y, uint8_t r, uint8_t g, uint8_t b,
                          float opacity);
 
-// --- Audio files (libsndfile), written in blocks -----------------------------------------------------------------
+// --- Audio files (libsndfile; MP3 by LAME), written in blocks -----------------------------------------------------------------
 typedef enum {
     CDSP_AUDIO_WAV16 = 0, CDSP_AUDIO_WAV24 = 1, CDSP_AUDIO_FLAC = 2, CDSP_AUDIO_MP3 = 3, CDSP_AUDIO_OGG = 4,
 } cdsp_audio_format;
 
 typedef struct cdsp_audio_writer cdsp_audio_writer;
-/// Opens `path` for writing. channels 1 or 2. *status receives the outcome. MP3 is written with variable bit rate
-/// (libsndfile/LAME, highest quality setting), Ogg Vorbis at quality 0.8.
+/// Opens `path` for writing. channels 1 or 2. *status receives the outcome. MP3 is written by LAME with variable
+/// bit rate (VBR quality 1, algorithm quality 7: audio_file.c), Ogg Vorbis at quality 0.8, FLAC at level 5.
 cdsp_audio_writer *cdsp_audio_writer_open(const char *path, cdsp_audio_format format, int channels,
                                           int sample_rate, cdsp_status *status);
 /// Writes planar frames (right ignored for mono), interleaving internally, in blocks of at most 4096 frames
