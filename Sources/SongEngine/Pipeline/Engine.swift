@@ -248,10 +248,13 @@ public final class ChromasongEngine: Sendable {
         if !(request.vocalOnly && vocal != nil) {
             progress.report(version: index, stage: "synthesis", within: 0.1)
         }
-        let mixdown = try Mixdown.make(score: score, vocal: vocal, vocalOnly: request.vocalOnly, style: style,
+        // The buffers are moved out of the mixdown, not shared with it, so mastering and the stems' gain work on them
+        // in place: a shared buffer is copied on its first change (64 MB each for 3 minutes; issue 14).
+        var mixdown = try Mixdown.make(score: score, vocal: &vocal, vocalOnly: request.vocalOnly, style: style,
                                        instruments: instruments, sampleRate: sampleRate, clock: clock, version: index)
         var mix = mixdown.mix
-        let instrumentalStem = mixdown.instrumental, vocalStem = mixdown.vocals
+        mixdown.mix = StereoBuffer(frames: 0, sampleRate: sampleRate)
+        var instrumentalStem = mixdown.instrumental.take(), vocalStem = mixdown.vocals.take()
         try cancellation.check()
         progress.report(version: index, stage: "mastering", within: 0.6)
         // Mastered in place; the stems get the master's gain and section ride so they keep their level in the mix.
@@ -279,9 +282,9 @@ public final class ChromasongEngine: Sendable {
         // when one was written rather than encoding the same samples twice.
         var stems: [String: String] = [:]
         try clock.measure("encode stems", version: index, audio: mix.duration) {
-            func write(_ name: String, _ buffer: StereoBuffer?) throws {
+            func write(_ name: String, _ buffer: inout StereoBuffer?) throws {
                 let path = "\(folder)/\(name).wav"
-                if var stem = buffer {
+                if var stem = buffer.take() {  // the only reference: gained in place, then freed
                     try Mastering.applyMasterGain(&stem, gain: masterGain, ceilingDBTP: Self.masterCeiling,
                                                   sectionRide: sectionRide, eqStages: mastered.eqStages)
                     try AudioFile.write(stem, to: try staging.url(path), format: .wav)
@@ -292,13 +295,14 @@ public final class ChromasongEngine: Sendable {
                 }
                 stems[name] = path
             }
+            var none: StereoBuffer? = nil
             if request.vocalOnly {
-                try write("vocals", nil)
+                try write("vocals", &none)
             } else if vocal == nil {
-                try write("instrumental", nil)
+                try write("instrumental", &none)
             } else {
-                try write("instrumental", instrumentalStem)
-                try write("vocals", vocalStem)
+                try write("instrumental", &instrumentalStem)
+                try write("vocals", &vocalStem)
             }
         }
         let midiPath = "\(folder)/song.mid"

@@ -14,33 +14,41 @@ struct Mixdown {
     /// `vocalOnly` with a vocal: the a-cappella vocal is the mix and nothing of the accompaniment is rendered.
     /// Otherwise the accompaniment is rendered, and a vocal, when there is one, ducks it (its envelope) and is
     /// scaled to sit at the style's balance over it in the sung spans.
-    static func make(score: Score, vocal: VocalRender?, vocalOnly: Bool, style: StylePreset,
+    ///
+    /// The vocal's stem is moved out of `vocal` (left empty there; the lyrics and timings stay), so the mixdown holds
+    /// the only reference to it and works on it in place: a copy would be 64 MB for 3 minutes (issue 14).
+    static func make(score: Score, vocal: inout VocalRender?, vocalOnly: Bool, style: StylePreset,
                      instruments: InstrumentLibrary, sampleRate: Int, clock: TimingRecorder, version: Int) throws -> Mixdown {
-        if vocalOnly, let vocal {
-            return Mixdown(mix: vocal.stem, instrumental: nil, vocals: nil)
+        var stem: StereoBuffer? = nil
+        if let sampleRate = vocal?.stem.sampleRate {
+            stem = vocal?.stem
+            vocal?.stem = StereoBuffer(frames: 0, sampleRate: sampleRate)
+        }
+        if vocalOnly, stem != nil {
+            return Mixdown(mix: stem.take()!, instrumental: nil, vocals: nil)
         }
         let musicSeconds = score.durationSeconds
         var rendered = try Renderer.render(score: score, style: style, instruments: instruments, sampleRate: sampleRate)
         clock.record("synthesis", version: version, seconds: rendered.synthesisSeconds, audio: musicSeconds)
         clock.record("effects+mix", version: version, seconds: rendered.effectsSeconds, audio: musicSeconds)
-        guard var sung = vocal else {
+        guard let sung = vocal, var voice = stem.take() else {
             // The mono low end (LowEnd); the section ride comes in mastering.
             try clock.measure("low end", version: version, audio: musicSeconds) { try LowEnd.monoBass(&rendered.mix) }
             return Mixdown(mix: rendered.mix, instrumental: nil, vocals: nil)
         }
         return try clock.measure("vocal mix", version: version, audio: sung.sungSeconds) {
-            try VocalMix.duck(&rendered.mix, envelope: VocalMix.duckEnvelope(sung.stem))
+            try VocalMix.duck(&rendered.mix, envelope: VocalMix.duckEnvelope(voice))
             let spans = sung.lyrics.filter { !$0.words.isEmpty }
                 .map { (start: Double($0.start) / 1000, end: Double($0.end) / 1000) }
-            let gain = VocalMix.balanceGain(vocal: sung.stem, instrumental: rendered.mix, spans: spans)
-            Samples.scale(&sung.stem.left, gain)
-            Samples.scale(&sung.stem.right, gain)
+            let gain = VocalMix.balanceGain(vocal: voice, instrumental: rendered.mix, spans: spans)
+            Samples.scale(&voice.left, gain)
+            Samples.scale(&voice.right, gain)
             // The balance is set; the low end goes mono (the section ride comes in mastering, on mix and stems).
             try LowEnd.monoBass(&rendered.mix)
-            try LowEnd.monoBass(&sung.stem)
+            try LowEnd.monoBass(&voice)
             let instrumental = rendered.mix
-            VocalMix.add(sung.stem, gain: 1, into: &rendered.mix)
-            return Mixdown(mix: rendered.mix, instrumental: instrumental, vocals: sung.stem)
+            VocalMix.add(voice, gain: 1, into: &rendered.mix)
+            return Mixdown(mix: rendered.mix, instrumental: instrumental, vocals: voice)
         }
     }
 }

@@ -81,28 +81,40 @@ struct VocalChain {
         let compressor = try Compressor(sampleRate: Float(sr), thresholdDB: -22, ratio: 3, attack: 0.005, release: 0.09,
                                     kneeDB: 6)
         compressor.process(left: &left, right: &right)
-        // Reverb send, 100% wet, added back.
+        // Reverb send, 100% wet, ducked under the dry voice (its key) and added back, one block at a time: only a
+        // block of the send and of the return exists (issue 14: as whole-song buffers they were 130 MB per version
+        // for 3 minutes). The blocks are DSP's renderBlock, the same boundaries the whole-buffer calls used, so
+        // the bytes are the same.
         let reverb = try Reverb(sampleRate: Float(sr), size: 0.45, damping: 0.55, width: 0.9, predelay: 0.03)
-        var wetL = [Float](repeating: 0, count: frames), wetR = [Float](repeating: 0, count: frames)
+        let ducker = try Compressor(sampleRate: Float(sr), thresholdDB: reverbDuckDB, ratio: reverbDuckRatio,
+                                attack: 0.005, release: 0.4, kneeDB: 6)
         let send = cdsp_db_to_gain(reverbSendDB)
-        var sendL = left, sendR = right
-        cdsp_gain(&sendL, frames, send)
-        cdsp_gain(&sendR, frames, send)
-        sendL.withUnsafeBufferPointer { il in
-            sendR.withUnsafeBufferPointer { ir in
-                wetL.withUnsafeMutableBufferPointer { ol in
-                    wetR.withUnsafeMutableBufferPointer { or in
-                        reverb.process(inLeft: il.baseAddress!, inRight: ir.baseAddress!, outLeft: ol.baseAddress!,
-                                       outRight: or.baseAddress!, frames: frames)
+        var sendL = [Float](repeating: 0, count: renderBlock), sendR = [Float](repeating: 0, count: renderBlock)
+        var wetL = [Float](repeating: 0, count: renderBlock), wetR = [Float](repeating: 0, count: renderBlock)
+        left.withUnsafeMutableBufferPointer { l in
+            right.withUnsafeMutableBufferPointer { r in
+                sendL.withUnsafeMutableBufferPointer { sl in
+                    sendR.withUnsafeMutableBufferPointer { sr in
+                        wetL.withUnsafeMutableBufferPointer { wl in
+                            wetR.withUnsafeMutableBufferPointer { wr in
+                                forEachBlock(frames) { start, count in
+                                    let dryL = l.baseAddress! + start, dryR = r.baseAddress! + start
+                                    sl.baseAddress!.update(from: dryL, count: count)
+                                    sr.baseAddress!.update(from: dryR, count: count)
+                                    cdsp_gain(sl.baseAddress!, count, send)
+                                    cdsp_gain(sr.baseAddress!, count, send)
+                                    reverb.process(inLeft: sl.baseAddress!, inRight: sr.baseAddress!,
+                                                   outLeft: wl.baseAddress!, outRight: wr.baseAddress!, frames: count)
+                                    cdsp_compressor_process(ducker.handle, wl.baseAddress!, wr.baseAddress!, dryL, dryR,
+                                                            count)
+                                    cdsp_mix_add_stereo(wl.baseAddress!, wr.baseAddress!, count, 1, dryL, dryR)
+                                }
+                            }
+                        }
                     }
                 }
             }
         }
-        // Duck the return under the dry voice (its key).
-        let ducker = try Compressor(sampleRate: Float(sr), thresholdDB: reverbDuckDB, ratio: reverbDuckRatio,
-                                attack: 0.005, release: 0.4, kneeDB: 6)
-        ducker.process(left: &wetL, right: &wetR, keyLeft: left, keyRight: right)
-        cdsp_mix_add_stereo(wetL, wetR, frames, 1, &left, &right)
         return StereoBuffer(left: left, right: right, sampleRate: sampleRate)
     }
 
