@@ -111,7 +111,7 @@ def main():
         json.dump(result, f, indent=2)
     m = result["modes"]
     lines = [
-        "# Issue 14 baseline: today's build against f14b649, one run",
+        "# Issue 14: today's build against f14b649, one run",
         "",
         f"`Benchmarks/speed_check.py`, {result['date']}, {result['cores']} cores, {a.runs} runs per build, "
         "alternating builds; medians. engine-bench's defaults: yellowflower.jpg, 180 s, 2 versions, mp3+wav, seed 1.",

@@ -81,11 +81,11 @@ cdsp_audio_writer *cdsp_audio_writer_open(const char *path, cdsp_audio_format fo
 // --- MP3 over LAME ------------------------------------------------------------------------------------------------
 // libsndfile's MP3 writer sets LAME's bit-rate mode and VBR quality but not its algorithm quality (`-q`), and
 // LAME's default there took 1.9x the encoding time of -q 7. So the writer drives LAME itself: VBR (LAME's
-// default VBR method) at quality 1 (about 190 kbit/s on our masters) with algorithm quality 7, which measured
-// at least as close to the master as libsndfile's V3 at the default -q (168 kbit/s) on a tuned and a held-out
-// render, at 1.9x the speed (docs/speed.md, "MP3"; Benchmarks/mp3_quality.py). Joint stereo; the LAME/Xing tag
-// is written back at the start on close (gapless length and the VBR seek table), as libsndfile did; no ID3
-// tags. LAME is deterministic: same samples, same bytes.
+// default VBR method) at quality 1 (about 190-210 kbit/s on our masters) with algorithm quality 7, which
+// measured at least as close to the master as libsndfile's V3 at the default -q (about 167 kbit/s) on two
+// renders used in the choice and two held out, at 1.8-1.9x the speed (docs/speed.md, "MP3";
+// Benchmarks/mp3_quality.py). Joint stereo; the LAME/Xing tag is written back at the start on close (gapless
+// length and the VBR seek table), as libsndfile did; no ID3 tags. LAME is deterministic: same samples, same bytes.
 
 static cdsp_audio_writer *mp3_open(const char *path, int channels, int sample_rate, cdsp_status *status) {
     cdsp_audio_writer *w = calloc(1, sizeof(*w));
