@@ -8,7 +8,12 @@ synthesis through mastering on one core (`taskset -c 0`, one instrumental versio
 peer the issue names: FluidSynth rendering the song's own MIDI file with Debian's FluidR3 General MIDI soundfont on
 one core, in the same run.
 
-Nothing here asserts: it measures and writes Benchmarks/results/speed_check.md and .json.
+Two more of the issue's bars, with `--parts cores,length` (each writes its own table):
+- cores: the same request rendered by the CLI on one core (`taskset -c 0`) and on all of them; every file's
+  SHA-256 compared (the manifest without its random task and conversion ids). Bytes must not depend on cores.
+- length: peak memory of the default sung job at 180 s and at 600 s (issue: within 10%).
+
+Nothing here asserts: it measures and writes Benchmarks/results/speed_check*.md and .json.
 
   python3 Benchmarks/speed_check.py --new .build/release/engine-bench --base /path/to/f14b649/engine-bench \
       --cli .build/release/chromasong
@@ -71,13 +76,93 @@ def fluidsynth_factor(cli, tmp):
             "realtime_factor": round(seconds / statistics.median(times), 1)}
 
 
+def file_hashes(folder):
+    """SHA-256 of every file under `folder` by relative path; the manifest without its random ids."""
+    import hashlib
+    out = {}
+    for root, _, files in os.walk(folder):
+        for name in sorted(files):
+            path = os.path.join(root, name)
+            rel = os.path.relpath(path, folder)
+            with open(path, "rb") as f:
+                data = f.read()
+            if name == "manifest.json":
+                manifest = json.loads(data)
+                manifest.pop("task_id", None)
+                for v in manifest.get("versions", []):
+                    v.pop("conversion_id", None)
+                data = json.dumps(manifest, sort_keys=True).encode()
+            out[rel] = hashlib.sha256(data).hexdigest()
+    return out
+
+
+def cores_check(cli):
+    """The same sung request on one core and on all: which files differ."""
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for label, pin in [("1 core", ["taskset", "-c", "0"]), (f"{os.cpu_count()} cores", [])]:
+            out = os.path.join(tmp, label.replace(" ", "_"))
+            start = time.perf_counter()
+            subprocess.run(pin + [cli, "render", IMAGE, "--seed", "3", "--duration", "60", "--formats", "mp3,wav,flac",
+                                  "--out", out], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            rows.append((label, round(time.perf_counter() - start, 2), file_hashes(out)))
+    (la, ta, ha), (lb, tb, hb) = rows
+    differing = sorted(k for k in set(ha) | set(hb) if ha.get(k) != hb.get(k))
+    return {"files": len(ha), "differing": differing, "wall": {la: ta, lb: tb}}
+
+
+def length_check(binary, runs):
+    """Peak memory of the default sung job at 180 s and at 600 s."""
+    out = {}
+    for seconds in (180, 600):
+        peaks = [bench(binary, ["--duration", str(seconds)])["peakResidentMB"] for _ in range(runs)]
+        out[str(seconds)] = {"peak_mb": [round(x, 1) for x in peaks], "median": round(statistics.median(peaks), 1)}
+    out["ratio"] = round(out["600"]["median"] / out["180"]["median"], 3)
+    return out
+
+
+def write_table(name, lines, data):
+    out = os.path.join(HERE, "results", name)
+    with open(out + ".json", "w") as f:
+        json.dump(data, f, indent=2)
+    with open(out + ".md", "w") as f:
+        f.write("\n".join(lines) + "\n")
+    print("wrote", out + ".md")
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--new", required=True, help="today's engine-bench")
     p.add_argument("--base", required=True, help="f14b649's engine-bench")
     p.add_argument("--cli", required=True, help="today's chromasong (writes the MIDI file FluidSynth plays)")
     p.add_argument("--runs", type=int, default=3)
+    p.add_argument("--parts", default="speed,cores,length", help="which measurements: speed, cores, length")
     a = p.parse_args()
+    parts = set(a.parts.split(","))
+    date = datetime.datetime.now().isoformat(timespec="seconds")
+    if "cores" in parts:
+        c = cores_check(os.path.abspath(a.cli))
+        print("cores", json.dumps(c))
+        write_table("speed_check_cores", [
+            "# Issue 14: output bytes against the number of cores", "",
+            f"`Benchmarks/speed_check.py --parts cores`, {date}: `chromasong render yellowflower.jpg --seed 3 "
+            "--duration 60 --formats mp3,wav,flac` (sung, two versions) under `taskset -c 0` and on all "
+            f"{os.cpu_count()} cores; SHA-256 of every file (the manifest without its random task and conversion ids).",
+            "", f"{c['files']} files, {len(c['differing'])} differ{': ' + ', '.join(c['differing']) if c['differing'] else ''}. "
+            f"Wall: {c['wall']}."], dict(c, date=date))
+    if "length" in parts:
+        m = length_check(os.path.abspath(a.new), a.runs)
+        print("length", json.dumps(m))
+        write_table("speed_check_length", [
+            "# Issue 14: peak memory against the song's length", "",
+            f"`Benchmarks/speed_check.py --parts length`, {date}: engine-bench's default sung job (two versions, "
+            f"mp3+wav), {a.runs} runs each.", "",
+            "| duration | peak MB (runs) | median |", "|---|---|---|",
+            f"| 180 s | {m['180']['peak_mb']} | {m['180']['median']} |",
+            f"| 600 s | {m['600']['peak_mb']} | {m['600']['median']} |", "",
+            f"600 s over 180 s: {m['ratio']} (bar: within 10%, <= 1.1)."], dict(m, date=date))
+    if "speed" not in parts:
+        return
     builds = {"new": os.path.abspath(a.new), "base": os.path.abspath(a.base)}
     result = {"date": datetime.datetime.now().isoformat(timespec="seconds"), "cores": os.cpu_count(),
               "runs": a.runs, "modes": {}}
