@@ -250,11 +250,13 @@ public final class ChromasongEngine: Sendable {
         }
         // The buffers are moved out of the mixdown, not shared with it, so mastering and the stems' gain work on them
         // in place: a shared buffer is copied on its first change (64 MB each for 3 minutes; issue 14).
+        // The stems wait on disk in the staging folder while the mix is mastered and encoded (docs/speed.md).
         var mixdown = try Mixdown.make(score: score, vocal: &vocal, vocalOnly: request.vocalOnly, style: style,
-                                       instruments: instruments, sampleRate: sampleRate, clock: clock, version: index)
+                                       instruments: instruments, sampleRate: sampleRate, clock: clock, version: index,
+                                       park: { try SpilledBuffer.park($0, at: try staging.url("\(folder)/.\($1).f32")) })
         var mix = mixdown.mix
         mixdown.mix = StereoBuffer(frames: 0, sampleRate: sampleRate)
-        var instrumentalStem = mixdown.instrumental.take(), vocalStem = mixdown.vocals.take()
+        let instrumentalStem = mixdown.instrumental, vocalStem = mixdown.vocals
         try cancellation.check()
         progress.report(version: index, stage: "mastering", within: 0.6)
         // Mastered in place; the stems get the master's gain and section ride so they keep their level in the mix.
@@ -278,13 +280,19 @@ public final class ChromasongEngine: Sendable {
             }
             mixFiles[format.rawValue] = path
         }
+        let mixDuration = mix.duration
+        if instrumentalStem != nil {
+            // The mix is written and the stems come back from disk one at a time: free it first.
+            mix = StereoBuffer(frames: 0, sampleRate: sampleRate)
+        }
         // Stems. Alone in the mix (instrumental, or vocal only), a stem is the mastered mix itself: copy the WAV
         // when one was written rather than encoding the same samples twice.
         var stems: [String: String] = [:]
-        try clock.measure("encode stems", version: index, audio: mix.duration) {
-            func write(_ name: String, _ buffer: inout StereoBuffer?) throws {
+        try clock.measure("encode stems", version: index, audio: mixDuration) {
+            func write(_ name: String, _ spilled: SpilledBuffer?) throws {
                 let path = "\(folder)/\(name).wav"
-                if var stem = buffer.take() {  // the only reference: gained in place, then freed
+                if let spilled {
+                    var stem = try spilled.restore()  // the only reference: gained in place, then freed
                     try Mastering.applyMasterGain(&stem, gain: masterGain, ceilingDBTP: Self.masterCeiling,
                                                   sectionRide: sectionRide, eqStages: mastered.eqStages)
                     try AudioFile.write(stem, to: try staging.url(path), format: .wav)
@@ -295,14 +303,13 @@ public final class ChromasongEngine: Sendable {
                 }
                 stems[name] = path
             }
-            var none: StereoBuffer? = nil
             if request.vocalOnly {
-                try write("vocals", &none)
+                try write("vocals", nil)
             } else if vocal == nil {
-                try write("instrumental", &none)
+                try write("instrumental", nil)
             } else {
-                try write("instrumental", &instrumentalStem)
-                try write("vocals", &vocalStem)
+                try write("instrumental", instrumentalStem)
+                try write("vocals", vocalStem)
             }
         }
         let midiPath = "\(folder)/song.mid"
@@ -318,7 +325,7 @@ public final class ChromasongEngine: Sendable {
         progress.report(version: index, stage: "done", within: 1)
         return Manifest.Version(
             conversionId: conversionId, seed: seed, key: plan.key.description, bpm: plan.bpm, style: plan.style,
-            duration: (mix.duration * 10).rounded() / 10, sampleRate: sampleRate,
+            duration: (mixDuration * 10).rounded() / 10, sampleRate: sampleRate,
             files: Manifest.Files(mix: mixFiles, instrumental: stems["instrumental"].map { ["wav": $0] },
                                   vocals: stems["vocals"].map { ["wav": $0] }, midi: midiPath, lrc: lrcPath),
             lyrics: vocal.map { _ in score.vocal?.lyrics.text ?? "" }, lyricsTimestamped: vocal?.lyrics,

@@ -5,11 +5,11 @@ import Foundation
 struct Mixdown {
     /// The whole mix, not yet mastered.
     var mix: StereoBuffer
-    /// The accompaniment alone, when a vocal was mixed over it; nil when the mix is one part (then the stem is the
-    /// mix itself).
-    var instrumental: StereoBuffer?
-    /// The vocal as balanced in the mix, when it was mixed over an accompaniment; nil otherwise.
-    var vocals: StereoBuffer?
+    /// The accompaniment alone, when a vocal was mixed over it, parked on disk until the stems are written; nil when
+    /// the mix is one part (then the stem is the mix itself).
+    var instrumental: SpilledBuffer?
+    /// The vocal as balanced in the mix, when it was mixed over an accompaniment, parked likewise; nil otherwise.
+    var vocals: SpilledBuffer?
 
     /// `vocalOnly` with a vocal: the a-cappella vocal is the mix and nothing of the accompaniment is rendered.
     /// Otherwise the accompaniment is rendered, and a vocal, when there is one, ducks it (its envelope) and is
@@ -17,8 +17,11 @@ struct Mixdown {
     ///
     /// The vocal's stem is moved out of `vocal` (left empty there; the lyrics and timings stay), so the mixdown holds
     /// the only reference to it and works on it in place: a copy would be 64 MB for 3 minutes (issue 14).
+    /// `park` puts a stem on disk (`SpilledBuffer`) under a name: the instrumental is parked before the vocal is
+    /// added into it in place to make the mix, and the vocal after, so the mix is the one song-length buffer left.
     static func make(score: Score, vocal: inout VocalRender?, vocalOnly: Bool, style: StylePreset,
-                     instruments: InstrumentLibrary, sampleRate: Int, clock: TimingRecorder, version: Int) throws -> Mixdown {
+                     instruments: InstrumentLibrary, sampleRate: Int, clock: TimingRecorder, version: Int,
+                     park: (StereoBuffer, String) throws -> SpilledBuffer) throws -> Mixdown {
         var stem: StereoBuffer? = nil
         if let sampleRate = vocal?.stem.sampleRate {
             stem = vocal?.stem
@@ -46,9 +49,10 @@ struct Mixdown {
             // The balance is set; the low end goes mono (the section ride comes in mastering, on mix and stems).
             try LowEnd.monoBass(&rendered.mix)
             try LowEnd.monoBass(&voice)
-            let instrumental = rendered.mix
+            let instrumental = try park(rendered.mix, "instrumental")
             VocalMix.add(voice, gain: 1, into: &rendered.mix)
-            return Mixdown(mix: rendered.mix, instrumental: instrumental, vocals: voice)
+            let vocals = try park(voice, "vocals")
+            return Mixdown(mix: rendered.mix, instrumental: instrumental, vocals: vocals)
         }
     }
 }
