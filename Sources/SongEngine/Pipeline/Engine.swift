@@ -228,6 +228,7 @@ public final class ChromasongEngine: Sendable {
 
         // The vocal first: its envelope ducks the accompaniment, its lines give the sung spans.
         var vocal: VocalRender?
+        var sungStem: SpilledBuffer?
         if score.vocal != nil {
             progress.report(version: index, stage: "singing", within: 0.05)
             var sung = try VocalRenderer.render(score: score, speech: Speech.shared, sampleRate: sampleRate)
@@ -241,6 +242,9 @@ public final class ChromasongEngine: Sendable {
                     sung.stem = StereoBuffer(left: converted[0], right: converted[1], sampleRate: sampleRate)
                 }
             }
+            // The stem waits on disk while the accompaniment renders (Mixdown reads it back).
+            sungStem = try SpilledBuffer.park(sung.stem, at: try staging.url("\(folder)/.sung.f32"))
+            sung.stem = StereoBuffer(frames: 0, sampleRate: sampleRate)
             vocal = sung
         }
         try cancellation.check()
@@ -251,7 +255,8 @@ public final class ChromasongEngine: Sendable {
         // The buffers are moved out of the mixdown, not shared with it, so mastering and the stems' gain work on them
         // in place: a shared buffer is copied on its first change (64 MB each for 3 minutes; issue 14).
         // The stems wait on disk in the staging folder while the mix is mastered and encoded (docs/speed.md).
-        var mixdown = try Mixdown.make(score: score, vocal: &vocal, vocalOnly: request.vocalOnly, style: style,
+        var mixdown = try Mixdown.make(score: score, vocal: vocal, sungStem: sungStem, vocalOnly: request.vocalOnly,
+                                       style: style,
                                        instruments: instruments, sampleRate: sampleRate, clock: clock, version: index,
                                        park: { try SpilledBuffer.park($0, at: try staging.url("\(folder)/.\($1).f32")) })
         var mix = mixdown.mix

@@ -15,31 +15,27 @@ struct Mixdown {
     /// Otherwise the accompaniment is rendered, and a vocal, when there is one, ducks it (its envelope) and is
     /// scaled to sit at the style's balance over it in the sung spans.
     ///
-    /// The vocal's stem is moved out of `vocal` (left empty there; the lyrics and timings stay), so the mixdown holds
-    /// the only reference to it and works on it in place: a copy would be 64 MB for 3 minutes (issue 14).
-    /// `park` puts a stem on disk (`SpilledBuffer`) under a name: the instrumental is parked before the vocal is
-    /// added into it in place to make the mix, and the vocal after, so the mix is the one song-length buffer left.
-    static func make(score: Score, vocal: inout VocalRender?, vocalOnly: Bool, style: StylePreset,
+    /// The vocal's stem comes parked on disk (`sungStem`; `vocal` carries its lyrics and timings) and is read back
+    /// only once the accompaniment is rendered, so the two are not in memory together with the renderer's work
+    /// (issue 14). `park` puts a stem on disk under a name: the instrumental is parked before the vocal is added
+    /// into it in place to make the mix, and the vocal after, so the mix is the one song-length buffer left.
+    static func make(score: Score, vocal: VocalRender?, sungStem: SpilledBuffer?, vocalOnly: Bool, style: StylePreset,
                      instruments: InstrumentLibrary, sampleRate: Int, clock: TimingRecorder, version: Int,
                      park: (StereoBuffer, String) throws -> SpilledBuffer) throws -> Mixdown {
-        var stem: StereoBuffer? = nil
-        if let sampleRate = vocal?.stem.sampleRate {
-            stem = vocal?.stem
-            vocal?.stem = StereoBuffer(frames: 0, sampleRate: sampleRate)
-        }
-        if vocalOnly, stem != nil {
-            return Mixdown(mix: stem.take()!, instrumental: nil, vocals: nil)
+        if vocalOnly, let sungStem {
+            return Mixdown(mix: try sungStem.restore(), instrumental: nil, vocals: nil)
         }
         let musicSeconds = score.durationSeconds
         var rendered = try Renderer.render(score: score, style: style, instruments: instruments, sampleRate: sampleRate)
         clock.record("synthesis", version: version, seconds: rendered.synthesisSeconds, audio: musicSeconds)
         clock.record("effects+mix", version: version, seconds: rendered.effectsSeconds, audio: musicSeconds)
-        guard let sung = vocal, var voice = stem.take() else {
+        guard let sung = vocal, let sungStem else {
             // The mono low end (LowEnd); the section ride comes in mastering.
             try clock.measure("low end", version: version, audio: musicSeconds) { try LowEnd.monoBass(&rendered.mix) }
             return Mixdown(mix: rendered.mix, instrumental: nil, vocals: nil)
         }
         return try clock.measure("vocal mix", version: version, audio: sung.sungSeconds) {
+            var voice = try sungStem.restore()
             try VocalMix.duck(&rendered.mix, envelope: VocalMix.duckEnvelope(voice))
             let spans = sung.lyrics.filter { !$0.words.isEmpty }
                 .map { (start: Double($0.start) / 1000, end: Double($0.end) / 1000) }
