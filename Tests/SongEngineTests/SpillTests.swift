@@ -11,7 +11,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: folder) }
         let frames = 100_003
         var left = (0..<frames).map { Float(sin(Double($0) * 0.01)) }
-        var right = (0..<frames).map { Float($0 % 7) * -1e-39 }  // denormals and -0
+        var right = (0..<frames).map { -Float.leastNormalMagnitude / 4 * Float($0 % 7) }  // denormals and -0
         left[5] = Float(nan: 0x1234, signaling: false)
         right[6] = .infinity
         let buffer = StereoBuffer(left: left, right: right, sampleRate: 48000)
