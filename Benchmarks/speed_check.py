@@ -125,9 +125,7 @@ def write_table(name, lines, data):
     out = os.path.join(HERE, "results", name)
     with open(out + ".json", "w") as f:
         json.dump(data, f, indent=2)
-    with open(out + ".md", "w") as f:
-        f.write("\n".join(lines) + "\n")
-    print("wrote", out + ".md")
+    write_table("speed_check", lines, result)
 
 
 def main():
@@ -191,9 +189,6 @@ def main():
         print("fluidsynth", json.dumps(result["fluidsynth"]))
     else:
         result["fluidsynth"] = None
-    out = os.path.join(HERE, "results", "speed_check")
-    with open(out + ".json", "w") as f:
-        json.dump(result, f, indent=2)
     m = result["modes"]
     lines = [
         "# Issue 14: today's build against f14b649, one run",
@@ -219,9 +214,7 @@ def main():
                   f"{fs['ours_over_fluidsynth']} (bar: >= 8)."]
     lines += ["", "Issue 14's bars: sung wall <= 0.6x base, instrumental <= 0.7x; peak <= 250 MB sung, <= 150 MB "
               "instrumental; one-core synthesis through mastering >= 2x base and >= 8x FluidSynth."]
-    with open(out + ".md", "w") as f:
-        f.write("\n".join(lines) + "\n")
-    print("wrote", out + ".md")
+    write_table("speed_check", lines, result)
 
 
 if __name__ == "__main__":

@@ -87,6 +87,13 @@ cdsp_audio_writer *cdsp_audio_writer_open(const char *path, cdsp_audio_format fo
 // Benchmarks/mp3_quality.py). Joint stereo; the LAME/Xing tag is written back at the start on close (gapless
 // length and the VBR seek table), as libsndfile did; no ID3 tags. LAME is deterministic: same samples, same bytes.
 
+/// Frees an MP3 writer's encoder, buffer and itself (its file is closed by the caller).
+static void mp3_free(cdsp_audio_writer *w) {
+    if (w->lame) lame_close(w->lame);
+    free(w->mp3);
+    free(w);
+}
+
 static cdsp_audio_writer *mp3_open(const char *path, int channels, int sample_rate, cdsp_status *status) {
     cdsp_audio_writer *w = calloc(1, sizeof(*w));
     if (!w) {
@@ -98,9 +105,7 @@ static cdsp_audio_writer *mp3_open(const char *path, int channels, int sample_ra
     w->mp3_capacity = BLOCK + BLOCK / 4 + 7200;  // lame.h: 1.25 * samples + 7200 bytes is always enough
     w->mp3 = malloc(w->mp3_capacity);
     if (!w->lame || !w->mp3) {
-        if (w->lame) lame_close(w->lame);
-        free(w->mp3);
-        free(w);
+        mp3_free(w);
         *status = CDSP_ERR_MEMORY;
         return NULL;
     }
@@ -114,17 +119,13 @@ static cdsp_audio_writer *mp3_open(const char *path, int channels, int sample_ra
     lame_set_write_id3tag_automatic(w->lame, 0);
     // A rate MP3 has no place for: LAME would resample to another, and the file's rate must be the song's.
     if (lame_init_params(w->lame) < 0 || lame_get_out_samplerate(w->lame) != sample_rate) {
-        lame_close(w->lame);
-        free(w->mp3);
-        free(w);
+        mp3_free(w);
         *status = CDSP_ERR_FORMAT;
         return NULL;
     }
     w->out = fopen(path, "wb");
     if (!w->out) {
-        lame_close(w->lame);
-        free(w->mp3);
-        free(w);
+        mp3_free(w);
         *status = CDSP_ERR_IO;
         return NULL;
     }
@@ -164,9 +165,7 @@ static cdsp_status mp3_close(cdsp_audio_writer *w) {
         free(frame);
     }
     if (fclose(w->out) != 0) ok = 0;
-    lame_close(w->lame);
-    free(w->mp3);
-    free(w);
+    mp3_free(w);
     return ok ? CDSP_OK : CDSP_ERR_IO;
 }
 

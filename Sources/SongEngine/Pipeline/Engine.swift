@@ -256,8 +256,8 @@ public final class ChromasongEngine: Sendable {
         // in place: a shared buffer is copied on its first change (64 MB each for 3 minutes; issue 14).
         // The stems wait on disk in the staging folder while the mix is mastered and encoded (docs/speed.md).
         var mixdown = try Mixdown.make(score: score, vocal: vocal, sungStem: sungStem, vocalOnly: request.vocalOnly,
-                                       style: style,
-                                       instruments: instruments, sampleRate: sampleRate, clock: clock, version: index,
+                                       style: style, instruments: instruments, sampleRate: sampleRate, clock: clock,
+                                       version: index,
                                        park: { try SpilledBuffer.park($0, at: try staging.url("\(folder)/.\($1).f32")) })
         var mix = mixdown.mix
         mixdown.mix = StereoBuffer(frames: 0, sampleRate: sampleRate)
