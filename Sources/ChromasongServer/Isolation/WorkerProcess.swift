@@ -1,6 +1,5 @@
 import Foundation
 import Synchronization
-import SongEngine
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -153,7 +152,17 @@ final class WorkerProcess: Sendable {
     /// Every byte of `data` to `fd`, retrying after EINTR; stops at any other error (EPIPE: the child is gone, and
     /// its ending tells why). The child writes its protocol lines with the same loop.
     static func writeAll(_ fd: Int32, _ data: Data) {
-        _ = data.withUnsafeBytes { SongEngine.writeAll(fd, $0) }
+        data.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    return
+                }
+                offset += n
+            }
+        }
     }
 
     /// Open descriptors of this process (from /proc/self/fd).

@@ -21,7 +21,18 @@ struct SpilledBuffer: Sendable {
         guard fd >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
         var failure: Int32 = 0
         for channel in [buffer.left, buffer.right] where failure == 0 {
-            failure = channel.withUnsafeBytes { writeAll(fd, $0) }
+            channel.withUnsafeBytes { bytes in
+                var done = 0
+                while done < bytes.count {
+                    let n = write(fd, bytes.baseAddress! + done, bytes.count - done)
+                    if n < 0 {
+                        if errno == EINTR { continue }
+                        failure = errno
+                        return
+                    }
+                    done += n
+                }
+            }
         }
         if close(fd) != 0 && failure == 0 { failure = errno }
         guard failure == 0 else {
@@ -60,19 +71,4 @@ struct SpilledBuffer: Sendable {
         guard failure == 0 else { throw POSIXError(POSIXErrorCode(rawValue: failure) ?? .EIO) }
         return StereoBuffer(left: left, right: right, sampleRate: sampleRate)
     }
-}
-
-/// Writes every byte of `bytes` to `fd`, retrying after EINTR; 0, or the errno of the write that failed. Shared by
-/// the parked stems and the server's worker-process pipes (`WorkerProcess.writeAll`).
-package func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Int32 {
-    var done = 0
-    while done < bytes.count {
-        let n = write(fd, bytes.baseAddress! + done, bytes.count - done)
-        if n < 0 {
-            if errno == EINTR { continue }
-            return errno
-        }
-        done += n
-    }
-    return 0
 }
