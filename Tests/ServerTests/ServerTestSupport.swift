@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Logging
+import LoopbackSupport
 import Testing
 @testable import ChromasongServer
 @testable import SongEngine
@@ -12,6 +13,15 @@ enum ServerFixtures {
         .deletingLastPathComponent()
     static let photo = root.appendingPathComponent("examples/yellowflower.jpg")
     static var photoBytes: Data { try! Data(contentsOf: photo) }
+
+    /// A loopback TCP port free at this moment, chosen by the kernel (LoopbackListener binds port 0; closed at
+    /// once). A port derived from the process id could be in use already: on Linux 32768-60999 is where outgoing
+    /// connections take their local ports, and the whole suite makes many (CI once failed that way, stop 29).
+    static func freeLoopbackPort() throws -> Int {
+        let listener = try LoopbackListener()
+        defer { listener.close() }
+        return listener.port
+    }
 
     static func temporaryDirectory(_ label: String) -> URL {
         let url = FileManager.default.temporaryDirectory

@@ -102,6 +102,22 @@ import Glibc
         return p
     }
 
+    /// The server on `port`, once `/health` answers 200; started again when it exits first (its bind failed: the
+    /// port taken meanwhile), for up to a minute. nil: it never came up.
+    static func startServerUntilHealthy(port: Int, data: URL, log: URL, database: String? = nil) async throws -> Process? {
+        let end = Date().addingTimeInterval(60)
+        while Date() < end {
+            let server = try startServer(port: port, data: data, log: log, database: database)
+            let up = try await waitUntil(timeout: max(1, end.timeIntervalSinceNow)) {
+                if !server.isRunning { return true }
+                return (try? await get("http://127.0.0.1:\(port)/health").0) == 200
+            }
+            if up && server.isRunning { return server }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        return nil
+    }
+
     static func get(_ url: String) async throws -> (Int, Data) {
         let r = try await HTTPClient.shared.execute(HTTPClientRequest(url: url), timeout: .seconds(5))
         let body = try await r.body.collect(upTo: 50 << 20)
@@ -116,12 +132,12 @@ import Glibc
         let data = F.temporaryDirectory("crash")
         let database = F.freshDatabase("crash")
         let log = data.appendingPathComponent("server.log")
-        let port = 20000 + Int(getpid() % 20000)
+        let port = try F.freeLoopbackPort()
         let base = "http://127.0.0.1:\(port)"
         let receiver = HookReceiver(failures: 0)
         try await HookReceiver.serve(receiver) { hookURL in
-            var server = try Self.startServer(port: port, data: data, log: log, database: database)
-            #expect(try await waitUntil(timeout: 60) { (try? await Self.get("\(base)/health").0) == 200 })
+            var server = try #require(try await Self.startServerUntilHealthy(port: port, data: data, log: log,
+                                                                               database: database))
             var request = HTTPClientRequest(url: "\(base)/api/public/v1/image_to_song")
             request.method = .POST
             request.headers.add(name: "Content-Type", value: "multipart/form-data; boundary=XbOuNdArY42")
@@ -143,8 +159,8 @@ import Glibc
             #expect(server.terminationReason == .uncaughtSignal)
             #expect(await receiver.hits.isEmpty, "nothing was sent before the crash")
 
-            server = try Self.startServer(port: port, data: data, log: log, database: database)
-            #expect(try await waitUntil(timeout: 60) { (try? await Self.get("\(base)/health").0) == 200 })
+            server = try #require(try await Self.startServerUntilHealthy(port: port, data: data, log: log,
+                                                                           database: database))
             #expect(try await waitUntil(timeout: 180) { try await status() == "COMPLETED" })
             #expect(try await waitUntil(timeout: 60) { await receiver.unique.count >= 5 })
             try await Task.sleep(for: .milliseconds(300))

@@ -252,20 +252,35 @@ func waitUntil(timeout: Double, _ condition: @Sendable () async throws -> Bool) 
             let buffer = try await request.body.collect(upTo: 1 << 20)
             return Response(status: await receiver.take(request, body: Data(buffer.readableBytesView)))
         }
-        let port = 40000 + Int(getpid() % 20000)
         var logger = Logger(label: "receiver")
         logger.logLevel = .critical
-        func startReceiver() -> Task<Void, Error> {
-            let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)),
-                                  logger: logger)
-            return Task { try await app.runService(gracefulShutdownSignals: []) }
+        // The receiver on `port`, up once its ping answers. A bind can fail (the port taken meanwhile, or not yet
+        // released after the outage): the run then ends, and the receiver is started again, for up to a minute.
+        func startReceiver(port: Int) async throws -> Task<Void, Error>? {
+            let end = Date().addingTimeInterval(60)
+            while Date() < end {
+                let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)),
+                                      logger: logger)
+                let ended = Shared(false)
+                let run = Task {
+                    defer { ended.update { $0 = true } }
+                    try await app.runService(gracefulShutdownSignals: [])
+                }
+                let up = try await waitUntil(timeout: 10) {
+                    if ended.value { return true }
+                    return (try? await HTTPClient.shared.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/ping"),
+                                                                timeout: .seconds(1)).status.code) == 200
+                }
+                if up && !ended.value { return run }
+                run.cancel()
+                _ = await run.result
+                try await Task.sleep(for: .milliseconds(200))
+            }
+            return nil
         }
-        var running = startReceiver()
+        let port = try ServerFixtures.freeLoopbackPort()
+        var running = try #require(try await startReceiver(port: port), "the receiver listens on \(port)")
         let url = "http://127.0.0.1:\(port)/hook"
-        #expect(try await waitUntil(timeout: 60) {
-            (try? await HTTPClient.shared.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/ping"),
-                                                 timeout: .seconds(1)).status.code) == 200
-        })
 
         let store = try await StoreTests.openStore(ServerFixtures.temporaryDirectory("outage"))
         _ = try await store.enqueue(StoreTests.newTask(1), queueLimit: 10)
@@ -300,7 +315,7 @@ func waitUntil(timeout: Double, _ condition: @Sendable () async throws -> Bool) 
         if remaining > 0 { try await Task.sleep(for: .seconds(remaining)) }
         let duringOutage = try await store.deliveries(taskId: t.id)
         #expect(duringOutage.allSatisfy { $0.status == .pending }, "nothing delivered or abandoned while it was away")
-        running = startReceiver()
+        running = try #require(try await startReceiver(port: port), "the receiver listens again on \(port)")
         let settled = try await waitUntil(timeout: 90) {
             try await store.deliveries(taskId: t.id).allSatisfy { $0.status == .delivered }
         }
