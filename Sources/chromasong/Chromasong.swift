@@ -21,6 +21,7 @@ struct Chromasong: AsyncParsableCommand {
     /// line naming the option and exit status 2, like every other rule a command line can break (its default is 64,
     /// EX_USAGE, with the whole usage text).
     static func main() async {
+        ProcessMemory.returnLargeBuffersToSystem()
         do {
             var command = try parseAsRoot()
             if var command = command as? AsyncParsableCommand {

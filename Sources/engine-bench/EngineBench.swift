@@ -21,6 +21,7 @@ import Glibc
 @main
 struct EngineBench {
     static func main() async {
+        ProcessMemory.returnLargeBuffersToSystem()
         var args = Array(CommandLine.arguments.dropFirst())
         func option(_ name: String) -> String? {
             guard let i = args.firstIndex(of: name), i + 1 < args.count else { return nil }

@@ -33,6 +33,11 @@ uint64_t cdsp_rng_next(cdsp_rng *rng);
 
 static inline float cdsp_db_to_gain(float db) { return __builtin_powf(10.0f, db / 20.0f); }
 
+// The process's allocator: buffers of `bytes` or more are mapped on their own and returned to the system when
+// freed (glibc's M_MMAP_THRESHOLD, which also stops glibc raising the threshold after a large free). Process-wide;
+// called by the executables, not by the library (SongEngine's ProcessMemory). Returns 1 when set, 0 otherwise.
+int cdsp_fixed_mmap_threshold(size_t bytes);
+
 #ifdef __cplusplus
 }
 #endif
