@@ -5,11 +5,13 @@ import Glibc
 import Darwin
 #endif
 
-/// A whole-song stereo buffer parked on disk while the render does not need it, so that memory holds fewer
-/// song-length buffers at once (issue 14, docs/speed.md: a sung version's instrumental and vocal stems wait here
+/// A whole-song stereo buffer parked on disk while the render does not need it in memory, so that memory holds
+/// fewer song-length buffers at once (issue 14, docs/speed.md: a sung version's vocal waits here while the
+/// accompaniment renders and is read back in pieces by the mixdown; the instrumental and vocal stems wait here
 /// while the mix is mastered and encoded). The file lives in the render's staging folder, so a failed or cancelled
-/// render removes it with everything else; `restore` removes it once the samples are back. Raw native float32, the
-/// left channel then the right: read back bit for bit. Write errors are `POSIXError`s (a full disk says ENOSPC).
+/// render removes it with everything else; `restore` and `remove` remove it. Raw native float32, the whole left
+/// channel then the whole right: read back bit for bit, whole or any range of frames. Errors are `POSIXError`s
+/// (a full disk says ENOSPC).
 struct SpilledBuffer: Sendable {
     let url: URL
     let frames: Int
@@ -17,58 +19,100 @@ struct SpilledBuffer: Sendable {
 
     /// Writes `buffer` to `url` (created; an existing file is replaced).
     static func park(_ buffer: StereoBuffer, at url: URL) throws -> SpilledBuffer {
-        let fd = open(url.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
-        var failure: Int32 = 0
-        for channel in [buffer.left, buffer.right] where failure == 0 {
-            channel.withUnsafeBytes { bytes in
-                var done = 0
-                while done < bytes.count {
-                    let n = write(fd, bytes.baseAddress! + done, bytes.count - done)
-                    if n < 0 {
-                        if errno == EINTR { continue }
-                        failure = errno
-                        return
-                    }
-                    done += n
-                }
-            }
-        }
-        if close(fd) != 0 && failure == 0 { failure = errno }
-        guard failure == 0 else {
-            unlink(url.path)
-            throw POSIXError(POSIXErrorCode(rawValue: failure) ?? .EIO)
-        }
-        return SpilledBuffer(url: url, frames: buffer.frames, sampleRate: buffer.sampleRate)
+        let writer = try SpillWriter(at: url, frames: buffer.frames, sampleRate: buffer.sampleRate)
+        try writer.write(buffer, at: 0)
+        return try writer.finish()
     }
 
     /// The buffer as written; the file is removed.
     func restore() throws -> StereoBuffer {
-        defer { unlink(url.path) }
+        defer { remove() }
+        return try read(0..<frames)
+    }
+
+    /// Frames `range` of the buffer (clamped to its length), the file kept.
+    func read(_ range: Range<Int>) throws -> StereoBuffer {
+        let range = range.clamped(to: 0..<frames)
         let fd = open(url.path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
         defer { close(fd) }
-        var failure: Int32 = 0
-        func channel() -> [Float] {
-            var samples = [Float](repeating: 0, count: frames)
-            samples.withUnsafeMutableBytes { bytes in
-                var done = 0
-                while done < bytes.count && failure == 0 {
-                    let n = read(fd, bytes.baseAddress! + done, bytes.count - done)
-                    if n < 0 {
-                        if errno == EINTR { continue }
-                        failure = errno
-                    } else if n == 0 {
-                        failure = EIO  // shorter than written
-                    } else {
-                        done += n
-                    }
-                }
-            }
-            return samples
-        }
-        let left = channel(), right = channel()
-        guard failure == 0 else { throw POSIXError(POSIXErrorCode(rawValue: failure) ?? .EIO) }
+        var left = [Float](repeating: 0, count: range.count), right = left
+        let at = range.lowerBound * 4
+        try left.withUnsafeMutableBytes { try Self.transfer(fd, $0.baseAddress, $0.count, at: at, write: false) }
+        try right.withUnsafeMutableBytes { try Self.transfer(fd, $0.baseAddress, $0.count, at: frames * 4 + at, write: false) }
         return StereoBuffer(left: left, right: right, sampleRate: sampleRate)
+    }
+
+    /// Removes the file.
+    func remove() { unlink(url.path) }
+
+    /// Moves `count` bytes between `bytes` and the file at `offset`, all of them (a short transfer continues,
+    /// EINTR retries; a read past the end is EIO: the file is shorter than written).
+    static func transfer(_ fd: Int32, _ bytes: UnsafeMutableRawPointer?, _ count: Int, at offset: Int, write: Bool) throws {
+        guard count > 0, let bytes else { return }
+        var done = 0
+        while done < count {
+            let n = write ? pwrite(fd, bytes + done, count - done, off_t(offset + done))
+                          : pread(fd, bytes + done, count - done, off_t(offset + done))
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
+            }
+            if n == 0 { throw POSIXError(.EIO) }
+            done += n
+        }
+    }
+}
+
+/// Writes a `SpilledBuffer` piece by piece, in any order, as a stage produces it; `finish` closes it. A writer
+/// dropped without `finish` (an error on the way) closes and removes its file.
+final class SpillWriter {
+    let url: URL
+    let frames: Int
+    let sampleRate: Int
+    private var fd: Int32
+
+    /// Creates (or replaces) the file for a buffer of `frames` frames.
+    init(at url: URL, frames: Int, sampleRate: Int) throws {
+        fd = open(url.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+        self.url = url
+        self.frames = frames
+        self.sampleRate = sampleRate
+    }
+
+    deinit {
+        if fd >= 0 {
+            close(fd)
+            unlink(url.path)
+        }
+    }
+
+    /// Writes `piece` at frame `start` (the frames past the buffer's end are not written).
+    func write(_ piece: StereoBuffer, at start: Int) throws {
+        precondition(fd >= 0, "write after finish")
+        let count = max(0, min(piece.frames, frames - start))
+        guard count > 0 else { return }
+        // Read-only access: a mutable one would copy a shared buffer (a whole song, for `park`).
+        try piece.left.withUnsafeBytes {
+            try SpilledBuffer.transfer(fd, UnsafeMutableRawPointer(mutating: $0.baseAddress!), count * 4,
+                                       at: start * 4, write: true)
+        }
+        try piece.right.withUnsafeBytes {
+            try SpilledBuffer.transfer(fd, UnsafeMutableRawPointer(mutating: $0.baseAddress!), count * 4,
+                                       at: frames * 4 + start * 4, write: true)
+        }
+    }
+
+    /// Closes the file: the parked buffer, read back by `SpilledBuffer`.
+    func finish() throws -> SpilledBuffer {
+        let descriptor = fd
+        fd = -1
+        if close(descriptor) != 0 {
+            let failure = errno
+            unlink(url.path)
+            throw POSIXError(POSIXErrorCode(rawValue: failure) ?? .EIO)
+        }
+        return SpilledBuffer(url: url, frames: frames, sampleRate: sampleRate)
     }
 }

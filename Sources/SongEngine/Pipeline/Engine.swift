@@ -258,7 +258,7 @@ public final class ChromasongEngine: Sendable {
         var mixdown = try Mixdown.make(score: score, vocal: vocal, sungStem: sungStem, vocalOnly: request.vocalOnly,
                                        style: style, instruments: instruments, sampleRate: sampleRate, clock: clock,
                                        version: index,
-                                       park: { try SpilledBuffer.park($0, at: try staging.url("\(folder)/.\($1).f32")) })
+                                       spill: { try staging.url("\(folder)/.\($0).f32") })
         var mix = mixdown.mix
         mixdown.mix = StereoBuffer(frames: 0, sampleRate: sampleRate)
         let instrumentalStem = mixdown.instrumental, vocalStem = mixdown.vocals

@@ -15,13 +15,16 @@ struct Mixdown {
     /// Otherwise the accompaniment is rendered, and a vocal, when there is one, ducks it (its envelope) and is
     /// scaled to sit at the style's balance over it in the sung spans.
     ///
-    /// The vocal's stem comes parked on disk (`sungStem`; `vocal` carries its lyrics and timings) and is read back
-    /// only once the accompaniment is rendered, so the two are not in memory together with the renderer's work
-    /// (issue 14). `park` puts a stem on disk under a name: the instrumental is parked before the vocal is added
-    /// into it in place to make the mix, and the vocal after, so the mix is the one song-length buffer left.
+    /// The vocal's stem comes parked on disk (`sungStem`; `vocal` carries its lyrics and timings) and stays there: it
+    /// is read back a few seconds at a time (its ducking envelope, then its level in each sung line, then the piece
+    /// by piece balance, low end and sum into the mix), so no song-length vocal buffer is in memory beside the mix
+    /// (issue 14). Every sample is the same as with the whole buffers: pieces are whole render and envelope blocks.
+    /// `spill` names the file a stem waits in: the instrumental is parked before the vocal is added into it in place
+    /// to make the mix, and the balanced vocal is written piece by piece as it is added, so the mix is the one
+    /// song-length buffer left.
     static func make(score: Score, vocal: VocalRender?, sungStem: SpilledBuffer?, vocalOnly: Bool, style: StylePreset,
                      instruments: InstrumentLibrary, sampleRate: Int, clock: TimingRecorder, version: Int,
-                     park: (StereoBuffer, String) throws -> SpilledBuffer) throws -> Mixdown {
+                     spill: (String) throws -> URL) throws -> Mixdown {
         if vocalOnly, let sungStem {
             return Mixdown(mix: try sungStem.restore(), instrumental: nil, vocals: nil)
         }
@@ -35,20 +38,28 @@ struct Mixdown {
             return Mixdown(mix: rendered.mix, instrumental: nil, vocals: nil)
         }
         return try clock.measure("vocal mix", version: version, audio: sung.sungSeconds) {
-            var voice = try sungStem.restore()
-            try VocalMix.duck(&rendered.mix, envelope: VocalMix.duckEnvelope(voice))
+            try VocalMix.duck(&rendered.mix, envelope: VocalMix.duckEnvelope(sungStem))
             let spans = sung.lyrics.filter { !$0.words.isEmpty }
                 .map { (start: Double($0.start) / 1000, end: Double($0.end) / 1000) }
-            let gain = VocalMix.balanceGain(vocal: voice, instrumental: rendered.mix, spans: spans)
-            Samples.scale(&voice.left, gain)
-            Samples.scale(&voice.right, gain)
+            let gain = try VocalMix.balanceGain(vocal: sungStem, instrumental: rendered.mix, spans: spans)
             // The balance is set; the low end goes mono (the section ride comes in mastering, on mix and stems).
             try LowEnd.monoBass(&rendered.mix)
-            try LowEnd.monoBass(&voice)
-            let instrumental = try park(rendered.mix, "instrumental")
-            VocalMix.add(voice, gain: 1, into: &rendered.mix)
-            let vocals = try park(voice, "vocals")
-            return Mixdown(mix: rendered.mix, instrumental: instrumental, vocals: vocals)
+            let instrumental = try SpilledBuffer.park(rendered.mix, at: try spill("instrumental"))
+            let vocals = try SpillWriter(at: try spill("vocals"), frames: sungStem.frames, sampleRate: sampleRate)
+            let lowEnd = try LowEnd.MonoBass(sampleRate: sampleRate)
+            var start = 0
+            while start < sungStem.frames {
+                var voice = try sungStem.read(start..<start + VocalMix.pieceFrames)
+                Samples.scale(&voice.left, gain)
+                Samples.scale(&voice.right, gain)
+                lowEnd.process(&voice)
+                let n = max(0, min(voice.frames, rendered.mix.frames - start))
+                addStereo(voice.left, voice.right, count: n, gain: 1, into: &rendered.mix, at: start)
+                try vocals.write(voice, at: start)
+                start += voice.frames
+            }
+            sungStem.remove()
+            return Mixdown(mix: rendered.mix, instrumental: instrumental, vocals: try vocals.finish())
         }
     }
 }

@@ -183,26 +183,41 @@ enum LowEnd {
     /// high-pass at `sideHighPassHz` (two 2nd-order sections), mid untouched, then L = M + S, R = M - S. Block by
     /// block, no copy.
     static func monoBass(_ buffer: inout StereoBuffer) throws {
-        let sr = Float(buffer.sampleRate)
-        // Butterworth 4th order: Q of its two sections 0.5412 and 1.3066.
-        let stages = [try Biquad(sampleRate: sr, kind: CDSP_EQ_HIGHPASS, frequency: sideHighPassHz, q: 0.5412, gainDB: 0),
+        try MonoBass(sampleRate: buffer.sampleRate).process(&buffer)
+    }
+
+    /// `monoBass` as a stream: pieces in order, each a whole number of render blocks except the last, give the
+    /// same samples as the whole buffer at once (the filters keep their state; blocks start where they would).
+    final class MonoBass {
+        private let stages: [Biquad]
+        private var side = [Float](repeating: 0, count: renderBlock)
+
+        init(sampleRate: Int) throws {
+            let sr = Float(sampleRate)
+            // Butterworth 4th order: Q of its two sections 0.5412 and 1.3066.
+            stages = [try Biquad(sampleRate: sr, kind: CDSP_EQ_HIGHPASS, frequency: sideHighPassHz, q: 0.5412, gainDB: 0),
                       try Biquad(sampleRate: sr, kind: CDSP_EQ_HIGHPASS, frequency: sideHighPassHz, q: 1.3066, gainDB: 0)]
-        let n = buffer.left.count
-        var side = [Float](repeating: 0, count: renderBlock)
-        buffer.left.withUnsafeMutableBufferPointer { l in
-            buffer.right.withUnsafeMutableBufferPointer { r in
-                side.withUnsafeMutableBufferPointer { s in
-                    var start = 0
-                    while start < n {
-                        let count = min(renderBlock, n - start)
-                        for i in 0..<count { s[i] = 0.5 * (l[start + i] - r[start + i]) }
-                        for stage in stages { stage.process(s.baseAddress!, count: count) }
-                        for i in 0..<count {
-                            let mid = 0.5 * (l[start + i] + r[start + i])
-                            l[start + i] = mid + s[i]
-                            r[start + i] = mid - s[i]
+        }
+
+        /// The next piece, in place.
+        func process(_ buffer: inout StereoBuffer) {
+            let n = buffer.left.count
+            let stages = stages
+            buffer.left.withUnsafeMutableBufferPointer { l in
+                buffer.right.withUnsafeMutableBufferPointer { r in
+                    side.withUnsafeMutableBufferPointer { s in
+                        var start = 0
+                        while start < n {
+                            let count = min(renderBlock, n - start)
+                            for i in 0..<count { s[i] = 0.5 * (l[start + i] - r[start + i]) }
+                            for stage in stages { stage.process(s.baseAddress!, count: count) }
+                            for i in 0..<count {
+                                let mid = 0.5 * (l[start + i] + r[start + i])
+                                l[start + i] = mid + s[i]
+                                r[start + i] = mid - s[i]
+                            }
+                            start += count
                         }
-                        start += count
                     }
                 }
             }

@@ -22,20 +22,37 @@ enum VocalMix {
 
     /// RMS (dB, both channels) of `buffer` over `spans`; nil when the spans hold no samples or only silence.
     static func rmsDB(_ buffer: StereoBuffer, over spans: [Span]) -> Double? {
-        var sum = 0.0
-        var count = 0
-        let sr = Double(buffer.sampleRate)
         buffer.left.withUnsafeBufferPointer { l in
             buffer.right.withUnsafeBufferPointer { r in
-                for s in spans {
-                    let a = max(0, min(buffer.frames, Int(s.start * sr)))
-                    let b = max(a, min(buffer.frames, Int(s.end * sr)))
-                    guard b > a else { continue }
-                    let rl = Double(cdsp_rms(l.baseAddress! + a, b - a)), rr = Double(cdsp_rms(r.baseAddress! + a, b - a))
-                    sum += Double(b - a) * (rl * rl + rr * rr)
-                    count += 2 * (b - a)
+                rmsDB(frames: buffer.frames, sampleRate: buffer.sampleRate, over: spans) { a, b in
+                    (cdsp_rms(l.baseAddress! + a, b - a), cdsp_rms(r.baseAddress! + a, b - a))
                 }
             }
+        }
+    }
+
+    /// The same for a buffer parked on disk: each span is read back alone (a line, a few seconds).
+    static func rmsDB(_ spilled: SpilledBuffer, over spans: [Span]) throws -> Double? {
+        try rmsDB(frames: spilled.frames, sampleRate: spilled.sampleRate, over: spans) { a, b in
+            let piece = try spilled.read(a..<b)
+            return (cdsp_rms(piece.left, piece.frames), cdsp_rms(piece.right, piece.frames))
+        }
+    }
+
+    /// The span arithmetic of both: `segment(a, b)` is the RMS of each channel over frames a..<b.
+    private static func rmsDB(frames: Int, sampleRate: Int, over spans: [Span],
+                              segment: (Int, Int) throws -> (Float, Float)) rethrows -> Double? {
+        var sum = 0.0
+        var count = 0
+        let sr = Double(sampleRate)
+        for s in spans {
+            let a = max(0, min(frames, Int(s.start * sr)))
+            let b = max(a, min(frames, Int(s.end * sr)))
+            guard b > a else { continue }
+            let (l, r) = try segment(a, b)
+            let rl = Double(l), rr = Double(r)
+            sum += Double(b - a) * (rl * rl + rr * rr)
+            count += 2 * (b - a)
         }
         guard count > 0, sum > 0 else { return nil }
         return 10 * log10(sum / Double(count))
@@ -44,20 +61,46 @@ enum VocalMix {
     /// Per-block ducking amount 0...1 from the vocal's level: 1 while the voice sings (above its loudest block
     /// minus 30 dB), with a 20 ms attack and a 250 ms release.
     static func duckEnvelope(_ vocal: StereoBuffer) -> [Float] {
-        let blocks = (vocal.frames + block - 1) / block
-        var levels = [Float](repeating: -200, count: blocks)
-        vocal.left.withUnsafeBufferPointer { l in
-            vocal.right.withUnsafeBufferPointer { r in
-                for b in 0..<blocks {
-                    let a = b * block, n = min(block, vocal.frames - a)
+        var levels = [Float](repeating: -200, count: (vocal.frames + block - 1) / block)
+        blockLevels(vocal, into: &levels, from: 0)
+        return duckEnvelope(levels: levels, sampleRate: vocal.sampleRate)
+    }
+
+    /// The same for a vocal parked on disk, read back `pieceFrames` at a time.
+    static func duckEnvelope(_ spilled: SpilledBuffer) throws -> [Float] {
+        var levels = [Float](repeating: -200, count: (spilled.frames + block - 1) / block)
+        var start = 0
+        while start < spilled.frames {
+            blockLevels(try spilled.read(start..<start + pieceFrames), into: &levels, from: start / block)
+            start += pieceFrames
+        }
+        return duckEnvelope(levels: levels, sampleRate: spilled.sampleRate)
+    }
+
+    /// Frames read back at a time from a parked vocal: whole envelope blocks and whole render blocks (so block
+    /// boundaries, and with them every sample, are those of the whole-buffer path), about 3 s.
+    static let pieceFrames = 32 * renderBlock
+
+    /// The level (dB, -200 for silence) of each envelope block of `piece`, whose first frame starts block
+    /// `first`.
+    private static func blockLevels(_ piece: StereoBuffer, into levels: inout [Float], from first: Int) {
+        let blocks = (piece.frames + block - 1) / block
+        piece.left.withUnsafeBufferPointer { l in
+            piece.right.withUnsafeBufferPointer { r in
+                for b in 0..<blocks where first + b < levels.count {
+                    let a = b * block, n = min(block, piece.frames - a)
                     let rms = 0.5 * (cdsp_rms(l.baseAddress! + a, n) + cdsp_rms(r.baseAddress! + a, n))
-                    levels[b] = rms > 1e-9 ? 20 * log10(rms) : -200
+                    levels[first + b] = rms > 1e-9 ? 20 * log10(rms) : -200
                 }
             }
         }
+    }
+
+    private static func duckEnvelope(levels: [Float], sampleRate: Int) -> [Float] {
+        let blocks = levels.count
         let loudest = levels.max() ?? -200
         let threshold = loudest - 30
-        let blockSeconds = Float(block) / Float(vocal.sampleRate)
+        let blockSeconds = Float(block) / Float(sampleRate)
         let attack = 1 - exp(-blockSeconds / 0.02)
         let release = 1 - exp(-blockSeconds / 0.25)
         var env = [Float](repeating: 0, count: blocks)
@@ -94,13 +137,16 @@ enum VocalMix {
 
     /// The gain that puts the vocal `vocalOverInstrumentalDB` over the (ducked) instrumental across `spans`.
     static func balanceGain(vocal: StereoBuffer, instrumental: StereoBuffer, spans: [Span]) -> Float {
-        guard let v = rmsDB(vocal, over: spans), let i = rmsDB(instrumental, over: spans) else { return 1 }
-        return Float(pow(10, (i + vocalOverInstrumentalDB - v) / 20))
+        balanceGain(vocalDB: rmsDB(vocal, over: spans), instrumentalDB: rmsDB(instrumental, over: spans))
     }
 
-    /// `target += vocal * gain`, frame for frame (the shorter length).
-    static func add(_ vocal: StereoBuffer, gain: Float, into target: inout StereoBuffer) {
-        let n = min(vocal.frames, target.frames)
-        addStereo(vocal.left, vocal.right, count: n, gain: gain, into: &target, at: 0)
+    /// The same for a vocal parked on disk.
+    static func balanceGain(vocal: SpilledBuffer, instrumental: StereoBuffer, spans: [Span]) throws -> Float {
+        balanceGain(vocalDB: try rmsDB(vocal, over: spans), instrumentalDB: rmsDB(instrumental, over: spans))
+    }
+
+    private static func balanceGain(vocalDB: Double?, instrumentalDB: Double?) -> Float {
+        guard let v = vocalDB, let i = instrumentalDB else { return 1 }
+        return Float(pow(10, (i + vocalOverInstrumentalDB - v) / 20))
     }
 }
