@@ -231,20 +231,25 @@ public final class ChromasongEngine: Sendable {
         var sungStem: SpilledBuffer?
         if score.vocal != nil {
             progress.report(version: index, stage: "singing", within: 0.05)
-            var sung = try VocalRenderer.render(score: score, speech: Speech.shared, sampleRate: sampleRate)
+            // The stem goes to disk as the vocal chain makes it and waits there while the accompaniment renders
+            // (Mixdown reads it back in pieces). A catalog voice converts the whole stem in memory first.
+            let stemFile = try staging.url("\(folder)/.sung.f32")
+            let voice = voices.voice(id: request.voiceId)
+            var sung = try VocalRenderer.render(score: score, speech: Speech.shared, sampleRate: sampleRate,
+                                                stemFile: voice == nil ? stemFile : nil)
             for (stage, seconds) in sung.stageSeconds {
                 clock.record("vocal \(stage)", version: index, seconds: seconds, audio: sung.sungSeconds)
             }
-            if let voice = voices.voice(id: request.voiceId) {
+            if let voice {
                 try clock.measure("vocal conversion", version: index, audio: sung.sungSeconds) {
                     let converted = try VoiceConverter.convert([sung.stem.left, sung.stem.right], sampleRate: sampleRate,
                                                                voice: voice, seed: seed)
                     sung.stem = StereoBuffer(left: converted[0], right: converted[1], sampleRate: sampleRate)
                 }
+                sung.spilled = try SpilledBuffer.park(sung.stem, at: stemFile)
+                sung.stem = StereoBuffer(frames: 0, sampleRate: sampleRate)
             }
-            // The stem waits on disk while the accompaniment renders (Mixdown reads it back).
-            sungStem = try SpilledBuffer.park(sung.stem, at: try staging.url("\(folder)/.sung.f32"))
-            sung.stem = StereoBuffer(frames: 0, sampleRate: sampleRate)
+            sungStem = sung.spilled
             vocal = sung
         }
         try cancellation.check()

@@ -47,7 +47,7 @@ public enum Renderer {
     /// Frames per streaming window (~2 s at 44.1 kHz): a multiple of the effect block and of `shareBlock`. The
     /// per-window cost (a parallel fork/join, a ring shift) is negligible at this size; working memory is about
     /// five stereo windows per part.
-    static let windowFrames = 22 * renderBlock
+    static let windowFrames = 8 * renderBlock
     /// Frames over which a part's share of an effect return is measured.
     static let shareBlock = 1024
     /// Longest a single note (hold plus release) may ring, in seconds: longer holds are released earlier so

@@ -45,7 +45,23 @@ struct VocalChain {
 
     /// Builds the stem of `frames` frames from the placed lines.
     func mix(_ lines: [Placed], frames: Int) throws -> StereoBuffer {
-        var left = [Float](repeating: 0, count: frames), right = [Float](repeating: 0, count: frames)
+        var stem = StereoBuffer(frames: frames, sampleRate: sampleRate)
+        try mix(lines, frames: frames) { piece, start in
+            stem.left.replaceSubrange(start..<start + piece.frames, with: piece.left)
+            stem.right.replaceSubrange(start..<start + piece.frames, with: piece.right)
+        }
+        return stem
+    }
+
+    /// Frames of the stem made at a time by the streaming `mix`: whole render blocks (the blocks the reverb and
+    /// its ducker run in start where they would over the whole stem), about 3 s.
+    static let pieceFrames = 32 * renderBlock
+
+    /// Builds the stem of `frames` frames a piece at a time and hands each piece, in order, to `sink` with its
+    /// first frame (issue 14: the stem goes to disk as it is made, and a song-length vocal never sits in memory).
+    /// The same samples as the whole stem: every line, double and breath is added to each piece it reaches, in
+    /// the same order, and the compressor, the reverb and its ducker keep their state from piece to piece.
+    func mix(_ lines: [Placed], frames: Int, sink: (StereoBuffer, Int) throws -> Void) throws {
         let sr = Double(sampleRate)
         // Level: the main takes' RMS over their sounding spans.
         var energy = 0.0, count = 0
@@ -59,68 +75,87 @@ struct VocalChain {
                 count += b - a
             }
         }
-        guard count > 0, energy > 0 else { return StereoBuffer(left: left, right: right, sampleRate: sampleRate) }
+        guard count > 0, energy > 0 else {
+            var start = 0
+            while start < frames {
+                try sink(StereoBuffer(frames: min(Self.pieceFrames, frames - start), sampleRate: sampleRate), start)
+                start += Self.pieceFrames
+            }
+            return
+        }
         let rms = (energy / Double(count)).squareRoot()
         let gain = Float(pow(10, targetRMS / 20) / rms)
 
+        // Every sound to add, in the order the whole-stem path added them: per line (by start) its main take, its
+        // double, then the breath before it.
+        struct Sound { var samples: [Float]; var offset: Int; var gain: Float; var pan: Float }
+        var sounds: [Sound] = []
+        func offset(_ time: Double) -> Int { Int((time * sr).rounded()) }
         var previousEnd = -Double.infinity
         for line in lines.sorted(by: { $0.main.start < $1.main.start }) {
-            add(line.main.samples, at: line.main.start, gain: gain, pan: 0, into: &left, &right)
+            sounds.append(Sound(samples: line.main.samples, offset: offset(line.main.start), gain: gain, pan: 0))
             if let d = line.double {
-                add(d.samples, at: d.start + doubleDelay, gain: gain * cdsp_db_to_gain(doubleGainDB), pan: doublePan,
-                    into: &left, &right)
+                sounds.append(Sound(samples: d.samples, offset: offset(d.start + doubleDelay),
+                                    gain: gain * cdsp_db_to_gain(doubleGainDB), pan: doublePan))
             }
             // A breath in the rest before a phrase: 0.25 s of band-limited noise, swelling and fading, ending 40 ms
             // before the first consonant.
             if let first = line.main.spans.first?.lowerBound, first - previousEnd > 0.7 {
-                try breathe(endingAt: first - 0.04, seed: line.seed, into: &left, &right)
+                sounds.append(Sound(samples: try breath(seed: line.seed), offset: offset(first - 0.04 - 0.25), gain: 1,
+                                    pan: 0))
             }
             previousEnd = max(previousEnd, line.main.spans.last?.upperBound ?? previousEnd)
         }
 
         let compressor = try Compressor(sampleRate: Float(sr), thresholdDB: -22, ratio: 3, attack: 0.005, release: 0.09,
-                                    kneeDB: 6)
-        compressor.process(left: &left, right: &right)
-        // Reverb send, 100% wet, ducked under the dry voice (its key) and added back, one block at a time: only a
-        // block of the send and of the return exists (issue 14: as whole-song buffers they were 130 MB per version
-        // for 3 minutes). The blocks are DSP's renderBlock, the same boundaries the whole-buffer calls used, so
-        // the bytes are the same.
+                                        kneeDB: 6)
+        // Reverb send, 100% wet, ducked under the dry voice (its key) and added back, one block at a time.
         let reverb = try Reverb(sampleRate: Float(sr), size: 0.45, damping: 0.55, width: 0.9, predelay: 0.03)
         let ducker = try Compressor(sampleRate: Float(sr), thresholdDB: reverbDuckDB, ratio: reverbDuckRatio,
-                                attack: 0.005, release: 0.4, kneeDB: 6)
+                                    attack: 0.005, release: 0.4, kneeDB: 6)
         let send = cdsp_db_to_gain(reverbSendDB)
         var sendL = [Float](repeating: 0, count: renderBlock), sendR = [Float](repeating: 0, count: renderBlock)
         var wetL = [Float](repeating: 0, count: renderBlock), wetR = [Float](repeating: 0, count: renderBlock)
-        left.withUnsafeMutableBufferPointer { l in
-            right.withUnsafeMutableBufferPointer { r in
-                sendL.withUnsafeMutableBufferPointer { sl in
-                    sendR.withUnsafeMutableBufferPointer { sr in
-                        wetL.withUnsafeMutableBufferPointer { wl in
-                            wetR.withUnsafeMutableBufferPointer { wr in
-                                forEachBlock(frames) { start, count in
-                                    let dryL = l.baseAddress! + start, dryR = r.baseAddress! + start
-                                    sl.baseAddress!.update(from: dryL, count: count)
-                                    sr.baseAddress!.update(from: dryR, count: count)
-                                    cdsp_gain(sl.baseAddress!, count, send)
-                                    cdsp_gain(sr.baseAddress!, count, send)
-                                    reverb.process(inLeft: sl.baseAddress!, inRight: sr.baseAddress!,
-                                                   outLeft: wl.baseAddress!, outRight: wr.baseAddress!, frames: count)
-                                    cdsp_compressor_process(ducker.handle, wl.baseAddress!, wr.baseAddress!, dryL, dryR,
-                                                            count)
-                                    cdsp_mix_add_stereo(wl.baseAddress!, wr.baseAddress!, count, 1, dryL, dryR)
+        var pieceStart = 0
+        while pieceStart < frames {
+            let length = min(Self.pieceFrames, frames - pieceStart)
+            var left = [Float](repeating: 0, count: length), right = left
+            for sound in sounds {
+                add(sound.samples, at: sound.offset - pieceStart, gain: sound.gain, pan: sound.pan, into: &left, &right)
+            }
+            compressor.process(left: &left, right: &right)
+            left.withUnsafeMutableBufferPointer { l in
+                right.withUnsafeMutableBufferPointer { r in
+                    sendL.withUnsafeMutableBufferPointer { sl in
+                        sendR.withUnsafeMutableBufferPointer { sr in
+                            wetL.withUnsafeMutableBufferPointer { wl in
+                                wetR.withUnsafeMutableBufferPointer { wr in
+                                    forEachBlock(length) { start, count in
+                                        let dryL = l.baseAddress! + start, dryR = r.baseAddress! + start
+                                        sl.baseAddress!.update(from: dryL, count: count)
+                                        sr.baseAddress!.update(from: dryR, count: count)
+                                        cdsp_gain(sl.baseAddress!, count, send)
+                                        cdsp_gain(sr.baseAddress!, count, send)
+                                        reverb.process(inLeft: sl.baseAddress!, inRight: sr.baseAddress!,
+                                                       outLeft: wl.baseAddress!, outRight: wr.baseAddress!, frames: count)
+                                        cdsp_compressor_process(ducker.handle, wl.baseAddress!, wr.baseAddress!, dryL,
+                                                                dryR, count)
+                                        cdsp_mix_add_stereo(wl.baseAddress!, wr.baseAddress!, count, 1, dryL, dryR)
+                                    }
                                 }
                             }
                         }
                     }
                 }
             }
+            try sink(StereoBuffer(left: left, right: right, sampleRate: sampleRate), pieceStart)
+            pieceStart += length
         }
-        return StereoBuffer(left: left, right: right, sampleRate: sampleRate)
     }
 
-    private func add(_ samples: [Float], at time: Double, gain: Float, pan: Float, into left: inout [Float],
+    /// `samples` added at frame `offset` of `left`/`right` (the part that falls inside them), panned.
+    private func add(_ samples: [Float], at offset: Int, gain: Float, pan: Float, into left: inout [Float],
                      _ right: inout [Float]) {
-        let offset = Int((time * Double(sampleRate)).rounded())
         let from = max(0, -offset), to = min(samples.count, left.count - offset)
         guard from < to else { return }
         let count = to - from
@@ -134,8 +169,9 @@ struct VocalChain {
         }
     }
 
-    private func breathe(endingAt end: Double, seed: UInt64, into left: inout [Float],
-                         _ right: inout [Float]) throws {
+    /// A breath: 0.25 s of pink noise, band-passed, at `breathDB` under the vocal's target level, swelling over
+    /// 70% and fading over the last 30%.
+    private func breath(seed: UInt64) throws -> [Float] {
         let sr = Double(sampleRate)
         let length = Int(0.25 * sr)
         let noise = try Noise(color: CDSP_NOISE_PINK, seed: seed ^ 0xB4EA_7000)
@@ -147,10 +183,9 @@ struct VocalChain {
         let level = cdsp_db_to_gain(breathDB) * Float(pow(10, targetRMS / 20)) / rms
         for i in 0..<length {
             let u = Double(i) / Double(length)
-            // Swells over 70%, fades over the last 30%.
             let env = u < 0.7 ? sin(0.5 * Double.pi * u / 0.7) : cos(0.5 * Double.pi * (u - 0.7) / 0.3)
             b[i] *= level * Float(env * env)
         }
-        add(b, at: end - 0.25, gain: 1, pan: 0, into: &left, &right)
+        return b
     }
 }

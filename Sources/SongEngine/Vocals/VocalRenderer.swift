@@ -4,8 +4,11 @@ internal import CDSP
 
 /// The sung vocal of a song and its timestamped lyrics.
 public struct VocalRender: Sendable {
-    /// The `vocals` stem (after the vocal chain, before mastering).
+    /// The `vocals` stem (after the vocal chain, before mastering); empty when it was written to disk instead
+    /// (`spilled`).
     public var stem: StereoBuffer
+    /// The stem on disk, when `VocalRenderer.render` was given a file for it.
+    var spilled: SpilledBuffer?
     /// One entry per lyric line with its words (ms); a tag entry ("[Verse 1]") before each sung section, with
     /// start == end == the section's first sung word (contract §3). Indices run 0, 1, 2... in this order.
     public var lyrics: [Manifest.LyricLine]
@@ -28,10 +31,23 @@ public enum VocalRenderer {
     ///   - sampleRate: the stem's sample rate, in Hz.
     ///   - frames: length of the stem (pass the instrumental's frame count); nil: the score's length plus 3 s.
     public static func render(score: Score, speech: Speech?, sampleRate: Int, frames: Int? = nil) throws -> VocalRender {
+        try render(score: score, speech: speech, sampleRate: sampleRate, frames: frames, stemFile: nil)
+    }
+
+    /// `stemFile`: write the stem there as the vocal chain makes it, a few seconds at a time, instead of into
+    /// memory (`VocalRender.spilled`; issue 14). The file is the caller's to remove (a render's staging folder).
+    static func render(score: Score, speech: Speech?, sampleRate: Int, frames: Int? = nil, stemFile: URL?) throws
+        -> VocalRender
+    {
         let total = frames ?? Int((score.durationSeconds + 3) * Double(sampleRate))
         let chain = VocalChain(sampleRate: sampleRate)
         guard let vocal = score.vocal, let track = score.track(.vocals), !vocal.lines.isEmpty else {
-            return VocalRender(stem: StereoBuffer(frames: total, sampleRate: sampleRate), lyrics: [])
+            let silence = StereoBuffer(frames: total, sampleRate: sampleRate)
+            if let stemFile {
+                return VocalRender(stem: StereoBuffer(frames: 0, sampleRate: sampleRate),
+                                   spilled: try SpilledBuffer.park(silence, at: stemFile), lyrics: [])
+            }
+            return VocalRender(stem: silence, lyrics: [])
         }
         let speech = speech ?? Speech.shared
         let spb = score.secondsPerBeat
@@ -88,11 +104,19 @@ public enum VocalRenderer {
         }
         let placed = ordered.map { VocalChain.Placed(main: $0.main, double: $0.double, seed: $0.seed) }
         let chainStart = ContinuousClock.now
-        let stem = try chain.mix(placed, frames: total)
+        var stem = StereoBuffer(frames: 0, sampleRate: sampleRate)
+        var spilled: SpilledBuffer?
+        if let stemFile {
+            let writer = try SpillWriter(at: stemFile, frames: total, sampleRate: sampleRate)
+            try chain.mix(placed, frames: total) { piece, start in try writer.write(piece, at: start) }
+            spilled = try writer.finish()
+        } else {
+            stem = try chain.mix(placed, frames: total)
+        }
         let chainSeconds = seconds(since: chainStart) + ordered.reduce(0) { $0 + $1.chainSeconds }
         let speechSeconds = speechTime.values.reduce(0) { $0 + ($1 ?? 0) }
         let retuneSeconds = ordered.reduce(0) { $0 + $1.seconds }
-        return VocalRender(stem: stem, lyrics: entries,
+        return VocalRender(stem: stem, spilled: spilled, lyrics: entries,
                            sungSeconds: ordered.reduce(0) { $0 + Double($1.main.samples.count) / Double(sampleRate) },
                            singingSeconds: speechSeconds + retuneSeconds,
                            stageSeconds: [("synthesis", speechSeconds), ("retune", retuneSeconds), ("chain", chainSeconds)])
