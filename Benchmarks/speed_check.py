@@ -125,7 +125,8 @@ def write_table(name, lines, data):
     out = os.path.join(HERE, "results", name)
     with open(out + ".json", "w") as f:
         json.dump(data, f, indent=2)
-    write_table("speed_check", lines, result)
+    with open(out + ".md", "w") as f:
+        f.write("\n".join(lines) + "\n")
 
 
 def main():
