@@ -77,8 +77,9 @@ enum VocalMix {
         return duckEnvelope(levels: levels, sampleRate: spilled.sampleRate)
     }
 
-    /// Frames read back at a time from a parked vocal: whole envelope blocks and whole render blocks (so block
-    /// boundaries, and with them every sample, are those of the whole-buffer path), about 3 s.
+    /// Frames of a parked vocal made (`VocalChain.mix(_:frames:sink:)`) and read back here at a time: whole
+    /// envelope blocks and whole render blocks (so block boundaries, and with them every sample, are those of the
+    /// whole-buffer path), about 3 s.
     static let pieceFrames = 32 * renderBlock
 
     /// The level (dB, -200 for silence) of each envelope block of `piece`, whose first frame starts block

@@ -53,10 +53,6 @@ struct VocalChain {
         return stem
     }
 
-    /// Frames of the stem made at a time by the streaming `mix`: whole render blocks (the blocks the reverb and
-    /// its ducker run in start where they would over the whole stem), about 3 s.
-    static let pieceFrames = 32 * renderBlock
-
     /// Builds the stem of `frames` frames a piece at a time and hands each piece, in order, to `sink` with its
     /// first frame (issue 14: the stem goes to disk as it is made, and a song-length vocal never sits in memory).
     /// The same samples as the whole stem: every line, double and breath is added to each piece it reaches, in
@@ -78,8 +74,8 @@ struct VocalChain {
         guard count > 0, energy > 0 else {
             var start = 0
             while start < frames {
-                try sink(StereoBuffer(frames: min(Self.pieceFrames, frames - start), sampleRate: sampleRate), start)
-                start += Self.pieceFrames
+                try sink(StereoBuffer(frames: min(VocalMix.pieceFrames, frames - start), sampleRate: sampleRate), start)
+                start += VocalMix.pieceFrames
             }
             return
         }
@@ -118,7 +114,7 @@ struct VocalChain {
         var wetL = [Float](repeating: 0, count: renderBlock), wetR = [Float](repeating: 0, count: renderBlock)
         var pieceStart = 0
         while pieceStart < frames {
-            let length = min(Self.pieceFrames, frames - pieceStart)
+            let length = min(VocalMix.pieceFrames, frames - pieceStart)
             var left = [Float](repeating: 0, count: length), right = left
             for sound in sounds {
                 add(sound.samples, at: sound.offset - pieceStart, gain: sound.gain, pan: sound.pan, into: &left, &right)
