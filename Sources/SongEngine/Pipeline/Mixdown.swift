@@ -15,13 +15,14 @@ struct Mixdown {
     /// Otherwise the accompaniment is rendered, and a vocal, when there is one, ducks it (its envelope) and is
     /// scaled to sit at the style's balance over it in the sung spans.
     ///
-    /// The vocal's stem comes parked on disk (`sungStem`; `vocal` carries its lyrics and timings) and stays there: it
-    /// is read back a few seconds at a time (its ducking envelope, then its level in each sung line, then the piece
-    /// by piece balance, low end and sum into the mix), so no song-length vocal buffer is in memory beside the mix
-    /// (issue 14). Every sample is the same as with the whole buffers: pieces are whole render and envelope blocks.
-    /// `spill` names the file a stem waits in: the instrumental is parked before the vocal is added into it in place
-    /// to make the mix, and the balanced vocal is written piece by piece as it is added, so the mix is the one
-    /// song-length buffer left.
+    /// With a vocal, no song-length buffer is in memory until the mix itself (issue 14, docs/speed.md). The vocal's
+    /// stem comes parked on disk (`sungStem`; `vocal` carries its lyrics and timings), and the accompaniment goes
+    /// there too as the renderer makes it: each window is ducked under the vocal's envelope and written
+    /// (`DuckedAccompaniment`). Then both are read back a few seconds at a time: their levels in each sung line
+    /// (the balance gain), then piece by piece the mono low end of each, the instrumental stem written as it goes,
+    /// and the sum into the mix, the balanced vocal stem written as it goes. Every sample is the same as with
+    /// whole buffers: windows and pieces are whole render and envelope blocks, and the filters keep their state.
+    /// `spill` names the file a buffer waits in, in the render's staging folder.
     static func make(score: Score, vocal: VocalRender?, sungStem: SpilledBuffer?, vocalOnly: Bool, style: StylePreset,
                      instruments: InstrumentLibrary, sampleRate: Int, clock: TimingRecorder, version: Int,
                      spill: (String) throws -> URL) throws -> Mixdown {
@@ -29,37 +30,87 @@ struct Mixdown {
             return Mixdown(mix: try sungStem.restore(), instrumental: nil, vocals: nil)
         }
         let musicSeconds = score.durationSeconds
-        var rendered = try Renderer.render(score: score, style: style, instruments: instruments, sampleRate: sampleRate)
-        clock.record("synthesis", version: version, seconds: rendered.synthesisSeconds, audio: musicSeconds)
-        clock.record("effects+mix", version: version, seconds: rendered.effectsSeconds, audio: musicSeconds)
         guard let sung = vocal, let sungStem else {
+            var rendered = try Renderer.render(score: score, style: style, instruments: instruments,
+                                               sampleRate: sampleRate)
+            clock.record("synthesis", version: version, seconds: rendered.synthesisSeconds, audio: musicSeconds)
+            clock.record("effects+mix", version: version, seconds: rendered.effectsSeconds, audio: musicSeconds)
             // The mono low end (LowEnd); the section ride comes in mastering.
             try clock.measure("low end", version: version, audio: musicSeconds) { try LowEnd.monoBass(&rendered.mix) }
             return Mixdown(mix: rendered.mix, instrumental: nil, vocals: nil)
         }
+        let ducked = try clock.measure("vocal mix", version: version, audio: sung.sungSeconds) {
+            try DuckedAccompaniment(at: try spill("accompaniment"), envelope: try VocalMix.duckEnvelope(sungStem),
+                                    sampleRate: sampleRate)
+        }
+        let rendered = try Renderer.render(score: score, style: style, instruments: instruments, sampleRate: sampleRate,
+                                           parallel: true, sink: ducked)
+        clock.record("synthesis", version: version, seconds: rendered.synthesisSeconds, audio: musicSeconds)
+        clock.record("effects+mix", version: version, seconds: rendered.effectsSeconds, audio: musicSeconds)
+        clock.record("vocal mix", version: version, seconds: rendered.sinkSeconds, audio: sung.sungSeconds)
         return try clock.measure("vocal mix", version: version, audio: sung.sungSeconds) {
-            try VocalMix.duck(&rendered.mix, envelope: VocalMix.duckEnvelope(sungStem))
+            let accompaniment = try ducked.finish()
+            defer { accompaniment.remove() }
             let spans = sung.lyrics.filter { !$0.words.isEmpty }
                 .map { (start: Double($0.start) / 1000, end: Double($0.end) / 1000) }
-            let gain = try VocalMix.balanceGain(vocal: sungStem, instrumental: rendered.mix, spans: spans)
+            let gain = try VocalMix.balanceGain(vocal: sungStem, instrumental: accompaniment, spans: spans)
             // The balance is set; the low end goes mono (the section ride comes in mastering, on mix and stems).
-            try LowEnd.monoBass(&rendered.mix)
-            let instrumental = try SpilledBuffer.park(rendered.mix, at: try spill("instrumental"))
-            let vocals = try SpillWriter(at: try spill("vocals"), frames: sungStem.frames, sampleRate: sampleRate)
-            let lowEnd = try LowEnd.MonoBass(sampleRate: sampleRate)
+            var mix = StereoBuffer(frames: accompaniment.frames, sampleRate: sampleRate)
+            let instrumental = try SpillWriter(at: try spill("instrumental"), frames: accompaniment.frames,
+                                               sampleRate: sampleRate)
+            let bandLowEnd = try LowEnd.MonoBass(sampleRate: sampleRate)
             var start = 0
+            while start < accompaniment.frames {
+                var band = try accompaniment.read(start..<start + VocalMix.pieceFrames)
+                bandLowEnd.process(&band)
+                mix.left.replaceSubrange(start..<start + band.frames, with: band.left)
+                mix.right.replaceSubrange(start..<start + band.frames, with: band.right)
+                try instrumental.write(band, at: start)
+                start += band.frames
+            }
+            let vocals = try SpillWriter(at: try spill("vocals"), frames: sungStem.frames, sampleRate: sampleRate)
+            let voiceLowEnd = try LowEnd.MonoBass(sampleRate: sampleRate)
+            start = 0
             while start < sungStem.frames {
                 var voice = try sungStem.read(start..<start + VocalMix.pieceFrames)
                 Samples.scale(&voice.left, gain)
                 Samples.scale(&voice.right, gain)
-                lowEnd.process(&voice)
-                let n = max(0, min(voice.frames, rendered.mix.frames - start))
-                addStereo(voice.left, voice.right, count: n, gain: 1, into: &rendered.mix, at: start)
+                voiceLowEnd.process(&voice)
+                let n = max(0, min(voice.frames, mix.frames - start))
+                addStereo(voice.left, voice.right, count: n, gain: 1, into: &mix, at: start)
                 try vocals.write(voice, at: start)
                 start += voice.frames
             }
             sungStem.remove()
-            return Mixdown(mix: rendered.mix, instrumental: instrumental, vocals: try vocals.finish())
+            return Mixdown(mix: mix, instrumental: try instrumental.finish(), vocals: try vocals.finish())
         }
+    }
+}
+
+/// The sung accompaniment as the renderer makes it: each window ducked under the vocal's envelope and written to
+/// disk, so it is never a whole-song buffer in memory (issue 14).
+private final class DuckedAccompaniment: MixSink {
+    private let url: URL
+    private let ducker: VocalMix.Ducker
+    private var writer: SpillWriter?
+
+    init(at url: URL, envelope: [Float], sampleRate: Int) throws {
+        self.url = url
+        ducker = try VocalMix.Ducker(envelope: envelope, sampleRate: sampleRate)
+    }
+
+    func begin(frames: Int, sampleRate: Int) throws {
+        writer = try SpillWriter(at: url, frames: frames, sampleRate: sampleRate)
+    }
+
+    func take(_ window: inout StereoBuffer, at start: Int, count: Int) throws {
+        ducker.process(&window, at: start, count: count)
+        try writer!.write(window, at: start)
+    }
+
+    /// The ducked accompaniment, parked.
+    func finish() throws -> SpilledBuffer {
+        guard let writer else { preconditionFailure("the render did not begin") }
+        return try writer.finish()
     }
 }

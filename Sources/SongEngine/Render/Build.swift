@@ -34,24 +34,62 @@ extension Renderer {
             }
         }
 
-        /// Adds the risers over the spans' last `riserBars` bars into `mix` and, when present, the drums stem.
-        static func addRisers(spans: [(start: Int, end: Int)], build: Double, framesPerBar: Double, sampleRate: Int,
-                              mix: inout StereoBuffer, drumsStem: inout StereoBuffer?) {
-            for (k, span) in spans.enumerated() {
+        /// The risers over the spans' last `riserBars` bars of a song of `frames` frames.
+        static func risers(spans: [(start: Int, end: Int)], build: Double, framesPerBar: Double,
+                           frames: Int) -> [Riser] {
+            spans.enumerated().compactMap { k, span in
                 let length = min(span.end - span.start, Int((riserBars * framesPerBar).rounded()))
                 let start = span.end - length
-                guard length > 0, start >= 0, span.end <= mix.left.count else { continue }
-                let seed = stableHash(Array("riser:\(k)".utf8))
-                func add(_ buffer: inout StereoBuffer) {
-                    buffer.left.withUnsafeMutableBufferPointer { l in
-                        buffer.right.withUnsafeMutableBufferPointer { r in
-                            _ = cdsp_riser_add(l.baseAddress! + start, r.baseAddress! + start, length, Float(sampleRate),
-                                               riserFrom, riserTo, riserPeak * Float(build), seed)
-                        }
+                guard length > 0, start >= 0, span.end <= frames else { return nil }
+                return Riser(start: start, length: length, peak: riserPeak * Float(build),
+                             seed: stableHash(Array("riser:\(k)".utf8)))
+            }
+        }
+
+        /// One riser: added to a whole song at once, or a window at a time (then made whole on its first window,
+        /// a few seconds, and dropped after its last). Both add the same samples.
+        final class Riser {
+            let start: Int
+            let length: Int
+            let peak: Float
+            let seed: UInt64
+            private var made: StereoBuffer?
+
+            init(start: Int, length: Int, peak: Float, seed: UInt64) {
+                self.start = start
+                self.length = length
+                self.peak = peak
+                self.seed = seed
+            }
+
+            /// Adds the riser into `buffer` (a whole song) at its place.
+            func addWhole(into buffer: inout StereoBuffer, sampleRate: Int) {
+                add(into: &buffer, at: start, sampleRate: sampleRate)
+            }
+
+            private func add(into buffer: inout StereoBuffer, at offset: Int, sampleRate: Int) {
+                buffer.left.withUnsafeMutableBufferPointer { l in
+                    buffer.right.withUnsafeMutableBufferPointer { r in
+                        _ = cdsp_riser_add(l.baseAddress! + offset, r.baseAddress! + offset, length, Float(sampleRate),
+                                           riserFrom, riserTo, peak, seed)
                     }
                 }
-                add(&mix)
-                if drumsStem != nil { add(&drumsStem!) }
+            }
+
+            /// Adds the part of the riser in song frames `windowStart..<windowStart + count` into `window`'s first
+            /// `count` frames.
+            func add(into window: inout StereoBuffer, windowStart: Int, count: Int, sampleRate: Int) {
+                let from = max(start, windowStart), to = min(start + length, windowStart + count)
+                guard from < to else { return }
+                if made == nil {
+                    var riser = StereoBuffer(frames: length, sampleRate: sampleRate)
+                    add(into: &riser, at: 0, sampleRate: sampleRate)
+                    made = riser
+                }
+                // x + (0 + r) is x + r: the same sums as adding the riser into the whole song.
+                addStereo(Array(made!.left[(from - start)..<(to - start)]), Array(made!.right[(from - start)..<(to - start)]),
+                          count: to - from, gain: 1, into: &window, at: from - windowStart)
+                if to == start + length { made = nil }
             }
         }
     }

@@ -15,6 +15,18 @@ public struct RenderedSong: Sendable {
     public var synthesisSeconds: Double = 0
     /// Wall seconds spent on the effect buses and summing the mix and stems, for engine-bench.
     public var effectsSeconds: Double = 0
+    /// Wall seconds spent in the `MixSink`, when the mix went to one.
+    var sinkSeconds: Double = 0
+}
+
+/// Takes the instrumental mix a window at a time, in order, in place of a whole-song buffer (issue 14,
+/// docs/speed.md): the sung mixdown ducks each window and parks it on disk as it comes.
+protocol MixSink: AnyObject {
+    /// Called once, before the first window, with the song's length.
+    func begin(frames: Int, sampleRate: Int) throws
+    /// Frames `start..<start + count` of the finished mix (risers added, the end faded) in `window`'s first `count`
+    /// frames, which the sink may change. Windows start on render blocks.
+    func take(_ window: inout StereoBuffer, at start: Int, count: Int) throws
 }
 
 public enum RenderError: Error, CustomStringConvertible, Sendable {
@@ -111,9 +123,12 @@ public enum Renderer {
         }
     }
 
+    /// `sink`: where the mix goes, a window at a time; the returned song's mix is then empty, and no stems may be
+    /// requested. Its samples are those of the whole-song mix.
     static func render(score: Score, style: StylePreset, instruments: InstrumentLibrary, sampleRate: Int,
                        stems requested: Set<Role> = [], parallel: Bool,
-                       statistics: RenderStatistics? = nil) throws -> RenderedSong {
+                       statistics: RenderStatistics? = nil, sink: MixSink? = nil) throws -> RenderedSong {
+        precondition(sink == nil || requested.isEmpty, "a render into a sink returns no stems")
         guard score.bpm > 0, score.bpm.isFinite else { throw RenderError.invalidScore("bpm \(score.bpm) must be > 0") }
         guard sampleRate >= 8000 && sampleRate <= 192_000 else {
             throw RenderError.invalidScore("sample rate \(sampleRate) outside 8000...192000")
@@ -236,7 +251,14 @@ public enum Renderer {
         let stemRoles = Set(plans.map(\.track.role)).intersection(requested)
         var stems: [Role: StereoBuffer] = [:]
         for role in stemRoles { stems[role] = StereoBuffer(frames: totalFrames, sampleRate: sampleRate) }
-        var mix = StereoBuffer(frames: totalFrames, sampleRate: sampleRate)
+        // With a sink, the mix is one window, summed afresh each time and handed on.
+        var mix = StereoBuffer(frames: sink == nil ? totalFrames : window, sampleRate: sampleRate)
+        let risers = buildSpans.isEmpty || !plans.contains(where: { $0.isDrums && !$0.events.isEmpty }) ? []
+            : Build.risers(spans: buildSpans, build: build, framesPerBar: 4 * framesPerBeat, frames: totalFrames)
+        // Faded into silence at the very end.
+        let fadeFrames = min(totalFrames, totalFrames > scoreFrames ? Int(0.5 * sr) : Int(0.01 * sr))
+        try sink?.begin(frames: totalFrames, sampleRate: sampleRate)
+        var sinkNanoseconds: UInt64 = 0
         statistics?.setWorkingBytes(parts.reduce(0) { $0 + $1.workingBytes } + buses.reduce(0) { $0 + $1.workingBytes })
 
         var synthesisNanoseconds: UInt64 = 0
@@ -257,10 +279,12 @@ public enum Renderer {
             synthesisNanoseconds += effectsStart - synthesisStart
             defer { effectsNanoseconds += DispatchTime.now().uptimeNanoseconds - effectsStart }
             // Sum in fixed order: dry parts, then each effect's return.
-            for part in parts { part.addWindow(into: &mix, at: start, count: count, gain: 1) }
+            let at = sink == nil ? start : 0
+            if sink != nil { Samples.clear(&mix, frames: count) }
+            for part in parts { part.addWindow(into: &mix, at: at, count: count, gain: 1) }
             for bus in buses {
                 bus.run(parts, count: count)
-                bus.addReturn(into: &mix, at: start, count: count, share: nil)
+                bus.addReturn(into: &mix, at: at, count: count, share: nil)
             }
             if !stemRoles.isEmpty {
                 for bus in buses { bus.updateShares(parts, count: count) }
@@ -269,6 +293,14 @@ public enum Renderer {
                     part.addWindow(into: &stems[role]!, at: start, count: count, gain: 1)
                     for bus in buses { bus.addReturn(into: &stems[role]!, at: start, count: count, share: i) }
                 }
+            }
+            if let sink {
+                // What the whole-song path adds after the loop, here for this window: risers, then the fade.
+                for riser in risers { riser.add(into: &mix, windowStart: start, count: count, sampleRate: sampleRate) }
+                Samples.fadeOut(&mix, window: start..<start + count, songFrames: totalFrames, frames: fadeFrames)
+                let sinkStart = DispatchTime.now().uptimeNanoseconds
+                try sink.take(&mix, at: start, count: count)
+                sinkNanoseconds += DispatchTime.now().uptimeNanoseconds - sinkStart
             }
             start += count
         }
@@ -279,14 +311,17 @@ public enum Renderer {
                                  cacheBytes: part.noteCachePeakBytes)
         }
 
-        // The risers, where a kit plays (they belong to the drums stem).
-        if !buildSpans.isEmpty && plans.contains(where: { $0.isDrums && !$0.events.isEmpty }) {
-            Build.addRisers(spans: buildSpans, build: build, framesPerBar: 4 * framesPerBeat, sampleRate: sampleRate,
-                            mix: &mix, drumsStem: &stems[.drums])
+        if sink != nil {
+            return RenderedSong(mix: StereoBuffer(frames: 0, sampleRate: sampleRate), stems: [:],
+                                synthesisSeconds: Double(synthesisNanoseconds) / 1e9,
+                                effectsSeconds: Double(effectsNanoseconds) / 1e9,
+                                sinkSeconds: Double(sinkNanoseconds) / 1e9)
         }
-
-        // Faded into silence at the very end.
-        let fadeFrames = min(totalFrames, totalFrames > scoreFrames ? Int(0.5 * sr) : Int(0.01 * sr))
+        // The risers, where a kit plays (they belong to the drums stem).
+        for riser in risers {
+            riser.addWhole(into: &mix, sampleRate: sampleRate)
+            if stems[.drums] != nil { riser.addWhole(into: &stems[.drums]!, sampleRate: sampleRate) }
+        }
         Samples.fadeOut(&mix, frames: fadeFrames)
         for role in stemRoles { Samples.fadeOut(&stems[role]!, frames: fadeFrames) }
         return RenderedSong(mix: mix, stems: stems, synthesisSeconds: Double(synthesisNanoseconds) / 1e9,

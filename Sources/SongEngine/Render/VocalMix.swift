@@ -114,26 +114,46 @@ enum VocalMix {
         return env
     }
 
-    /// Ducks `instrumental` in place following `envelope` (from `duckEnvelope`).
-    static func duck(_ instrumental: inout StereoBuffer, envelope: [Float]) throws(DSPError) {
-        let sr = Float(instrumental.sampleRate)
-        let frames = instrumental.frames
-        func process(_ x: inout [Float]) throws(DSPError) {
-            let eq = try Biquad(sampleRate: sr, kind: CDSP_EQ_PEAK, frequency: bandCentreHz, q: bandQ, gainDB: 0)
-            x.withUnsafeMutableBufferPointer { p in
-                var b = 0
-                while b * block < frames {
-                    let a = b * block, n = min(block, frames - a)
-                    let amount = b < envelope.count ? envelope[b] : 0
-                    eq.set(kind: CDSP_EQ_PEAK, frequency: bandCentreHz, q: bandQ, gainDB: bandDuckDB * amount)
-                    eq.process(p.baseAddress! + a, count: n)
-                    cdsp_gain(p.baseAddress! + a, n, cdsp_db_to_gain(broadDuckDB * amount))
-                    b += 1
+    /// Ducks the instrumental following `envelope` (from `duckEnvelope`), a window at a time as the renderer makes
+    /// it (issue 14: the sung accompaniment is never a whole-song buffer): the band filter of each channel keeps its
+    /// state from window to window, and its setting changes at the same envelope blocks as over the whole song.
+    final class Ducker {
+        private let envelope: [Float]
+        private let filters: [Biquad]
+
+        init(envelope: [Float], sampleRate: Int) throws(DSPError) {
+            self.envelope = envelope
+            let sr = Float(sampleRate)
+            filters = [try Biquad(sampleRate: sr, kind: CDSP_EQ_PEAK, frequency: bandCentreHz, q: bandQ, gainDB: 0),
+                       try Biquad(sampleRate: sr, kind: CDSP_EQ_PEAK, frequency: bandCentreHz, q: bandQ, gainDB: 0)]
+        }
+
+        /// Ducks frames `start..<start + count` of the song, held in `buffer`'s first `count` frames. Windows come in
+        /// order, each starting on an envelope block (`start` a multiple of `block`).
+        func process(_ buffer: inout StereoBuffer, at start: Int, count: Int) {
+            precondition(start % block == 0 && count <= buffer.frames, "a window starts on an envelope block")
+            func run(_ x: inout [Float], _ eq: Biquad) {
+                x.withUnsafeMutableBufferPointer { p in
+                    var a = start
+                    while a < start + count {
+                        let b = a / block, n = min(block, start + count - a)
+                        let amount = b < envelope.count ? envelope[b] : 0
+                        eq.set(kind: CDSP_EQ_PEAK, frequency: bandCentreHz, q: bandQ, gainDB: bandDuckDB * amount)
+                        eq.process(p.baseAddress! + (a - start), count: n)
+                        cdsp_gain(p.baseAddress! + (a - start), n, cdsp_db_to_gain(broadDuckDB * amount))
+                        a += block
+                    }
                 }
             }
+            run(&buffer.left, filters[0])
+            run(&buffer.right, filters[1])
         }
-        try process(&instrumental.left)
-        try process(&instrumental.right)
+    }
+
+    /// Ducks a whole `instrumental` in place following `envelope`.
+    static func duck(_ instrumental: inout StereoBuffer, envelope: [Float]) throws(DSPError) {
+        try Ducker(envelope: envelope, sampleRate: instrumental.sampleRate)
+            .process(&instrumental, at: 0, count: instrumental.frames)
     }
 
     /// The gain that puts the vocal `vocalOverInstrumentalDB` over the (ducked) instrumental across `spans`.
@@ -141,9 +161,9 @@ enum VocalMix {
         balanceGain(vocalDB: rmsDB(vocal, over: spans), instrumentalDB: rmsDB(instrumental, over: spans))
     }
 
-    /// The same for a vocal parked on disk.
-    static func balanceGain(vocal: SpilledBuffer, instrumental: StereoBuffer, spans: [Span]) throws -> Float {
-        balanceGain(vocalDB: try rmsDB(vocal, over: spans), instrumentalDB: rmsDB(instrumental, over: spans))
+    /// The same for a vocal and an instrumental parked on disk.
+    static func balanceGain(vocal: SpilledBuffer, instrumental: SpilledBuffer, spans: [Span]) throws -> Float {
+        balanceGain(vocalDB: try rmsDB(vocal, over: spans), instrumentalDB: try rmsDB(instrumental, over: spans))
     }
 
     private static func balanceGain(vocalDB: Double?, instrumentalDB: Double?) -> Float {
