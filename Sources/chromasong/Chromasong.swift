@@ -81,6 +81,14 @@ struct Render: AsyncParsableCommand {
     @Option(help: "Output folder (default ./out/<task_id>); must be new or empty unless --force.") var out: String?
     @Flag(help: "Write into an --out folder that already holds files (top-level entries of the same names, such as v1/, are replaced).")
     var force = false
+    @Option(help: ArgumentHelp("Also play the first version while it renders: '-' writes it to standard output as WAV (through a provisional master, not the delivered one; the summary then goes to standard error).",
+                               valueName: "-")) var stream: String?
+
+    func validate() throws {
+        if let stream, stream != "-" {
+            throw ValidationError("--stream: only '-' (standard output) is supported, not \"\(stream)\"")
+        }
+    }
 
     func run() async throws {
         do {
@@ -99,7 +107,9 @@ struct Render: AsyncParsableCommand {
             let engine = try ChromasongEngine()
             // Every rule of the request first: a refused request touches no folder.
             try engine.validate(request)
-            let options = RenderOptions()
+            let streamOut = stream == nil ? nil : PreviewOutput()
+            var options = RenderOptions()
+            if let streamOut { options.preview = { @Sendable data in streamOut.write(data) } }
             let folder = try OutputFolder.prepare(out ?? "out/\(options.taskId)", force: force)
             let directory = folder.url
             let bar = ProgressBar()
@@ -116,13 +126,17 @@ struct Render: AsyncParsableCommand {
                 throw Self.outputError(error, folder: folder)
             }
             bar.finish()
+            // With a stream on standard output, the summary goes to standard error once every sample is written.
+            streamOut?.drain()
+            let say: (String) -> Void = streamOut == nil ? { print($0) }
+                : { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
             let m = result.manifest
-            print("\"\(m.title)\" -> \(directory.path)")
+            say("\"\(m.title)\" -> \(directory.path)")
             for v in m.versions {
-                print("  \(v.conversionId.prefix(8))  \(v.style), \(v.key), \(v.bpm) bpm, \(String(format: "%.1f", v.duration)) s, "
-                      + "\(String(format: "%.1f", v.loudness.integratedLUFS)) LUFS, \(String(format: "%.1f", v.loudness.truePeakDBTP)) dBTP")
+                say("  \(v.conversionId.prefix(8))  \(v.style), \(v.key), \(v.bpm) bpm, \(String(format: "%.1f", v.duration)) s, "
+                    + "\(String(format: "%.1f", v.loudness.integratedLUFS)) LUFS, \(String(format: "%.1f", v.loudness.truePeakDBTP)) dBTP")
             }
-            for note in m.notes { print("  note: \(note)") }
+            for note in m.notes { say("  note: \(note)") }
         } catch {
             fail(error)
         }
@@ -276,4 +290,36 @@ final class ProgressBar: Sendable {
         guard enabled else { return }
         FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
     }
+}
+
+/// `render --stream -`: the preview's bytes written to standard output in order, on a queue of their own, so the
+/// render never waits for the listener (a player reads at real time; the queue holds at most the song, about
+/// 31 MB for 3 minutes). A listener that goes away (EPIPE) ends the stream, not the render: SIGPIPE is ignored
+/// and the files are still delivered.
+final class PreviewOutput: Sendable {
+    private let queue = DispatchQueue(label: "chromasong.stream")
+    private let closed = Mutex(false)
+
+    init() { signal(SIGPIPE, SIG_IGN) }
+
+    func write(_ data: Data) {
+        queue.async { [self] in
+            guard !closed.withLock({ $0 }) else { return }
+            data.withUnsafeBytes { raw in
+                var done = 0
+                while done < raw.count {
+                    let n = Glibc.write(STDOUT_FILENO, raw.baseAddress! + done, raw.count - done)
+                    if n < 0 && errno == EINTR { continue }
+                    if n <= 0 {
+                        closed.withLock { $0 = true }
+                        return
+                    }
+                    done += n
+                }
+            }
+        }
+    }
+
+    /// Waits until everything queued is written (or the listener left).
+    func drain() { queue.sync {} }
 }

@@ -24,11 +24,18 @@ public struct RenderOptions: Sendable {
     /// One id per version; generated when nil or too short.
     public var conversionIds: [String]?
     public var sampleRate: Int
+    /// Hears the first version while it renders: a WAV file's bytes in order (the header, with the exact length,
+    /// then 16-bit stereo samples), through a provisional master, not the delivered one (`PreviewStream`, issue 14).
+    /// Called on the version's render thread; it must return quickly (queue the bytes), since the render does not
+    /// wait for a listener. The delivered files are the same with a preview or without.
+    public var preview: (@Sendable (Data) -> Void)?
 
-    public init(taskId: String = UUID().uuidString.lowercased(), conversionIds: [String]? = nil, sampleRate: Int = 44100) {
+    public init(taskId: String = UUID().uuidString.lowercased(), conversionIds: [String]? = nil, sampleRate: Int = 44100,
+                preview: (@Sendable (Data) -> Void)? = nil) {
         self.taskId = taskId
         self.conversionIds = conversionIds
         self.sampleRate = sampleRate
+        self.preview = preview
     }
 }
 
@@ -164,7 +171,7 @@ public final class ChromasongEngine: Sendable {
                             try self.renderVersion(index: index, seed: seeds[index], conversionId: ids[index],
                                                    plan: versionPlan, style: versionStyle, title: title, request: request, staging: staging,
                                                    sampleRate: options.sampleRate, clock: clock, progress: progressShare,
-                                                   cancellation: cancellation)
+                                                   preview: index == 0 ? options.preview : nil, cancellation: cancellation)
                         }
                     }
                 }
@@ -209,7 +216,7 @@ public final class ChromasongEngine: Sendable {
     /// One version: compose, sing, render the accompaniment, mix, master, encode, MIDI, timed lyrics.
     private func renderVersion(index: Int, seed: UInt64, conversionId: String, plan: MusicPlan, style: StylePreset,
                                title: String, request: SongRequest, staging: StagingDirectory, sampleRate: Int,
-                               clock: TimingRecorder, progress: ProgressShare,
+                               clock: TimingRecorder, progress: ProgressShare, preview: (@Sendable (Data) -> Void)?,
                                cancellation: OwnThread.Cancellation) throws -> Manifest.Version {
         let folder = "v\(index + 1)"
         progress.report(version: index, stage: "composition", within: 0)
@@ -263,6 +270,7 @@ public final class ChromasongEngine: Sendable {
         var mixdown = try Mixdown.make(score: score, vocal: vocal, sungStem: sungStem, vocalOnly: request.vocalOnly,
                                        style: style, instruments: instruments, sampleRate: sampleRate, clock: clock,
                                        version: index,
+                                       preview: try preview.map { try PreviewStream(sampleRate: sampleRate, send: $0) },
                                        spill: { try staging.url("\(folder)/.\($0).f32") })
         var mix = mixdown.mix
         mixdown.mix = StereoBuffer(frames: 0, sampleRate: sampleRate)

@@ -22,17 +22,36 @@ struct Mixdown {
     /// (the balance gain), then piece by piece the mono low end of each, the instrumental stem written as it goes,
     /// and the sum into the mix, the balanced vocal stem written as it goes. Every sample is the same as with
     /// whole buffers: windows and pieces are whole render and envelope blocks, and the filters keep their state.
-    /// `spill` names the file a buffer waits in, in the render's staging folder.
+    /// `spill` names the file a buffer waits in, in the render's staging folder. `preview`, when given, hears the
+    /// mix window by window as it is made (`PreviewStream`); the delivered samples are the same with it or without.
     static func make(score: Score, vocal: VocalRender?, sungStem: SpilledBuffer?, vocalOnly: Bool, style: StylePreset,
                      instruments: InstrumentLibrary, sampleRate: Int, clock: TimingRecorder, version: Int,
-                     spill: (String) throws -> URL) throws -> Mixdown {
+                     preview: PreviewStream? = nil, spill: (String) throws -> URL) throws -> Mixdown {
         if vocalOnly, let sungStem {
-            return Mixdown(mix: try sungStem.restore(), instrumental: nil, vocals: nil)
+            let mix = try sungStem.restore()
+            if let preview {
+                preview.begin(frames: mix.frames)
+                var start = 0
+                while start < mix.frames {
+                    let n = min(Renderer.windowFrames, mix.frames - start)
+                    mix.left.withUnsafeBufferPointer { l in
+                        mix.right.withUnsafeBufferPointer { r in
+                            preview.add(left: l.baseAddress! + start, right: r.baseAddress! + start, count: n)
+                        }
+                    }
+                    start += n
+                }
+                preview.finish()
+            }
+            return Mixdown(mix: mix, instrumental: nil, vocals: nil)
         }
         let musicSeconds = score.durationSeconds
         guard let sung = vocal, let sungStem else {
+            // With a preview the windows are copied into the whole mix as they come (the same samples).
+            let whole = preview.map(WholeMix.init)
             var rendered = try Renderer.render(score: score, style: style, instruments: instruments,
-                                               sampleRate: sampleRate)
+                                               sampleRate: sampleRate, parallel: true, sink: whole)
+            if let whole { rendered.mix = whole.take() }
             clock.record("synthesis", version: version, seconds: rendered.synthesisSeconds, audio: musicSeconds)
             clock.record("effects+mix", version: version, seconds: rendered.effectsSeconds, audio: musicSeconds)
             // The mono low end (LowEnd); the section ride comes in mastering.
@@ -41,7 +60,8 @@ struct Mixdown {
         }
         let ducked = try clock.measure("vocal mix", version: version, audio: sung.sungSeconds) {
             try DuckedAccompaniment(at: try spill("accompaniment"), envelope: try VocalMix.duckEnvelope(sungStem),
-                                    sampleRate: sampleRate)
+                                    sampleRate: sampleRate,
+                                    preview: try preview.map { try VocalPreview(preview: $0, vocal: sungStem, lines: sung) })
         }
         let rendered = try Renderer.render(score: score, style: style, instruments: instruments, sampleRate: sampleRate,
                                            parallel: true, sink: ducked)
@@ -88,29 +108,113 @@ struct Mixdown {
 }
 
 /// The sung accompaniment as the renderer makes it: each window ducked under the vocal's envelope and written to
-/// disk, so it is never a whole-song buffer in memory (issue 14).
+/// disk, so it is never a whole-song buffer in memory (issue 14); with a preview, each window also goes to it
+/// with the vocal over it.
 private final class DuckedAccompaniment: MixSink {
     private let url: URL
     private let ducker: VocalMix.Ducker
+    private let preview: VocalPreview?
     private var writer: SpillWriter?
 
-    init(at url: URL, envelope: [Float], sampleRate: Int) throws {
+    init(at url: URL, envelope: [Float], sampleRate: Int, preview: VocalPreview?) throws {
         self.url = url
+        self.preview = preview
         ducker = try VocalMix.Ducker(envelope: envelope, sampleRate: sampleRate)
     }
 
     func begin(frames: Int, sampleRate: Int) throws {
         writer = try SpillWriter(at: url, frames: frames, sampleRate: sampleRate)
+        preview?.preview.begin(frames: frames)
     }
 
     func take(_ window: inout StereoBuffer, at start: Int, count: Int) throws {
         ducker.process(&window, at: start, count: count)
         try writer!.write(window, at: start)
+        try preview?.add(window, at: start, count: count)
     }
 
     /// The ducked accompaniment, parked.
     func finish() throws -> SpilledBuffer {
         guard let writer else { preconditionFailure("the render did not begin") }
+        preview?.preview.finish()
         return try writer.finish()
+    }
+}
+
+/// The preview of a sung version: the vocal over each ducked window at the balance measured so far (the delivered
+/// balance is measured over every sung line once the accompaniment is whole).
+private final class VocalPreview {
+    let preview: PreviewStream
+    private let vocal: SpilledBuffer
+    private let spans: [Range<Int>]
+    private let vocalDB: Double?
+    private var sumSquares = 0.0
+    private var counted = 0
+
+    init(preview: PreviewStream, vocal: SpilledBuffer, lines: VocalRender) throws {
+        self.preview = preview
+        self.vocal = vocal
+        let spans = lines.lyrics.filter { !$0.words.isEmpty }
+            .map { (start: Double($0.start) / 1000, end: Double($0.end) / 1000) }
+        vocalDB = try VocalMix.rmsDB(vocal, over: spans)
+        let sr = Double(vocal.sampleRate)
+        self.spans = spans.map { Int($0.start * sr)..<max(Int($0.start * sr), Int($0.end * sr)) }
+    }
+
+    func add(_ window: StereoBuffer, at start: Int, count: Int) throws {
+        var mix = StereoBuffer(left: Array(window.left.prefix(count)), right: Array(window.right.prefix(count)),
+                               sampleRate: window.sampleRate)
+        // The accompaniment's level in the sung spans so far, or everywhere so far before the first line.
+        let frames = start..<start + count
+        var sungSquares = 0.0, sung = 0
+        for span in spans where span.overlaps(frames) {
+            let part = span.clamped(to: frames)
+            for i in part { sungSquares += Double(mix.left[i - start] * mix.left[i - start] + mix.right[i - start] * mix.right[i - start]) }
+            sung += 2 * part.count
+        }
+        if sung > 0 || counted > 0 {
+            sumSquares += sungSquares
+            counted += sung
+        }
+        var gain: Float = 1
+        if let vocalDB, counted > 0, sumSquares > 0 {
+            let accompanimentDB = 10 * log10(sumSquares / Double(counted))
+            gain = Float(pow(10, (accompanimentDB + VocalMix.vocalOverInstrumentalDB - vocalDB) / 20))
+        }
+        if start < vocal.frames {
+            let voice = try vocal.read(frames)
+            addStereo(voice.left, voice.right, count: min(voice.frames, count), gain: gain, into: &mix, at: 0)
+        }
+        mix.left.withUnsafeBufferPointer { l in
+            mix.right.withUnsafeBufferPointer { r in preview.add(left: l.baseAddress!, right: r.baseAddress!, count: count) }
+        }
+    }
+}
+
+/// The instrumental mix gathered whole from the renderer's windows while a preview hears each one.
+private final class WholeMix: MixSink {
+    private let preview: PreviewStream
+    private var mix = StereoBuffer(frames: 0, sampleRate: 44100)
+
+    init(preview: PreviewStream) { self.preview = preview }
+
+    func begin(frames: Int, sampleRate: Int) throws {
+        mix = StereoBuffer(frames: frames, sampleRate: sampleRate)
+        preview.begin(frames: frames)
+    }
+
+    func take(_ window: inout StereoBuffer, at start: Int, count: Int) throws {
+        mix.left.replaceSubrange(start..<start + count, with: window.left.prefix(count))
+        mix.right.replaceSubrange(start..<start + count, with: window.right.prefix(count))
+        window.left.withUnsafeBufferPointer { l in
+            window.right.withUnsafeBufferPointer { r in preview.add(left: l.baseAddress!, right: r.baseAddress!, count: count) }
+        }
+    }
+
+    /// The whole mix (moved out); the preview is finished.
+    func take() -> StereoBuffer {
+        preview.finish()
+        defer { mix = StereoBuffer(frames: 0, sampleRate: mix.sampleRate) }
+        return mix
     }
 }
