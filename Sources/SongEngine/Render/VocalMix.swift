@@ -20,18 +20,8 @@ enum VocalMix {
     /// Sung spans in seconds: [start, end) of every sung line.
     typealias Span = (start: Double, end: Double)
 
-    /// RMS (dB, both channels) of `buffer` over `spans`; nil when the spans hold no samples or only silence.
-    static func rmsDB(_ buffer: StereoBuffer, over spans: [Span]) -> Double? {
-        buffer.left.withUnsafeBufferPointer { l in
-            buffer.right.withUnsafeBufferPointer { r in
-                rmsDB(frames: buffer.frames, sampleRate: buffer.sampleRate, over: spans) { a, b in
-                    (cdsp_rms(l.baseAddress! + a, b - a), cdsp_rms(r.baseAddress! + a, b - a))
-                }
-            }
-        }
-    }
-
-    /// The same for a buffer parked on disk: each span is read back alone (a line, a few seconds).
+    /// RMS (dB, both channels) of a buffer parked on disk over `spans`, each span read back alone (a line, a few
+    /// seconds); nil when the spans hold no samples or only silence.
     static func rmsDB(_ spilled: SpilledBuffer, over spans: [Span]) throws -> Double? {
         try rmsDB(frames: spilled.frames, sampleRate: spilled.sampleRate, over: spans) { a, b in
             let piece = try spilled.read(a..<b)
@@ -39,7 +29,7 @@ enum VocalMix {
         }
     }
 
-    /// The span arithmetic of both: `segment(a, b)` is the RMS of each channel over frames a..<b.
+    /// The span arithmetic: `segment(a, b)` is the RMS of each channel over frames a..<b.
     private static func rmsDB(frames: Int, sampleRate: Int, over spans: [Span],
                               segment: (Int, Int) throws -> (Float, Float)) rethrows -> Double? {
         var sum = 0.0
@@ -58,15 +48,8 @@ enum VocalMix {
         return 10 * log10(sum / Double(count))
     }
 
-    /// Per-block ducking amount 0...1 from the vocal's level: 1 while the voice sings (above its loudest block
-    /// minus 30 dB), with a 20 ms attack and a 250 ms release.
-    static func duckEnvelope(_ vocal: StereoBuffer) -> [Float] {
-        var levels = [Float](repeating: -200, count: (vocal.frames + block - 1) / block)
-        blockLevels(vocal, into: &levels, from: 0)
-        return duckEnvelope(levels: levels, sampleRate: vocal.sampleRate)
-    }
-
-    /// The same for a vocal parked on disk, read back `pieceFrames` at a time.
+    /// Per-block ducking amount 0...1 from the level of a vocal parked on disk (read back `pieceFrames` at a
+    /// time): 1 while the voice sings (above its loudest block minus 30 dB), with a 20 ms attack and a 250 ms release.
     static func duckEnvelope(_ spilled: SpilledBuffer) throws -> [Float] {
         var levels = [Float](repeating: -200, count: (spilled.frames + block - 1) / block)
         var start = 0
@@ -150,18 +133,8 @@ enum VocalMix {
         }
     }
 
-    /// Ducks a whole `instrumental` in place following `envelope`.
-    static func duck(_ instrumental: inout StereoBuffer, envelope: [Float]) throws(DSPError) {
-        try Ducker(envelope: envelope, sampleRate: instrumental.sampleRate)
-            .process(&instrumental, at: 0, count: instrumental.frames)
-    }
-
-    /// The gain that puts the vocal `vocalOverInstrumentalDB` over the (ducked) instrumental across `spans`.
-    static func balanceGain(vocal: StereoBuffer, instrumental: StereoBuffer, spans: [Span]) -> Float {
-        balanceGain(vocalDB: rmsDB(vocal, over: spans), instrumentalDB: rmsDB(instrumental, over: spans))
-    }
-
-    /// The same for a vocal and an instrumental parked on disk.
+    /// The gain that puts the vocal `vocalOverInstrumentalDB` over the (ducked) instrumental across `spans`, both
+    /// parked on disk.
     static func balanceGain(vocal: SpilledBuffer, instrumental: SpilledBuffer, spans: [Span]) throws -> Float {
         balanceGain(vocalDB: try rmsDB(vocal, over: spans), instrumentalDB: try rmsDB(instrumental, over: spans))
     }
