@@ -78,7 +78,9 @@ for w in "${what[@]}"; do
       [ -d "$base" ] || git worktree add -f "$base" f14b649 >/dev/null
       (cd "$base" && swift build -c release --product engine-bench) >/dev/null
       $py Benchmarks/speed_check.py --new .build/release/engine-bench --base "$base/.build/release/engine-bench" \
-        --cli .build/release/chromasong || status=1 ;;
+        --cli .build/release/chromasong || status=1
+      # time to first audio of `chromasong render --stream -` (sung and instrumental)
+      $py Benchmarks/ttfa_check.py --cli .build/release/chromasong || status=1 ;;
     scale)
       # issue 13: 2 API + 3 worker nodes on a throwaway PostgreSQL 15 (kill -9 chaos, webhooks exactly once, files
       # from both front ends), then tasks/min with 1, 2, 3 worker processes (stdlib only)
