@@ -43,6 +43,16 @@ struct SpilledBuffer: Sendable {
         return StereoBuffer(left: left, right: right, sampleRate: sampleRate)
     }
 
+    /// Reads the buffer back in order, `pieceFrames` at a time (the last piece shorter): `body(piece, start)`.
+    func forEachPiece(_ pieceFrames: Int, _ body: (inout StereoBuffer, Int) throws -> Void) throws {
+        var start = 0
+        while start < frames {
+            var piece = try read(start..<start + pieceFrames)
+            try body(&piece, start)
+            start += piece.frames
+        }
+    }
+
     /// Removes the file.
     func remove() { unlink(url.path) }
 

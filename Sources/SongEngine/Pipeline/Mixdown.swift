@@ -79,27 +79,21 @@ struct Mixdown {
             let instrumental = try SpillWriter(at: try spill("instrumental"), frames: accompaniment.frames,
                                                sampleRate: sampleRate)
             let bandLowEnd = try LowEnd.MonoBass(sampleRate: sampleRate)
-            var start = 0
-            while start < accompaniment.frames {
-                var band = try accompaniment.read(start..<start + VocalMix.pieceFrames)
+            try accompaniment.forEachPiece(VocalMix.pieceFrames) { band, start in
                 bandLowEnd.process(&band)
                 mix.left.replaceSubrange(start..<start + band.frames, with: band.left)
                 mix.right.replaceSubrange(start..<start + band.frames, with: band.right)
                 try instrumental.write(band, at: start)
-                start += band.frames
             }
             let vocals = try SpillWriter(at: try spill("vocals"), frames: sungStem.frames, sampleRate: sampleRate)
             let voiceLowEnd = try LowEnd.MonoBass(sampleRate: sampleRate)
-            start = 0
-            while start < sungStem.frames {
-                var voice = try sungStem.read(start..<start + VocalMix.pieceFrames)
+            try sungStem.forEachPiece(VocalMix.pieceFrames) { voice, start in
                 Samples.scale(&voice.left, gain)
                 Samples.scale(&voice.right, gain)
                 voiceLowEnd.process(&voice)
                 let n = max(0, min(voice.frames, mix.frames - start))
                 addStereo(voice.left, voice.right, count: n, gain: 1, into: &mix, at: start)
                 try vocals.write(voice, at: start)
-                start += voice.frames
             }
             sungStem.remove()
             return Mixdown(mix: mix, instrumental: try instrumental.finish(), vocals: try vocals.finish())

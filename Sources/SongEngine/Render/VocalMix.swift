@@ -52,11 +52,7 @@ enum VocalMix {
     /// time): 1 while the voice sings (above its loudest block minus 30 dB), with a 20 ms attack and a 250 ms release.
     static func duckEnvelope(_ spilled: SpilledBuffer) throws -> [Float] {
         var levels = [Float](repeating: -200, count: (spilled.frames + block - 1) / block)
-        var start = 0
-        while start < spilled.frames {
-            blockLevels(try spilled.read(start..<start + pieceFrames), into: &levels, from: start / block)
-            start += pieceFrames
-        }
+        try spilled.forEachPiece(pieceFrames) { piece, start in blockLevels(piece, into: &levels, from: start / block) }
         return duckEnvelope(levels: levels, sampleRate: spilled.sampleRate)
     }
 
