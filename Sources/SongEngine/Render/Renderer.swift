@@ -50,7 +50,8 @@ public enum RenderError: Error, CustomStringConvertible, Sendable {
 /// The render streams in windows of `windowFrames`: each part keeps a ring of one window plus its longest note,
 /// every note that starts in the window is rendered into the ring, the window is panned and levelled, sent to
 /// the effect buses (whose objects keep their state from window to window) and added to the mix. Memory beyond
-/// the one full-length mix (and any requested stems) does not grow with the song's length.
+/// the one full-length mix (and any requested stems) does not grow with the song's length; with a `MixSink` there
+/// is no full-length mix either, only the window handed on.
 public enum Renderer {
     /// Longest tail (note releases, reverb, delay) rendered after the score's last beat.
     static let maximumTail = 4.0
@@ -314,7 +315,7 @@ public enum Renderer {
         if sink != nil {
             return RenderedSong(mix: StereoBuffer(frames: 0, sampleRate: sampleRate), stems: [:],
                                 synthesisSeconds: Double(synthesisNanoseconds) / 1e9,
-                                effectsSeconds: Double(effectsNanoseconds) / 1e9,
+                                effectsSeconds: Double(effectsNanoseconds - sinkNanoseconds) / 1e9,
                                 sinkSeconds: Double(sinkNanoseconds) / 1e9)
         }
         // The risers, where a kit plays (they belong to the drums stem).
