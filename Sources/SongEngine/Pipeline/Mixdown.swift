@@ -31,15 +31,8 @@ struct Mixdown {
             let mix = try sungStem.restore()
             if let preview {
                 preview.begin(frames: mix.frames)
-                var start = 0
-                while start < mix.frames {
-                    let n = min(Renderer.windowFrames, mix.frames - start)
-                    mix.left.withUnsafeBufferPointer { l in
-                        mix.right.withUnsafeBufferPointer { r in
-                            preview.add(left: l.baseAddress! + start, right: r.baseAddress! + start, count: n)
-                        }
-                    }
-                    start += n
+                for start in stride(from: 0, to: mix.frames, by: Renderer.windowFrames) {
+                    preview.add(mix, frames: start..<min(start + Renderer.windowFrames, mix.frames))
                 }
                 preview.finish()
             }
@@ -51,7 +44,7 @@ struct Mixdown {
             let whole = preview.map(WholeMix.init)
             var rendered = try Renderer.render(score: score, style: style, instruments: instruments,
                                                sampleRate: sampleRate, parallel: true, sink: whole)
-            if let whole { rendered.mix = whole.take() }
+            if let whole { rendered.mix = whole.finish() }
             clock.record("synthesis", version: version, seconds: rendered.synthesisSeconds, audio: musicSeconds)
             clock.record("effects+mix", version: version, seconds: rendered.effectsSeconds, audio: musicSeconds)
             // The mono low end (LowEnd); the section ride comes in mastering.
@@ -71,9 +64,7 @@ struct Mixdown {
         return try clock.measure("vocal mix", version: version, audio: sung.sungSeconds) {
             let accompaniment = try ducked.finish()
             defer { accompaniment.remove() }
-            let spans = sung.lyrics.filter { !$0.words.isEmpty }
-                .map { (start: Double($0.start) / 1000, end: Double($0.end) / 1000) }
-            let gain = try VocalMix.balanceGain(vocal: sungStem, instrumental: accompaniment, spans: spans)
+            let gain = try VocalMix.balanceGain(vocal: sungStem, instrumental: accompaniment, spans: sung.sungSpans)
             // The balance is set; the low end goes mono (the section ride comes in mastering, on mix and stems).
             var mix = StereoBuffer(frames: accompaniment.frames, sampleRate: sampleRate)
             let instrumental = try SpillWriter(at: try spill("instrumental"), frames: accompaniment.frames,
@@ -148,8 +139,7 @@ private final class VocalPreview {
     init(preview: PreviewStream, vocal: SpilledBuffer, lines: VocalRender) throws {
         self.preview = preview
         self.vocal = vocal
-        let spans = lines.lyrics.filter { !$0.words.isEmpty }
-            .map { (start: Double($0.start) / 1000, end: Double($0.end) / 1000) }
+        let spans = lines.sungSpans
         vocalDB = try VocalMix.rmsDB(vocal, over: spans)
         let sr = Double(vocal.sampleRate)
         self.spans = spans.map { Int($0.start * sr)..<max(Int($0.start * sr), Int($0.end * sr)) }
@@ -179,9 +169,7 @@ private final class VocalPreview {
             let voice = try vocal.read(frames)
             addStereo(voice.left, voice.right, count: min(voice.frames, count), gain: gain, into: &mix, at: 0)
         }
-        mix.left.withUnsafeBufferPointer { l in
-            mix.right.withUnsafeBufferPointer { r in preview.add(left: l.baseAddress!, right: r.baseAddress!, count: count) }
-        }
+        preview.add(mix, frames: 0..<count)
     }
 }
 
@@ -200,13 +188,11 @@ private final class WholeMix: MixSink {
     func take(_ window: inout StereoBuffer, at start: Int, count: Int) throws {
         mix.left.replaceSubrange(start..<start + count, with: window.left.prefix(count))
         mix.right.replaceSubrange(start..<start + count, with: window.right.prefix(count))
-        window.left.withUnsafeBufferPointer { l in
-            window.right.withUnsafeBufferPointer { r in preview.add(left: l.baseAddress!, right: r.baseAddress!, count: count) }
-        }
+        preview.add(window, frames: 0..<count)
     }
 
     /// The whole mix (moved out); the preview is finished.
-    func take() -> StereoBuffer {
+    func finish() -> StereoBuffer {
         preview.finish()
         defer { mix = StereoBuffer(frames: 0, sampleRate: mix.sampleRate) }
         return mix

@@ -37,7 +37,6 @@ final class PreviewStream {
     private var sumSquares = 0.0
     private var counted = 0
     private var gain: Float = 1
-    private var started = false
 
     init(sampleRate: Int, send: @escaping @Sendable (Data) -> Void) throws(DSPError) {
         self.send = send
@@ -52,11 +51,11 @@ final class PreviewStream {
         self.frames = frames
     }
 
-    /// Song frames `written..<written + count`, in `left`/`right`'s first `count` frames.
-    func add(left: UnsafePointer<Float>, right: UnsafePointer<Float>, count: Int) {
+    /// The song's next `frames.count` frames, held in `buffer`'s `frames`.
+    func add(_ buffer: StereoBuffer, frames: Range<Int>) {
+        let count = frames.count
         guard count > 0 else { return }
-        var l = Array(UnsafeBufferPointer(start: left, count: count))
-        var r = Array(UnsafeBufferPointer(start: right, count: count))
+        var l = Array(buffer.left[frames]), r = Array(buffer.right[frames])
         for i in 0..<count { sumSquares += Double(l[i] * l[i] + r[i] * r[i]) }
         counted += 2 * count
         let rms = sqrt(sumSquares / Double(max(1, counted)))
@@ -92,11 +91,8 @@ final class PreviewStream {
         toDrop -= drop
         let keep = min(n - drop, frames - written)
         guard keep > 0 else { return }
-        var bytes = Data()
-        if !started {
-            started = true
-            bytes.append(Self.header(frames: frames, sampleRate: sampleRate))
-        }
+        // The header goes with the first samples.
+        var bytes = written == 0 ? Self.header(frames: frames, sampleRate: sampleRate) : Data()
         var pcm = [Int16](repeating: 0, count: 2 * keep)
         for i in 0..<keep {
             pcm[2 * i] = Self.sample(l[drop + i])

@@ -19,6 +19,12 @@ public struct VocalRender: Sendable {
     /// Work per vocal stage, in seconds summed over threads: "synthesis" (flite speaking the lines), "retune"
     /// (retiming and PSOLA), "chain" (EQ, compression, doubles, reverb), in that order.
     public var stageSeconds: [(String, Double)] = []
+
+    /// The sung lines' spans in seconds, [start, end) (the section tags left out): where the vocal is balanced
+    /// against the accompaniment.
+    var sungSpans: [VocalMix.Span] {
+        lyrics.filter { !$0.words.isEmpty }.map { (start: Double($0.start) / 1000, end: Double($0.end) / 1000) }
+    }
 }
 
 /// Renders `score.vocal` over the `vocals` track: each line spoken by flite at the line's median note frequency
