@@ -29,6 +29,8 @@ struct APIController<Context: RequestContext> {
     let speed: RenderSpeed
     let payloads: Payloads
     let gate: SubmissionGate
+    /// Rung after each task is queued, for this node's idle workers (`WorkSignal`).
+    var newWork: WorkSignal? = nil
 
     var uploadsDirectory: URL { configuration.dataDirectory.appendingPathComponent("uploads") }
     var resultsDirectory: URL { configuration.dataDirectory.appendingPathComponent("results") }
@@ -38,6 +40,7 @@ struct APIController<Context: RequestContext> {
     func addRoutes(to group: RouterGroup<Context>) {
         group.post("image_to_song", use: submit)
         group.get("byId", use: byId)
+        group.get("stream", use: stream)
         group.get("getAllVoices", use: allVoices)
         group.get("searchVoices", use: searchVoices)
     }
@@ -47,6 +50,8 @@ struct APIController<Context: RequestContext> {
         var message = "Message Published To Queue"
         var task_id: String
         var conversion_ids: [String]
+        /// Extension (docs/server.md "Preview stream"): each conversion's signed stream URL.
+        var stream_urls: [String] = []
         var eta: Int
         var credit_estimate = 0
 
@@ -56,6 +61,7 @@ struct APIController<Context: RequestContext> {
                 "eta": .int(eta), "credit_estimate": .int(credit_estimate),
             ]
             for (i, c) in conversion_ids.enumerated() { o["conversion_id_\(i + 1)"] = .string(c) }
+            for (i, u) in stream_urls.enumerated() { o["stream_url_\(i + 1)"] = .string(u) }
             return .object(o)
         }
     }
@@ -129,6 +135,7 @@ struct APIController<Context: RequestContext> {
             try? FileManager.default.removeItem(at: imagePath)
             throw error
         }
+        newWork?.signal()
         // The user's lyrics decide the length when there are any (an upper bound, computed by validate already).
         let eta = speed.eta(ahead: ahead, workers: configuration.workers,
                             duration: engine.lyricsLength(valid.request)?.seconds ?? valid.request.duration,
@@ -136,7 +143,8 @@ struct APIController<Context: RequestContext> {
         var log = context.logger
         log[metadataKey: "task_id"] = "\(taskId)"
         log.info("task queued", metadata: ["ahead": "\(ahead)", "eta": "\(eta)", "versions": "\(valid.request.versions)"])
-        return try JSONResponse(Accepted(task_id: taskId, conversion_ids: conversionIds, eta: eta).json())
+        let streams = conversionIds.map { payloads.streamURL(taskId: taskId, conversionId: $0, finishedAt: nil) }
+        return try JSONResponse(Accepted(task_id: taskId, conversion_ids: conversionIds, stream_urls: streams, eta: eta).json())
             .response(from: request, context: context)
     }
 
@@ -156,7 +164,11 @@ struct APIController<Context: RequestContext> {
         var log = context.logger
         log[metadataKey: "task_id"] = "\(taskId)"
         log.info("idempotent repeat answered with the original task")
-        var response = try JSONResponse(Accepted(task_id: taskId, conversion_ids: task.conversionIds, eta: eta).json())
+        let streams = task.status == .failed || task.filesExpiredAt != nil ? [] : task.conversionIds.map {
+            payloads.streamURL(taskId: taskId, conversionId: $0, finishedAt: task.finishedAt)
+        }
+        var response = try JSONResponse(Accepted(task_id: taskId, conversion_ids: task.conversionIds, stream_urls: streams,
+                                                 eta: eta).json())
             .response(from: request, context: context)
         response.headers[Idempotency.replayedHeader] = "true"
         return response

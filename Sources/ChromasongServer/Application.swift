@@ -72,6 +72,8 @@ public func buildApplication(configuration: ServerConfiguration, hooks: ServerHo
     // Submissions whose bodies are being read hold admission slots too (`SubmissionGate`): /health reports them as
     // `receiving`, so an operator (and a test) can see an upload holding the queue before it is a task.
     let gate = SubmissionGate()
+    // A role-all node's API wakes its own workers when it queues a task.
+    let newWork = WorkSignal()
     let workerCount = configuration.role.renders ? configuration.workers : 0
     router.get("health") { _, _ in
         let counts = try await store.queueCounts()
@@ -97,8 +99,10 @@ public func buildApplication(configuration: ServerConfiguration, hooks: ServerHo
                                                     read: configuration.readRate, keysConfigured: true))
         }
         APIController(store: store, engine: engine, configuration: configuration, hooks: hooks, speed: speed,
-                      payloads: payloads, gate: gate).addRoutes(to: api)
+                      payloads: payloads, gate: gate, newWork: newWork).addRoutes(to: api)
         ResultFiles<BasicRequestContext>(store: store, resultsDirectory: results, signer: signer).addRoutes(to: router)
+        StreamURLs<BasicRequestContext>(endpoint: PreviewStreamEndpoint(store: store, dataDirectory: data, payloads: payloads),
+                                        signer: signer).addRoutes(to: router)
         hooks.extraRoutes(router)
     }
 
@@ -109,7 +113,7 @@ public func buildApplication(configuration: ServerConfiguration, hooks: ServerHo
         services.append(WorkerService(
             store: store, engine: engine, configuration: workerConfiguration, speed: speed, payloads: payloads,
             executor: RenderExecutor(threads: min(16, max(1, workerCount * 2))), logger: logger,
-            beforeRender: hooks.beforeRender, freeDiskBytes: hooks.freeDiskBytes, metrics: metrics))
+            beforeRender: hooks.beforeRender, freeDiskBytes: hooks.freeDiskBytes, metrics: metrics, newWork: newWork))
         // Claims whose worker died are taken back by the live workers, a few times per lease.
         services.append(LeaseSweepService(
             store: store, payloads: payloads, maxAttempts: configuration.maxRenderAttempts,

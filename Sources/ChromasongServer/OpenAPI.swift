@@ -132,6 +132,21 @@ enum OpenAPIDocument {
         }
       }
     },
+    "/api/public/v1/stream": {
+      "get": {
+        "operationId": "stream", "summary": "A conversion's audio while it renders: chunked WAV (16-bit stereo, the header gives the exact length) through a provisional master; an audio element plays it from the first bytes.",
+        "parameters": [{"name": "conversion_id", "in": "query", "required": true, "schema": {"type": "string"}}],
+        "responses": {
+          "200": {"description": "The stream (Cache-Control: no-store); cut short without the closing chunk if the render stops", "content": {"audio/wav": {"schema": {"type": "string", "format": "binary"}}}},
+          "307": {"description": "COMPLETED and the stream file removed: the delivered audio's URL in Location"},
+          "401": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error", "description": "Unknown id, or another key's task"},
+          "409": {"$ref": "#/components/responses/Error", "description": "The conversion FAILED"},
+          "410": {"$ref": "#/components/responses/Error", "description": "The results were deleted by the retention policy"},
+          "422": {"$ref": "#/components/responses/Error"}, "429": {"$ref": "#/components/responses/Error"},
+          "503": {"$ref": "#/components/responses/Error", "description": "Not started rendering within 30 s (Retry-After)"}
+        }
+      }
+    },
     "/api/public/v1/getAllVoices": {
       "get": {
         "operationId": "getAllVoices", "summary": "The voice catalog, a page at a time.",

@@ -54,6 +54,17 @@ struct Payloads {
         return plain + "?" + signer.query(taskId: task.id, path: relativePath, expires: expiry(task))
     }
 
+    /// The signed URL of a conversion's preview stream (docs/server.md "Preview stream"), playable without a key.
+    func streamURL(taskId: String, conversionId: String, finishedAt: Date?) -> String {
+        let path = PreviewStreamEndpoint.signedPath(conversionId: conversionId)
+        let plain = "\(baseURL)/streams/\(taskId)/\(conversionId).wav"
+        guard let signer else { return plain }
+        let t = now()
+        var end = t.timeIntervalSince1970 + urlValidity
+        if retention > 0 { end = min(end, (finishedAt ?? t).timeIntervalSince1970 + retention) }
+        return plain + "?" + signer.query(taskId: taskId, path: path, expires: Int(end.rounded(.down)))
+    }
+
     /// The delivered audio of a version: its MP3 when rendered, else the first format rendered.
     func conversionPath(_ task: StoredTask, _ v: Manifest.Version) -> String? {
         let mix = v.files.mix
@@ -92,6 +103,9 @@ struct Payloads {
         for (i, cid) in task.conversionIds.enumerated() {
             let n = i + 1
             o["conversion_id_\(n)"] = .string(cid)
+            // Extension (docs/server.md "Preview stream"): the audio while it renders, then the delivered audio.
+            o["stream_url_\(n)"] = task.status == .failed || task.filesExpiredAt != nil
+                ? .null : .string(streamURL(taskId: task.id, conversionId: cid, finishedAt: task.finishedAt))
             for k in ["conversion_path", "conversion_path_wav", "conversion_duration", "lyrics", "lyrics_timestamped"] {
                 o["\(k)_\(n)"] = .null
             }

@@ -28,6 +28,9 @@ struct Retention: Sendable {
         var storedTasks = 0
         var storedBytes = 0
         var orphanUploads = 0
+        /// Preview stream files deleted (`PreviewFiles`: temporary, kept `PreviewFiles.lifetime` after their last
+        /// write whatever `retention` says; not counted in `bytesFreed`, which is the tasks' stored results).
+        var streamFiles = 0
     }
 
     /// One pass at `now`.
@@ -62,14 +65,17 @@ struct Retention: Sendable {
                 }
             }
         }
+        let streams = PreviewFiles(dataDirectory: dataDirectory)
+        out.streamFiles = try await Blocking.run { streams.sweep(now: now).files }
         let orphans = try await sweepOrphanUploads(now: now)
         out.orphanUploads = orphans.files
         out.bytesFreed += orphans.bytes
         (out.storedTasks, out.storedBytes) = try await store.storageTotals()
-        if out.expiredTasks > 0 || out.keysForgotten > 0 || out.orphanUploads > 0 {
+        if out.expiredTasks > 0 || out.keysForgotten > 0 || out.orphanUploads > 0 || out.streamFiles > 0 {
             logger.notice("retention sweep", metadata: [
                 "tasks_expired": "\(out.expiredTasks)", "bytes_freed": "\(out.bytesFreed)",
                 "idempotency_keys_forgotten": "\(out.keysForgotten)", "orphan_uploads": "\(out.orphanUploads)",
+                "stream_files": "\(out.streamFiles)",
                 "tasks_stored": "\(out.storedTasks)",
                 "bytes_stored": "\(out.storedBytes)",
             ])

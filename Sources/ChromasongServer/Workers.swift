@@ -98,6 +98,9 @@ struct WorkerService: Service {
     var pollInterval: Duration = .milliseconds(200)
     /// Render seconds and outcomes for `/metrics`.
     var metrics: ServerMetrics? = nil
+    /// Rung by this node's API when it queues a task, so an idle worker claims it at once instead of at its next
+    /// poll (time to first audio, issue 14). Other nodes' submissions are found by the poll.
+    var newWork: WorkSignal? = nil
 
     var resultsDirectory: URL { configuration.dataDirectory.appendingPathComponent("results") }
 
@@ -128,6 +131,7 @@ struct WorkerService: Service {
                 continue
             }
             let claimed: StoredTask?
+            let seen = newWork?.generation ?? 0
             do {
                 claimed = try await store.claimNext(now: Date())
             } catch {
@@ -135,7 +139,11 @@ struct WorkerService: Service {
                 claimed = nil
             }
             guard let task = claimed else {
-                try? await Task.sleep(for: pollInterval)
+                if let newWork {
+                    await newWork.wait(after: seen, timeout: pollInterval)
+                } else {
+                    try? await Task.sleep(for: pollInterval)
+                }
                 continue
             }
             await process(task, worker: worker, state: state)
@@ -146,12 +154,14 @@ struct WorkerService: Service {
     var runner: any RenderRunner {
         switch configuration.renderWorker {
         case .inProcess:
-            return InProcessRunner(engine: engine, executor: executor, fault: configuration.renderFault)
+            return InProcessRunner(engine: engine, executor: executor, fault: configuration.renderFault,
+                                   previews: PreviewFiles(dataDirectory: configuration.dataDirectory))
         case .process(let executable):
             return ProcessRunner(
                 executable: executable,
                 presetsDirectory: configuration.presetsDirectory ?? StyleLibrary.defaultDirectory()?.deletingLastPathComponent(),
-                limits: configuration.renderLimits, fault: configuration.renderFault)
+                limits: configuration.renderLimits, fault: configuration.renderFault,
+                previews: PreviewFiles(dataDirectory: configuration.dataDirectory))
         }
     }
 
@@ -293,4 +303,63 @@ final class DiskPause: Sendable {
     private let until = Mutex<Date?>(nil)
     func pause(until date: Date) { until.withLock { $0 = max($0 ?? date, date) } }
     func remaining(now: Date) -> Double? { until.withLock { $0.map { $0.timeIntervalSince(now) } } }
+}
+
+/// Wakes idle workers when a task is queued in this process: `signal` after an enqueue, `wait` instead of the poll's
+/// sleep. A signal between a worker's empty claim and its wait is not lost: the worker passes the generation it saw
+/// before claiming, and a wait after a newer signal returns at once.
+final class WorkSignal: Sendable {
+    private struct State {
+        var generation = 0
+        var nextId = 0
+        var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
+        /// Waits whose timer fired before they registered.
+        var expired: Set<Int> = []
+    }
+    private let state = Mutex(State())
+
+    init() {}
+
+    var generation: Int { state.withLock { $0.generation } }
+
+    func signal() {
+        let waiting = state.withLock { s -> [CheckedContinuation<Void, Never>] in
+            s.generation += 1
+            defer { s.waiters.removeAll() }
+            return Array(s.waiters.values)
+        }
+        for w in waiting { w.resume() }
+    }
+
+    /// Returns at the first signal after generation `seen`, or after `timeout`.
+    func wait(after seen: Int, timeout: Duration) async {
+        let id = state.withLock { s -> Int in
+            s.nextId += 1
+            return s.nextId
+        }
+        let timer = Task {
+            do { try await Task.sleep(for: timeout) } catch { return }
+            self.expire(id)
+        }
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            let now = state.withLock { s -> Bool in
+                if s.generation != seen || s.expired.contains(id) { return true }
+                s.waiters[id] = c
+                return false
+            }
+            if now { c.resume() }
+        }
+        timer.cancel()
+        await timer.value
+        state.withLock { _ = $0.expired.remove(id) }
+    }
+
+    private func expire(_ id: Int) {
+        let waiter = state.withLock { s -> CheckedContinuation<Void, Never>? in
+            if let c = s.waiters.removeValue(forKey: id) { return c }
+            s.expired.insert(id)
+            return nil
+        }
+        waiter?.resume()
+    }
 }

@@ -151,6 +151,17 @@ import Glibc
         #expect(Self.workerChildren().isEmpty, "no worker process left behind")
     }
 
+    // MARK: preview stream
+
+    /// The stream per conversion (`PreviewStreamTests`) when the render runs in a worker child, which writes it.
+    @Test func aStreamPerConversionFromAWorkerProcess() async throws {
+        try Self.requireBinary()
+        var config = F.isolatedConfiguration("stream-child")
+        config.apiKeys = ["key-1"]
+        try await PreviewStreamTests().streamsMatchTheEngine(config)
+        #expect(Self.workerChildren().isEmpty, "no worker process left behind")
+    }
+
     // MARK: hang
 
     @Test func hangingRenderIsKilledAtItsDeadline() async throws {

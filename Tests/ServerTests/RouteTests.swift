@@ -20,7 +20,7 @@ import Testing
                 #expect(r.status == .ok)
                 #expect(r.headers[.contentType]?.hasPrefix("application/json") == true)
                 let paths = F.json(r.body)["paths"] as? [String: Any] ?? [:]
-                for p in ["/api/public/v1/image_to_song", "/api/public/v1/byId", "/api/public/v1/getAllVoices",
+                for p in ["/api/public/v1/image_to_song", "/api/public/v1/byId", "/api/public/v1/stream", "/api/public/v1/getAllVoices",
                           "/api/public/v1/searchVoices", "/files/{task_id}/{path}", "/health"] {
                     #expect(paths[p] != nil, "openapi lacks \(p)")
                 }

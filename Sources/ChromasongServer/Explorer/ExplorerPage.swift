@@ -241,12 +241,30 @@ $("form").addEventListener("submit", async (event) => {
     const { status, body } = await api("/image_to_song", { method: "POST", body: data });
     if (status !== 200 || !body.success) { showErrors(body, status); return; }
     startPolling(body.task_id, body.eta);
+    if (body.stream_url_1) showPreview(body.stream_url_1);
   } catch (error) {
     $("form-error").textContent = "network error: " + error;
   } finally {
     $("submit").disabled = false;
   }
 });
+
+// The first version while it renders (GET /streams/...: chunked WAV through a provisional master); replaced by the
+// delivered versions when the task completes.
+function showPreview(url) {
+  const card = document.createElement("div");
+  card.className = "version";
+  card.id = "preview";
+  const h = document.createElement("h3");
+  h.textContent = "Listen while it renders (provisional master)";
+  const audio = document.createElement("audio");
+  audio.controls = true;
+  audio.autoplay = true;
+  audio.src = url;
+  card.appendChild(h);
+  card.appendChild(audio);
+  $("version-cards").appendChild(card);
+}
 
 function setStatus(status, message) {
   const badge = $("status");

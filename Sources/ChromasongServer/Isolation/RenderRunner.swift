@@ -24,10 +24,15 @@ struct InProcessRunner: RenderRunner {
     let engine: ChromasongEngine
     let executor: RenderExecutor
     let fault: (@Sendable (StoredTask) -> RenderFault?)?
+    /// Where each version's preview stream goes while it renders (nil: no streams).
+    var previews: PreviewFiles? = nil
 
     func render(_ task: StoredTask, to destination: URL, logger: Logger) async -> AttemptOutcome {
         let request = task.request.songRequest(imagePath: task.imagePath)
-        let options = RenderOptions(taskId: task.id, conversionIds: task.conversionIds)
+        var options = RenderOptions(taskId: task.id, conversionIds: task.conversionIds)
+        let writer = previews?.writer(taskId: task.id, conversionIds: task.conversionIds, claim: task.attempts)
+        defer { writer?.close() }
+        if let writer { options.previews = { version, bytes in writer.write(version: version, bytes) } }
         let engine = self.engine
         do {
             if let fault = fault?(task), fault == .diskFull {
@@ -59,6 +64,8 @@ struct ProcessRunner: RenderRunner {
     let presetsDirectory: URL?
     let limits: RenderLimits
     let fault: (@Sendable (StoredTask) -> RenderFault?)?
+    /// Where the child writes each version's preview stream (nil: no streams).
+    var previews: PreviewFiles? = nil
 
     /// The child's environment: the server's, without its secrets, with Swift's crash backtracer off unless the
     /// operator set it (a crash is reported by its signal; a backtrace per crash would flood the log).
@@ -73,7 +80,8 @@ struct ProcessRunner: RenderRunner {
         let versions = task.request.versions
         let job = RenderJob(taskId: task.id, conversionIds: task.conversionIds, request: task.request,
                             imagePath: task.imagePath, destination: destination.path,
-                            presetsDirectory: presetsDirectory?.path, limits: limits, fault: fault?(task))
+                            presetsDirectory: presetsDirectory?.path, limits: limits, fault: fault?(task),
+                            claim: task.attempts, streamsDirectory: previews?.directory.path)
         var line: Data
         do { line = try JSONEncoder().encode(job) } catch {
             return .failed(AttemptFailure(.internal), detail: "cannot encode the job: \(error)")

@@ -46,9 +46,14 @@ public enum RenderWorkerChild {
             if let fault = job.fault { try TestFault.trigger(fault) }
 
             let stages = StageFilter()
-            let result = try await engine.render(
-                request, to: destination,
-                options: RenderOptions(taskId: job.taskId, conversionIds: job.conversionIds)) { progress in
+            var options = RenderOptions(taskId: job.taskId, conversionIds: job.conversionIds)
+            let writer = job.streamsDirectory.map {
+                PreviewFiles(directory: URL(fileURLWithPath: $0))
+                    .writer(taskId: job.taskId, conversionIds: job.conversionIds, claim: job.claim ?? 0)
+            }
+            defer { writer?.close() }
+            if let writer { options.previews = { version, bytes in writer.write(version: version, bytes) } }
+            let result = try await engine.render(request, to: destination, options: options) { progress in
                 if stages.isNew(progress.stage) { channel.send(.progress(progress.stage, progress.fraction)) }
             }
             channel.send(.result(result.manifest))

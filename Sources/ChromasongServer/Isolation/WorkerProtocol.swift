@@ -25,6 +25,10 @@ struct RenderJob: Codable, Sendable {
     var limits: RenderLimits
     /// A test-only fault (`ServerConfiguration.renderFault`); never set by `chromasong serve`.
     var fault: RenderFault?
+    /// The claim this attempt renders under (`StoredTask.attempts`), which names its preview streams.
+    var claim: Int? = nil
+    /// `DATA_DIR/streams`: where each version's preview stream is written as it renders (`PreviewFiles`); nil: none.
+    var streamsDirectory: String? = nil
 }
 
 /// Faults a test can ask a worker for, to prove the supervision: they exist only in the job the server writes to

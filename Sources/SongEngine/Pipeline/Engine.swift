@@ -29,13 +29,29 @@ public struct RenderOptions: Sendable {
     /// Called on the version's render thread; it must return quickly (queue the bytes), since the render does not
     /// wait for a listener. The delivered files are the same with a preview or without.
     public var preview: (@Sendable (Data) -> Void)?
+    /// As `preview`, for every version: called with the version's index (0-based, the order of `conversionIds`)
+    /// and its stream's next bytes, on that version's render thread (the versions render at once). The server's
+    /// progressive stream per conversion is made from this (docs/server.md "Preview stream").
+    public var previews: (@Sendable (_ version: Int, _ bytes: Data) -> Void)?
 
     public init(taskId: String = UUID().uuidString.lowercased(), conversionIds: [String]? = nil, sampleRate: Int = 44100,
-                preview: (@Sendable (Data) -> Void)? = nil) {
+                preview: (@Sendable (Data) -> Void)? = nil,
+                previews: (@Sendable (_ version: Int, _ bytes: Data) -> Void)? = nil) {
         self.taskId = taskId
         self.conversionIds = conversionIds
         self.sampleRate = sampleRate
         self.preview = preview
+        self.previews = previews
+    }
+
+    /// What hears version `index`'s stream: `preview` (first version) and `previews`, either or both.
+    func previewSink(version index: Int) -> (@Sendable (Data) -> Void)? {
+        let first = index == 0 ? preview : nil
+        guard let every = previews else { return first }
+        return { bytes in
+            first?(bytes)
+            every(index, bytes)
+        }
     }
 }
 
@@ -171,7 +187,7 @@ public final class ChromasongEngine: Sendable {
                             try self.renderVersion(index: index, seed: seeds[index], conversionId: ids[index],
                                                    plan: versionPlan, style: versionStyle, title: title, request: request, staging: staging,
                                                    sampleRate: options.sampleRate, clock: clock, progress: progressShare,
-                                                   preview: index == 0 ? options.preview : nil, cancellation: cancellation)
+                                                   preview: options.previewSink(version: index), cancellation: cancellation)
                         }
                     }
                 }

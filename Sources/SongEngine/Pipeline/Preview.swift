@@ -2,8 +2,9 @@ import Foundation
 internal import CDSP
 internal import DSP
 
-/// The first version's mix as a WAV stream while it renders (issue 14, docs/speed.md "Streaming preview"), for
-/// `RenderOptions.preview`: a listener hears the song start while the rest is still being made.
+/// A version's mix as a WAV stream while it renders (issue 14, docs/speed.md "Streaming preview"), for
+/// `RenderOptions.preview` (the first version: the CLI's `--stream`) and `RenderOptions.previews` (every version:
+/// the server's stream per conversion): a listener hears the song start while the rest is still being made.
 ///
 /// The preview goes through a **provisional master**, not the delivered one. The delivered master's gain comes from
 /// the song's integrated loudness, which BS.1770 gates over the whole programme, so no file at the final gain can
