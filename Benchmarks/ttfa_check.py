@@ -26,6 +26,7 @@ def one(cli, extra):
                              + extra, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         got = bytearray()
         first = None
+        lead = Lead()
         while True:
             chunk = p.stdout.read1(1 << 16)
             if not chunk:
@@ -33,11 +34,27 @@ def one(cli, extra):
             got += chunk
             if first is None and len(got) > 44:
                 first = time.monotonic() - start
+            lead.arrived(len(got), time.monotonic() - start)
         stream_end = time.monotonic() - start
         if p.wait() != 0:
             sys.exit(f"render failed: {extra}")
         total = time.monotonic() - start
-        return first, stream_end, total, check_wav(got)
+        return first, stream_end, total, check_wav(got), lead.least(first)
+
+
+class Lead:
+    """How far ahead of a player the stream stays: a player starting at the first audio and playing in real time
+    needs the byte for audio time t by first + t. The least (first + t - arrival) over the stream after its first
+    second of audio (before it, the lead is only what the first pieces hold): negative means the player would
+    have stalled there."""
+    def __init__(self):
+        self.points = []
+
+    def arrived(self, size, at):
+        self.points.append((max(0, size - 44) / 4 / 44100, at))
+
+    def least(self, first):
+        return min((first + t - at for t, at in self.points if t > 1), default=float("nan"))
 
 
 def check_wav(got):
@@ -106,6 +123,7 @@ class Server:
             sys.exit(f"stream refused: {r.status} {r.read()[:300]}")
         got = bytearray()
         first = None
+        lead = Lead()
         while True:
             chunk = r.read1(1 << 16)
             if not chunk:
@@ -113,6 +131,7 @@ class Server:
             got += chunk
             if first is None and len(got) > 44:
                 first = time.monotonic() - start
+            lead.arrived(len(got), time.monotonic() - start)
         stream_end = time.monotonic() - start
         while True:
             status, data = self.get(f"/api/public/v1/byId?task_id={accepted['task_id']}")
@@ -123,7 +142,7 @@ class Server:
         if state != "COMPLETED":
             sys.exit(f"render failed: {extra}")
         total = time.monotonic() - start
-        return first, stream_end, total, check_wav(got)
+        return first, stream_end, total, check_wav(got), lead.least(first)
 
     def close(self):
         self.proc.terminate()
@@ -148,9 +167,10 @@ def main():
         runs = [run() for _ in range(a.runs)]
         first = statistics.median(r[0] for r in runs)
         rows.append((name, first, [r[0] for r in runs], statistics.median(r[1] for r in runs),
-                     statistics.median(r[2] for r in runs), runs[0][3]))
+                     statistics.median(r[2] for r in runs), runs[0][3], min(r[4] for r in runs)))
         print(f"{name}: first audio {first * 1000:.0f} ms (runs {', '.join(f'{r[0] * 1000:.0f}' for r in runs)}); "
-              f"stream complete {rows[-1][3]:.2f} s; whole job {rows[-1][4]:.2f} s; {runs[0][3]:.1f} s of audio")
+              f"stream complete {rows[-1][3]:.2f} s; whole job {rows[-1][4]:.2f} s; {runs[0][3]:.1f} s of audio; "
+              f"least lead over a real-time player {rows[-1][6]:.2f} s")
     server.close()
     date = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
     with open(a.out, "w") as f:
@@ -159,11 +179,15 @@ def main():
                 "example, seed 1, two versions, mp3+wav; the stream is the first version through the provisional "
                 "master. CLI: from starting the command to the first samples on standard output. Server "
                 "(`chromasong serve`, a worker child per render): from starting the submission to the first samples "
-                "of `GET /api/public/v1/stream`, asked for when the submission answers. Bar: <= 300 ms.\n\n"
-                "| job | first audio | runs | stream complete | whole job | audio |\n|---|---|---|---|---|---|\n")
-        for name, first, each, end, total, secs in rows:
+                "of `GET /api/public/v1/stream`, asked for when the submission answers. Bar: <= 300 ms. Least lead: how "
+                "far ahead of a player that starts at the first audio and plays in real time the stream stays, the "
+                "least after the first second of audio, over the song and the runs (negative: the player would "
+                "stall).\n\n"
+                "| job | first audio | runs | stream complete | whole job | audio | least lead |\n"
+                "|---|---|---|---|---|---|---|\n")
+        for name, first, each, end, total, secs, least in rows:
             f.write(f"| {name} | {first * 1000:.0f} ms | {', '.join(f'{x * 1000:.0f}' for x in each)} ms | "
-                    f"{end:.2f} s | {total:.2f} s | {secs:.1f} s |\n")
+                    f"{end:.2f} s | {total:.2f} s | {secs:.1f} s | {least:.2f} s |\n")
     print("wrote", a.out)
 
 

@@ -95,6 +95,54 @@ import Testing
         #expect(correlation > 0.6, "preview against the delivered master: correlation \(correlation)")
     }
 
+    /// A sung version's intro is heard ahead of its vocal (`PreviewIntro`): the first preview bytes come before the
+    /// singing stage starts, and what is heard ahead ends before the first sung line (it has no vocal in it).
+    /// At the default length (the form opens with an instrumental intro; a short song may start on its first line,
+    /// and then nothing can be heard ahead).
+    @Test(arguments: [UInt64(1), 7])
+    func aSungPreviewStartsBeforeItsVocalIsMade(seed: UInt64) async throws {
+        let request = SongRequest(image: .file(TestSupport.example.path), seed: seed, versions: 1, formats: [.wav])
+        // Before the first sung line: the score's vocal, sung as the render sings it.
+        let plan = try await engine.analyze(request).plan
+        let style = try #require(engine.styles.style(id: plan.style))
+        let (versionPlan, versionStyle) = plan.forVersion(seed: seed, style: style)
+        let input = VocalInput(lyrics: try #require(versionPlan.lyrics), pronounced: try #require(versionPlan.pronounced),
+                               base: versionPlan.voice ?? .female)
+        let score = Composer.compose(plan: versionPlan, style: versionStyle, seed: seed, vocal: input)
+        let ahead = PreviewIntro.frames(score, sampleRate: 44100)
+        let firstLine = try #require(try VocalRenderer.render(score: score, speech: Speech.shared, sampleRate: 44100)
+            .sungSpans.map(\.start).min())
+        #expect(ahead > 0, "seed \(seed): the song has an intro (first line at \(firstLine) s)")
+        #expect(Double(ahead) / 44100 <= firstLine, "seed \(seed): heard ahead to \(Double(ahead) / 44100) s, sung from \(firstLine) s")
+
+        // The order of events in the render: the first preview bytes, then the singing stage.
+        let events = Mutex([String]())
+        let dir = TestSupport.temporaryDirectory("preview-intro")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let bytes = Mutex(Data())
+        _ = try await engine.render(request, to: dir, options: RenderOptions(preview: { data in
+            bytes.withLock { $0.append(data) }
+            events.withLock { if $0.last != "audio" { $0.append("audio") } }
+        })) { progress in events.withLock { $0.append(progress.stage) } }
+        let order = events.withLock { $0 }
+        let firstAudio = try #require(order.firstIndex(of: "audio"))
+        let singing = try #require(order.firstIndex { $0.hasSuffix(" singing") }, "\(order)")
+        #expect(firstAudio < singing, "seed \(seed): \(order.prefix(8))")
+        let stream = bytes.withLock { $0 }
+        let delivered = try AudioFile.read(dir.appendingPathComponent("v1/mix.wav"))
+        #expect(stream.count - 44 == delivered.frames * 4, "the intro is heard once: the stream is the song's length")
+        if seed == 1 {
+            // Rendering the intro ahead leaves the delivered files as they are without a preview.
+            let plain = TestSupport.temporaryDirectory("preview-intro-plain")
+            defer { try? FileManager.default.removeItem(at: plain) }
+            _ = try await engine.render(request, to: plain)
+            for file in ["mix.wav", "instrumental.wav", "vocals.wav"] {
+                #expect(try Data(contentsOf: plain.appendingPathComponent("v1/\(file)"))
+                        == Data(contentsOf: dir.appendingPathComponent("v1/\(file)")), "v1/\(file)")
+            }
+        }
+    }
+
     /// The CLI: `--stream -` writes the preview to standard output and the summary to standard error; any other
     /// value is refused in one line naming the option, before anything is written.
     @Test func cliStreamsToStandardOutput() throws {

@@ -85,6 +85,8 @@ enum DiskSpace {
         }
         let sungWithMusic = request.song.wantsVocals && !request.vocalOnly
         perSecond += wav * (sungWithMusic ? 2 : 1)
+        // The preview stream (PreviewFiles): 16-bit stereo WAV per version, kept for a while after the render.
+        perSecond += wav
         return Int64(perSecond * max(1, audioSeconds) * Double(max(1, request.versions))) + (4 << 20)
     }
 }

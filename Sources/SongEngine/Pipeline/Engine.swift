@@ -249,6 +249,13 @@ public final class ChromasongEngine: Sendable {
         }
         try cancellation.check()
 
+        // A preview hears a sung version's intro before the vocal is made (`PreviewIntro`).
+        let previewStream = try preview.map { try PreviewStream(sampleRate: sampleRate, send: $0) }
+        if let previewStream, score.vocal != nil, !request.vocalOnly {
+            _ = try PreviewIntro.play(score: score, style: style, instruments: instruments, sampleRate: sampleRate,
+                                      preview: previewStream)
+        }
+
         // The vocal first: its envelope ducks the accompaniment, its lines give the sung spans.
         var vocal: VocalRender?
         var sungStem: SpilledBuffer?
@@ -286,7 +293,7 @@ public final class ChromasongEngine: Sendable {
         var mixdown = try Mixdown.make(score: score, vocal: vocal, sungStem: sungStem, vocalOnly: request.vocalOnly,
                                        style: style, instruments: instruments, sampleRate: sampleRate, clock: clock,
                                        version: index,
-                                       preview: try preview.map { try PreviewStream(sampleRate: sampleRate, send: $0) },
+                                       preview: previewStream,
                                        spill: { try staging.url("\(folder)/.\($0).f32") })
         var mix = mixdown.mix
         mixdown.mix = StereoBuffer(frames: 0, sampleRate: sampleRate)

@@ -146,6 +146,8 @@ private final class VocalPreview {
     }
 
     func add(_ window: StereoBuffer, at start: Int, count: Int) throws {
+        // Heard ahead of the render (`PreviewIntro`: whole windows, before the first sung note).
+        if start + count <= preview.heardAhead { return }
         var mix = StereoBuffer(left: Array(window.left.prefix(count)), right: Array(window.right.prefix(count)),
                                sampleRate: window.sampleRate)
         // The accompaniment's level in the sung spans so far, or everywhere so far before the first line.
@@ -188,7 +190,7 @@ private final class WholeMix: MixSink {
     func take(_ window: inout StereoBuffer, at start: Int, count: Int) throws {
         mix.left.replaceSubrange(start..<start + count, with: window.left.prefix(count))
         mix.right.replaceSubrange(start..<start + count, with: window.right.prefix(count))
-        preview.add(window, frames: 0..<count)
+        if start + count > preview.heardAhead { preview.add(window, frames: 0..<count) }
     }
 
     /// The whole mix (moved out); the preview is finished.

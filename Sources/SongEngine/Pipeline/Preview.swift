@@ -33,6 +33,9 @@ final class PreviewStream {
     private let limiter: Limiter
     private var frames = 0
     private var written = 0
+    /// Song frames already heard ahead of the render (`PreviewIntro`): the render's own windows up to here are
+    /// skipped.
+    private(set) var heardAhead = 0
     /// Output frames of the limiter still to drop (its look-ahead).
     private var toDrop: Int
     private var sumSquares = 0.0
@@ -47,10 +50,14 @@ final class PreviewStream {
         toDrop = limiter.latency
     }
 
-    /// The song is `frames` long: the header, sent with the first samples.
+    /// The song is `frames` long: the header, sent with the first samples. (Called again by the render after an
+    /// intro heard ahead: the same length.)
     func begin(frames: Int) {
         self.frames = frames
     }
+
+    /// The intro was heard ahead of the render, through song frame `frames`.
+    func heardAhead(through frames: Int) { heardAhead = frames }
 
     /// The song's next `frames.count` frames, held in `buffer`'s `frames`.
     func add(_ buffer: StereoBuffer, frames: Range<Int>) {
@@ -122,5 +129,69 @@ final class PreviewStream {
         d.append(contentsOf: Array("fmt ".utf8)); u32(16); u16(1); u16(2); u32(sampleRate); u32(sampleRate * 4); u16(4); u16(16)
         d.append(contentsOf: Array("data".utf8)); u32(dataBytes)
         return d
+    }
+}
+
+/// The intro of a sung version, heard before its vocal is made (issue 14, time to first audio).
+///
+/// A sung version makes its whole vocal first (the accompaniment is ducked under it, with a threshold from the
+/// loudest vocal block), so its own windows reach the preview only after the singing stage, over a second in. The
+/// intro before the first sung note needs no vocal: it is rendered ahead, from the same score with the same
+/// renderer, into the preview alone, and the render's own windows of it are skipped there. The delivered files
+/// are untouched (this render's samples go nowhere else). The cost is the intro rendered twice (a few seconds of
+/// audio), only when a preview is asked for.
+enum PreviewIntro {
+    /// The vocal may start this long before its first note (consonants sit before the beat; breath).
+    static let vocalLead = 1.0
+    /// At most this much is heard ahead: the render's own windows take over long before a listener gets there.
+    static let maximumSeconds = 20.0
+
+    /// Song frames that can be heard without the vocal: whole windows before the first sung note, less the lead.
+    static func frames(_ score: Score, sampleRate: Int) -> Int {
+        // The first note a syllable sings (the vocals track may hold notes no line sings).
+        guard let vocal = score.vocal, let track = score.tracks.first(where: { $0.role == .vocals }),
+              let first = vocal.lines.flatMap(\.syllables).flatMap(\.notes)
+                  .compactMap({ track.notes.indices.contains($0) ? track.notes[$0].start : nil }).min()
+        else { return 0 }
+        let seconds = min(maximumSeconds, first * score.secondsPerBeat - vocalLead)
+        guard seconds > 0 else { return 0 }
+        return Int(seconds * Double(sampleRate)) / Renderer.windowFrames * Renderer.windowFrames
+    }
+
+    /// Renders the first `frames(score)` frames of the accompaniment into `preview`; returns the frames heard.
+    static func play(score: Score, style: StylePreset, instruments: InstrumentLibrary, sampleRate: Int,
+                     preview: PreviewStream) throws -> Int {
+        let through = frames(score, sampleRate: sampleRate)
+        guard through > 0 else { return 0 }
+        let sink = Sink(preview: preview, through: through)
+        do {
+            _ = try Renderer.render(score: score, style: style, instruments: instruments, sampleRate: sampleRate,
+                                    parallel: true, sink: sink)
+        } catch Sink.Enough.reached {}
+        preview.heardAhead(through: sink.heard)
+        return sink.heard
+    }
+
+    private final class Sink: MixSink {
+        enum Enough: Error { case reached }
+        let preview: PreviewStream
+        let through: Int
+        var heard = 0
+
+        init(preview: PreviewStream, through: Int) {
+            self.preview = preview
+            self.through = through
+        }
+
+        func begin(frames: Int, sampleRate: Int) throws { preview.begin(frames: frames) }
+
+        func take(_ window: inout StereoBuffer, at start: Int, count: Int) throws {
+            let n = min(count, through - start)
+            if n > 0 {
+                preview.add(window, frames: 0..<n)
+                heard = start + n
+            }
+            if start + count >= through { throw Enough.reached }
+        }
     }
 }
