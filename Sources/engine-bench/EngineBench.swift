@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import SongEngine
 
 #if canImport(Glibc)
@@ -9,7 +10,7 @@ import Glibc
 /// second of work), plus the process's peak resident memory, as a table and as JSON.
 ///
 ///   engine-bench [--image PATH] [--duration S] [--versions N] [--formats mp3,wav] [--seed N] [--runs N]
-///                [--json FILE] [--prompt T] [--instrumental | --vocal-only] [--lyrics-file F]
+///                [--json FILE] [--prompt T] [--instrumental | --vocal-only] [--lyrics-file F] [--previews]
 /// By default the request is the engine's default: sung, with lyrics the engine writes. The vocal stages (text,
 /// synthesis, retune, chain) are also summed into one figure: x real time of sung audio.
 /// Pin to one core with `taskset -c 0` to measure single-core speed.
@@ -55,6 +56,9 @@ struct EngineBench {
         }
         let instrumental = flag("--instrumental")
         let vocalOnly = flag("--vocal-only")
+        // Every version's preview stream made as the server makes it (`RenderOptions.previews`), its bytes counted
+        // and dropped: what the server's stream per conversion costs a render.
+        let previews = flag("--previews")
         do {
             let engine = try ChromasongEngine()
             let request = SongRequest(image: .file(image), prompt: prompt, lyrics: lyrics ?? "",
@@ -65,7 +69,10 @@ struct EngineBench {
             for run in 0..<runs {
                 let out = FileManager.default.temporaryDirectory.appendingPathComponent("engine-bench-\(getpid())-\(run)")
                 let start = DispatchTime.now().uptimeNanoseconds
-                let result = try await engine.render(request, to: out)
+                let streamed = Mutex(0)
+                let options = previews ? RenderOptions(previews: { _, bytes in streamed.withLock { $0 += bytes.count } })
+                    : RenderOptions()
+                let result = try await engine.render(request, to: out, options: options)
                 let wall = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
                 try? FileManager.default.removeItem(at: out)
                 let audio = result.manifest.versions.reduce(0) { $0 + $1.duration }
@@ -73,7 +80,7 @@ struct EngineBench {
             }
             guard let best else { return }
             report(best.timings, wall: best.wall, audio: best.audio, versions: versions, jsonPath: jsonPath,
-                   request: "image=\(URL(fileURLWithPath: image).lastPathComponent) duration=\(duration) versions=\(versions) formats=\(formatsText) seed=\(seed) mode=\(instrumental ? "instrumental" : (vocalOnly ? "vocal-only" : "sung"))")
+                   request: "image=\(URL(fileURLWithPath: image).lastPathComponent) duration=\(duration) versions=\(versions) formats=\(formatsText) seed=\(seed) mode=\(instrumental ? "instrumental" : (vocalOnly ? "vocal-only" : "sung"))\(previews ? " previews" : "")")
         } catch {
             FileHandle.standardError.write(Data("engine-bench: \(error)\n".utf8))
             exit(1)
