@@ -142,12 +142,12 @@ import Testing
         let apiApp = try await buildApplication(configuration: api, logger: F.quietLogger)
         let workerApp = try await buildApplication(configuration: worker, logger: F.quietLogger)
         try await apiApp.test(.router) { client in
-            let id = try await client.execute(
+            let (id, conversion) = try await client.execute(
                 uri: "/api/public/v1/image_to_song", method: .post, headers: F.multipartHeaders,
                 body: F.multipart([("make_instrumental", "true"), ("duration", "20"), ("versions", "1")], image: F.photoBytes)
             ) { r in
                 #expect(r.status == .ok)
-                return F.json(r.body)["task_id"] as? String ?? ""
+                return (F.json(r.body)["task_id"] as? String ?? "", F.json(r.body)["conversion_id_1"] as? String ?? "")
             }
             let status: @Sendable () async throws -> String = {
                 try await client.execute(uri: "/api/public/v1/byId?task_id=\(id)", method: .get) { r in
@@ -161,6 +161,11 @@ import Testing
             // Nothing renders on the API node.
             try await Task.sleep(for: .milliseconds(600))
             #expect(try await status() == "IN_QUEUE")
+            // The stream, asked of the API node before any worker runs: it waits, then reads what the worker node
+            // writes into the shared folder while it renders.
+            async let streamed = client.execute(uri: "/api/public/v1/stream?conversion_id=\(conversion)", method: .get) { r in
+                (r.status, Data(r.body.readableBytesView))
+            }
             try await workerApp.test(.router) { workerClient in
                 try await workerClient.execute(uri: "/api/public/v1/byId?task_id=\(id)", method: .get) { r in
                     #expect(r.status == .notFound, "a worker node serves no API")
@@ -191,6 +196,9 @@ import Testing
             }
             let stored = try #require(try await F.store(apiConfiguration).task(id: id))
             #expect(stored.attempts == 1 && stored.failureLog.isEmpty)
+            let (streamStatus, stream) = try await streamed
+            #expect(streamStatus == .ok)
+            #expect([stream] == (try await PreviewStreamTests.enginePreviews(stored)), "the worker node's render, streamed by the API node")
         }
     }
 }
