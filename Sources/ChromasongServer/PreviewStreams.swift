@@ -156,6 +156,7 @@ struct PreviewTail {
     /// Sends the file's bytes to `send` as they appear, until its declared length. `alive` is asked, while the file
     /// is not growing, whether its writer may still write it; when it says no, or the file stays the same for
     /// `idleLimit`, the stream ends with `Ending.abandoned` (the response is cut short, so a client can tell).
+    /// Reads run on `Blocking`'s threads (on a network file system a read can wait).
     func stream(_ url: URL, alive: @Sendable () async throws -> Bool,
                 send: (ByteBuffer) async throws -> Void) async throws {
         let fd = open(url.path, O_RDONLY | O_CLOEXEC)
@@ -166,19 +167,14 @@ struct PreviewTail {
         var header = Data()
         var lastGrowth = Date()
         var lastAsked = Date()
-        var buffer = [UInt8](repeating: 0, count: readSize)
         while total.map({ offset < $0 }) ?? true {
-            let want = min(readSize, (total ?? Int.max) - offset)
-            let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, want, off_t(offset)) }
-            if n < 0 && errno == EINTR { continue }
-            if n < 0 { throw Ending.abandoned }
-            if n > 0 {
-                let chunk = buffer[0..<n]
+            let chunk = try await Self.read(fd, at: offset, max: min(readSize, (total ?? Int.max) - offset))
+            if !chunk.isEmpty {
                 if total == nil {
                     header.append(contentsOf: chunk.prefix(44 - header.count))
                     total = try Self.declaredLength(header)
                 }
-                offset += n
+                offset += chunk.count
                 lastGrowth = Date()
                 try await send(ByteBuffer(bytes: chunk))
                 continue
@@ -189,12 +185,25 @@ struct PreviewTail {
                 lastAsked = now
                 // Bytes written before the writer's end are read first: one more look after a "no".
                 if try await !alive() {
-                    let more = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, 1, off_t(offset)) }
-                    if more <= 0 { throw Ending.abandoned }
+                    if try await Self.read(fd, at: offset, max: 1).isEmpty { throw Ending.abandoned }
                     continue
                 }
             }
             try await Task.sleep(for: pollInterval)
+        }
+    }
+
+    /// Up to `max` bytes at `offset` (none at the end of the file, or when interrupted).
+    static func read(_ fd: Int32, at offset: Int, max: Int) async throws -> [UInt8] {
+        try await Blocking.run {
+            var bytes = [UInt8](repeating: 0, count: max)
+            let n = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, max, off_t(offset)) }
+            if n < 0 {
+                if errno == EINTR { return [] }
+                throw Ending.abandoned
+            }
+            bytes.removeSubrange(n...)
+            return bytes
         }
     }
 }
