@@ -24,22 +24,29 @@ def one(cli, extra):
         start = time.monotonic()
         p = subprocess.Popen([cli, "render", IMAGE, "--seed", "1", "--out", os.path.join(tmp, "out"), "--stream", "-"]
                              + extra, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-        got = bytearray()
-        first = None
-        lead = Lead()
-        while True:
-            chunk = p.stdout.read1(1 << 16)
-            if not chunk:
-                break
-            got += chunk
-            if first is None and len(got) > 44:
-                first = time.monotonic() - start
-            lead.arrived(len(got), time.monotonic() - start)
+        got, first, lead = read_stream(p.stdout, start)
         stream_end = time.monotonic() - start
         if p.wait() != 0:
             sys.exit(f"render failed: {extra}")
         total = time.monotonic() - start
         return first, stream_end, total, check_wav(got), lead.least(first)
+
+
+def read_stream(source, start):
+    """Reads a WAV stream to its end: the bytes, when the first samples came (seconds after `start`), and its
+    `Lead`."""
+    got = bytearray()
+    first = None
+    lead = Lead()
+    while True:
+        chunk = source.read1(1 << 16)
+        if not chunk:
+            break
+        got += chunk
+        if first is None and len(got) > 44:
+            first = time.monotonic() - start
+        lead.arrived(len(got), time.monotonic() - start)
+    return got, first, lead
 
 
 class Lead:
@@ -121,17 +128,7 @@ class Server:
         r = s.getresponse()
         if r.status != 200:
             sys.exit(f"stream refused: {r.status} {r.read()[:300]}")
-        got = bytearray()
-        first = None
-        lead = Lead()
-        while True:
-            chunk = r.read1(1 << 16)
-            if not chunk:
-                break
-            got += chunk
-            if first is None and len(got) > 44:
-                first = time.monotonic() - start
-            lead.arrived(len(got), time.monotonic() - start)
+        got, first, lead = read_stream(r, start)
         stream_end = time.monotonic() - start
         while True:
             status, data = self.get(f"/api/public/v1/byId?task_id={accepted['task_id']}")
