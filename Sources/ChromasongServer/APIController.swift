@@ -164,11 +164,8 @@ struct APIController<Context: RequestContext> {
         var log = context.logger
         log[metadataKey: "task_id"] = "\(taskId)"
         log.info("idempotent repeat answered with the original task")
-        let streams = task.status == .failed || task.filesExpiredAt != nil ? [] : task.conversionIds.map {
-            payloads.streamURL(taskId: taskId, conversionId: $0, finishedAt: task.finishedAt)
-        }
-        var response = try JSONResponse(Accepted(task_id: taskId, conversion_ids: task.conversionIds, stream_urls: streams,
-                                                 eta: eta).json())
+        var response = try JSONResponse(Accepted(task_id: taskId, conversion_ids: task.conversionIds,
+                                                 stream_urls: payloads.streamURLs(task) ?? [], eta: eta).json())
             .response(from: request, context: context)
         response.headers[Idempotency.replayedHeader] = "true"
         return response

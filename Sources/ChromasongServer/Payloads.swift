@@ -41,10 +41,13 @@ struct Payloads {
     var now: @Sendable () -> Date = { Date() }
 
     /// Unix time a file URL made now for `task` expires: the validity from now, capped at the task's deletion.
-    func expiry(_ task: StoredTask) -> Int {
+    func expiry(_ task: StoredTask) -> Int { expiry(finishedAt: task.finishedAt) }
+
+    /// The same for a task that finished at `finishedAt` (nil: not yet).
+    func expiry(finishedAt: Date?) -> Int {
         let t = now()
         var end = t.timeIntervalSince1970 + urlValidity
-        if retention > 0 { end = min(end, (task.finishedAt ?? t).timeIntervalSince1970 + retention) }
+        if retention > 0 { end = min(end, (finishedAt ?? t).timeIntervalSince1970 + retention) }
         return Int(end.rounded(.down))
     }
 
@@ -59,10 +62,13 @@ struct Payloads {
         let path = PreviewStreamEndpoint.signedPath(conversionId: conversionId)
         let plain = "\(baseURL)/streams/\(taskId)/\(conversionId).wav"
         guard let signer else { return plain }
-        let t = now()
-        var end = t.timeIntervalSince1970 + urlValidity
-        if retention > 0 { end = min(end, (finishedAt ?? t).timeIntervalSince1970 + retention) }
-        return plain + "?" + signer.query(taskId: taskId, path: path, expires: Int(end.rounded(.down)))
+        return plain + "?" + signer.query(taskId: taskId, path: path, expires: expiry(finishedAt: finishedAt))
+    }
+
+    /// Every conversion's stream URL, in order; none once the task failed or its files were deleted.
+    func streamURLs(_ task: StoredTask) -> [String]? {
+        guard task.status != .failed, task.filesExpiredAt == nil else { return nil }
+        return task.conversionIds.map { streamURL(taskId: task.id, conversionId: $0, finishedAt: task.finishedAt) }
     }
 
     /// The delivered audio of a version: its MP3 when rendered, else the first format rendered.
@@ -100,12 +106,12 @@ struct Payloads {
             "title": .null, "music_style": .null, "key": .null, "bpm": .null,
             "album_cover_path": .null, "album_cover_thumbnail": .null,
         ]
+        let streams = streamURLs(task)
         for (i, cid) in task.conversionIds.enumerated() {
             let n = i + 1
             o["conversion_id_\(n)"] = .string(cid)
             // Extension (docs/server.md "Preview stream"): the audio while it renders, then the delivered audio.
-            o["stream_url_\(n)"] = task.status == .failed || task.filesExpiredAt != nil
-                ? .null : .string(streamURL(taskId: task.id, conversionId: cid, finishedAt: task.finishedAt))
+            o["stream_url_\(n)"] = streams.map { .string($0[i]) } ?? .null
             for k in ["conversion_path", "conversion_path_wav", "conversion_duration", "lyrics", "lyrics_timestamped"] {
                 o["\(k)_\(n)"] = .null
             }
