@@ -43,9 +43,14 @@ float cdsp_rms(const float *in, size_t frames) {
 }
 
 void cdsp_dc_block(float *inout, size_t frames, float sample_rate) {
+    double state[2] = {0.0, 0.0};
+    cdsp_dc_block_run(inout, frames, sample_rate, state);
+}
+
+void cdsp_dc_block_run(float *inout, size_t frames, float sample_rate, double state[2]) {
     if (!(sample_rate > 0.0f)) return;
     double r = exp(-2.0 * M_PI * 10.0 / sample_rate);
-    double x1 = 0.0, y1 = 0.0;
+    double x1 = state[0], y1 = state[1];
     for (size_t i = 0; i < frames; i++) {
         double x = inout[i];
         double y = x - x1 + r * y1;
@@ -53,6 +58,8 @@ void cdsp_dc_block(float *inout, size_t frames, float sample_rate) {
         y1 = y;
         inout[i] = (float)y;
     }
+    state[0] = x1;
+    state[1] = y1;
 }
 
 /// tanh by Lambert's continued fraction truncated to a 7/6 rational (error < 2e-7 for |x| < 4.97, where it is

@@ -126,58 +126,119 @@ cdsp_status cdsp_true_peak(const float *left, const float *right, size_t frames,
     return CDSP_OK;
 }
 
-/// Streams the file through the interval-peak kernel. Each channel's buffer holds, in order, CDSP_TP_HALF samples
-/// already measured (the history the next intervals read back into), CDSP_TP_HALF samples not yet measured (the
-/// look-ahead the last measured intervals read), then up to FILE_BLOCK new frames; at the end CDSP_TP_HALF zeros
-/// stand for the silence after the file, as cdsp_true_peak pads it.
+/// The streaming meter. Each channel's buffer holds, in order, CDSP_TP_HALF samples already measured (the history
+/// the next intervals read back into), CDSP_TP_HALF samples not yet measured (the look-ahead the last measured
+/// intervals read), then up to METER_BLOCK new frames; at the start the history is the zeros before the signal,
+/// and `finish` adds CDSP_TP_HALF zeros for the silence after it, as cdsp_true_peak pads.
+enum { METER_BLOCK = 16384, H = CDSP_TP_HALF };
+
+struct cdsp_true_peak_meter {
+    cdsp_tp_filter f;
+    float *buf[2];
+    float out[METER_BLOCK + 2 * H];
+    size_t have;      // samples in the buffers
+    size_t measured;  // samples from here on not measured yet
+    float peak;
+    int finished;
+};
+
+cdsp_true_peak_meter *cdsp_true_peak_meter_create(void) {
+    cdsp_true_peak_meter *m = calloc(1, sizeof(*m));
+    if (!m) return NULL;
+    m->buf[0] = calloc(METER_BLOCK + 3 * H, sizeof(float));
+    m->buf[1] = calloc(METER_BLOCK + 3 * H, sizeof(float));
+    if (!m->buf[0] || !m->buf[1]) {
+        cdsp_true_peak_meter_destroy(m);
+        return NULL;
+    }
+    cdsp_tp_filter_init(&m->f);
+    m->have = H;
+    m->measured = H;
+    return m;
+}
+
+void cdsp_true_peak_meter_destroy(cdsp_true_peak_meter *m) {
+    if (!m) return;
+    free(m->buf[0]);
+    free(m->buf[1]);
+    free(m);
+}
+
+/// Measures every interval whose look-ahead is in the buffers (skipping, as channel_true_peak does, whole blocks
+/// whose bound cannot beat the running peak), then keeps CDSP_TP_HALF measured samples of history.
+static void meter_measure(cdsp_true_peak_meter *m) {
+    if (m->have >= m->measured + H) {
+        size_t count = m->have - H - m->measured;
+        for (int c = 0; c < 2; c++) {
+            const float *x = m->buf[c];
+            for (size_t base = m->measured; base < m->measured + count; base += TP_BLOCK) {
+                size_t n = m->measured + count - base < TP_BLOCK ? m->measured + count - base : TP_BLOCK;
+                float bound = 0.0f;
+                for (size_t i = base - (H - 1); i < base + n + H; i++) bound = maxf(bound, fabsf(x[i]));
+                if (bound * m->f.l1 <= m->peak && bound <= m->peak) continue;
+                cdsp_tp_interval_peaks(&m->f, x + base, n, m->out);
+                for (size_t i = 0; i < n; i++) m->peak = maxf(m->peak, m->out[i]);
+            }
+        }
+        m->measured += count;
+    }
+    size_t keep_from = m->measured - H;
+    for (int c = 0; c < 2; c++) memmove(m->buf[c], m->buf[c] + keep_from, (m->have - keep_from) * sizeof(float));
+    m->have -= keep_from;
+    m->measured -= keep_from;
+}
+
+cdsp_status cdsp_true_peak_meter_add(cdsp_true_peak_meter *m, const float *left, const float *right, size_t frames) {
+    if (!m || m->finished || (frames > 0 && !left)) return CDSP_ERR_ARGUMENT;
+    const float *in[2] = {left, right ? right : left};
+    for (size_t done = 0; done < frames;) {
+        size_t n = frames - done < METER_BLOCK ? frames - done : METER_BLOCK;
+        for (int c = 0; c < 2; c++) memcpy(m->buf[c] + m->have, in[c] + done, n * sizeof(float));
+        m->have += n;
+        done += n;
+        meter_measure(m);
+    }
+    return CDSP_OK;
+}
+
+cdsp_status cdsp_true_peak_meter_finish(cdsp_true_peak_meter *m, double *dbtp) {
+    if (!m || !dbtp) return CDSP_ERR_ARGUMENT;
+    if (!m->finished) {
+        for (int c = 0; c < 2; c++) memset(m->buf[c] + m->have, 0, H * sizeof(float));
+        m->have += H;
+        meter_measure(m);
+        m->finished = 1;
+    }
+    *dbtp = m->peak > 0.0f ? 20.0 * log10((double)m->peak) : -INFINITY;
+    return CDSP_OK;
+}
+
+/// Streams the file through the meter, a block at a time.
 cdsp_status cdsp_audio_file_true_peak(const char *path, double *dbtp) {
-    enum { FILE_BLOCK = 16384, H = CDSP_TP_HALF };
+    enum { FILE_BLOCK = 16384 };
     if (!path || !dbtp) return CDSP_ERR_ARGUMENT;
     int rate = 0, channels = 0;
     cdsp_status status = CDSP_OK;
     cdsp_audio_reader *r = cdsp_audio_reader_open(path, &rate, &channels, &status);
     if (!r) return status;
-    float *buf[2], *out = malloc(sizeof(float) * (FILE_BLOCK + 2 * H));
-    buf[0] = calloc(FILE_BLOCK + 3 * H, sizeof(float));
-    buf[1] = calloc(FILE_BLOCK + 3 * H, sizeof(float));
-    if (!out || !buf[0] || !buf[1]) {
-        free(out); free(buf[0]); free(buf[1]);
+    float *left = malloc(sizeof(float) * FILE_BLOCK), *right = malloc(sizeof(float) * FILE_BLOCK);
+    cdsp_true_peak_meter *m = cdsp_true_peak_meter_create();
+    if (!left || !right || !m) {
+        free(left);
+        free(right);
+        cdsp_true_peak_meter_destroy(m);
         cdsp_audio_reader_close(r);
         return CDSP_ERR_MEMORY;
     }
-    cdsp_tp_filter f;
-    cdsp_tp_filter_init(&f);
-    float peak = 0.0f;
-    size_t have = H;   // samples in the buffers; the first H are the zeros before the file
-    size_t measured = H;   // samples from here on not measured yet
-    int done = 0;
-    while (!done) {
-        size_t got = cdsp_audio_reader_read(r, buf[0] + have, buf[1] + have, FILE_BLOCK, &status);
-        if (status != CDSP_OK) break;
-        if (channels < 2) memcpy(buf[1] + have, buf[0] + have, got * sizeof(float));
-        have += got;
-        if (got == 0) {   // the end: H zeros after the file, then measure everything left
-            for (int c = 0; c < 2; c++) memset(buf[c] + have, 0, H * sizeof(float));
-            have += H;
-            done = 1;
-        }
-        if (have >= measured + H) {
-            size_t count = have - H - measured;   // intervals whose look-ahead is in the buffer
-            for (int c = 0; c < 2; c++) {
-                cdsp_tp_interval_peaks(&f, buf[c] + measured, count, out);
-                for (size_t i = 0; i < count; i++) peak = out[i] > peak ? out[i] : peak;
-            }
-            measured += count;
-        }
-        // keep H measured samples of history and the unmeasured rest at the front
-        size_t keep_from = measured - H;
-        for (int c = 0; c < 2; c++) memmove(buf[c], buf[c] + keep_from, (have - keep_from) * sizeof(float));
-        have -= keep_from;
-        measured -= keep_from;
+    for (;;) {
+        size_t got = cdsp_audio_reader_read(r, left, right, FILE_BLOCK, &status);
+        if (status != CDSP_OK || got == 0) break;
+        cdsp_true_peak_meter_add(m, left, channels < 2 ? left : right, got);
     }
-    free(out); free(buf[0]); free(buf[1]);
+    if (status == CDSP_OK) status = cdsp_true_peak_meter_finish(m, dbtp);
+    free(left);
+    free(right);
+    cdsp_true_peak_meter_destroy(m);
     cdsp_audio_reader_close(r);
-    if (status != CDSP_OK) return status;
-    *dbtp = peak > 0.0f ? 20.0 * log10((double)peak) : -INFINITY;
-    return CDSP_OK;
+    return status;
 }

@@ -97,6 +97,31 @@ cdsp_status cdsp_loudness_integrated(const float *left, const float *right, size
 /// Maximum true peak in dBTP over both channels (right NULL for mono).
 cdsp_status cdsp_true_peak(const float *left, const float *right, size_t frames, float sample_rate, double *dbtp);
 
+// --- The same meters fed in pieces, for a song that is never whole in memory (issue 14). Each gives exactly the
+// figure of its whole-buffer form over the concatenation of the pieces, whatever their sizes. Stereo. -------------
+typedef struct cdsp_loudness_meter cdsp_loudness_meter;
+cdsp_loudness_meter *cdsp_loudness_meter_create(float sample_rate);
+void cdsp_loudness_meter_destroy(cdsp_loudness_meter *m);
+cdsp_status cdsp_loudness_meter_add(cdsp_loudness_meter *m, const float *left, const float *right, size_t frames);
+/// Integrated loudness (LUFS) of everything added so far, as cdsp_loudness_integrated; -INFINITY for silence.
+double cdsp_loudness_meter_integrated(const cdsp_loudness_meter *m);
+
+typedef struct cdsp_true_peak_meter cdsp_true_peak_meter;
+cdsp_true_peak_meter *cdsp_true_peak_meter_create(void);
+void cdsp_true_peak_meter_destroy(cdsp_true_peak_meter *m);
+cdsp_status cdsp_true_peak_meter_add(cdsp_true_peak_meter *m, const float *left, const float *right, size_t frames);
+/// Ends the signal (zeros after it, as cdsp_true_peak pads) and gives its true peak in dBTP (-INFINITY for
+/// silence). Nothing may be added after.
+cdsp_status cdsp_true_peak_meter_finish(cdsp_true_peak_meter *m, double *dbtp);
+
+typedef struct cdsp_band_meter cdsp_band_meter;
+cdsp_band_meter *cdsp_band_meter_create(float sample_rate, int channels);
+void cdsp_band_meter_destroy(cdsp_band_meter *m);
+/// right is ignored (may be NULL) for a one-channel meter.
+int cdsp_band_meter_add(cdsp_band_meter *m, const float *left, const float *right, size_t frames);
+/// Ends the signal and writes the band levels as cdsp_band_levels does. Nothing may be added after.
+int cdsp_band_meter_finish(cdsp_band_meter *m, const float *edges, int bands, double *out_db);
+
 // --- Mixing --------------------------------------------------------------------------------------------------------
 /// ADDS mono `in` * gain into left/right with equal-power panning, pan -1 (left) ... +1 (right).
 void cdsp_mix_add_panned(const float *in, size_t frames, float gain, float pan, float *left, float *right);
@@ -109,6 +134,9 @@ float cdsp_peak(const float *in, size_t frames);
 float cdsp_rms(const float *in, size_t frames);
 /// Removes DC with a 10 Hz one-pole high-pass, in place.
 void cdsp_dc_block(float *inout, size_t frames, float sample_rate);
+/// The same in pieces: `state` (two doubles, zero at the start of the signal) carries the filter from one piece
+/// to the next.
+void cdsp_dc_block_run(float *inout, size_t frames, float sample_rate, double state[2]);
 /// Soft saturation y = tanh(drive*x)/tanh(drive), in place.
 void cdsp_saturate(float *inout, size_t frames, float drive);
 
