@@ -164,51 +164,16 @@ package final class Limiter {
 
     package var latency: Int { cdsp_limiter_latency(handle) }
 
-    /// Limits `gain * signal` in place, aligned with the input: the look-ahead latency is compensated by feeding
-    /// `latency` frames of silence at the end and dropping the first `latency` frames of output. Output frame
-    /// `i` is written only after input frames up to `i + latency` were read, so one block of scratch suffices.
-    package func limitInPlace(left: inout [Float], right: inout [Float], gain: Float) {
-        let n = left.count
-        let lat = latency
-        var blockL = [Float](repeating: 0, count: renderBlock)
-        var blockR = [Float](repeating: 0, count: renderBlock)
-        left.withUnsafeMutableBufferPointer { ioL in
-            right.withUnsafeMutableBufferPointer { ioR in
-                blockL.withUnsafeMutableBufferPointer { bL in
-                    blockR.withUnsafeMutableBufferPointer { bR in
-                        let l = ioL.baseAddress!, r = ioR.baseAddress!, sl = bL.baseAddress!, sr = bR.baseAddress!
-                        forEachBlock(n + lat) { start, count in
-                            let real = max(0, min(count, n - start))
-                            if real > 0 {
-                                sl.update(from: l + start, count: real)
-                                sr.update(from: r + start, count: real)
-                                cdsp_gain(sl, real, gain)
-                                cdsp_gain(sr, real, gain)
-                            }
-                            if real < count {
-                                (sl + real).update(repeating: 0, count: count - real)
-                                (sr + real).update(repeating: 0, count: count - real)
-                            }
-                            cdsp_limiter_process(handle, sl, sr, count)
-                            // Output frame j of this block is input frame start + j - lat (already read).
-                            let skip = max(0, lat - start)
-                            if skip < count {
-                                let to = start + skip - lat
-                                let copy = min(count - skip, n - to)
-                                if copy > 0 {
-                                    (l + to).update(from: sl + skip, count: copy)
-                                    (r + to).update(from: sr + skip, count: copy)
-                                }
-                            }
-                        }
-                    }
-                }
+    /// The next frames of a stream, in place (the output lags the input by `latency`).
+    package func process(left: inout [Float], right: inout [Float]) {
+        left.withUnsafeMutableBufferPointer { l in
+            right.withUnsafeMutableBufferPointer { r in
+                cdsp_limiter_process(handle, l.baseAddress!, r.baseAddress!, min(l.count, r.count))
             }
         }
     }
 }
 
-/// The FFT pitch and formant shifter (with vibrato and breath) of one channel.
 package final class Shifter {
     package let handle: OpaquePointer
     /// Nil when `sampleRate` is outside what the shifter takes (8000...192000 Hz).
@@ -351,4 +316,95 @@ package func measureTruePeak(left: [Float], right: [Float], sampleRate: Int) -> 
         }
     }
     return dbtp
+}
+
+// MARK: Meters fed in pieces (issue 14: a master that is never whole in memory). Each gives exactly the figure
+// of the whole-buffer function above over everything added, whatever the pieces' sizes (`test_meters.c`).
+
+/// Integrated loudness (BS.1770-4) of the frames added, in order.
+package final class LoudnessMeter {
+    package let handle: OpaquePointer
+    package init(sampleRate: Int) throws(DSPError) {
+        handle = try made(cdsp_loudness_meter_create(Float(sampleRate)), "loudness meter")
+    }
+    deinit { cdsp_loudness_meter_destroy(handle) }
+
+    /// The first `count` frames of `left`/`right`.
+    package func add(left: [Float], right: [Float], count: Int) {
+        left.withUnsafeBufferPointer { l in
+            right.withUnsafeBufferPointer { r in
+                _ = cdsp_loudness_meter_add(handle, l.baseAddress, r.baseAddress, min(count, l.count, r.count))
+            }
+        }
+    }
+
+    /// LUFS; nil for silence (nothing above the absolute gate), as `measureLoudness`.
+    package var integrated: Double? {
+        let lufs = cdsp_loudness_meter_integrated(handle)
+        return lufs.isFinite ? lufs : nil
+    }
+}
+
+/// True peak (4x oversampled, zeros after the end) of the frames added, in order.
+package final class TruePeakMeter {
+    package let handle: OpaquePointer
+    package init() throws(DSPError) {
+        handle = try made(cdsp_true_peak_meter_create(), "true-peak meter")
+    }
+    deinit { cdsp_true_peak_meter_destroy(handle) }
+
+    package func add(left: [Float], right: [Float], count: Int) {
+        left.withUnsafeBufferPointer { l in
+            right.withUnsafeBufferPointer { r in
+                _ = cdsp_true_peak_meter_add(handle, l.baseAddress, r.baseAddress, min(count, l.count, r.count))
+            }
+        }
+    }
+
+    /// dBTP, -infinity for silence, as `measureTruePeak`; ends the signal (nothing may be added after).
+    package func finish() -> Double {
+        var dbtp = -Double.infinity
+        _ = cdsp_true_peak_meter_finish(handle, &dbtp)
+        return dbtp
+    }
+}
+
+/// Long-term average band levels of the stereo frames added, in order (`measureBandLevels`).
+package final class BandMeter {
+    package let handle: OpaquePointer
+    package init(sampleRate: Int) throws(DSPError) {
+        handle = try made(cdsp_band_meter_create(Float(sampleRate), 2), "band meter")
+    }
+    deinit { cdsp_band_meter_destroy(handle) }
+
+    package func add(left: [Float], right: [Float], count: Int) {
+        left.withUnsafeBufferPointer { l in
+            right.withUnsafeBufferPointer { r in
+                _ = cdsp_band_meter_add(handle, l.baseAddress, r.baseAddress, min(count, l.count, r.count))
+            }
+        }
+    }
+
+    /// dB per band (`edges`: band b spans edges[b] ..< edges[b + 1] Hz); ends the signal. Nil on bad edges.
+    package func finish(edges: [Double]) -> [Double]? {
+        guard edges.count >= 2 else { return nil }
+        let floatEdges = edges.map { Float($0) }
+        var out = [Double](repeating: 0, count: edges.count - 1)
+        return cdsp_band_meter_finish(handle, floatEdges, Int32(edges.count - 1), &out) == 0 ? out : nil
+    }
+}
+
+/// The 10 Hz DC block (`cdsp_dc_block`) of one channel, its state carried from piece to piece.
+package struct DCBlocker: Sendable {
+    private var state: (Double, Double) = (0, 0)
+    private let sampleRate: Float
+    package init(sampleRate: Int) { self.sampleRate = Float(sampleRate) }
+
+    package mutating func process(_ samples: inout [Float], count: Int) {
+        var s = [state.0, state.1]
+        samples.withUnsafeMutableBufferPointer { b in
+            if let base = b.baseAddress { cdsp_dc_block_run(base, min(count, b.count), sampleRate, &s) }
+        }
+        state = (s[0], s[1])
+    }
 }

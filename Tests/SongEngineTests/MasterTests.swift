@@ -44,6 +44,52 @@ import CDSP
         #expect(abs(tail.reduce(0, +) / Float(tail.count)) < 1e-3)
     }
 
+    /// Issue 14: the engine masters the mix parked on disk, a piece at a time (`SpillFile`). Over a song that is not
+    /// a whole number of pieces, with a target spectrum and a section ride, it gives the same samples, loudness,
+    /// gain and EQ as mastering the buffer in memory; so do the stems' gain, and the re-limited lossy file.
+    @Test func masteringOnDiskIsMasteringInMemory() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("spill-master-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let song = Self.testMix(level: 0.8, seconds: 7.3)
+        #expect(song.frames % StereoBuffer.pieceFrames != 0 && song.frames > 4 * StereoBuffer.pieceFrames)
+        let target = SpectrumTarget(points: [(63, 3), (250, 0), (1000, -2), (4000, -6), (12000, -12)])
+        let ride: [(time: Double, db: Double)] = [(0, -3), (2.5, -3), (3, 1.5), (6, 1.5), (6.5, 0)]
+
+        var inMemory = song
+        let expected = try Mastering.master(samples: &inMemory, ceilingDBTP: -2, brightness: 0.7, compression: 0.6,
+                                            sectionRide: ride, spectrumTarget: target)
+        var onDisk = try SpillFile(SpilledBuffer.park(song, at: folder.appendingPathComponent("mix.f32")))
+        let got = try Mastering.master(samples: &onDisk, ceilingDBTP: -2, brightness: 0.7, compression: 0.6,
+                                       sectionRide: ride, spectrumTarget: target)
+        let mastered = try onDisk.read(0..<onDisk.frames)
+        #expect(mastered.left == inMemory.left && mastered.right == inMemory.right)
+        #expect(got.loudness == expected.loudness && got.gain == expected.gain && got.eqStages == expected.eqStages)
+        #expect(!got.eqStages.isEmpty && abs(got.loudness.integratedLUFS - -14) < 0.2)
+        // The report is the whole buffer's, by the whole-buffer meters.
+        #expect(got.loudness == Mastering.report(mastered, ceiling: -2))
+
+        var stemInMemory = song
+        try Mastering.applyMasterGain(samples: &stemInMemory, gain: got.gain, ceilingDBTP: -2, sectionRide: ride,
+                                      eqStages: got.eqStages)
+        var stemOnDisk = try SpillFile(SpilledBuffer.park(song, at: folder.appendingPathComponent("stem.f32")))
+        try Mastering.applyMasterGain(samples: &stemOnDisk, gain: got.gain, ceilingDBTP: -2, sectionRide: ride,
+                                      eqStages: got.eqStages)
+        let stem = try stemOnDisk.read(0..<stemOnDisk.frames)
+        #expect(stem.left == stemInMemory.left && stem.right == stemInMemory.right)
+        #expect(measureTruePeak(left: stem.left, right: stem.right, sampleRate: stem.sampleRate) <= -2)
+
+        let fromMemory = folder.appendingPathComponent("a.mp3"), fromDisk = folder.appendingPathComponent("b.mp3")
+        try Mastering.writeLimited(inMemory, ceilingDBTP: -4, loudnessLUFS: -15, to: fromMemory, format: .mp3)
+        try Mastering.writeLimited(onDisk, ceilingDBTP: -4, loudnessLUFS: -15, to: fromDisk, format: .mp3)
+        #expect(try Data(contentsOf: fromMemory) == Data(contentsOf: fromDisk))
+        let decoded = try AudioFile.read(fromDisk)
+        let lufs = measureLoudness(left: decoded.left, right: decoded.right, sampleRate: decoded.sampleRate)!
+        #expect(abs(lufs - -15) < 0.5, "\(lufs) LUFS")
+        // The master itself was only read.
+        #expect(try onDisk.read(0..<onDisk.frames).left == mastered.left)
+    }
+
     /// The limiter's look-ahead is compensated: a tone burst starts at the same frame after mastering.
     @Test func outputIsAlignedWithInput() throws {
         let sr = 44100

@@ -32,15 +32,7 @@ struct SpilledBuffer: Sendable {
 
     /// Frames `range` of the buffer (clamped to its length), the file kept.
     func read(_ range: Range<Int>) throws -> StereoBuffer {
-        let range = range.clamped(to: 0..<frames)
-        let fd = open(url.path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
-        defer { close(fd) }
-        var left = [Float](repeating: 0, count: range.count), right = left
-        let at = range.lowerBound * 4
-        try left.withUnsafeMutableBytes { try Self.transfer(fd, $0.baseAddress, $0.count, at: at, write: false) }
-        try right.withUnsafeMutableBytes { try Self.transfer(fd, $0.baseAddress, $0.count, at: frames * 4 + at, write: false) }
-        return StereoBuffer(left: left, right: right, sampleRate: sampleRate)
+        try SpillFile(self, writable: false).read(range)
     }
 
     /// Reads the buffer back in order, `pieceFrames` at a time (the last piece shorter): `body(piece, start)`.
@@ -124,5 +116,47 @@ final class SpillWriter {
             throw POSIXError(POSIXErrorCode(rawValue: failure) ?? .EIO)
         }
         return SpilledBuffer(url: url, frames: frames, sampleRate: sampleRate)
+    }
+}
+
+/// A parked buffer opened for passes that change it in place (`SongSamples`): mastering works on the parked mix, and
+/// the stems' gain on the parked stems, a piece at a time.
+final class SpillFile: SongSamples {
+    let buffer: SpilledBuffer
+    private let fd: Int32
+    var frames: Int { buffer.frames }
+    var sampleRate: Int { buffer.sampleRate }
+
+    /// Opens the file; read-only unless `writable`.
+    init(_ buffer: SpilledBuffer, writable: Bool = true) throws {
+        fd = open(buffer.url.path, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC)
+        guard fd >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+        self.buffer = buffer
+    }
+
+    deinit { close(fd) }
+
+    func read(_ range: Range<Int>) throws -> StereoBuffer {
+        let range = range.clamped(to: 0..<frames)
+        var left = [Float](repeating: 0, count: range.count), right = left
+        let at = range.lowerBound * 4
+        try left.withUnsafeMutableBytes { try SpilledBuffer.transfer(fd, $0.baseAddress, $0.count, at: at, write: false) }
+        try right.withUnsafeMutableBytes {
+            try SpilledBuffer.transfer(fd, $0.baseAddress, $0.count, at: frames * 4 + at, write: false)
+        }
+        return StereoBuffer(left: left, right: right, sampleRate: sampleRate)
+    }
+
+    func write(_ piece: StereoBuffer, count: Int, at start: Int) throws {
+        let count = max(0, min(count, piece.frames, frames - start))
+        guard count > 0 else { return }
+        try piece.left.withUnsafeBytes {
+            try SpilledBuffer.transfer(fd, UnsafeMutableRawPointer(mutating: $0.baseAddress!), count * 4,
+                                       at: start * 4, write: true)
+        }
+        try piece.right.withUnsafeBytes {
+            try SpilledBuffer.transfer(fd, UnsafeMutableRawPointer(mutating: $0.baseAddress!), count * 4,
+                                       at: frames * 4 + start * 4, write: true)
+        }
     }
 }

@@ -287,16 +287,15 @@ public final class ChromasongEngine: Sendable {
         if !(request.vocalOnly && vocal != nil) {
             progress.report(version: index, stage: "synthesis", within: 0.1)
         }
-        // The buffers are moved out of the mixdown, not shared with it, so mastering and the stems' gain work on them
-        // in place: a shared buffer is copied on its first change (64 MB each for 3 minutes; issue 14).
-        // The stems wait on disk in the staging folder while the mix is mastered and encoded (docs/speed.md).
-        var mixdown = try Mixdown.make(score: score, vocal: vocal, sungStem: sungStem, vocalOnly: request.vocalOnly,
+        // Every song-length buffer waits on disk in the staging folder (docs/speed.md): the mix, mastered there in
+        // passes, then encoded from there; the stems, gained there one at a time, then written.
+        let mixdown = try Mixdown.make(score: score, vocal: vocal, sungStem: sungStem, vocalOnly: request.vocalOnly,
                                        style: style, instruments: instruments, sampleRate: sampleRate, clock: clock,
                                        version: index,
                                        preview: previewStream,
                                        spill: { try staging.url("\(folder)/.\($0).f32") })
-        var mix = mixdown.mix
-        mixdown.mix = StereoBuffer(frames: 0, sampleRate: sampleRate)
+        defer { mixdown.mix.remove() }
+        var mix = try SpillFile(mixdown.mix)
         let instrumentalStem = mixdown.instrumental, vocalStem = mixdown.vocals
         try cancellation.check()
         progress.report(version: index, stage: "mastering", within: 0.6)
@@ -306,7 +305,7 @@ public final class ChromasongEngine: Sendable {
         let aCappella = request.vocalOnly && vocal != nil
         let sectionRide = aCappella ? [] : SectionDynamics.breakpoints(score)
         let mastered = try clock.measure("mastering", version: index, audio: mix.duration) {
-            try Mastering.master(&mix, ceilingDBTP: Self.masterCeiling, brightness: style[.brightness],
+            try Mastering.master(samples: &mix, ceilingDBTP: Self.masterCeiling, brightness: style[.brightness],
                                  compression: style[.compression], sectionRide: sectionRide,
                                  spectrumTarget: aCappella ? nil : style.targetSpectrum.flatMap(SpectrumTarget.init(preset:)))
         }
@@ -322,10 +321,6 @@ public final class ChromasongEngine: Sendable {
             mixFiles[format.rawValue] = path
         }
         let mixDuration = mix.duration
-        if instrumentalStem != nil {
-            // The mix is written and the stems come back from disk one at a time: free it first.
-            mix = StereoBuffer(frames: 0, sampleRate: sampleRate)
-        }
         // Stems. Alone in the mix (instrumental, or vocal only), a stem is the mastered mix itself: copy the WAV
         // when one was written rather than encoding the same samples twice.
         var stems: [String: String] = [:]
@@ -333,8 +328,9 @@ public final class ChromasongEngine: Sendable {
             func write(_ name: String, _ spilled: SpilledBuffer?) throws {
                 let path = "\(folder)/\(name).wav"
                 if let spilled {
-                    var stem = try spilled.restore()  // the only reference: gained in place, then freed
-                    try Mastering.applyMasterGain(&stem, gain: masterGain, ceilingDBTP: Self.masterCeiling,
+                    defer { spilled.remove() }
+                    var stem = try SpillFile(spilled)
+                    try Mastering.applyMasterGain(samples: &stem, gain: masterGain, ceilingDBTP: Self.masterCeiling,
                                                   sectionRide: sectionRide, eqStages: mastered.eqStages)
                     try AudioFile.write(stem, to: try staging.url(path), format: .wav)
                 } else if let mixWav = mixFiles[AudioFormat.wav.rawValue] {
@@ -403,7 +399,7 @@ public final class ChromasongEngine: Sendable {
     /// most twice. The encoder's own overshoot depends on the material (noise-heavy builds and bright strikes
     /// under a -2 dBTP master: up to +1.9 dB, EDM with a riser), so no fixed margin in `masterCeiling` holds for
     /// every song. The WAV, FLAC and stems are untouched.
-    static func writeWithinCeiling(_ mix: StereoBuffer, to url: URL, format: AudioFormat) throws {
+    static func writeWithinCeiling<S: SongSamples>(_ mix: S, to url: URL, format: AudioFormat) throws {
         try AudioFile.write(mix, to: url, format: format)
         guard format == .mp3 || format == .ogg else { return }
         var ceiling = masterCeiling
@@ -414,8 +410,7 @@ public final class ChromasongEngine: Sendable {
             ceiling -= peak - deliveredCeiling + 0.1
             let target = try loudness ?? Mastering.integratedLUFS(mix)
             loudness = target
-            try AudioFile.write(try Mastering.limited(mix, ceilingDBTP: ceiling, loudnessLUFS: target), to: url,
-                                format: format)
+            try Mastering.writeLimited(mix, ceilingDBTP: ceiling, loudnessLUFS: target, to: url, format: format)
         }
     }
 

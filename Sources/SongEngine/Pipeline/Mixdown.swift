@@ -3,8 +3,8 @@ import Foundation
 /// One version's mixdown: the accompaniment rendered and ducked under the vocal, the vocal balanced against it, and
 /// the stems that go with the mix. Mastering, encoding and the files come after, in `ChromasongEngine.renderVersion`.
 struct Mixdown {
-    /// The whole mix, not yet mastered.
-    var mix: StereoBuffer
+    /// The whole mix, not yet mastered, parked on disk (mastering passes over it there: `SpillFile`).
+    var mix: SpilledBuffer
     /// The accompaniment alone, when a vocal was mixed over it, parked on disk until the stems are written; nil when
     /// the mix is one part (then the stem is the mix itself).
     var instrumental: SpilledBuffer?
@@ -15,41 +15,37 @@ struct Mixdown {
     /// Otherwise the accompaniment is rendered, and a vocal, when there is one, ducks it (its envelope) and is
     /// scaled to sit at the style's balance over it in the sung spans.
     ///
-    /// With a vocal, no song-length buffer is in memory until the mix itself (issue 14, docs/speed.md). The vocal's
-    /// stem comes parked on disk (`sungStem`; `vocal` carries its lyrics and timings), and the accompaniment goes
-    /// there too as the renderer makes it: each window is ducked under the vocal's envelope and written
-    /// (`DuckedAccompaniment`). Then both are read back a few seconds at a time: their levels in each sung line
-    /// (the balance gain), then piece by piece the mono low end of each, the instrumental stem written as it goes,
-    /// and the sum into the mix, the balanced vocal stem written as it goes. Every sample is the same as with
-    /// whole buffers: windows and pieces are whole render and envelope blocks, and the filters keep their state.
+    /// No song-length buffer is in memory (issue 14, docs/speed.md): the mix goes to disk as it is made. An
+    /// instrumental mix is written window by window as the renderer makes it, its low end made mono on the way
+    /// (`SpilledMix`). With a vocal, the vocal's stem comes parked on disk (`sungStem`; `vocal` carries its lyrics
+    /// and timings), and the accompaniment goes there too as the renderer makes it: each window is ducked under
+    /// the vocal's envelope and written (`DuckedAccompaniment`). Then both are read back a few seconds at a time:
+    /// their levels in each sung line (the balance gain), then piece by piece the mono low end of each, each stem
+    /// written as it goes, and their sum written to the mix. Every sample is the same as with whole buffers:
+    /// windows and pieces are whole render and envelope blocks, and the filters keep their state.
     /// `spill` names the file a buffer waits in, in the render's staging folder. `preview`, when given, hears the
     /// mix window by window as it is made (`PreviewStream`); the delivered samples are the same with it or without.
     static func make(score: Score, vocal: VocalRender?, sungStem: SpilledBuffer?, vocalOnly: Bool, style: StylePreset,
                      instruments: InstrumentLibrary, sampleRate: Int, clock: TimingRecorder, version: Int,
                      preview: PreviewStream? = nil, spill: (String) throws -> URL) throws -> Mixdown {
         if vocalOnly, let sungStem {
-            let mix = try sungStem.restore()
             if let preview {
-                preview.begin(frames: mix.frames)
-                for start in stride(from: 0, to: mix.frames, by: Renderer.windowFrames) {
-                    preview.add(mix, frames: start..<min(start + Renderer.windowFrames, mix.frames))
-                }
+                preview.begin(frames: sungStem.frames)
+                try sungStem.forEachPiece(Renderer.windowFrames) { piece, _ in preview.add(piece, frames: 0..<piece.frames) }
                 preview.finish()
             }
-            return Mixdown(mix: mix, instrumental: nil, vocals: nil)
+            return Mixdown(mix: sungStem, instrumental: nil, vocals: nil)
         }
         let musicSeconds = score.durationSeconds
         guard let sung = vocal, let sungStem else {
-            // With a preview the windows are copied into the whole mix as they come (the same samples).
-            let whole = preview.map(WholeMix.init)
-            var rendered = try Renderer.render(score: score, style: style, instruments: instruments,
-                                               sampleRate: sampleRate, parallel: true, sink: whole)
-            if let whole { rendered.mix = whole.finish() }
+            let spilled = SpilledMix(at: try spill("mix"), preview: preview)
+            let rendered = try Renderer.render(score: score, style: style, instruments: instruments,
+                                               sampleRate: sampleRate, parallel: true, sink: spilled)
             clock.record("synthesis", version: version, seconds: rendered.synthesisSeconds, audio: musicSeconds)
             clock.record("effects+mix", version: version, seconds: rendered.effectsSeconds, audio: musicSeconds)
-            // The mono low end (LowEnd); the section ride comes in mastering.
-            try clock.measure("low end", version: version, audio: musicSeconds) { try LowEnd.monoBass(&rendered.mix) }
-            return Mixdown(mix: rendered.mix, instrumental: nil, vocals: nil)
+            // The mono low end (LowEnd), in the sink; the section ride comes in mastering.
+            clock.record("low end", version: version, seconds: rendered.sinkSeconds, audio: musicSeconds)
+            return Mixdown(mix: try spilled.finish(), instrumental: nil, vocals: nil)
         }
         let ducked = try clock.measure("vocal mix", version: version, audio: sung.sungSeconds) {
             try DuckedAccompaniment(at: try spill("accompaniment"), envelope: try VocalMix.duckEnvelope(sungStem),
@@ -66,28 +62,36 @@ struct Mixdown {
             defer { accompaniment.remove() }
             let gain = try VocalMix.balanceGain(vocal: sungStem, instrumental: accompaniment, spans: sung.sungSpans)
             // The balance is set; the low end goes mono (the section ride comes in mastering, on mix and stems).
-            var mix = StereoBuffer(frames: accompaniment.frames, sampleRate: sampleRate)
-            let instrumental = try SpillWriter(at: try spill("instrumental"), frames: accompaniment.frames,
-                                               sampleRate: sampleRate)
-            let bandLowEnd = try LowEnd.MonoBass(sampleRate: sampleRate)
-            try accompaniment.forEachPiece(VocalMix.pieceFrames) { band, start in
-                bandLowEnd.process(&band)
-                mix.left.replaceSubrange(start..<start + band.frames, with: band.left)
-                mix.right.replaceSubrange(start..<start + band.frames, with: band.right)
-                try instrumental.write(band, at: start)
-            }
+            // The two stems are read back side by side, piece by piece, and their sum is the mix.
+            let frames = accompaniment.frames
+            let mix = try SpillWriter(at: try spill("mix"), frames: frames, sampleRate: sampleRate)
+            let instrumental = try SpillWriter(at: try spill("instrumental"), frames: frames, sampleRate: sampleRate)
             let vocals = try SpillWriter(at: try spill("vocals"), frames: sungStem.frames, sampleRate: sampleRate)
+            let bandLowEnd = try LowEnd.MonoBass(sampleRate: sampleRate)
             let voiceLowEnd = try LowEnd.MonoBass(sampleRate: sampleRate)
-            try sungStem.forEachPiece(VocalMix.pieceFrames) { voice, start in
-                Samples.scale(&voice.left, gain)
-                Samples.scale(&voice.right, gain)
-                voiceLowEnd.process(&voice)
-                let n = max(0, min(voice.frames, mix.frames - start))
-                addStereo(voice.left, voice.right, count: n, gain: 1, into: &mix, at: start)
-                try vocals.write(voice, at: start)
+            for start in stride(from: 0, to: max(frames, sungStem.frames), by: VocalMix.pieceFrames) {
+                let range = start..<start + VocalMix.pieceFrames
+                var sum: StereoBuffer?
+                if start < frames {
+                    var band = try accompaniment.read(range)
+                    bandLowEnd.process(&band)
+                    try instrumental.write(band, at: start)
+                    sum = band
+                }
+                if start < sungStem.frames {
+                    var voice = try sungStem.read(range)
+                    Samples.scale(&voice.left, gain)
+                    Samples.scale(&voice.right, gain)
+                    voiceLowEnd.process(&voice)
+                    try vocals.write(voice, at: start)
+                    if let frames = sum?.frames {
+                        addStereo(voice.left, voice.right, count: min(voice.frames, frames), gain: 1, into: &sum!, at: 0)
+                    }
+                }
+                if let sum { try mix.write(sum, at: start) }
             }
             sungStem.remove()
-            return Mixdown(mix: mix, instrumental: try instrumental.finish(), vocals: try vocals.finish())
+            return Mixdown(mix: try mix.finish(), instrumental: try instrumental.finish(), vocals: try vocals.finish())
         }
     }
 }
@@ -175,28 +179,38 @@ private final class VocalPreview {
     }
 }
 
-/// The instrumental mix gathered whole from the renderer's windows while a preview hears each one.
-private final class WholeMix: MixSink {
-    private let preview: PreviewStream
-    private var mix = StereoBuffer(frames: 0, sampleRate: 44100)
+/// The instrumental mix written to disk window by window as the renderer makes it, its low end made mono
+/// (`LowEnd.MonoBass`: windows are whole render blocks); a preview hears each window first, as rendered.
+private final class SpilledMix: MixSink {
+    private let url: URL
+    private let preview: PreviewStream?
+    private var writer: SpillWriter?
+    private var lowEnd: LowEnd.MonoBass?
 
-    init(preview: PreviewStream) { self.preview = preview }
+    init(at url: URL, preview: PreviewStream?) {
+        self.url = url
+        self.preview = preview
+    }
 
     func begin(frames: Int, sampleRate: Int) throws {
-        mix = StereoBuffer(frames: frames, sampleRate: sampleRate)
-        preview.begin(frames: frames)
+        writer = try SpillWriter(at: url, frames: frames, sampleRate: sampleRate)
+        lowEnd = try LowEnd.MonoBass(sampleRate: sampleRate)
+        preview?.begin(frames: frames)
     }
 
     func take(_ window: inout StereoBuffer, at start: Int, count: Int) throws {
-        mix.left.replaceSubrange(start..<start + count, with: window.left.prefix(count))
-        mix.right.replaceSubrange(start..<start + count, with: window.right.prefix(count))
-        if start + count > preview.heardAhead { preview.add(window, frames: 0..<count) }
+        if let preview, start + count > preview.heardAhead { preview.add(window, frames: 0..<count) }
+        var piece = count == window.frames ? window : StereoBuffer(left: Array(window.left.prefix(count)),
+                                                                   right: Array(window.right.prefix(count)),
+                                                                   sampleRate: window.sampleRate)
+        lowEnd!.process(&piece)
+        try writer!.write(piece, at: start)
     }
 
-    /// The whole mix (moved out); the preview is finished.
-    func finish() -> StereoBuffer {
-        preview.finish()
-        defer { mix = StereoBuffer(frames: 0, sampleRate: mix.sampleRate) }
-        return mix
+    /// The mix, parked; the preview is finished.
+    func finish() throws -> SpilledBuffer {
+        guard let writer else { preconditionFailure("the render did not begin") }
+        preview?.finish()
+        return try writer.finish()
     }
 }

@@ -90,11 +90,7 @@ final class PreviewStream {
 
     private func limit(_ l: inout [Float], _ r: inout [Float]) {
         let n = l.count
-        l.withUnsafeMutableBufferPointer { lp in
-            r.withUnsafeMutableBufferPointer { rp in
-                cdsp_limiter_process(limiter.handle, lp.baseAddress!, rp.baseAddress!, n)
-            }
-        }
+        limiter.process(left: &l, right: &r)
         let drop = min(toDrop, n)
         toDrop -= drop
         let keep = min(n - drop, frames - written)

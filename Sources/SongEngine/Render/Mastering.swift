@@ -78,78 +78,97 @@ public enum Mastering {
                               brightness: Double = 0.5, compression: Double = 0.5,
                               sectionRide: [(time: Double, db: Double)] = [],
                               spectrumTarget: SpectrumTarget?) throws -> Mastered {
+        try master(samples: &mix, targetLUFS: targetLUFS, ceilingDBTP: ceilingDBTP, brightness: brightness,
+                   compression: compression, sectionRide: sectionRide, spectrumTarget: spectrumTarget)
+    }
+
+    /// The chain over any `SongSamples`: the engine masters the mix parked on disk (`SpillFile`), so no song-length
+    /// buffer is in memory. Each step is a pass over the pieces in order, and the measures ride on the pass that
+    /// makes the signal they read: about six passes where the whole-song form made fourteen; the same samples.
+    static func master<S: SongSamples>(samples mix: inout S, targetLUFS: Double = -14, ceilingDBTP: Double = -1,
+                                       brightness: Double = 0.5, compression: Double = 0.5,
+                                       sectionRide: [(time: Double, db: Double)] = [],
+                                       spectrumTarget: SpectrumTarget?) throws -> Mastered {
         let sr = mix.sampleRate
-        guard let inputLUFS = measureLoudness(left: mix.left, right: mix.right, sampleRate: sr) else {
+        let input = try LoudnessMeter(sampleRate: sr)
+        try mix.scan { piece, _ in input.add(left: piece.left, right: piece.right, count: piece.frames) }
+        guard let inputLUFS = input.integrated else {
             // Silence (or nothing above the gate): nothing to level; still remove DC and respect the ceiling.
-            try applyMasterGain(&mix, gain: 1, ceilingDBTP: ceilingDBTP)
-            return Mastered(loudness: report(mix, ceiling: ceilingDBTP), gain: 1)
+            try applyMasterGain(samples: &mix, gain: 1, ceilingDBTP: ceilingDBTP)
+            return Mastered(loudness: try report(of: mix, ceiling: ceilingDBTP), gain: 1)
         }
-        // Take the channels out of the struct (a move, not a copy) so each can be processed in place.
-        var left: [Float] = [], right: [Float] = []
-        swap(&left, &mix.left)
-        swap(&right, &mix.right)
-        defer {
-            swap(&left, &mix.left)
-            swap(&right, &mix.right)
-        }
-        dcBlock(&left, &right, sampleRate: sr)
 
-        // Tilt EQ around ~1 kHz: a low shelf and a high shelf moving in opposite directions.
+        // Pass 1: DC block; tilt EQ around ~1 kHz (a low shelf and a high shelf moving in opposite directions)
+        // when there is no target spectrum; glue compression at a fixed working level; the section ride after the
+        // compressor, which would otherwise take back about half of it. Measured after the compressor, after the
+        // ride, and the match EQ's bands at the end.
         let tilt = Float(SpectrumMatch.tiltAmount(brightness: brightness))
-        if abs(tilt) > 0.01 && spectrumTarget == nil {
-            for channel in 0..<2 {
-                let low = try Biquad(sampleRate: Float(sr), kind: CDSP_EQ_LOWSHELF, frequency: 250, q: 0.7,
-                                 gainDB: -2 * tilt)
-                let high = try Biquad(sampleRate: Float(sr), kind: CDSP_EQ_HIGHSHELF, frequency: 3500, q: 0.7,
-                                  gainDB: 3 * tilt)
-                if channel == 0 {
-                    low.process(&left)
-                    high.process(&left)
-                } else {
-                    low.process(&right)
-                    high.process(&right)
-                }
+        let tiltFilters: [[Biquad]] = abs(tilt) > 0.01 && spectrumTarget == nil
+            ? try (0..<2).map { _ in
+                [try Biquad(sampleRate: Float(sr), kind: CDSP_EQ_LOWSHELF, frequency: 250, q: 0.7, gainDB: -2 * tilt),
+                 try Biquad(sampleRate: Float(sr), kind: CDSP_EQ_HIGHSHELF, frequency: 3500, q: 0.7, gainDB: 3 * tilt)]
             }
-        }
-
-        // Glue compression at a fixed working level.
+            : []
         let amount = max(0, min(1, compression))
-        if amount > 0.01 {
-            // The input's loudness is close enough for the working level (the tilt moves it by a fraction of a dB).
-            let pre = Float(pow(10, (compressorLevel - inputLUFS) / 20))
-            Samples.scale(&left, pre)
-            Samples.scale(&right, pre)
-            let compressor = try Compressor(sampleRate: Float(sr), thresholdDB: Float(compressorLevel + 6 - 10 * amount),
-                                        ratio: Float(1 + 3 * amount), attack: 0.02, release: 0.2, kneeDB: 6)
-            compressor.process(left: &left, right: &right)
-        }
-        var preLUFS = measureLoudness(left: left, right: right, sampleRate: sr) ?? inputLUFS
-        // The section ride, after the compressor; its effect on the integrated loudness is kept out of the gain
-        // the stems get (they get the ride itself).
-        var rideDB = 0.0
-        if !sectionRide.isEmpty {
-            SectionDynamics.apply(left: &left, right: &right, sampleRate: sr, breakpoints: sectionRide)
-            let ridden = measureLoudness(left: left, right: right, sampleRate: sr) ?? preLUFS
-            rideDB = ridden - preLUFS
-            preLUFS = ridden
-        }
-        // The match EQ toward the style's target spectrum (linear, so the stems get the same filters).
-        var matched: SpectrumMatch.Design? = nil
+        // The input's loudness is close enough for the working level (the tilt moves it by a fraction of a dB).
+        let pre = Float(pow(10, (compressorLevel - inputLUFS) / 20))
+        let compressor = amount > 0.01
+            ? try Compressor(sampleRate: Float(sr), thresholdDB: Float(compressorLevel + 6 - 10 * amount),
+                             ratio: Float(1 + 3 * amount), attack: 0.02, release: 0.2, kneeDB: 6)
+            : nil
+        let compressed = try LoudnessMeter(sampleRate: sr)
+        let ridden = sectionRide.isEmpty ? nil : try LoudnessMeter(sampleRate: sr)
         let target = spectrumTarget?.tilted(brightness: brightness)
-        if let target {
-            matched = try SpectrumMatch.design(left: left, right: right, sampleRate: sr, target: target)
-            if let m = matched {
-                try SpectrumMatch.apply(m.gains, left: &left, right: &right, sampleRate: sr)
-                let equalised = measureLoudness(left: left, right: right, sampleRate: sr) ?? preLUFS
-                rideDB += equalised - preLUFS
-                preLUFS = equalised
+        let bands = target == nil ? nil : try BandMeter(sampleRate: sr)
+        var dcLeft = DCBlocker(sampleRate: sr), dcRight = DCBlocker(sampleRate: sr)
+        try mix.update { piece, start in
+            dcLeft.process(&piece.left, count: piece.frames)
+            dcRight.process(&piece.right, count: piece.frames)
+            if tiltFilters.count == 2 {
+                for f in tiltFilters[0] { f.process(&piece.left) }
+                for f in tiltFilters[1] { f.process(&piece.right) }
+            }
+            if let compressor {
+                Samples.scale(&piece.left, pre)
+                Samples.scale(&piece.right, pre)
+                compressor.process(left: &piece.left, right: &piece.right)
+            }
+            compressed.add(left: piece.left, right: piece.right, count: piece.frames)
+            if let ridden {
+                SectionDynamics.apply(left: &piece.left, right: &piece.right, sampleRate: sr, breakpoints: sectionRide,
+                                      offset: start)
+                ridden.add(left: piece.left, right: piece.right, count: piece.frames)
+            }
+            bands?.add(left: piece.left, right: piece.right, count: piece.frames)
+        }
+        var preLUFS = compressed.integrated ?? inputLUFS
+        // The ride's effect on the integrated loudness is kept out of the gain the stems get (they get the ride).
+        var rideDB = 0.0
+        if let ridden {
+            let riddenLUFS = ridden.integrated ?? preLUFS
+            rideDB = riddenLUFS - preLUFS
+            preLUFS = riddenLUFS
+        }
+        // Pass 2: the match EQ toward the style's target spectrum (linear, so the stems get the same filters).
+        var matched: SpectrumMatch.Design? = nil
+        if let target, let bands {
+            matched = try SpectrumMatch.design(measured: bands.finish(edges: SpectrumMatch.edges), sampleRate: sr,
+                                               target: target)
+            if let m = matched, let cascade = try SpectrumMatch.Cascade(m.gains, sampleRate: sr) {
+                let equalised = try LoudnessMeter(sampleRate: sr)
+                try mix.update { piece, _ in
+                    cascade.process(&piece)
+                    equalised.add(left: piece.left, right: piece.right, count: piece.frames)
+                }
+                let equalisedLUFS = equalised.integrated ?? preLUFS
+                rideDB += equalisedLUFS - preLUFS
+                preLUFS = equalisedLUFS
             }
         }
 
-        // Gain to the target, limit, measure, correct.
+        // Gain to the target, limit (measured as it goes), correct.
         var limiterCeiling = ceilingDBTP - limiterMargin
-        try limit(&left, &right, sampleRate: sr, gainDB: targetLUFS - preLUFS, ceiling: limiterCeiling)
-        var measured = report(left, right, sampleRate: sr, ceiling: ceilingDBTP)
+        var measured = try limit(&mix, gainDB: targetLUFS - preLUFS, ceiling: limiterCeiling, reportCeiling: ceilingDBTP)
         func correct() throws {
             for _ in 0..<3 {
                 let loudOK = abs(measured.integratedLUFS - targetLUFS) <= tolerance
@@ -158,14 +177,11 @@ public enum Mastering {
                 let correction = targetLUFS - measured.integratedLUFS
                 if peakOK && correction < 0 {
                     // Too loud and under the ceiling: a plain gain keeps it under.
-                    let down = Float(pow(10, correction / 20))
-                    Samples.scale(&left, down)
-                    Samples.scale(&right, down)
+                    measured = try scale(&mix, by: Float(pow(10, correction / 20)))
                 } else {
                     if !peakOK { limiterCeiling -= measured.truePeakDBTP - ceilingDBTP + 0.05 }
-                    try limit(&left, &right, sampleRate: sr, gainDB: correction, ceiling: limiterCeiling)
+                    measured = try limit(&mix, gainDB: correction, ceiling: limiterCeiling, reportCeiling: ceilingDBTP)
                 }
-                measured = report(left, right, sampleRate: sr, ceiling: ceilingDBTP)
             }
         }
         try correct()
@@ -173,29 +189,33 @@ public enum Mastering {
         // (tune set, predicted against measured), so the limited master is measured again and a correction
         // (at most 6 dB a band) applied when some band is more than 1 dB off, then levelled and limited again.
         var stages: [[Float]] = matched.map { [$0.gains] } ?? []
-        if let target, matched != nil,
-           let second = try SpectrumMatch.design(left: left, right: right, sampleRate: sr, target: target,
-                                                 maxCorrection: 6),
-           second.gains.contains(where: { abs($0) > 1 }) {
-            let levelBefore = measured.integratedLUFS
-            try SpectrumMatch.apply(second.gains, left: &left, right: &right, sampleRate: sr)
-            measured = report(left, right, sampleRate: sr, ceiling: ceilingDBTP)
-            rideDB += measured.integratedLUFS - levelBefore
-            // The EQ moved the peaks: limited again from the limiter's own ceiling (a lowered one was for its
-            // overshoot on the signal it limited before), then corrected as the first time.
-            limiterCeiling = ceilingDBTP - limiterMargin
-            try limit(&left, &right, sampleRate: sr, gainDB: targetLUFS - measured.integratedLUFS,
-                      ceiling: limiterCeiling)
-            measured = report(left, right, sampleRate: sr, ceiling: ceilingDBTP)
-            try correct()
-            stages.append(second.gains)
+        if let target, matched != nil {
+            let limitedBands = try BandMeter(sampleRate: sr)
+            try mix.scan { piece, _ in limitedBands.add(left: piece.left, right: piece.right, count: piece.frames) }
+            if let second = try SpectrumMatch.design(measured: limitedBands.finish(edges: SpectrumMatch.edges),
+                                                     sampleRate: sr, target: target, maxCorrection: 6),
+               second.gains.contains(where: { abs($0) > 1 }) {
+                let levelBefore = measured.integratedLUFS
+                let meters = try LoudnessMeters(sampleRate: sr)
+                let cascade = try SpectrumMatch.Cascade(second.gains, sampleRate: sr)
+                try mix.update { piece, _ in
+                    cascade?.process(&piece)
+                    meters.add(piece)
+                }
+                measured = meters.report()
+                rideDB += measured.integratedLUFS - levelBefore
+                // The EQ moved the peaks: limited again from the limiter's own ceiling (a lowered one was for its
+                // overshoot on the signal it limited before), then corrected as the first time.
+                limiterCeiling = ceilingDBTP - limiterMargin
+                measured = try limit(&mix, gainDB: targetLUFS - measured.integratedLUFS, ceiling: limiterCeiling,
+                                     reportCeiling: ceilingDBTP)
+                try correct()
+                stages.append(second.gains)
+            }
         }
         if measured.truePeakDBTP > ceilingDBTP {
             // Last resort: the limiter could not hold the ceiling by the meter's reading; scale down.
-            let down = Float(pow(10, (ceilingDBTP - measured.truePeakDBTP - 0.02) / 20))
-            Samples.scale(&left, down)
-            Samples.scale(&right, down)
-            measured = report(left, right, sampleRate: sr, ceiling: ceilingDBTP)
+            measured = try scale(&mix, by: Float(pow(10, (ceilingDBTP - measured.truePeakDBTP - 0.02) / 20)))
         }
         let gain = Float(pow(10, (measured.integratedLUFS - inputLUFS - rideDB) / 20))
         return Mastered(loudness: measured, gain: gain, eqStages: stages,
@@ -218,25 +238,37 @@ public enum Mastering {
     /// `sectionRide`: the ride the mix got in `master`; `eqStages`: its match EQ (`Mastered.eqStages`).
     public static func applyMasterGain(_ stem: inout StereoBuffer, gain: Float, ceilingDBTP: Double = -1,
                                        sectionRide: [(time: Double, db: Double)] = [], eqStages: [[Float]] = []) throws {
+        try applyMasterGain(samples: &stem, gain: gain, ceilingDBTP: ceilingDBTP, sectionRide: sectionRide,
+                            eqStages: eqStages)
+    }
+
+    /// The same over any `SongSamples` (the engine's stems parked on disk): DC block, ride and EQ feed the limiter
+    /// in one pass, which measures the true peak as it goes; a second pass scales down only when the meter reads
+    /// the ceiling passed.
+    static func applyMasterGain<S: SongSamples>(samples stem: inout S, gain: Float, ceilingDBTP: Double = -1,
+                                                sectionRide: [(time: Double, db: Double)] = [],
+                                                eqStages: [[Float]] = []) throws {
         guard stem.frames > 0 else { return }
         let sr = stem.sampleRate
-        var left: [Float] = [], right: [Float] = []
-        swap(&left, &stem.left)
-        swap(&right, &stem.right)
-        defer {
-            swap(&left, &stem.left)
-            swap(&right, &stem.right)
-        }
-        dcBlock(&left, &right, sampleRate: sr)
-        SectionDynamics.apply(left: &left, right: &right, sampleRate: sr, breakpoints: sectionRide)
-        for gains in eqStages { try SpectrumMatch.apply(gains, left: &left, right: &right, sampleRate: sr) }
-        try limit(&left, &right, sampleRate: sr, gainDB: 20 * log10(Double(max(gain, 1e-9))),
-              ceiling: ceilingDBTP - limiterMargin)
-        let peak = measureTruePeak(left: left, right: right, sampleRate: sr)
-        if peak > ceilingDBTP {
-            let down = Float(pow(10, (ceilingDBTP - peak - 0.02) / 20))
-            Samples.scale(&left, down)
-            Samples.scale(&right, down)
+        var dcLeft = DCBlocker(sampleRate: sr), dcRight = DCBlocker(sampleRate: sr)
+        let cascades = try eqStages.compactMap { try SpectrumMatch.Cascade($0, sampleRate: sr) }
+        let peak = try TruePeakMeter()
+        try limit(&stem, gainDB: 20 * log10(Double(max(gain, 1e-9))), ceiling: ceilingDBTP - limiterMargin,
+                  prepare: { piece, start in
+                      dcLeft.process(&piece.left, count: piece.frames)
+                      dcRight.process(&piece.right, count: piece.frames)
+                      SectionDynamics.apply(left: &piece.left, right: &piece.right, sampleRate: sr,
+                                            breakpoints: sectionRide, offset: start)
+                      for cascade in cascades { cascade.process(&piece) }
+                  },
+                  heard: { piece, count in peak.add(left: piece.left, right: piece.right, count: count) })
+        let dbtp = peak.finish()
+        if dbtp > ceilingDBTP {
+            let down = Float(pow(10, (ceilingDBTP - dbtp - 0.02) / 20))
+            try stem.update { piece, _ in
+                Samples.scale(&piece.left, down)
+                Samples.scale(&piece.right, down)
+            }
         }
     }
 
@@ -249,51 +281,127 @@ public enum Mastering {
 
     // MARK: Helpers
 
-    static func dcBlock(_ left: inout [Float], _ right: inout [Float], sampleRate: Int) {
-        left.withUnsafeMutableBufferPointer { if let b = $0.baseAddress { cdsp_dc_block(b, $0.count, Float(sampleRate)) } }
-        right.withUnsafeMutableBufferPointer { if let b = $0.baseAddress { cdsp_dc_block(b, $0.count, Float(sampleRate)) } }
-    }
-
-    /// True-peak limits `gain * signal` in place.
-    static func limit(_ left: inout [Float], _ right: inout [Float], sampleRate: Int, gainDB: Double, ceiling: Double) throws {
-        let limiter = try Limiter(sampleRate: Float(sampleRate), lookahead: lookahead, ceilingDBTP: Float(ceiling),
-                              release: limiterRelease)
-        limiter.limitInPlace(left: &left, right: &right, gain: Float(pow(10, gainDB / 20)))
-    }
-
-    /// The buffer's integrated loudness (BS.1770); throws on silence, which has none.
-    static func integratedLUFS(_ buffer: StereoBuffer) throws -> Double {
-        guard let lufs = measureLoudness(left: buffer.left, right: buffer.right, sampleRate: buffer.sampleRate) else {
-            throw ConfigurationError("loudness of a silent buffer")
+    /// True-peak limits `gain * signal` in place, piece by piece, aligned with the input. A piece is read, changed
+    /// by `prepare` (steps before the limiter, in the same pass), gained and limited; `heard` gets the output in
+    /// order, `count` frames of each piece.
+    static func limit<S: SongSamples>(_ samples: inout S, gainDB: Double, ceiling: Double,
+                                      prepare: ((inout StereoBuffer, Int) -> Void)? = nil,
+                                      heard: (StereoBuffer, Int) -> Void) throws {
+        try limitPass(&samples, gainDB: gainDB, ceiling: ceiling, prepare: prepare) { samples, out, count, at in
+            try samples.write(out, count: count, at: at)
+            heard(out, count)
         }
-        return lufs
     }
 
-    /// A copy of a finished master limited again under `ceilingDBTP` (less the limiter's margin) and brought back
-    /// to `loudnessLUFS` through the same limiter: measured, up to three passes, each from the master (the
-    /// limiter's release after every held peak takes some level off what follows). For a delivered file whose
-    /// encoder overshoots (`ChromasongEngine.writeWithinCeiling`); `master`'s own correction works in place.
-    static func limited(_ mix: StereoBuffer, ceilingDBTP: Double, loudnessLUFS target: Double) throws -> StereoBuffer {
-        var limited = mix
-        var gain = 0.0
+    /// The limiter over the pieces of `samples`, its look-ahead compensated: its output lags its input by its
+    /// latency, so output frame j of the piece read at `start` is song frame start + j - latency (a frame already
+    /// read, so writing it back in place is safe), and `latency` frames of silence after the end bring out the
+    /// last. `output(samples, piece, count, at)` gets each output piece: its first `count` frames are song frames
+    /// `at..<at + count`.
+    static func limitPass<S: SongSamples>(_ samples: inout S, gainDB: Double, ceiling: Double,
+                                          prepare: ((inout StereoBuffer, Int) -> Void)? = nil,
+                                          output: (inout S, StereoBuffer, Int, Int) throws -> Void) throws {
+        let limiter = try Limiter(sampleRate: Float(samples.sampleRate), lookahead: lookahead,
+                                  ceilingDBTP: Float(ceiling), release: limiterRelease)
+        let gain = Float(pow(10, gainDB / 20))
+        let n = samples.frames, latency = limiter.latency
+        var start = 0
+        while start < n + latency {
+            var piece: StereoBuffer
+            if start < n {
+                piece = try samples.read(start..<min(n, start + S.pieceFrames))
+                prepare?(&piece, start)
+                Samples.scale(&piece.left, gain)
+                Samples.scale(&piece.right, gain)
+            } else {
+                piece = StereoBuffer(frames: latency, sampleRate: samples.sampleRate)
+            }
+            let count = piece.frames
+            limiter.process(left: &piece.left, right: &piece.right)
+            let skip = max(0, latency - start)
+            if skip < count {
+                let to = start + skip - latency
+                let copy = min(count - skip, n - to)
+                if copy > 0 {
+                    let out = skip == 0 ? piece : StereoBuffer(left: Array(piece.left[skip..<skip + copy]),
+                                                               right: Array(piece.right[skip..<skip + copy]),
+                                                               sampleRate: piece.sampleRate)
+                    try output(&samples, out, copy, to)
+                }
+            }
+            start += count
+        }
+    }
+
+    /// A finished master limited again under `ceilingDBTP` (less the limiter's margin), brought back to
+    /// `loudnessLUFS` through the same limiter, and written to `url`: the master itself is not changed. Up to three
+    /// measured trials, each from the master (the limiter's release after every held peak takes some level off
+    /// what follows), then the last trial's gain is limited once more into the file. For a delivered file whose
+    /// encoder overshoots (`ChromasongEngine.writeWithinCeiling`).
+    static func writeLimited<S: SongSamples>(_ mix: S, ceilingDBTP: Double, loudnessLUFS target: Double, to url: URL,
+                                             format: AudioFormat) throws {
+        var source = mix  // read only: a class, or a buffer shared and never written
+        var gain = 0.0, tried = 0.0
         for _ in 0..<3 {
-            limited = mix
-            try limit(&limited.left, &limited.right, sampleRate: mix.sampleRate, gainDB: gain,
-                      ceiling: ceilingDBTP - limiterMargin)
-            let short = target - (try integratedLUFS(limited))
+            tried = gain
+            let meter = try LoudnessMeter(sampleRate: mix.sampleRate)
+            try limitPass(&source, gainDB: gain, ceiling: ceilingDBTP - limiterMargin) { _, out, count, _ in
+                meter.add(left: out.left, right: out.right, count: count)
+            }
+            guard let lufs = meter.integrated else { throw ConfigurationError("loudness of a silent buffer") }
+            let short = target - lufs
             if abs(short) <= 0.05 { break }
             gain += short
         }
-        return limited
+        let writer = try AudioFile.Writer(url: url, format: format, sampleRate: mix.sampleRate)
+        try limitPass(&source, gainDB: tried, ceiling: ceilingDBTP - limiterMargin) { _, out, count, _ in
+            try writer.write(out, count: count)
+        }
+        try writer.close()
+    }
+
+    /// `limit` measured: the report of its output.
+    static func limit<S: SongSamples>(_ samples: inout S, gainDB: Double, ceiling: Double,
+                                      reportCeiling: Double) throws -> LoudnessReport {
+        let meters = try LoudnessMeters(sampleRate: samples.sampleRate)
+        try limit(&samples, gainDB: gainDB, ceiling: ceiling) { meters.add($0, count: $1) }
+        return meters.report()
+    }
+
+    /// Scales in place, measured.
+    static func scale<S: SongSamples>(_ samples: inout S, by gain: Float) throws -> LoudnessReport {
+        let meters = try LoudnessMeters(sampleRate: samples.sampleRate)
+        try samples.update { piece, _ in
+            Samples.scale(&piece.left, gain)
+            Samples.scale(&piece.right, gain)
+            meters.add(piece)
+        }
+        return meters.report()
+    }
+
+    /// The loudness and true peak of `samples`, read in pieces.
+    static func report<S: SongSamples>(of samples: S, ceiling: Double) throws -> LoudnessReport {
+        let meters = try LoudnessMeters(sampleRate: samples.sampleRate)
+        try samples.scan { piece, _ in meters.add(piece) }
+        return meters.report()
+    }
+
+    /// The integrated loudness of `samples`, read in pieces; nil for silence.
+    static func loudness<S: SongSamples>(of samples: S) throws -> Double? {
+        let meter = try LoudnessMeter(sampleRate: samples.sampleRate)
+        try samples.scan { piece, _ in meter.add(left: piece.left, right: piece.right, count: piece.frames) }
+        return meter.integrated
+    }
+
+    /// The buffer's integrated loudness (BS.1770); throws on silence, which has none.
+    static func integratedLUFS<S: SongSamples>(_ samples: S) throws -> Double {
+        guard let lufs = try loudness(of: samples) else { throw ConfigurationError("loudness of a silent buffer") }
+        return lufs
     }
 
     static func report(_ buffer: StereoBuffer, ceiling: Double) -> LoudnessReport {
-        report(buffer.left, buffer.right, sampleRate: buffer.sampleRate, ceiling: ceiling)
-    }
-
-    static func report(_ left: [Float], _ right: [Float], sampleRate: Int, ceiling: Double) -> LoudnessReport {
-        let lufs = measureLoudness(left: left, right: right, sampleRate: sampleRate)
-        let peak = measureTruePeak(left: left, right: right, sampleRate: sampleRate)
+        let lufs = measureLoudness(left: buffer.left, right: buffer.right, sampleRate: buffer.sampleRate)
+        let peak = measureTruePeak(left: buffer.left, right: buffer.right, sampleRate: buffer.sampleRate)
         return LoudnessReport(integratedLUFS: lufs ?? LoudnessReport.silenceLUFS,
                               truePeakDBTP: peak.isFinite ? peak : LoudnessReport.silenceDBTP)
     }

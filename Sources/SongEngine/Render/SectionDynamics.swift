@@ -60,8 +60,9 @@ enum SectionDynamics {
         apply(left: &buffer.left, right: &buffer.right, sampleRate: buffer.sampleRate, breakpoints: breakpoints)
     }
 
+    /// `offset`: the song frame of `left[0]` (a piece of the song, `SongSamples`).
     static func apply(left: inout [Float], right: inout [Float], sampleRate: Int,
-                      breakpoints: [(time: Double, db: Double)]) {
+                      breakpoints: [(time: Double, db: Double)], offset: Int = 0) {
         guard let first = breakpoints.first else { return }
         let sr = Double(sampleRate)
         let n = min(left.count, right.count)
@@ -72,10 +73,11 @@ enum SectionDynamics {
                 var k = 0
                 var g0 = Float(pow(10, first.db / 20))
                 for i in 0..<n {
-                    while k < frames.count && frames[k] <= i { g0 = gains[k]; k += 1 }
+                    let at = offset + i
+                    while k < frames.count && frames[k] <= at { g0 = gains[k]; k += 1 }
                     var g = g0
                     if k > 0 && k < frames.count && frames[k] > frames[k - 1] {
-                        let t = Float(i - frames[k - 1]) / Float(frames[k] - frames[k - 1])
+                        let t = Float(at - frames[k - 1]) / Float(frames[k] - frames[k - 1])
                         g = gains[k - 1] + (gains[k] - gains[k - 1]) * t
                     }
                     if g != 1 {

@@ -104,8 +104,15 @@ enum SpectrumMatch {
     /// Measures `left`/`right` and designs the EQ toward `target`; nil when the mix is silent.
     static func design(left: [Float], right: [Float], sampleRate: Int, target: SpectrumTarget,
                        maxCorrection: Double = SpectrumMatch.maxCorrection) throws -> Design? {
-        guard let measured = measureBandLevels(left: left, right: right, sampleRate: sampleRate, edges: edges),
-              measured.contains(where: { $0 > -200 }) else { return nil }
+        try design(measured: measureBandLevels(left: left, right: right, sampleRate: sampleRate, edges: edges),
+                   sampleRate: sampleRate, target: target, maxCorrection: maxCorrection)
+    }
+
+    /// Designs the EQ toward `target` for a mix whose band levels at `edges` are `measured` (a `BandMeter`'s, or
+    /// `measureBandLevels`'s); nil when the mix is silent.
+    static func design(measured: [Double]?, sampleRate: Int, target: SpectrumTarget,
+                       maxCorrection: Double = SpectrumMatch.maxCorrection) throws -> Design? {
+        guard let measured, measured.contains(where: { $0 > -200 }) else { return nil }
         let wanted = bands.map { target.level(at: $0) }
         // The mix smoothed over an octave (each band with its neighbours, in power): an octave-spaced EQ cannot
         // follow single notes, and chasing them gave zig-zag gains (+5.5 at 250 Hz, -5.4 at 500 on a pop mix).
@@ -171,21 +178,42 @@ enum SpectrumMatch {
 
     /// Runs the designed filters over both channels, in place (one stereo cascade, `cdsp_biquad_cascade_stereo`).
     static func apply(_ gains: [Float], left: inout [Float], right: inout [Float], sampleRate: Int) throws {
-        // Filters under 0.25 dB are left out (each would move its band by less than that).
-        let used = gains.indices.filter { abs(gains[$0]) >= 0.25 }
-        guard !used.isEmpty, left.count == right.count else { return }
-        func make() throws -> [Biquad] {
-            try used.map { try Biquad(sampleRate: Float(sampleRate), kind: CDSP_EQ_PEAK, frequency: Float(filters[$0]),
-                                      q: q, gainDB: gains[$0]) }
-        }
-        let l = try make(), r = try make()
-        let lh: [OpaquePointer?] = l.map(\.handle), rh: [OpaquePointer?] = r.map(\.handle)
-        left.withUnsafeMutableBufferPointer { lb in
-            right.withUnsafeMutableBufferPointer { rb in
-                cdsp_biquad_cascade_stereo(lh, rh, Int32(used.count), lb.baseAddress, rb.baseAddress, lb.count)
+        guard left.count == right.count, let cascade = try Cascade(gains, sampleRate: sampleRate) else { return }
+        cascade.process(left: &left, right: &right, count: left.count)
+    }
+
+    /// The designed filters as one stereo cascade that keeps its state from piece to piece of a song.
+    final class Cascade {
+        private let left: [Biquad], right: [Biquad]
+        private let leftHandles: [OpaquePointer?], rightHandles: [OpaquePointer?]
+
+        /// Nil when no filter is used: filters under 0.25 dB are left out (each would move its band by less).
+        init?(_ gains: [Float], sampleRate: Int) throws {
+            let used = gains.indices.filter { abs(gains[$0]) >= 0.25 }
+            guard !used.isEmpty else { return nil }
+            func make() throws -> [Biquad] {
+                try used.map { try Biquad(sampleRate: Float(sampleRate), kind: CDSP_EQ_PEAK, frequency: Float(filters[$0]),
+                                          q: q, gainDB: gains[$0]) }
             }
+            left = try make()
+            right = try make()
+            leftHandles = left.map(\.handle)
+            rightHandles = right.map(\.handle)
         }
-        withExtendedLifetime((l, r)) {}
+
+        func process(_ piece: inout StereoBuffer) {
+            process(left: &piece.left, right: &piece.right, count: piece.frames)
+        }
+
+        func process(left l: inout [Float], right r: inout [Float], count: Int) {
+            l.withUnsafeMutableBufferPointer { lb in
+                r.withUnsafeMutableBufferPointer { rb in
+                    cdsp_biquad_cascade_stereo(leftHandles, rightHandles, Int32(leftHandles.count), lb.baseAddress,
+                                               rb.baseAddress, min(count, lb.count, rb.count))
+                }
+            }
+            withExtendedLifetime((left, right)) {}
+        }
     }
 
     /// The gain step x minimising |A x - y|^2 + ridge |x|^2 + smoothness |D (current + x)|^2 (D: differences of
