@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -158,5 +159,56 @@ final class SpillFile: SongSamples {
             try SpilledBuffer.transfer(fd, UnsafeMutableRawPointer(mutating: $0.baseAddress!), count * 4,
                                        at: frames * 4 + start * 4, write: true)
         }
+    }
+}
+
+/// Sung takes (mono float) parked as the singers make them, so a long song's lines wait on disk, not in memory, until
+/// the vocal chain mixes them (issue 14: the sung job's peak memory flat in the song's length). Singers on several
+/// threads append at once; each take is read back by range. The file is removed when the last reference goes.
+final class TakeFile: Sendable {
+    /// A parked take: `count` samples from sample `offset` of `file`.
+    struct Take: Sendable {
+        let file: TakeFile
+        let offset: Int
+        let count: Int
+
+        /// Samples `range` of the take (clamped to it).
+        func read(_ range: Range<Int>) throws -> [Float] {
+            let range = range.clamped(to: 0..<count)
+            var samples = [Float](repeating: 0, count: range.count)
+            try samples.withUnsafeMutableBytes {
+                try SpilledBuffer.transfer(file.fd, $0.baseAddress, $0.count, at: (offset + range.lowerBound) * 4,
+                                           write: false)
+            }
+            return samples
+        }
+    }
+
+    let url: URL
+    private let fd: Int32
+    private let end = Mutex(0)
+
+    init(at url: URL) throws {
+        fd = open(url.path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+        self.url = url
+    }
+
+    deinit {
+        close(fd)
+        unlink(url.path)
+    }
+
+    /// Appends `samples`; safe from several threads at once.
+    func park(_ samples: [Float]) throws -> Take {
+        let offset = end.withLock { end in
+            defer { end += samples.count }
+            return end
+        }
+        try samples.withUnsafeBytes {
+            guard let base = $0.baseAddress else { return }
+            try SpilledBuffer.transfer(fd, UnsafeMutableRawPointer(mutating: base), $0.count, at: offset * 4, write: true)
+        }
+        return Take(file: self, offset: offset, count: samples.count)
     }
 }

@@ -32,6 +32,9 @@ struct VocalChain {
         var main: Singer.Phrase
         var double: Singer.Phrase?
         var seed: UInt64
+        /// The takes' samples when they wait on disk (`TakeFile`; then the phrases' `samples` are empty).
+        var mainTake: TakeFile.Take? = nil
+        var doubleTake: TakeFile.Take? = nil
     }
 
     /// Per-line EQ, in place (mono, at the chain's rate).
@@ -62,11 +65,12 @@ struct VocalChain {
         // Level: the main takes' RMS over their sounding spans.
         var energy = 0.0, count = 0
         for line in lines {
+            let main = try line.mainTake?.read(0..<line.mainTake!.count) ?? line.main.samples
             for span in line.main.spans {
                 let a = max(0, Int((span.lowerBound - line.main.start) * sr))
-                let b = min(line.main.samples.count, Int((span.upperBound - line.main.start) * sr))
+                let b = min(main.count, Int((span.upperBound - line.main.start) * sr))
                 guard a < b else { continue }
-                let rms = line.main.samples.withUnsafeBufferPointer { Double(cdsp_rms($0.baseAddress! + a, b - a)) }
+                let rms = main.withUnsafeBufferPointer { Double(cdsp_rms($0.baseAddress! + a, b - a)) }
                 energy += rms * rms * Double(b - a)
                 count += b - a
             }
@@ -84,15 +88,22 @@ struct VocalChain {
 
         // Every sound to add, in the order the whole-stem path added them: per line (by start) its main take, its
         // double, then the breath before it.
-        struct Sound { var samples: [Float]; var offset: Int; var gain: Float; var pan: Float }
+        struct Sound {
+            var samples: [Float]
+            var offset: Int
+            var gain: Float
+            var pan: Float
+            var take: TakeFile.Take? = nil
+        }
         var sounds: [Sound] = []
         func offset(_ time: Double) -> Int { Int((time * sr).rounded()) }
         var previousEnd = -Double.infinity
         for line in lines.sorted(by: { $0.main.start < $1.main.start }) {
-            sounds.append(Sound(samples: line.main.samples, offset: offset(line.main.start), gain: gain, pan: 0))
+            sounds.append(Sound(samples: line.main.samples, offset: offset(line.main.start), gain: gain, pan: 0,
+                                take: line.mainTake))
             if let d = line.double {
                 sounds.append(Sound(samples: d.samples, offset: offset(d.start + doubleDelay),
-                                    gain: gain * cdsp_db_to_gain(doubleGainDB), pan: doublePan))
+                                    gain: gain * cdsp_db_to_gain(doubleGainDB), pan: doublePan, take: line.doubleTake))
             }
             // A breath in the rest before a phrase: 0.25 s of band-limited noise, swelling and fading, ending 40 ms
             // before the first consonant.
@@ -117,7 +128,15 @@ struct VocalChain {
             let length = min(VocalMix.pieceFrames, frames - pieceStart)
             var left = [Float](repeating: 0, count: length), right = left
             for sound in sounds {
-                add(sound.samples, at: sound.offset - pieceStart, gain: sound.gain, pan: sound.pan, into: &left, &right)
+                let at = sound.offset - pieceStart
+                if let take = sound.take {
+                    // Only the part of a parked take that falls in this piece is read.
+                    let from = max(0, -at), to = min(take.count, length - at)
+                    guard from < to else { continue }
+                    add(try take.read(from..<to), at: at + from, gain: sound.gain, pan: sound.pan, into: &left, &right)
+                } else {
+                    add(sound.samples, at: at, gain: sound.gain, pan: sound.pan, into: &left, &right)
+                }
             }
             compressor.process(left: &left, right: &right)
             left.withUnsafeMutableBufferPointer { l in

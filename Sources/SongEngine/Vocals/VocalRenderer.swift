@@ -83,11 +83,25 @@ public enum VocalRenderer {
             speechTime.set(i, seconds(since: t0))
         }
         let said = utterances.values
+        // With a stem file, each take goes to disk beside it as soon as it is sung, so the song's lines are never
+        // all in memory at once (a 10-minute song sings about 100 MB of them per version).
+        let takes = try stemFile.map { try TakeFile(at: $0.deletingLastPathComponent().appendingPathComponent(".takes.f32")) }
         let results = ConcurrentResults<Rendered>(count: jobs.count)
         let failures = ConcurrentResults<any Error>(count: jobs.count)
         DispatchQueue.concurrentPerform(iterations: jobs.count) { i in
             guard let utterance = said[keys[jobs[i].speechKey]!] else { return }
-            do { results.set(i, try sing(jobs[i], utterance: utterance, chain: chain)) } catch { failures.set(i, error) }
+            do {
+                guard var sung = try sing(jobs[i], utterance: utterance, chain: chain) else { return }
+                if let takes {
+                    sung.mainTake = try takes.park(sung.main.samples)
+                    sung.main.samples = []
+                    if let double = sung.double {
+                        sung.doubleTake = try takes.park(double.samples)
+                        sung.double!.samples = []
+                    }
+                }
+                results.set(i, sung)
+            } catch { failures.set(i, error) }
         }
         if let failure = failures.values.compactMap({ $0 }).first { throw failure }
         let rendered = results.values
@@ -108,7 +122,10 @@ public enum VocalRenderer {
             entries.append(Manifest.LyricLine(index: entries.count, text: r.text, start: words.first!.start,
                                               end: words.last!.end, words: words))
         }
-        let placed = ordered.map { VocalChain.Placed(main: $0.main, double: $0.double, seed: $0.seed) }
+        let placed = ordered.map {
+            VocalChain.Placed(main: $0.main, double: $0.double, seed: $0.seed, mainTake: $0.mainTake,
+                              doubleTake: $0.doubleTake)
+        }
         let chainStart = ContinuousClock.now
         var stem = StereoBuffer(frames: 0, sampleRate: sampleRate)
         var spilled: SpilledBuffer?
@@ -123,7 +140,9 @@ public enum VocalRenderer {
         let speechSeconds = speechTime.values.reduce(0) { $0 + ($1 ?? 0) }
         let retuneSeconds = ordered.reduce(0) { $0 + $1.seconds }
         return VocalRender(stem: stem, spilled: spilled, lyrics: entries,
-                           sungSeconds: ordered.reduce(0) { $0 + Double($1.main.samples.count) / Double(sampleRate) },
+                           sungSeconds: ordered.reduce(0) {
+                               $0 + Double($1.mainTake?.count ?? $1.main.samples.count) / Double(sampleRate)
+                           },
                            singingSeconds: speechSeconds + retuneSeconds,
                            stageSeconds: [("synthesis", speechSeconds), ("retune", retuneSeconds), ("chain", chainSeconds)])
     }
@@ -165,6 +184,9 @@ public enum VocalRenderer {
         var seed: UInt64
         var seconds: Double
         var chainSeconds: Double
+        /// The takes, when parked on disk (`TakeFile`).
+        var mainTake: TakeFile.Take? = nil
+        var doubleTake: TakeFile.Take? = nil
     }
 
     static func prepare(_ line: SungLine, index: Int, vocal: VocalScore, notes: [Note], spb: Double) -> Job? {
