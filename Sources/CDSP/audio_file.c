@@ -5,6 +5,7 @@
 #include <math.h>
 #include <sndfile.h>
 #include <stdio.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,6 +23,7 @@ struct cdsp_audio_writer {
     unsigned char *mp3;
     size_t mp3_capacity;
     int channels;
+    char *ogg_path;    // Ogg Vorbis: the file, to make its stream serial fixed on close
     int integer;       // clamp to [-1, 1]
     float dither_lsb;  // 0: no dither
     cdsp_rng rng;
@@ -60,6 +62,12 @@ cdsp_audio_writer *cdsp_audio_writer_open(const char *path, cdsp_audio_format fo
     if (!w->file) {
         free(w);
         *status = CDSP_ERR_IO;
+        return NULL;
+    }
+    if (format == CDSP_AUDIO_OGG && !(w->ogg_path = strdup(path))) {
+        sf_close(w->file);
+        free(w);
+        *status = CDSP_ERR_MEMORY;
         return NULL;
     }
     w->channels = channels;
@@ -195,12 +203,69 @@ cdsp_status cdsp_audio_writer_write(cdsp_audio_writer *w, const float *left, con
     return CDSP_OK;
 }
 
+// --- Ogg: a fixed stream serial ----------------------------------------------------------------------------------
+// libsndfile starts every Ogg stream with a random serial number (RFC 3533 asks for one unique among the streams
+// of a physical file; a file of ours has one), so two renders of the same request differed in each page's serial and
+// checksum. On close the writer rewrites every page with a fixed serial and recomputes its CRC: same audio, same
+// bytes. The pages are the writer's own, read back one at a time and checked as they are read.
+
+static uint32_t ogg_crc_table[256];
+
+static void ogg_crc_init(void) {
+    for (uint32_t i = 0; i < 256; i++) {
+        uint32_t r = i << 24;
+        for (int k = 0; k < 8; k++) r = r & 0x80000000u ? (r << 1) ^ 0x04c11db7u : r << 1;
+        ogg_crc_table[i] = r;
+    }
+}
+
+static uint32_t ogg_crc(uint32_t crc, const unsigned char *bytes, size_t count) {
+    for (size_t i = 0; i < count; i++) crc = (crc << 8) ^ ogg_crc_table[((crc >> 24) & 0xff) ^ bytes[i]];
+    return crc;
+}
+
+/// Rewrites each page of the Ogg file at `path` with `serial` and its recomputed checksum.
+static cdsp_status ogg_fix_serial(const char *path, uint32_t serial) {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, ogg_crc_init);
+    FILE *f = fopen(path, "r+b");
+    if (!f) return CDSP_ERR_IO;
+    enum { HEADER = 27, MAX_PAGE = HEADER + 255 + 255 * 255 };
+    unsigned char *page = malloc(MAX_PAGE);
+    cdsp_status status = page ? CDSP_OK : CDSP_ERR_MEMORY;
+    long at = 0;
+    while (status == CDSP_OK) {
+        size_t got = fread(page, 1, HEADER, f);
+        if (got == 0 && feof(f)) break;
+        if (got != HEADER || memcmp(page, "OggS", 4) != 0) { status = CDSP_ERR_CORRUPT; break; }
+        size_t segments = page[26];
+        if (fread(page + HEADER, 1, segments, f) != segments) { status = CDSP_ERR_CORRUPT; break; }
+        size_t body = 0;
+        for (size_t i = 0; i < segments; i++) body += page[HEADER + i];
+        if (fread(page + HEADER + segments, 1, body, f) != body) { status = CDSP_ERR_CORRUPT; break; }
+        size_t length = HEADER + segments + body;
+        for (int i = 0; i < 4; i++) page[14 + i] = (unsigned char)(serial >> (8 * i));
+        memset(page + 22, 0, 4);
+        uint32_t crc = ogg_crc(0, page, length);
+        for (int i = 0; i < 4; i++) page[22 + i] = (unsigned char)(crc >> (8 * i));
+        if (fseek(f, at, SEEK_SET) != 0 || fwrite(page, 1, HEADER, f) != HEADER) { status = CDSP_ERR_IO; break; }
+        at += (long)length;
+        if (fseek(f, at, SEEK_SET) != 0) { status = CDSP_ERR_IO; break; }
+    }
+    free(page);
+    if (fclose(f) != 0 && status == CDSP_OK) status = CDSP_ERR_IO;
+    return status;
+}
+
 cdsp_status cdsp_audio_writer_close(cdsp_audio_writer *w) {
     if (!w) return CDSP_ERR_ARGUMENT;
     if (w->lame) return mp3_close(w);
     int err = w->file ? sf_close(w->file) : 0;
+    cdsp_status status = err == 0 ? CDSP_OK : CDSP_ERR_IO;
+    if (status == CDSP_OK && w->ogg_path) status = ogg_fix_serial(w->ogg_path, 0x43686f72u);  // "Chor"
+    free(w->ogg_path);
     free(w);
-    return err == 0 ? CDSP_OK : CDSP_ERR_IO;
+    return status;
 }
 
 cdsp_status cdsp_audio_read(const char *path, float **left, float **right, size_t *frames, int *sample_rate,
