@@ -49,6 +49,21 @@ struct SpilledBuffer: Sendable {
     /// Removes the file.
     func remove() { unlink(url.path) }
 
+    /// Writes the first `count` frames of `piece` at frame `start` of the parked layout of a `frames`-frame buffer
+    /// open as `fd` (the frames past its end are not written).
+    static func write(_ piece: StereoBuffer, count: Int, at start: Int, of frames: Int, to fd: Int32) throws {
+        let count = max(0, min(count, piece.frames, frames - start))
+        guard count > 0 else { return }
+        // Read-only access: a mutable one would copy a shared buffer (a whole song, for `park`).
+        try piece.left.withUnsafeBytes {
+            try transfer(fd, UnsafeMutableRawPointer(mutating: $0.baseAddress!), count * 4, at: start * 4, write: true)
+        }
+        try piece.right.withUnsafeBytes {
+            try transfer(fd, UnsafeMutableRawPointer(mutating: $0.baseAddress!), count * 4, at: (frames + start) * 4,
+                         write: true)
+        }
+    }
+
     /// Moves `count` bytes between `bytes` and the file at `offset`, all of them (a short transfer continues,
     /// EINTR retries; a read past the end is EIO: the file is shorter than written).
     static func transfer(_ fd: Int32, _ bytes: UnsafeMutableRawPointer?, _ count: Int, at offset: Int, write: Bool) throws {
@@ -94,17 +109,7 @@ final class SpillWriter {
     /// Writes `piece` at frame `start` (the frames past the buffer's end are not written).
     func write(_ piece: StereoBuffer, at start: Int) throws {
         precondition(fd >= 0, "write after finish")
-        let count = max(0, min(piece.frames, frames - start))
-        guard count > 0 else { return }
-        // Read-only access: a mutable one would copy a shared buffer (a whole song, for `park`).
-        try piece.left.withUnsafeBytes {
-            try SpilledBuffer.transfer(fd, UnsafeMutableRawPointer(mutating: $0.baseAddress!), count * 4,
-                                       at: start * 4, write: true)
-        }
-        try piece.right.withUnsafeBytes {
-            try SpilledBuffer.transfer(fd, UnsafeMutableRawPointer(mutating: $0.baseAddress!), count * 4,
-                                       at: frames * 4 + start * 4, write: true)
-        }
+        try SpilledBuffer.write(piece, count: piece.frames, at: start, of: frames, to: fd)
     }
 
     /// Closes the file: the parked buffer, read back by `SpilledBuffer`.
@@ -149,16 +154,7 @@ final class SpillFile: SongSamples {
     }
 
     func write(_ piece: StereoBuffer, count: Int, at start: Int) throws {
-        let count = max(0, min(count, piece.frames, frames - start))
-        guard count > 0 else { return }
-        try piece.left.withUnsafeBytes {
-            try SpilledBuffer.transfer(fd, UnsafeMutableRawPointer(mutating: $0.baseAddress!), count * 4,
-                                       at: start * 4, write: true)
-        }
-        try piece.right.withUnsafeBytes {
-            try SpilledBuffer.transfer(fd, UnsafeMutableRawPointer(mutating: $0.baseAddress!), count * 4,
-                                       at: frames * 4 + start * 4, write: true)
-        }
+        try SpilledBuffer.write(piece, count: count, at: start, of: frames, to: fd)
     }
 }
 
