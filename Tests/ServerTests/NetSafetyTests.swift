@@ -387,7 +387,8 @@ struct NetDeadlineTests {
         // A byte every 30 s against a 2 s deadline: the deadline used to be checked only when a byte came, so the
         // fetch ran to the first byte after it (30 s); now the clock itself ends it. The clock is a task on Swift's
         // cooperative pool, which the suite's own synchronous DSP tests keep busy on 2 cores: a CI run measured the
-        // cut at 6.9 s, so the bound asks for "long before the next byte", not for the deadline's precision.
+        // cut at 6.9 s, and the grown suite 16-18 s on this 2-core machine (2026-12-06), so the bound asks for
+        // "before the next byte" (30 s), not for the deadline's precision.
         let origin = try TrickleOrigin(interval: 30)
         defer { origin.stop() }
         var configuration = SafeHTTPClient.Configuration()
@@ -401,7 +402,7 @@ struct NetDeadlineTests {
         }
         let elapsed = ContinuousClock.now - start
         #expect(error?.kind == .timeout)
-        #expect(elapsed >= .seconds(2) && elapsed < .seconds(15), "cut after \(elapsed)")
+        #expect(elapsed >= .seconds(2) && elapsed < .seconds(25), "cut after \(elapsed)")
     }
 
     /// Finding 6: a receiver that answers 200 and then sends its body a byte a second. The delivery counts at the
@@ -420,12 +421,13 @@ struct NetDeadlineTests {
                                            headers: [("Content-Type", "application/json")])
         #expect(result.status == 200)
         // Milliseconds on a quiet machine; the bounds leave room for a loaded one (the suite's synchronous DSP
-        // tests keep the cooperative pool busy), and sit well below the 32 s the body takes to trickle (what
-        // reading it would cost).
-        #expect(ContinuousClock.now - start < .seconds(15), "answered after \(ContinuousClock.now - start)")
+        // tests keep the cooperative pool busy: 16.2 s once, 2026-12-06), and sit below the 32 s the body takes to
+        // trickle (what reading it would cost).
+        #expect(ContinuousClock.now - start < .seconds(25), "answered after \(ContinuousClock.now - start)")
         // The origin stops at its first or second send after our close (a send every 4 s).
-        let closed = try await waitUntil(timeout: 20) { origin.ended != nil }
+        let closed = try await waitUntil(timeout: 30) { origin.ended != nil }
         #expect(closed, "the connection to the receiver was closed")
-        if let ended = origin.ended { #expect(ended - start < .seconds(24)) }
+        // Before the body would have ended (32 s): at most two sends after an answer within the bound above.
+        if let ended = origin.ended { #expect(ended - start < .seconds(31)) }
     }
 }
