@@ -96,16 +96,89 @@ static void tdf2_store(const tdf2 *t, cdsp_biquad *state) {
     state->s2 = fabs(t->s2) < 1e-25 ? 0.0 : t->s2;
 }
 
+/// One filter over both channels at once: lane 0 left, lane 1 right, the coefficients the same in both lanes.
+typedef double v2d __attribute__((vector_size(16)));
+typedef struct {
+    v2d b0, b1, b2, a1, a2, s1, s2;
+} tdf2x2;
+
+static inline v2d tdf2x2_step(tdf2x2 *f, v2d x) {
+    v2d y = f->b0 * x + f->s1;
+    f->s1 = f->b1 * x - f->a1 * y + f->s2;
+    f->s2 = f->b2 * x - f->a2 * y;
+    return y;
+}
+
+/// The output rounded to float, as it is when stored between two filters run one after another.
+static inline v2d as_float(v2d y) { return (v2d){(double)(float)y[0], (double)(float)y[1]}; }
+
+static tdf2x2 tdf2x2_load(const cdsp_biquad *left, const cdsp_biquad *right) {
+    tdf2x2 t = {{left->b0, left->b0}, {left->b1, left->b1}, {left->b2, left->b2}, {left->a1, left->a1},
+                {left->a2, left->a2}, {left->s1, right->s1}, {left->s2, right->s2}};
+    return t;
+}
+
+static void tdf2x2_store(const tdf2x2 *t, cdsp_biquad *left, cdsp_biquad *right) {
+    left->s1 = fabs(t->s1[0]) < 1e-25 ? 0.0 : t->s1[0];
+    left->s2 = fabs(t->s2[0]) < 1e-25 ? 0.0 : t->s2[0];
+    right->s1 = fabs(t->s1[1]) < 1e-25 ? 0.0 : t->s1[1];
+    right->s2 = fabs(t->s2[1]) < 1e-25 ? 0.0 : t->s2[1];
+}
+
+/// Four filters over n >= 4 frames of both channels, each filter one sample behind the one before it: eight
+/// recursions in flight (four filters x two lanes).
+static void cascade_four(cdsp_biquad *const *lf, cdsp_biquad *const *rf, float *l, float *r, size_t n) {
+    tdf2x2 f0 = tdf2x2_load(lf[0], rf[0]), f1 = tdf2x2_load(lf[1], rf[1]), f2 = tdf2x2_load(lf[2], rf[2]),
+           f3 = tdf2x2_load(lf[3], rf[3]);
+#define IN(i) ((v2d){l[i], r[i]})
+#define OUT(i, y) do { v2d y_ = (y); l[i] = (float)y_[0]; r[i] = (float)y_[1]; } while (0)
+    v2d p1 = as_float(tdf2x2_step(&f0, IN(0)));
+    v2d q1 = as_float(tdf2x2_step(&f0, IN(1)));
+    v2d p2 = as_float(tdf2x2_step(&f1, p1));
+    p1 = q1;
+    q1 = as_float(tdf2x2_step(&f0, IN(2)));
+    v2d q2 = as_float(tdf2x2_step(&f1, p1));
+    v2d p3 = as_float(tdf2x2_step(&f2, p2));
+    p1 = q1;
+    p2 = q2;
+    for (size_t i = 3; i < n; i++) {  // f0 at i, f1 at i - 1, f2 at i - 2, f3 at i - 3
+        q1 = as_float(tdf2x2_step(&f0, IN(i)));
+        q2 = as_float(tdf2x2_step(&f1, p1));
+        v2d q3 = as_float(tdf2x2_step(&f2, p2));
+        OUT(i - 3, tdf2x2_step(&f3, p3));
+        p1 = q1;
+        p2 = q2;
+        p3 = q3;
+    }
+    // Drain: f1 has sample n - 1 to do, f2 n - 2 and n - 1, f3 n - 3 to n - 1.
+    q2 = as_float(tdf2x2_step(&f1, p1));
+    v2d q3 = as_float(tdf2x2_step(&f2, p2));
+    OUT(n - 3, tdf2x2_step(&f3, p3));
+    v2d last = as_float(tdf2x2_step(&f2, q2));
+    OUT(n - 2, tdf2x2_step(&f3, q3));
+    OUT(n - 1, tdf2x2_step(&f3, last));
+#undef IN
+#undef OUT
+    tdf2x2_store(&f0, lf[0], rf[0]);
+    tdf2x2_store(&f1, lf[1], rf[1]);
+    tdf2x2_store(&f2, lf[2], rf[2]);
+    tdf2x2_store(&f3, lf[3], rf[3]);
+}
+
 void cdsp_biquad_cascade_stereo(cdsp_biquad *const *left_filters, cdsp_biquad *const *right_filters, int count,
                                 float *left, float *right, size_t frames) {
-    // Filters run two at a time, the second one sample behind the first, so four recursions (two filters x two
-    // channels) are in flight at once instead of one: the loop is bound by the recursion's latency, not by
-    // arithmetic. Same arithmetic in the same order per filter, so the same bytes as one filter after another.
+    // Filters run four at a time, each one sample behind the one before, with both channels as the two lanes of
+    // one vector: eight recursions in flight instead of one, so the loop is bound by arithmetic, not by the
+    // recursion's latency. The rest run two at a time the same way in scalars (four recursions). Same arithmetic
+    // in the same order per filter, and the output rounded to float between filters, so the same bytes as one
+    // filter after another.
     enum { BLOCK = 2048 };
     for (size_t start = 0; start < frames; start += BLOCK) {
         size_t n = frames - start < BLOCK ? frames - start : BLOCK;
         float *l = left + start, *r = right + start;
         int k = 0;
+        if (n >= 4)
+            for (; k + 3 < count; k += 4) cascade_four(left_filters + k, right_filters + k, l, r, n);
         for (; k + 1 < count; k += 2) {
             tdf2 la = tdf2_load(left_filters[k], left_filters[k]), lb = tdf2_load(left_filters[k + 1], left_filters[k + 1]);
             tdf2 ra = tdf2_load(left_filters[k], right_filters[k]), rb = tdf2_load(left_filters[k + 1], right_filters[k + 1]);
