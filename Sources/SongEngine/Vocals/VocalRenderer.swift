@@ -60,7 +60,8 @@ public enum VocalRenderer {
         let notes = track.notes
 
         // Speak every distinct line once (a repeated chorus line at the same pitch is the same utterance); flite
-        // runs one call at a time inside Speech. Then sing each line on its own, in parallel.
+        // runs one call at a time inside Speech. Each spoken line is then sung for every line that uses it; the
+        // spoken lines go in parallel.
         let jobs = vocal.lines.enumerated().compactMap { i, line in prepare(line, index: i, vocal: vocal, notes: notes, spb: spb) }
         var keyIndex: [String: Int] = [:]
         var spoken: [Job] = []
@@ -68,9 +69,18 @@ public enum VocalRenderer {
             keyIndex[job.speechKey] = spoken.count
             spoken.append(job)
         }
-        let toSpeak = spoken, keys = keyIndex
-        let utterances = ConcurrentResults<SpeechUtterance>(count: spoken.count)
+        let toSpeak = spoken
+        // The jobs each spoken line serves; each line is spoken, then sung by all of them, then let go, so only the
+        // lines in flight are in memory (a 10-minute song speaks about 13 MB of vocoder frames a version).
+        var served = [[Int]](repeating: [], count: spoken.count)
+        for (j, job) in jobs.enumerated() { served[keyIndex[job.speechKey]!].append(j) }
+        let serves = served
         let speechTime = ConcurrentResults<Double>(count: spoken.count)
+        // With a stem file, each take goes to disk beside it as soon as it is sung, so the song's lines are never
+        // all in memory at once (a 10-minute song sings about 100 MB of them per version).
+        let takes = try stemFile.map { try TakeFile(at: $0.deletingLastPathComponent().appendingPathComponent(".takes.f32")) }
+        let results = ConcurrentResults<Rendered>(count: jobs.count)
+        let failures = ConcurrentResults<any Error>(count: jobs.count)
         DispatchQueue.concurrentPerform(iterations: spoken.count) { i in
             let t0 = ContinuousClock.now
             // Brought to the output rate once per spoken line: the singer then retimes and retunes at the output
@@ -78,30 +88,23 @@ public enum VocalRenderer {
             // The vocoder path sings from the frames alone: no spoken waveform, nothing to upsample.
             let spokenLine = speech.speak(line: toSpeak[i].text, voice: vocal.base, f0: toSpeak[i].f0,
                                           formantSemitones: vocal.formantSemitones, waveform: synthesis == .psola)
-            utterances.set(i, spokenLine.vocoder != nil && synthesis != .psola
-                ? spokenLine : upsampled(spokenLine, to: sampleRate))
+            let utterance = spokenLine.vocoder != nil && synthesis != .psola
+                ? spokenLine : upsampled(spokenLine, to: sampleRate)
             speechTime.set(i, seconds(since: t0))
-        }
-        let said = utterances.values
-        // With a stem file, each take goes to disk beside it as soon as it is sung, so the song's lines are never
-        // all in memory at once (a 10-minute song sings about 100 MB of them per version).
-        let takes = try stemFile.map { try TakeFile(at: $0.deletingLastPathComponent().appendingPathComponent(".takes.f32")) }
-        let results = ConcurrentResults<Rendered>(count: jobs.count)
-        let failures = ConcurrentResults<any Error>(count: jobs.count)
-        DispatchQueue.concurrentPerform(iterations: jobs.count) { i in
-            guard let utterance = said[keys[jobs[i].speechKey]!] else { return }
-            do {
-                guard var sung = try sing(jobs[i], utterance: utterance, chain: chain) else { return }
-                if let takes {
-                    sung.mainTake = try takes.park(sung.main.samples)
-                    sung.main.samples = []
-                    if let double = sung.double {
-                        sung.doubleTake = try takes.park(double.samples)
-                        sung.double!.samples = []
+            for j in serves[i] {
+                do {
+                    guard var sung = try sing(jobs[j], utterance: utterance, chain: chain) else { continue }
+                    if let takes {
+                        sung.mainTake = try takes.park(sung.main.samples)
+                        sung.main.samples = []
+                        if let double = sung.double {
+                            sung.doubleTake = try takes.park(double.samples)
+                            sung.double!.samples = []
+                        }
                     }
-                }
-                results.set(i, sung)
-            } catch { failures.set(i, error) }
+                    results.set(j, sung)
+                } catch { failures.set(j, error) }
+            }
         }
         if let failure = failures.values.compactMap({ $0 }).first { throw failure }
         let rendered = results.values
