@@ -84,7 +84,8 @@ public enum Mastering {
 
     /// The chain over any `SongSamples`: the engine masters the mix parked on disk (`SpillFile`), so no song-length
     /// buffer is in memory. Each step is a pass over the pieces in order, and the measures ride on the pass that
-    /// makes the signal they read: about six passes where the whole-song form made fourteen; the same samples.
+    /// makes the signal they read: five to seven passes where the whole-buffer form ran about twenty whole-song loops
+    /// (each filter and meter its own); the same samples.
     static func master<S: SongSamples>(samples mix: inout S, targetLUFS: Double = -14, ceilingDBTP: Double = -1,
                                        brightness: Double = 0.5, compression: Double = 0.5,
                                        sectionRide: [(time: Double, db: Double)] = [],
