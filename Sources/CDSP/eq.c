@@ -74,28 +74,6 @@ double cdsp_biquad_response_db(const cdsp_biquad *f, double frequency) {
     return 10.0 * log10((nr * nr + ni * ni) / (dr * dr + di * di));
 }
 
-typedef struct {
-    double b0, b1, b2, a1, a2, s1, s2;
-} tdf2;
-
-static inline double tdf2_step(tdf2 *f, double x) {
-    double y = f->b0 * x + f->s1;
-    f->s1 = f->b1 * x - f->a1 * y + f->s2;
-    f->s2 = f->b2 * x - f->a2 * y;
-    return y;
-}
-
-static tdf2 tdf2_load(const cdsp_biquad *coefficients, const cdsp_biquad *state) {
-    tdf2 t = {coefficients->b0, coefficients->b1, coefficients->b2, coefficients->a1, coefficients->a2, state->s1,
-              state->s2};
-    return t;
-}
-
-static void tdf2_store(const tdf2 *t, cdsp_biquad *state) {
-    state->s1 = fabs(t->s1) < 1e-25 ? 0.0 : t->s1;
-    state->s2 = fabs(t->s2) < 1e-25 ? 0.0 : t->s2;
-}
-
 /// One filter over both channels at once: lane 0 left, lane 1 right, the coefficients the same in both lanes.
 typedef double v2d __attribute__((vector_size(16)));
 typedef struct {
@@ -107,6 +85,13 @@ static inline v2d tdf2x2_step(tdf2x2 *f, v2d x) {
     f->s1 = f->b1 * x - f->a1 * y + f->s2;
     f->s2 = f->b2 * x - f->a2 * y;
     return y;
+}
+
+/// Frame i of both channels as one vector, and back (rounded to float).
+static inline v2d get(const float *l, const float *r, size_t i) { return (v2d){l[i], r[i]}; }
+static inline void put(float *l, float *r, size_t i, v2d y) {
+    l[i] = (float)y[0];
+    r[i] = (float)y[1];
 }
 
 /// The output rounded to float, as it is when stored between two filters run one after another.
@@ -130,22 +115,20 @@ static void tdf2x2_store(const tdf2x2 *t, cdsp_biquad *left, cdsp_biquad *right)
 static void cascade_four(cdsp_biquad *const *lf, cdsp_biquad *const *rf, float *l, float *r, size_t n) {
     tdf2x2 f0 = tdf2x2_load(lf[0], rf[0]), f1 = tdf2x2_load(lf[1], rf[1]), f2 = tdf2x2_load(lf[2], rf[2]),
            f3 = tdf2x2_load(lf[3], rf[3]);
-#define IN(i) ((v2d){l[i], r[i]})
-#define OUT(i, y) do { v2d y_ = (y); l[i] = (float)y_[0]; r[i] = (float)y_[1]; } while (0)
-    v2d p1 = as_float(tdf2x2_step(&f0, IN(0)));
-    v2d q1 = as_float(tdf2x2_step(&f0, IN(1)));
+    v2d p1 = as_float(tdf2x2_step(&f0, get(l, r, 0)));
+    v2d q1 = as_float(tdf2x2_step(&f0, get(l, r, 1)));
     v2d p2 = as_float(tdf2x2_step(&f1, p1));
     p1 = q1;
-    q1 = as_float(tdf2x2_step(&f0, IN(2)));
+    q1 = as_float(tdf2x2_step(&f0, get(l, r, 2)));
     v2d q2 = as_float(tdf2x2_step(&f1, p1));
     v2d p3 = as_float(tdf2x2_step(&f2, p2));
     p1 = q1;
     p2 = q2;
     for (size_t i = 3; i < n; i++) {  // f0 at i, f1 at i - 1, f2 at i - 2, f3 at i - 3
-        q1 = as_float(tdf2x2_step(&f0, IN(i)));
+        q1 = as_float(tdf2x2_step(&f0, get(l, r, i)));
         q2 = as_float(tdf2x2_step(&f1, p1));
         v2d q3 = as_float(tdf2x2_step(&f2, p2));
-        OUT(i - 3, tdf2x2_step(&f3, p3));
+        put(l, r, i - 3, tdf2x2_step(&f3, p3));
         p1 = q1;
         p2 = q2;
         p3 = q3;
@@ -153,12 +136,10 @@ static void cascade_four(cdsp_biquad *const *lf, cdsp_biquad *const *rf, float *
     // Drain: f1 has sample n - 1 to do, f2 n - 2 and n - 1, f3 n - 3 to n - 1.
     q2 = as_float(tdf2x2_step(&f1, p1));
     v2d q3 = as_float(tdf2x2_step(&f2, p2));
-    OUT(n - 3, tdf2x2_step(&f3, p3));
+    put(l, r, n - 3, tdf2x2_step(&f3, p3));
     v2d last = as_float(tdf2x2_step(&f2, q2));
-    OUT(n - 2, tdf2x2_step(&f3, q3));
-    OUT(n - 1, tdf2x2_step(&f3, last));
-#undef IN
-#undef OUT
+    put(l, r, n - 2, tdf2x2_step(&f3, q3));
+    put(l, r, n - 1, tdf2x2_step(&f3, last));
     tdf2x2_store(&f0, lf[0], rf[0]);
     tdf2x2_store(&f1, lf[1], rf[1]);
     tdf2x2_store(&f2, lf[2], rf[2]);
@@ -169,7 +150,7 @@ void cdsp_biquad_cascade_stereo(cdsp_biquad *const *left_filters, cdsp_biquad *c
                                 float *left, float *right, size_t frames) {
     // Filters run four at a time, each one sample behind the one before, with both channels as the two lanes of
     // one vector: eight recursions in flight instead of one, so the loop is bound by arithmetic, not by the
-    // recursion's latency. The rest run two at a time the same way in scalars (four recursions). Same arithmetic
+    // recursion's latency. The rest run two at a time, then one, the same way. Same arithmetic
     // in the same order per filter, and the output rounded to float between filters, so the same bytes as one
     // filter after another.
     enum { BLOCK = 2048 };
@@ -179,32 +160,23 @@ void cdsp_biquad_cascade_stereo(cdsp_biquad *const *left_filters, cdsp_biquad *c
         int k = 0;
         if (n >= 4)
             for (; k + 3 < count; k += 4) cascade_four(left_filters + k, right_filters + k, l, r, n);
-        for (; k + 1 < count; k += 2) {
-            tdf2 la = tdf2_load(left_filters[k], left_filters[k]), lb = tdf2_load(left_filters[k + 1], left_filters[k + 1]);
-            tdf2 ra = tdf2_load(left_filters[k], right_filters[k]), rb = tdf2_load(left_filters[k + 1], right_filters[k + 1]);
-            float pl = (float)tdf2_step(&la, l[0]), pr = (float)tdf2_step(&ra, r[0]);
+        for (; k + 1 < count; k += 2) {  // two filters, the second one sample behind
+            tdf2x2 fa = tdf2x2_load(left_filters[k], right_filters[k]);
+            tdf2x2 fb = tdf2x2_load(left_filters[k + 1], right_filters[k + 1]);
+            v2d p = as_float(tdf2x2_step(&fa, get(l, r, 0)));
             for (size_t i = 1; i < n; i++) {
-                float nl = (float)tdf2_step(&la, l[i]), nr = (float)tdf2_step(&ra, r[i]);
-                l[i - 1] = (float)tdf2_step(&lb, pl);
-                r[i - 1] = (float)tdf2_step(&rb, pr);
-                pl = nl;
-                pr = nr;
+                v2d q = as_float(tdf2x2_step(&fa, get(l, r, i)));
+                put(l, r, i - 1, tdf2x2_step(&fb, p));
+                p = q;
             }
-            l[n - 1] = (float)tdf2_step(&lb, pl);
-            r[n - 1] = (float)tdf2_step(&rb, pr);
-            tdf2_store(&la, left_filters[k]);
-            tdf2_store(&lb, left_filters[k + 1]);
-            tdf2_store(&ra, right_filters[k]);
-            tdf2_store(&rb, right_filters[k + 1]);
+            put(l, r, n - 1, tdf2x2_step(&fb, p));
+            tdf2x2_store(&fa, left_filters[k], right_filters[k]);
+            tdf2x2_store(&fb, left_filters[k + 1], right_filters[k + 1]);
         }
         for (; k < count; k++) {
-            tdf2 lf = tdf2_load(left_filters[k], left_filters[k]), rf = tdf2_load(left_filters[k], right_filters[k]);
-            for (size_t i = 0; i < n; i++) {
-                l[i] = (float)tdf2_step(&lf, l[i]);
-                r[i] = (float)tdf2_step(&rf, r[i]);
-            }
-            tdf2_store(&lf, left_filters[k]);
-            tdf2_store(&rf, right_filters[k]);
+            tdf2x2 f = tdf2x2_load(left_filters[k], right_filters[k]);
+            for (size_t i = 0; i < n; i++) put(l, r, i, tdf2x2_step(&f, get(l, r, i)));
+            tdf2x2_store(&f, left_filters[k], right_filters[k]);
         }
     }
 }
