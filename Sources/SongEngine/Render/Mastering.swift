@@ -91,12 +91,10 @@ public enum Mastering {
                                        sectionRide: [(time: Double, db: Double)] = [],
                                        spectrumTarget: SpectrumTarget?) throws -> Mastered {
         let sr = mix.sampleRate
-        let input = try LoudnessMeter(sampleRate: sr)
-        try mix.scan { piece, _ in input.add(left: piece.left, right: piece.right, count: piece.frames) }
-        guard let inputLUFS = input.integrated else {
+        guard let inputLUFS = try loudness(of: mix) else {
             // Silence (or nothing above the gate): nothing to level; still remove DC and respect the ceiling.
             try applyMasterGain(samples: &mix, gain: 1, ceilingDBTP: ceilingDBTP)
-            return Mastered(loudness: try report(of: mix, ceiling: ceilingDBTP), gain: 1)
+            return Mastered(loudness: try report(of: mix), gain: 1)
         }
 
         // Pass 1: DC block; tilt EQ around ~1 kHz (a low shelf and a high shelf moving in opposite directions)
@@ -134,13 +132,13 @@ public enum Mastering {
                 Samples.scale(&piece.right, pre)
                 compressor.process(left: &piece.left, right: &piece.right)
             }
-            compressed.add(left: piece.left, right: piece.right, count: piece.frames)
+            compressed.add(piece)
             if let ridden {
                 SectionDynamics.apply(left: &piece.left, right: &piece.right, sampleRate: sr, breakpoints: sectionRide,
                                       offset: start)
-                ridden.add(left: piece.left, right: piece.right, count: piece.frames)
+                ridden.add(piece)
             }
-            bands?.add(left: piece.left, right: piece.right, count: piece.frames)
+            bands?.add(piece)
         }
         var preLUFS = compressed.integrated ?? inputLUFS
         // The ride's effect on the integrated loudness is kept out of the gain the stems get (they get the ride).
@@ -159,7 +157,7 @@ public enum Mastering {
                 let equalised = try LoudnessMeter(sampleRate: sr)
                 try mix.update { piece, _ in
                     cascade.process(&piece)
-                    equalised.add(left: piece.left, right: piece.right, count: piece.frames)
+                    equalised.add(piece)
                 }
                 let equalisedLUFS = equalised.integrated ?? preLUFS
                 rideDB += equalisedLUFS - preLUFS
@@ -169,7 +167,7 @@ public enum Mastering {
 
         // Gain to the target, limit (measured as it goes), correct.
         var limiterCeiling = ceilingDBTP - limiterMargin
-        var measured = try limit(&mix, gainDB: targetLUFS - preLUFS, ceiling: limiterCeiling, reportCeiling: ceilingDBTP)
+        var measured = try limit(&mix, gainDB: targetLUFS - preLUFS, ceiling: limiterCeiling)
         func correct() throws {
             for _ in 0..<3 {
                 let loudOK = abs(measured.integratedLUFS - targetLUFS) <= tolerance
@@ -181,7 +179,7 @@ public enum Mastering {
                     measured = try scale(&mix, by: Float(pow(10, correction / 20)))
                 } else {
                     if !peakOK { limiterCeiling -= measured.truePeakDBTP - ceilingDBTP + 0.05 }
-                    measured = try limit(&mix, gainDB: correction, ceiling: limiterCeiling, reportCeiling: ceilingDBTP)
+                    measured = try limit(&mix, gainDB: correction, ceiling: limiterCeiling)
                 }
             }
         }
@@ -192,7 +190,7 @@ public enum Mastering {
         var stages: [[Float]] = matched.map { [$0.gains] } ?? []
         if let target, matched != nil {
             let limitedBands = try BandMeter(sampleRate: sr)
-            try mix.scan { piece, _ in limitedBands.add(left: piece.left, right: piece.right, count: piece.frames) }
+            try mix.scan { piece, _ in limitedBands.add(piece) }
             if let second = try SpectrumMatch.design(measured: limitedBands.finish(edges: SpectrumMatch.edges),
                                                      sampleRate: sr, target: target, maxCorrection: 6),
                second.gains.contains(where: { abs($0) > 1 }) {
@@ -208,8 +206,7 @@ public enum Mastering {
                 // The EQ moved the peaks: limited again from the limiter's own ceiling (a lowered one was for its
                 // overshoot on the signal it limited before), then corrected as the first time.
                 limiterCeiling = ceilingDBTP - limiterMargin
-                measured = try limit(&mix, gainDB: targetLUFS - measured.integratedLUFS, ceiling: limiterCeiling,
-                                     reportCeiling: ceilingDBTP)
+                measured = try limit(&mix, gainDB: targetLUFS - measured.integratedLUFS, ceiling: limiterCeiling)
                 try correct()
                 stages.append(second.gains)
             }
@@ -262,7 +259,7 @@ public enum Mastering {
                                             breakpoints: sectionRide, offset: start)
                       for cascade in cascades { cascade.process(&piece) }
                   },
-                  heard: { piece, count in peak.add(left: piece.left, right: piece.right, count: count) })
+                  heard: { piece, count in peak.add(piece, count: count) })
         let dbtp = peak.finish()
         if dbtp > ceilingDBTP {
             let down = Float(pow(10, (ceilingDBTP - dbtp - 0.02) / 20))
@@ -347,7 +344,7 @@ public enum Mastering {
             tried = gain
             let meter = try LoudnessMeter(sampleRate: mix.sampleRate)
             try limitPass(&source, gainDB: gain, ceiling: ceilingDBTP - limiterMargin) { _, out, count, _ in
-                meter.add(left: out.left, right: out.right, count: count)
+                meter.add(out, count: count)
             }
             guard let lufs = meter.integrated else { throw ConfigurationError("loudness of a silent buffer") }
             let short = target - lufs
@@ -362,8 +359,7 @@ public enum Mastering {
     }
 
     /// `limit` measured: the report of its output.
-    static func limit<S: SongSamples>(_ samples: inout S, gainDB: Double, ceiling: Double,
-                                      reportCeiling: Double) throws -> LoudnessReport {
+    static func limit<S: SongSamples>(_ samples: inout S, gainDB: Double, ceiling: Double) throws -> LoudnessReport {
         let meters = try LoudnessMeters(sampleRate: samples.sampleRate)
         try limit(&samples, gainDB: gainDB, ceiling: ceiling) { meters.add($0, count: $1) }
         return meters.report()
@@ -381,7 +377,7 @@ public enum Mastering {
     }
 
     /// The loudness and true peak of `samples`, read in pieces.
-    static func report<S: SongSamples>(of samples: S, ceiling: Double) throws -> LoudnessReport {
+    static func report<S: SongSamples>(of samples: S) throws -> LoudnessReport {
         let meters = try LoudnessMeters(sampleRate: samples.sampleRate)
         try samples.scan { piece, _ in meters.add(piece) }
         return meters.report()
@@ -390,14 +386,8 @@ public enum Mastering {
     /// The integrated loudness of `samples`, read in pieces; nil for silence.
     static func loudness<S: SongSamples>(of samples: S) throws -> Double? {
         let meter = try LoudnessMeter(sampleRate: samples.sampleRate)
-        try samples.scan { piece, _ in meter.add(left: piece.left, right: piece.right, count: piece.frames) }
+        try samples.scan { piece, _ in meter.add(piece) }
         return meter.integrated
-    }
-
-    /// The buffer's integrated loudness (BS.1770); throws on silence, which has none.
-    static func integratedLUFS<S: SongSamples>(_ samples: S) throws -> Double {
-        guard let lufs = try loudness(of: samples) else { throw ConfigurationError("loudness of a silent buffer") }
-        return lufs
     }
 
     static func report(_ buffer: StereoBuffer, ceiling: Double) -> LoudnessReport {

@@ -61,6 +61,22 @@ extension StereoBuffer: SongSamples {
     }
 }
 
+/// A meter fed a song in pieces (`LoudnessMeter`, `TruePeakMeter`, `BandMeter`).
+protocol PieceMeter {
+    func add(left: [Float], right: [Float], count: Int)
+}
+
+extension PieceMeter {
+    /// The first `count` frames of `piece` (all of them by default).
+    func add(_ piece: StereoBuffer, count: Int? = nil) {
+        add(left: piece.left, right: piece.right, count: count ?? piece.frames)
+    }
+}
+
+extension LoudnessMeter: PieceMeter {}
+extension TruePeakMeter: PieceMeter {}
+extension BandMeter: PieceMeter {}
+
 /// The loudness and true peak of a signal heard in order (a pass's output), as `Mastering.report` gives them.
 struct LoudnessMeters {
     let loudness: LoudnessMeter
@@ -72,9 +88,8 @@ struct LoudnessMeters {
     }
 
     func add(_ piece: StereoBuffer, count: Int? = nil) {
-        let n = count ?? piece.frames
-        loudness.add(left: piece.left, right: piece.right, count: n)
-        peak.add(left: piece.left, right: piece.right, count: n)
+        loudness.add(piece, count: count)
+        peak.add(piece, count: count)
     }
 
     /// Ends the signal: the report (silence at the floors).
