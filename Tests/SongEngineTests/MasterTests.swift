@@ -314,7 +314,7 @@ import CDSP
         #expect(plainPeak > ChromasongEngine.deliveredCeiling, "plain MP3 at \(plainPeak) dBTP: the case is real")
         for format in [AudioFormat.mp3, .ogg] {
             let url = dir.appendingPathComponent("held.\(format.rawValue)")
-            try ChromasongEngine.writeWithinCeiling(mix, to: url, format: format)
+            try ChromasongEngine.writeWithinCeiling(mix, loudness: mastered.integratedLUFS, to: url, format: format)
             let decoded = try AudioFile.read(url)
             let report = Mastering.report(decoded, ceiling: -1)
             #expect(report.truePeakDBTP <= ChromasongEngine.deliveredCeiling + 0.02, "\(format): \(report.truePeakDBTP)")

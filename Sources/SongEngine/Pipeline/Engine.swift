@@ -316,7 +316,8 @@ public final class ChromasongEngine: Sendable {
             progress.report(version: index, stage: "encode \(format.rawValue)", within: 0.7 + 0.25 * Double(k) / Double(request.formats.count))
             let path = "\(folder)/mix.\(format.rawValue)"
             try clock.measure("encode \(format.rawValue)", version: index, audio: mix.duration) {
-                try Self.writeWithinCeiling(mix, to: try staging.url(path), format: format)
+                try Self.writeWithinCeiling(mix, loudness: loudness.integratedLUFS, to: try staging.url(path),
+                                            format: format)
             }
             mixFiles[format.rawValue] = path
         }
@@ -398,19 +399,17 @@ public final class ChromasongEngine: Sendable {
     /// lowered by the overshoot found (plus 0.1 dB), gained back to the master's loudness, and encoded again, at
     /// most twice. The encoder's own overshoot depends on the material (noise-heavy builds and bright strikes
     /// under a -2 dBTP master: up to +1.9 dB, EDM with a riser), so no fixed margin in `masterCeiling` holds for
-    /// every song. The WAV, FLAC and stems are untouched.
-    static func writeWithinCeiling<S: SongSamples>(_ mix: S, to url: URL, format: AudioFormat) throws {
+    /// every song. The WAV, FLAC and stems are untouched. `loudness`: the master's integrated loudness, as
+    /// mastering measured it (`Mastered.loudness`).
+    static func writeWithinCeiling<S: SongSamples>(_ mix: S, loudness: Double, to url: URL, format: AudioFormat) throws {
         try AudioFile.write(mix, to: url, format: format)
         guard format == .mp3 || format == .ogg else { return }
         var ceiling = masterCeiling
-        var loudness: Double? = nil
         for _ in 0..<2 {
             let peak = try AudioFile.truePeak(url)
             guard peak > deliveredCeiling else { return }
             ceiling -= peak - deliveredCeiling + 0.1
-            let target = try loudness ?? Mastering.integratedLUFS(mix)
-            loudness = target
-            try Mastering.writeLimited(mix, ceilingDBTP: ceiling, loudnessLUFS: target, to: url, format: format)
+            try Mastering.writeLimited(mix, ceilingDBTP: ceiling, loudnessLUFS: loudness, to: url, format: format)
         }
     }
 
