@@ -113,10 +113,12 @@ import Glibc
 
     @Test func segfaultingRenderCostsThreeAttemptsNotTheServer() async throws {
         try Self.requireBinary()
-        // Waits of 0.6 s and 1.2 s between attempts, so a poller on a loaded machine sees the task IN_QUEUE (with the
-        // default test schedule's 50-100 ms it missed the window once while another build ran).
+        // Waits of 2 s and 4 s between attempts, so a poller on a loaded machine sees the task IN_QUEUE (with the
+        // default test schedule's 50-100 ms it missed the window once while another build ran; with 0.6 s and 1.2 s
+        // twice more on 2026-12-06, once in a CI simulation alone on the machine: the suite's synchronous tests keep
+        // the poller's cooperative pool busy).
         var c = F.isolatedConfiguration("segv", limits: RenderLimits(
-            retry: RetrySchedule(initial: 0.6, factor: 2, cap: 5, maxAttempts: 3)))
+            retry: RetrySchedule(initial: 2, factor: 2, cap: 5, maxAttempts: 3)))
         c.renderFault = { $0.request.prompt == "crash me" ? .segfault : nil }
         let config = c
         let receiver = HookReceiver(failures: 0)
