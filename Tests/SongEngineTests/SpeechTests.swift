@@ -298,4 +298,30 @@ import Testing
         }
         return nil
     }
+
+    /// The spoken-line cache counts vocoder frames (all the vocoder path keeps) and lets the oldest lines go past
+    /// its limit: a line asked for again after it went is spoken again, one still held is not.
+    @Test func utteranceCacheLetsTheOldestLinesGo() {
+        let cache = UtteranceCache(limitBytes: 3 * 4000)  // three lines of 1000 floats of frames
+        var spoken: [Int] = []
+        func ask(_ n: Int) -> SpeechUtterance {
+            cache.value(for: "line \(n)") {
+                spoken.append(n)
+                let frames = VocoderFrames(voice: 0, shift: 0.005, channels: 9, params: [Float](repeating: Float(n), count: 900),
+                                           strengthChannels: 1, strengths: [Float](repeating: 0, count: 100),
+                                           formantSemitones: 0)
+                return SpeechUtterance(sampleRate: 16_000, f0: 100, samples: [], phones: [],
+                                       line: PronouncedLine(words: []), vocoder: frames)
+            }
+        }
+        for n in [1, 2, 3, 1] { _ = ask(n) }
+        #expect(spoken == [1, 2, 3])
+        #expect(cache.bytes == 12_000)
+        _ = ask(4)  // line 1 goes
+        #expect(ask(1).vocoder?.params.first == 1)  // spoken again; line 2 goes
+        _ = ask(3)
+        _ = ask(2)
+        #expect(spoken == [1, 2, 3, 4, 1, 2])
+        #expect(cache.bytes == 12_000)
+    }
 }

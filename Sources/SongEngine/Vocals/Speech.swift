@@ -27,8 +27,10 @@ public final class Speech: Pronouncing, Sendable {
     /// Pronunciations already worked out (the lyric writer asks about the same words many times); flite is
     /// deterministic, so a cached line is the line flite would give again.
     private let cache = PronunciationCache(limit: 4096)
-    /// Spoken lines, up to about 32 MB of samples.
-    private let spoken = UtteranceCache(limitSamples: 8 << 20)
+    /// Spoken lines, up to 4 MB. Until stop 34 the vocoder frames (all the vocoder path keeps) were not counted,
+    /// so nothing was let go: heaptrack found 3.7 MB of them held at the peak of a 3-minute sung version, 10.2 MB
+    /// at a 10-minute one's.
+    private let spoken = UtteranceCache(limitBytes: 4 << 20)
 
     /// The flite voice of the male singer: cmu_us_rms (clustergen, so it sings from the score like slt) unless the
     /// environment's `CHROMASONG_MALE_VOICE` is `kal16` (the diphone voice sung by PSOLA before issue 15): a switch
@@ -242,10 +244,11 @@ private final class PronunciationCache: Sendable {
     }
 }
 
-/// A bounded map from (voice, pitch, stretch, line) to the spoken utterance, safe to share between threads
-/// (emptied when full). A line being spoken for one caller is waited for by the others, so two versions rendering
-/// side by side still speak it once.
-private final class UtteranceCache: Sendable {
+/// A bounded map from (voice, pitch, stretch, line) to the spoken utterance, safe to share between threads. A line
+/// being spoken for one caller is waited for by the others, so two versions rendering side by side still speak it
+/// once. What it holds is counted in bytes (samples and vocoder frames: the vocoder path keeps no samples, only
+/// frames); past `limitBytes` the oldest lines go first, so a long song holds no more than a short one.
+final class UtteranceCache: Sendable {
     /// One line's utterance; its condition is how the other callers wait for the one speaking it.
     private final class Slot: @unchecked Sendable {
         let done = NSCondition()
@@ -254,12 +257,22 @@ private final class UtteranceCache: Sendable {
 
     private struct State {
         var slots: [String: Slot] = [:]
-        var samples = 0
+        /// Spoken lines in the order they were finished, with their bytes; `head` is the oldest still held.
+        var finished: [(key: String, bytes: Int)] = []
+        var head = 0
+        var bytes = 0
     }
     private let state = Mutex(State())
     private let limit: Int
 
-    init(limitSamples: Int) { limit = limitSamples }
+    init(limitBytes: Int) { limit = limitBytes }
+
+    /// Bytes held now.
+    var bytes: Int { state.withLock { $0.bytes } }
+
+    static func bytes(of u: SpeechUtterance) -> Int {
+        4 * (u.samples.count + (u.vocoder?.params.count ?? 0) + (u.vocoder?.strengths.count ?? 0))
+    }
 
     func value(for key: String, make: () -> SpeechUtterance) -> SpeechUtterance {
         let (slot, owner): (Slot, Bool) = state.withLock { state in
@@ -281,11 +294,19 @@ private final class UtteranceCache: Sendable {
         slot.done.broadcast()
         slot.done.unlock()
         state.withLock { state in
-            state.samples += v.samples.count
-            if state.samples > limit {
-                // Keep only slots still being filled (their waiters hold them anyway).
-                state.slots = state.slots.filter { $0.value.value == nil }
-                state.samples = 0
+            let size = Self.bytes(of: v)
+            state.finished.append((key, size))
+            state.bytes += size
+            // Waiters already hold their slot, so dropping a finished line from the map never strands one.
+            while state.bytes > limit, state.head < state.finished.count {
+                let oldest = state.finished[state.head]
+                state.slots[oldest.key] = nil
+                state.bytes -= oldest.bytes
+                state.head += 1
+            }
+            if state.head > 256, state.head * 2 > state.finished.count {
+                state.finished.removeFirst(state.head)
+                state.head = 0
             }
         }
         return v
