@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Renders the same seven requests with two chromasong binaries and compares every output file byte for byte
+# Renders the same eight requests with two chromasong binaries and compares every output file byte for byte
 # (the manifest without its random task and conversion ids). For changes meant to keep the delivered bytes
 # (issue 14's streaming work, docs/speed.md "Stop 33"):
 #   Benchmarks/same_bytes.sh <old chromasong> <new chromasong> [work folder]
-# Sung, instrumental and a cappella; 30-180 s; three photos, two prompts; every format. Prints one line per
+# Sung, instrumental and a cappella; 30-600 s; three photos, two prompts; every format. Prints one line per
 # request and exits 1 when any file differs.
 set -u
 old=$1; new=$2; work=${3:-$(mktemp -d)}
@@ -38,6 +38,8 @@ run "$img" --seed 2 --duration 45 --instrumental --formats mp3,wav,ogg
 run "$img" --seed 3 --duration 30 --vocal-only --formats mp3,wav
 run "$img" --seed 4 --duration 180 --versions 2
 run "$imgs/storm.jpg" --seed 5 --duration 60 --prompt "energetic edm with a big riser" --formats mp3,ogg,wav
+# A 10-minute song: the drum-hit, note and spoken-line caches give way many times over (stop 34).
+run "$img" --seed 8 --duration 600 --formats wav
 run "$imgs/dune.png" --seed 6 --duration 40 --formats mp3,flac
 run "$imgs/garden.gif" --seed 7 --duration 30 --instrumental --prompt "quiet solo piano" --formats wav,mp3
 exit $failed

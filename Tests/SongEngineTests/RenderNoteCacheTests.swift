@@ -66,4 +66,31 @@ import Testing
         #expect(serial.left == parallel.left && serial.right == parallel.right)
         #expect(try Self.render(score).left == serial.left)
     }
+
+    /// What the caches keep does not change the output: a band rendered with no cache room, with room for about
+    /// one drum hit, and with the standard budgets is the same samples. With no room every note and hit is
+    /// rendered where it is played; with little room the kit renders more hits than with the standard room and
+    /// never holds more than its budget.
+    @Test func cacheBudgetsDoNotChangeTheOutput() throws {
+        let score = RenderFixtures.band(bars: 16)
+        func render(_ budgets: Renderer.CacheBudgets) throws -> (mix: StereoBuffer, statistics: RenderStatistics) {
+            let statistics = RenderStatistics()
+            let mix = try Renderer.render(score: score, style: Self.plainStyle(), instruments: RenderFixtures.library,
+                                          sampleRate: 44100, parallel: false, statistics: statistics,
+                                          cacheBudgets: budgets).mix
+            return (mix, statistics)
+        }
+        let standard = try render(.standard)
+        let none = try render(Renderer.CacheBudgets(notes: 0, hits: 0))
+        let tight = try render(Renderer.CacheBudgets(notes: 1 << 20, hits: 200_000))
+        #expect(none.mix.left == standard.mix.left && none.mix.right == standard.mix.right)
+        #expect(tight.mix.left == standard.mix.left && tight.mix.right == standard.mix.right)
+        #expect(none.statistics.drumHitsSynthesised == none.statistics.drumHitsPlayed)
+        #expect(none.statistics.notesSynthesised == none.statistics.notesPlayed)
+        #expect(none.statistics.hitCacheBytes == 0 && none.statistics.noteCacheBytes == 0)
+        #expect(standard.statistics.hitCacheBytes > 200_000, "the kit's hits fit in 200 kB: the test shows nothing")
+        #expect(tight.statistics.hitCacheBytes > 0 && tight.statistics.hitCacheBytes <= 200_000)
+        #expect(tight.statistics.drumHitsSynthesised > standard.statistics.drumHitsSynthesised)
+        #expect(tight.statistics.drumHitsPlayed == standard.statistics.drumHitsPlayed)
+    }
 }

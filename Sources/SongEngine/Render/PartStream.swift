@@ -26,32 +26,26 @@ final class PartStream: @unchecked Sendable {
     let chorus: Chorus?
     /// The build's opening low-pass, for parts with opening spans.
     let opening: Opening?
-    /// Kits: per drum number its kind, parameters, pan and hit length; rendered hits by (number, bucket, variant).
+    /// Kits: per drum number its kind, parameters, pan and hit length.
     var drums: [Int: (kind: cdsp_drum_kind, params: cdsp_drum_params, pan: Float, length: Int)] = [:]
-    var hits: [HitKey: [Float]] = [:]
-    var roundRobin: [Int: Int] = [:]
+    /// Rendered hits (kits) and notes (melodic parts) kept for their next use (NoteCache.swift).
+    var hits: ReuseCache<Renderer.HitKey>
+    var notes: ReuseCache<Renderer.NoteKey>
     private(set) var drumHitsPlayed = 0
     private(set) var drumHitsSynthesised = 0
-    /// Melodic notes by key, each with the index of the event that next uses it; bytes held, its budget.
-    var notes: [Renderer.NoteKey: (samples: [Float], nextUse: Int)] = [:]
-    var noteBytes = 0
-    let noteCacheBudget: Int
-    private(set) var noteCachePeakBytes = 0
-    /// A note not kept in the cache is rendered here (the longest note's frames, allocated on first use).
+    /// Bytes the caches held at most.
+    var noteCachePeakBytes: Int { notes.peakBytes }
+    var hitCachePeakBytes: Int { hits.peakBytes }
+    /// A note or hit not kept in the cache is rendered here (the longest one's frames, allocated on first use).
     var scratch: [Float] = []
     private(set) var notesPlayed = 0
     private(set) var notesSynthesised = 0
 
-    struct HitKey: Hashable {
-        var number: Int
-        var bucket: Int
-        var variant: Int
-    }
-
     init(plan: Renderer.PartPlan, window: Int, totalFrames: Int, sampleRate: Double, drumDrive: Float,
-         drumGain: Float, noteCacheBudget: Int) throws {
+         drumGain: Float, cacheBudget: Int) throws {
         self.plan = plan
-        self.noteCacheBudget = noteCacheBudget
+        hits = ReuseCache(budget: plan.isDrums ? cacheBudget : 0)
+        notes = ReuseCache(budget: plan.isDrums ? 0 : cacheBudget)
         self.window = window
         self.totalFrames = totalFrames
         self.sampleRate = sampleRate
@@ -85,9 +79,8 @@ final class PartStream: @unchecked Sendable {
     }
 
     var workingBytes: Int {
-        let hitFrames = hits.values.reduce(0) { $0 + $1.count }
-        return 4 * (ringLeft.count + ringRight.count + outLeft.count + outRight.count + hitFrames + scratch.count)
-            + noteBytes
+        4 * (ringLeft.count + ringRight.count + outLeft.count + outRight.count + scratch.count) + hits.peakBytes
+            + notes.peakBytes
     }
 
     /// Renders the window [start, start + count): every note starting in it into the ring, then the ring's first
@@ -177,30 +170,22 @@ final class PartStream: @unchecked Sendable {
             let total = min(length, totalFrames - event.start)
             let offset = event.start - start
             let level = pow(velocity / centre, 1.5)
-            if let cached = notes[key] {
-                addNote(cached.samples, total: total, level: level, offset: offset)
-                if let next = plan.nextUse[index] {
-                    notes[key]!.nextUse = next
-                } else {
-                    notes[key] = nil
-                    noteBytes -= 4 * cached.samples.count
-                }
+            if let cached = notes.use(key, nextUse: plan.nextUse[index]) {
+                addNote(cached, total: total, level: level, offset: offset)
                 continue
             }
             notesSynthesised += 1
             let frequency = Float(440 * pow(2, Double(key.pitch - 69) / 12))
             let glideFrom = key.glideFrom >= 0 ? Float(440 * pow(2, Double(key.glideFrom - 69) / 12)) : frequency
             let seed = key.seed(plan.seedBase)
-            if let next = plan.nextUse[index], makeRoom(bytes: 4 * length, nextUse: next) {
+            if let next = plan.nextUse[index], notes.makeRoom(bytes: 4 * length, nextUse: next) {
                 var samples = [Float](repeating: 0, count: length)
                 samples.withUnsafeMutableBufferPointer {
                     _ = cdsp_voice_render(&voiceParams, sr, frequency, glideFrom, centre, event.on, seed,
                                           $0.baseAddress!, length)
                 }
                 addNote(samples, total: total, level: level, offset: offset)
-                notes[key] = (samples, next)
-                noteBytes += 4 * length
-                noteCachePeakBytes = max(noteCachePeakBytes, noteBytes)
+                notes.insert(key, samples, nextUse: next)
             } else {
                 if scratch.count < reach { scratch = [Float](repeating: 0, count: reach) }
                 scratch.withUnsafeMutableBufferPointer {
@@ -211,28 +196,6 @@ final class PartStream: @unchecked Sendable {
                 addNote(scratch, total: total, level: level, offset: offset)
             }
         }
-    }
-
-    /// Frees cache entries, farthest next use first, until `bytes` more fit the budget; false (nothing freed)
-    /// when the new note would be the one used farthest away.
-    private func makeRoom(bytes: Int, nextUse: Int) -> Bool {
-        guard bytes <= noteCacheBudget else { return false }
-        var victims: [(key: Renderer.NoteKey, bytes: Int)] = []
-        var freed = 0
-        if noteBytes + bytes > noteCacheBudget {
-            let byDistance = notes.filter { $0.value.nextUse > nextUse }
-                .sorted { $0.value.nextUse > $1.value.nextUse }
-            for (key, entry) in byDistance where noteBytes - freed + bytes > noteCacheBudget {
-                victims.append((key, 4 * entry.samples.count))
-                freed += 4 * entry.samples.count
-            }
-            guard noteBytes - freed + bytes <= noteCacheBudget else { return false }
-        }
-        for victim in victims {
-            notes[victim.key] = nil
-            noteBytes -= victim.bytes
-        }
-        return true
     }
 
     private func addNote(_ samples: [Float], total: Int, level: Float, offset: Int) {
@@ -246,40 +209,53 @@ final class PartStream: @unchecked Sendable {
     /// Each hit comes from the cache: per drum sound, velocity bucket (the drum's tone follows velocity) and
     /// round-robin variant, synthesised once at the bucket's centre velocity; the hit's own velocity is applied
     /// as a gain with the drum's level law (level ~ velocity^1.3, exactly as the C drum scales it).
+    /// Every hit comes through the hit cache: rendered once per key (seeded by it), kept while another event will
+    /// use it and the kit's budget allows, otherwise rendered again when next played.
     private func renderDrums(start: Int, end: Int) {
         let sr = Float(sampleRate)
-        let buckets = Renderer.drumVelocityBuckets
+        let buckets = Float(Renderer.drumVelocityBuckets)
         while nextEvent < plan.events.count, plan.events[nextEvent].start < end {
-            let event = plan.events[nextEvent]
+            let index = nextEvent
+            let event = plan.events[index]
             nextEvent += 1
-            let number = event.note.pitch
-            guard let drum = drums[number] else { continue }
+            guard let key = plan.hitKeys[index], let drum = drums[key.number] else { continue }
             let velocity = Float(max(0, min(127, event.note.velocity))) / 127
-            let bucket = min(buckets - 1, Int(velocity * Float(buckets)))
-            let centre = (Float(bucket) + 0.5) / Float(buckets)
-            let turn = roundRobin[number, default: 0]
-            roundRobin[number] = turn + 1
-            let key = HitKey(number: number, bucket: bucket, variant: turn % Renderer.drumVariants)
-            if hits[key] == nil {
-                var hit = [Float](repeating: 0, count: drum.length)
-                var params = drum.params
-                let seed = Renderer.noteSeed(Renderer.noteSeed(plan.seedBase, number), bucket * 64 + key.variant)
-                hit.withUnsafeMutableBufferPointer { h in
-                    _ = cdsp_drum_render(drum.kind, &params, sr, centre, seed, h.baseAddress!, h.count)
-                }
-                hits[key] = hit
-                drumHitsSynthesised += 1
-            }
+            let centre = (Float(key.bucket) + 0.5) / buckets
             drumHitsPlayed += 1
             let level = gain * pow(velocity / centre, 1.3)
             let total = min(drum.length, totalFrames - event.start)
             let offset = event.start - start
-            hits[key]!.withUnsafeBufferPointer { h in
-                ringLeft.withUnsafeMutableBufferPointer { l in
-                    ringRight.withUnsafeMutableBufferPointer { r in
-                        cdsp_mix_add_panned(h.baseAddress!, total, level, drum.pan, l.baseAddress! + offset,
-                                            r.baseAddress! + offset)
-                    }
+            if let cached = hits.use(key, nextUse: plan.nextUse[index]) {
+                addHit(cached, total: total, level: level, pan: drum.pan, offset: offset)
+                continue
+            }
+            drumHitsSynthesised += 1
+            var params = drum.params
+            let seed = Renderer.noteSeed(Renderer.noteSeed(plan.seedBase, key.number), key.bucket * 64 + key.variant)
+            if let next = plan.nextUse[index], hits.makeRoom(bytes: 4 * drum.length, nextUse: next) {
+                var hit = [Float](repeating: 0, count: drum.length)
+                hit.withUnsafeMutableBufferPointer { h in
+                    _ = cdsp_drum_render(drum.kind, &params, sr, centre, seed, h.baseAddress!, h.count)
+                }
+                addHit(hit, total: total, level: level, pan: drum.pan, offset: offset)
+                hits.insert(key, hit, nextUse: next)
+            } else {
+                if scratch.count < drum.length { scratch = [Float](repeating: 0, count: reach) }
+                scratch.withUnsafeMutableBufferPointer { h in
+                    h.baseAddress!.update(repeating: 0, count: drum.length)
+                    _ = cdsp_drum_render(drum.kind, &params, sr, centre, seed, h.baseAddress!, drum.length)
+                }
+                addHit(scratch, total: total, level: level, pan: drum.pan, offset: offset)
+            }
+        }
+    }
+
+    private func addHit(_ hit: [Float], total: Int, level: Float, pan: Float, offset: Int) {
+        hit.withUnsafeBufferPointer { h in
+            ringLeft.withUnsafeMutableBufferPointer { l in
+                ringRight.withUnsafeMutableBufferPointer { r in
+                    cdsp_mix_add_panned(h.baseAddress!, total, level, pan, l.baseAddress! + offset,
+                                        r.baseAddress! + offset)
                 }
             }
         }

@@ -9,6 +9,7 @@ final class RenderStatistics: Sendable {
         var notesPlayed = 0
         var notesSynthesised = 0
         var noteCacheBytes = 0
+        var hitCacheBytes = 0
         var workingBytes = 0
     }
     private let counts = Mutex(Counts())
@@ -20,13 +21,16 @@ final class RenderStatistics: Sendable {
     var notesSynthesised: Int { counts.withLock { $0.notesSynthesised } }
     /// Largest number of bytes the note cache held at once, summed over parts.
     var noteCacheBytes: Int { counts.withLock { $0.noteCacheBytes } }
+    /// Largest number of bytes the drum-hit cache held at once, summed over kits.
+    var hitCacheBytes: Int { counts.withLock { $0.hitCacheBytes } }
     /// Bytes of every buffer the render holds besides the mix and the stems: rings, windows, buses, hit cache.
     var workingBytes: Int { counts.withLock { $0.workingBytes } }
 
-    func add(played: Int, synthesised: Int) {
+    func add(played: Int, synthesised: Int, cacheBytes: Int) {
         counts.withLock {
             $0.drumHitsPlayed += played
             $0.drumHitsSynthesised += synthesised
+            $0.hitCacheBytes += cacheBytes
         }
     }
 

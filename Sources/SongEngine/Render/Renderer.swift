@@ -75,8 +75,18 @@ public enum Renderer {
     /// velocity applied as a gain with the voice's level law (velocity^1.5); velocity also opens the filter (at
     /// most 4 octaves at full velocity), so half a bucket moves the cutoff by at most 4 / 32 octave.
     static let noteVelocityBuckets = 16
-    /// Bytes the note cache of one render may hold (split between the melodic parts that repeat notes).
-    static let noteCacheBudget = 16 << 20
+    /// Bytes the caches of one render may hold: notes split between the melodic parts that repeat notes, hits
+    /// between kits (NoteCache.swift).
+    struct CacheBudgets: Sendable {
+        var notes: Int
+        var hits: Int
+        /// 16 MB of notes (pads and chords: the costliest to render again). 4 MB of hits: a kit keeps a hit only
+        /// until its next use, and the longest (a 5 s crash) come back rarely; a 3-minute song's kit holds about
+        /// 7 MB at most when nothing is given up, a 10-minute one's 16 MB, and at 4 MB both render about 1.2x and
+        /// 2.5x as many hits (76 and 214 of 2507 and 8515), a cost lost in the stage's time.
+        static let standard = CacheBudgets(notes: 16 << 20, hits: 4 << 20)
+    }
+    static var noteCacheBudget: Int { CacheBudgets.standard.notes }
 
     /// Renders the instrumental. `stems`: the roles whose stems to return (each costs one full-length stereo
     /// buffer); the default returns none.
@@ -96,8 +106,12 @@ public enum Renderer {
         var seedBase: UInt64
         /// The kick's sidechain dip on this part, if the style ducks it (LowEnd.duckSettings).
         var duck: LowEnd.Duck? = nil
-        /// Melodic parts: per event its note-cache key and the index of the next event with the same key.
+        /// Melodic parts: per event its note-cache key; kits: per event its hit key (nil: no such drum). Either
+        /// way, per event the index of the next event with the same key.
         var keys: [NoteKey] = []
+        var hitKeys: [HitKey?] = []
+        /// Kits: per drum number, the frames of its hits.
+        var hitLengths: [Int: Int] = [:]
         var nextUse: [Int?] = []
         /// Frames where the build's low-pass opens over this part (Build), with the cutoff it opens from.
         var openings: [(start: Int, end: Int, fromHz: Float)] = []
@@ -115,12 +129,39 @@ public enum Renderer {
                                     bucket: Renderer.velocityBucket(velocity).bucket, glideFrom: from))
                 previous = event.note.pitch
             }
-            nextUse = [Int?](repeating: nil, count: events.count)
-            var last: [NoteKey: Int] = [:]
-            for i in keys.indices.reversed() {
-                nextUse[i] = last[keys[i]]
-                last[keys[i]] = i
+            nextUse = Self.nextUses(keys)
+        }
+
+        /// Fills `hitKeys` and `nextUse` for a kit: each drum's hits take its round-robin variants in turn.
+        mutating func assignHitKeys() {
+            let buckets = Renderer.drumVelocityBuckets
+            var turns: [Int: Int] = [:]
+            hitLengths = [:]
+            hitKeys = events.map { event in
+                let number = event.note.pitch
+                guard DrumMap.kind(number) != nil else { return nil }
+                if hitLengths[number] == nil { hitLengths[number] = event.tail }
+                let velocity = Float(max(0, min(127, event.note.velocity))) / 127
+                let turn = turns[number, default: 0]
+                turns[number] = turn + 1
+                return HitKey(number: number, bucket: min(buckets - 1, Int(velocity * Float(buckets))),
+                              variant: turn % Renderer.drumVariants)
             }
+            nextUse = Self.nextUses(hitKeys)
+        }
+
+        /// Frames of the hits of event `i`'s drum: all last as long as that drum's first event's tail.
+        func hitLength(_ i: Int) -> Int { hitLengths[events[i].note.pitch] ?? 0 }
+
+        static func nextUses<K: Hashable>(_ keys: [K?]) -> [Int?] {
+            var next = [Int?](repeating: nil, count: keys.count)
+            var last: [K: Int] = [:]
+            for i in keys.indices.reversed() {
+                guard let key = keys[i] else { continue }
+                next[i] = last[key]
+                last[key] = i
+            }
+            return next
         }
     }
 
@@ -128,7 +169,8 @@ public enum Renderer {
     /// requested. Its samples are those of the whole-song mix.
     static func render(score: Score, style: StylePreset, instruments: InstrumentLibrary, sampleRate: Int,
                        stems requested: Set<Role> = [], parallel: Bool,
-                       statistics: RenderStatistics? = nil, sink: MixSink? = nil) throws -> RenderedSong {
+                       statistics: RenderStatistics? = nil, sink: MixSink? = nil,
+                       cacheBudgets budgets: CacheBudgets = .standard) throws -> RenderedSong {
         precondition(sink == nil || requested.isEmpty, "a render into a sink returns no stems")
         guard score.bpm > 0, score.bpm.isFinite else { throw RenderError.invalidScore("bpm \(score.bpm) must be > 0") }
         guard sampleRate >= 8000 && sampleRate <= 192_000 else {
@@ -182,7 +224,10 @@ public enum Renderer {
             let mix = style.mix[track.role.rawValue] ?? MixSettings()
             let seedBase = stableHash(Array("\(trackIndex):\(track.role.rawValue):\(track.instrument)".utf8))
             var plan = PartPlan(track: track, instrument: instrument, mix: mix, events: events, seedBase: seedBase)
-            if case .voice(let voice) = instrument { plan.assignNoteKeys(glides: voice[.glideDuration] > 0) }
+            switch instrument {
+            case .voice(let voice): plan.assignNoteKeys(glides: voice[.glideDuration] > 0)
+            case .kit: plan.assignHitKeys()
+            }
             plans.append(plan)
         }
         // The build into each chorus (Build): the opening low-pass on the parts it applies to.
@@ -194,7 +239,7 @@ public enum Renderer {
                 plans[i].openings = buildSpans.map { ($0.start, $0.end, from) }
             }
         }
-        let cacheBudgets = noteCacheBudgets(plans)
+        let cacheBudgets = cacheBudgets(plans, budgets)
         // The kick's sidechain: the bass (and in four-on-the-floor styles the pad and chords) dip at every kick.
         let kicks = plans.filter(\.isDrums).flatMap { plan in
             plan.events.filter { DrumMap.kind($0.note.pitch)?.kind == CDSP_DRUM_KICK }.map(\.start)
@@ -232,7 +277,7 @@ public enum Renderer {
         let drumGain = cdsp_db_to_gain(Float(style[.drumGain]))
         let parts = try plans.indices.map {
             try PartStream(plan: plans[$0], window: window, totalFrames: totalFrames, sampleRate: sr, drumDrive: drumDrive,
-                       drumGain: drumGain, noteCacheBudget: cacheBudgets[$0])
+                       drumGain: drumGain, cacheBudget: cacheBudgets[$0])
         }
         var buses: [EffectBus] = []
         if usesReverb {
@@ -307,7 +352,8 @@ public enum Renderer {
         }
         statistics?.setWorkingBytes(parts.reduce(0) { $0 + $1.workingBytes } + buses.reduce(0) { $0 + $1.workingBytes })
         for part in parts {
-            statistics?.add(played: part.drumHitsPlayed, synthesised: part.drumHitsSynthesised)
+            statistics?.add(played: part.drumHitsPlayed, synthesised: part.drumHitsSynthesised,
+                            cacheBytes: part.hitCachePeakBytes)
             statistics?.addNotes(played: part.notesPlayed, synthesised: part.notesSynthesised,
                                  cacheBytes: part.noteCachePeakBytes)
         }
