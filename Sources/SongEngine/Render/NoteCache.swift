@@ -7,23 +7,37 @@ internal import CDSP
 extension Renderer {
     /// What makes two melodic notes of a part the same sound: pitch, held frames, velocity bucket and, for a
     /// gliding instrument, the pitch it glides from (-1: none).
+    /// 32-bit fields: a plan holds one per event (16 bytes, not 32).
     struct NoteKey: Hashable, Sendable {
-        var pitch: Int
-        var on: Int
-        var bucket: Int
-        var glideFrom: Int
+        var pitch: Int32
+        var on: Int32
+        var bucket: Int32
+        var glideFrom: Int32
+
+        init(pitch: Int, on: Int, bucket: Int, glideFrom: Int) {
+            self.pitch = Int32(pitch)
+            self.on = Int32(on)
+            self.bucket = Int32(bucket)
+            self.glideFrom = Int32(glideFrom)
+        }
 
         /// The note's seed: from the key, so identical notes are identical sounds wherever they fall.
         func seed(_ base: UInt64) -> UInt64 {
-            Renderer.noteSeed(Renderer.noteSeed(base, on), pitch | bucket << 8 | (glideFrom + 1) << 16)
+            Renderer.noteSeed(Renderer.noteSeed(base, Int(on)), Int(pitch) | Int(bucket) << 8 | (Int(glideFrom) + 1) << 16)
         }
     }
 
     /// What makes two drum hits of a kit the same sound: drum number, velocity bucket and round-robin variant.
     struct HitKey: Hashable, Sendable {
-        var number: Int
-        var bucket: Int
-        var variant: Int
+        var number: Int32
+        var bucket: Int32
+        var variant: Int32
+
+        init(number: Int, bucket: Int, variant: Int) {
+            self.number = Int32(number)
+            self.bucket = Int32(bucket)
+            self.variant = Int32(variant)
+        }
     }
 
     static func velocityBucket(_ velocity: Float) -> (bucket: Int, centre: Float) {
@@ -41,11 +55,11 @@ extension Renderer {
             if plan.isDrums {
                 var seen: Set<HitKey> = []
                 for (i, key) in plan.hitKeys.enumerated() {
-                    if let key, plan.nextUse[i] != nil, seen.insert(key).inserted { bytes += 4 * plan.hitLength(i) }
+                    if let key, plan.nextUse(i) != nil, seen.insert(key).inserted { bytes += 4 * plan.hitLength(i) }
                 }
             } else {
                 var seen: Set<NoteKey> = []
-                for (i, key) in plan.keys.enumerated() where plan.nextUse[i] != nil && seen.insert(key).inserted {
+                for (i, key) in plan.keys.enumerated() where plan.nextUse(i) != nil && seen.insert(key).inserted {
                     bytes += 4 * (plan.events[i].on + plan.events[i].tail)
                 }
             }

@@ -170,7 +170,7 @@ final class PartStream: @unchecked Sendable {
             let total = min(length, totalFrames - event.start)
             let offset = event.start - start
             let level = pow(velocity / centre, 1.5)
-            if let cached = notes.use(key, nextUse: plan.nextUse[index]) {
+            if let cached = notes.use(key, nextUse: plan.nextUse(index)) {
                 addNote(cached, total: total, level: level, offset: offset)
                 continue
             }
@@ -178,7 +178,7 @@ final class PartStream: @unchecked Sendable {
             let frequency = Float(440 * pow(2, Double(key.pitch - 69) / 12))
             let glideFrom = key.glideFrom >= 0 ? Float(440 * pow(2, Double(key.glideFrom - 69) / 12)) : frequency
             let seed = key.seed(plan.seedBase)
-            if let next = plan.nextUse[index], notes.makeRoom(bytes: 4 * length, nextUse: next) {
+            if let next = plan.nextUse(index), notes.makeRoom(bytes: 4 * length, nextUse: next) {
                 var samples = [Float](repeating: 0, count: length)
                 samples.withUnsafeMutableBufferPointer {
                     _ = cdsp_voice_render(&voiceParams, sr, frequency, glideFrom, centre, event.on, seed,
@@ -218,21 +218,21 @@ final class PartStream: @unchecked Sendable {
             let index = nextEvent
             let event = plan.events[index]
             nextEvent += 1
-            guard let key = plan.hitKeys[index], let drum = drums[key.number] else { continue }
+            guard let key = plan.hitKeys[index], let drum = drums[Int(key.number)] else { continue }
             let velocity = Float(max(0, min(127, event.note.velocity))) / 127
             let centre = (Float(key.bucket) + 0.5) / buckets
             drumHitsPlayed += 1
             let level = gain * pow(velocity / centre, 1.3)
             let total = min(drum.length, totalFrames - event.start)
             let offset = event.start - start
-            if let cached = hits.use(key, nextUse: plan.nextUse[index]) {
+            if let cached = hits.use(key, nextUse: plan.nextUse(index)) {
                 addHit(cached, total: total, level: level, pan: drum.pan, offset: offset)
                 continue
             }
             drumHitsSynthesised += 1
             var params = drum.params
-            let seed = Renderer.noteSeed(Renderer.noteSeed(plan.seedBase, key.number), key.bucket * 64 + key.variant)
-            if let next = plan.nextUse[index], hits.makeRoom(bytes: 4 * drum.length, nextUse: next) {
+            let seed = Renderer.noteSeed(Renderer.noteSeed(plan.seedBase, Int(key.number)), Int(key.bucket) * 64 + Int(key.variant))
+            if let next = plan.nextUse(index), hits.makeRoom(bytes: 4 * drum.length, nextUse: next) {
                 var hit = [Float](repeating: 0, count: drum.length)
                 hit.withUnsafeMutableBufferPointer { h in
                     _ = cdsp_drum_render(drum.kind, &params, sr, centre, seed, h.baseAddress!, h.count)

@@ -106,13 +106,13 @@ public enum Renderer {
         var seedBase: UInt64
         /// The kick's sidechain dip on this part, if the style ducks it (LowEnd.duckSettings).
         var duck: LowEnd.Duck? = nil
-        /// Melodic parts: per event its note-cache key; kits: per event its hit key (nil: no such drum). Either
-        /// way, per event the index of the next event with the same key.
+        /// Melodic parts: per event its note-cache key; kits: per event its hit key (nil: no such drum).
         var keys: [NoteKey] = []
         var hitKeys: [HitKey?] = []
+        /// Per event the index of the next event with the same key, -1 when none (32 bits: one per event).
+        var nextUses: [Int32] = []
         /// Kits: per drum number, the frames of its hits.
         var hitLengths: [Int: Int] = [:]
-        var nextUse: [Int?] = []
         /// Frames where the build's low-pass opens over this part (Build), with the cutoff it opens from.
         var openings: [(start: Int, end: Int, fromHz: Float)] = []
         var isDrums: Bool { if case .kit = instrument { return true } else { return false } }
@@ -129,7 +129,7 @@ public enum Renderer {
                                     bucket: Renderer.velocityBucket(velocity).bucket, glideFrom: from))
                 previous = event.note.pitch
             }
-            nextUse = Self.nextUses(keys)
+            nextUses = Self.nextUses(keys.map { Optional($0) })
         }
 
         /// Fills `hitKeys` and `nextUse` for a kit: each drum's hits take its round-robin variants in turn.
@@ -147,19 +147,22 @@ public enum Renderer {
                 return HitKey(number: number, bucket: min(buckets - 1, Int(velocity * Float(buckets))),
                               variant: turn % Renderer.drumVariants)
             }
-            nextUse = Self.nextUses(hitKeys)
+            nextUses = Self.nextUses(hitKeys)
         }
 
         /// Frames of the hits of event `i`'s drum: all last as long as that drum's first event's tail.
         func hitLength(_ i: Int) -> Int { hitLengths[events[i].note.pitch] ?? 0 }
 
-        static func nextUses<K: Hashable>(_ keys: [K?]) -> [Int?] {
-            var next = [Int?](repeating: nil, count: keys.count)
-            var last: [K: Int] = [:]
+        /// The index of the next event with event `i`'s key, if any.
+        func nextUse(_ i: Int) -> Int? { nextUses[i] < 0 ? nil : Int(nextUses[i]) }
+
+        static func nextUses<K: Hashable>(_ keys: [K?]) -> [Int32] {
+            var next = [Int32](repeating: -1, count: keys.count)
+            var last: [K: Int32] = [:]
             for i in keys.indices.reversed() {
                 guard let key = keys[i] else { continue }
-                next[i] = last[key]
-                last[key] = i
+                next[i] = last[key] ?? -1
+                last[key] = Int32(i)
             }
             return next
         }
