@@ -146,6 +146,93 @@ static void cascade_four(cdsp_biquad *const *lf, cdsp_biquad *const *rf, float *
     tdf2x2_store(&f3, lf[3], rf[3]);
 }
 
+/// One step of a wavefront of eight filters, filter k at frame i - k (those in 0..<n only), from the last
+/// rounded outputs `carry` (filter k's feeds filter k + 1). Filters are stepped last to first, so each reads the
+/// carry of the step before. Used to fill and drain the wavefront; the AVX loop does the steps in between.
+static void wave_step(tdf2x2 f[8], v2d carry[8], float *l, float *r, size_t i, size_t n) {
+    for (int k = 7; k >= 0; k--) {
+        if (i < (size_t)k || i - (size_t)k >= n) continue;
+        size_t j = i - (size_t)k;
+        v2d y = tdf2x2_step(&f[k], k == 0 ? get(l, r, j) : carry[k - 1]);
+        if (k == 7) put(l, r, j, y);
+        else carry[k] = as_float(y);
+    }
+}
+
+#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
+#define CDSP_CASCADE_AVX 1
+/// Two filters over both channels in one 256-bit vector (lanes: first filter left, right; second left, right).
+typedef double v4d __attribute__((vector_size(32)));
+typedef float v4f __attribute__((vector_size(16)));
+typedef struct {
+    v4d b0, b1, b2, a1, a2, s1, s2;
+} tdf2x4;
+
+__attribute__((target("avx"))) static inline v4d tdf2x4_step(tdf2x4 *f, v4d x) {
+    v4d y = f->b0 * x + f->s1;
+    f->s1 = f->b1 * x - f->a1 * y + f->s2;
+    f->s2 = f->b2 * x - f->a2 * y;
+    return y;
+}
+
+__attribute__((target("avx"))) static inline v4d as_float4(v4d y) {
+    return __builtin_convertvector(__builtin_convertvector(y, v4f), v4d);
+}
+
+/// Eight filters over n >= 8 frames, filter k at frame i - k: the wavefront of `wave_step`, its full steps with
+/// the filters paired into four vectors (sixteen recursions in flight, two per instruction). Each lane does the
+/// SSE step's arithmetic in the same order, with no fused multiply-add (the target is "avx", not "fma"), and the
+/// output is rounded to float between filters as before: the same bytes as one filter after another.
+__attribute__((target("avx"))) static void cascade_eight_avx(cdsp_biquad *const *lf, cdsp_biquad *const *rf,
+                                                            float *l, float *r, size_t n) {
+    tdf2x2 f[8];
+    v2d carry[8] = {{0, 0}};
+    for (int k = 0; k < 8; k++) f[k] = tdf2x2_load(lf[k], rf[k]);
+    for (size_t i = 0; i < 7; i++) wave_step(f, carry, l, r, i, n);
+    tdf2x4 v[4];
+    for (int p = 0; p < 4; p++) {
+        const tdf2x2 *a = &f[2 * p], *b = &f[2 * p + 1];
+#define CDSP_JOIN(field) v[p].field = (v4d){a->field[0], a->field[1], b->field[0], b->field[1]}
+        CDSP_JOIN(b0); CDSP_JOIN(b1); CDSP_JOIN(b2); CDSP_JOIN(a1); CDSP_JOIN(a2); CDSP_JOIN(s1); CDSP_JOIN(s2);
+#undef CDSP_JOIN
+    }
+    // Inputs of the pairs: (frame i, carry 0), (carry 1, carry 2), (carry 3, carry 4), (carry 5, carry 6).
+    v4d in0 = {0, 0, carry[0][0], carry[0][1]}, in1 = {carry[1][0], carry[1][1], carry[2][0], carry[2][1]},
+        in2 = {carry[3][0], carry[3][1], carry[4][0], carry[4][1]},
+        in3 = {carry[5][0], carry[5][1], carry[6][0], carry[6][1]};
+    for (size_t i = 7; i < n; i++) {
+        in0[0] = l[i];
+        in0[1] = r[i];
+        v4d o0 = as_float4(tdf2x4_step(&v[0], in0));
+        v4d o1 = as_float4(tdf2x4_step(&v[1], in1));
+        v4d o2 = as_float4(tdf2x4_step(&v[2], in2));
+        v4d o3 = tdf2x4_step(&v[3], in3);
+        l[i - 7] = (float)o3[2];
+        r[i - 7] = (float)o3[3];
+        o3 = as_float4(o3);
+        in0 = __builtin_shufflevector(in0, o0, 0, 1, 4, 5);
+        in1 = __builtin_shufflevector(o0, o1, 2, 3, 4, 5);
+        in2 = __builtin_shufflevector(o1, o2, 2, 3, 4, 5);
+        in3 = __builtin_shufflevector(o2, o3, 2, 3, 4, 5);
+    }
+    for (int p = 0; p < 4; p++) {
+        f[2 * p].s1 = (v2d){v[p].s1[0], v[p].s1[1]};
+        f[2 * p].s2 = (v2d){v[p].s2[0], v[p].s2[1]};
+        f[2 * p + 1].s1 = (v2d){v[p].s1[2], v[p].s1[3]};
+        f[2 * p + 1].s2 = (v2d){v[p].s2[2], v[p].s2[3]};
+    }
+    carry[0] = (v2d){in0[2], in0[3]};
+    carry[1] = (v2d){in1[0], in1[1]};
+    carry[2] = (v2d){in1[2], in1[3]};
+    carry[3] = (v2d){in2[0], in2[1]};
+    carry[4] = (v2d){in2[2], in2[3]};
+    carry[5] = (v2d){in3[0], in3[1]};
+    carry[6] = (v2d){in3[2], in3[3]};
+    for (size_t i = n; i < n + 7; i++) wave_step(f, carry, l, r, i, n);
+    for (int k = 0; k < 8; k++) tdf2x2_store(&f[k], lf[k], rf[k]);
+}
+#endif
+
 void cdsp_biquad_cascade_stereo(cdsp_biquad *const *left_filters, cdsp_biquad *const *right_filters, int count,
                                 float *left, float *right, size_t frames) {
     // Filters run four at a time, each one sample behind the one before, with both channels as the two lanes of
@@ -158,6 +245,10 @@ void cdsp_biquad_cascade_stereo(cdsp_biquad *const *left_filters, cdsp_biquad *c
         size_t n = frames - start < BLOCK ? frames - start : BLOCK;
         float *l = left + start, *r = right + start;
         int k = 0;
+#ifdef CDSP_CASCADE_AVX
+        if (n >= 8 && __builtin_cpu_supports("avx"))
+            for (; k + 7 < count; k += 8) cascade_eight_avx(left_filters + k, right_filters + k, l, r, n);
+#endif
         if (n >= 4)
             for (; k + 3 < count; k += 4) cascade_four(left_filters + k, right_filters + k, l, r, n);
         for (; k + 1 < count; k += 2) {  // two filters, the second one sample behind

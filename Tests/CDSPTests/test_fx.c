@@ -452,13 +452,14 @@ CDSP_TEST(biquads_have_their_responses) {
     CDSP_CHECK_NEAR(eq_gain_db(CDSP_EQ_BANDPASS, 1000, 2.0f, 0, 1000), 0.0, 0.1);
 }
 
-/// The stereo cascade (a wavefront up to 32 filters, pairs beyond) gives exactly the bytes of each filter run
+/// The stereo cascade (eight filters at a time with AVX, then four, two, one) gives exactly the bytes of each filter run
 /// alone, in 2048-sample calls (the cascade's state flush points), over several calls and lengths; and carries
 /// its state from call to call.
 CDSP_TEST(biquad_cascade_matches_filters_one_by_one) {
     const int counts[4] = {1, 2, 19, 40};
-    // Blocks of 2048 with last blocks of 904, 7, 4 (the shortest four filters take in flight) and 3 frames.
-    const size_t lengths[4] = {5000, 2048 * 3 + 7, 2048 + 4, 3};
+    // Blocks of 2048 with last blocks of 904, 8 (the shortest eight filters take in flight), 7, 4 (the shortest
+    // for four) and 3 frames.
+    const size_t lengths[5] = {5000, 2048 + 8, 2048 * 3 + 7, 2048 + 4, 3};
     for (int ci = 0; ci < 4; ci++) {
         int count = counts[ci];
         cdsp_biquad *cl[40], *cr[40], *rl[40], *rr[40];
@@ -471,7 +472,7 @@ CDSP_TEST(biquad_cascade_matches_filters_one_by_one) {
         }
         int same = 1;
         uint32_t seed = 7;
-        for (int call = 0; call < 4; call++) {
+        for (int call = 0; call < 5; call++) {
             size_t n = lengths[call];
             float *l = malloc(n * sizeof(float)), *r = malloc(n * sizeof(float));
             float *el = malloc(n * sizeof(float)), *er = malloc(n * sizeof(float));
