@@ -71,7 +71,8 @@ enum DiskSpace {
     /// Bytes a render's results take, from the request and the song's length (an estimate on the high side):
     /// per version, 16-bit 44.1 kHz stereo WAV is 176,400 B/s; FLAC about 0.7 of that; MP3 and Ogg about 40 and
     /// 32 kB/s; plus the stems (one WAV, two when sung with accompaniment); plus the preview stream (one WAV) and the
-    /// buffers parked in the staging folder while it renders (float, five when sung with accompaniment, else one);
+    /// buffers parked in the staging folder while it renders (float, five when sung with accompaniment, else one;
+    /// and the sung takes);
     /// plus 4 MiB for cover, MIDI, lyrics, manifest.
     static func expectedOutputBytes(_ request: TaskRequest, audioSeconds: Double) -> Int64 {
         let wav = 176_400.0
@@ -89,6 +90,9 @@ enum DiskSpace {
         // Buffers parked in the staging folder while a version renders, 32-bit float stereo (docs/speed.md): the
         // sung stem, the ducked accompaniment, the two stems and the mix of a sung song; the mix otherwise.
         perSecond += 2 * wav * (sungWithMusic ? 5 : 1)
+        // The sung takes parked until the vocal chain mixes them (TakeFile): 32-bit float mono, a chorus line sung
+        // twice (the double), so at most two seconds of take per second of song.
+        if request.song.wantsVocals { perSecond += 2 * wav }
         // The preview stream (PreviewFiles): 16-bit stereo WAV per version, kept for a while after the render.
         perSecond += wav
         return Int64(perSecond * max(1, audioSeconds) * Double(max(1, request.versions))) + (4 << 20)
