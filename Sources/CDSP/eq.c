@@ -235,9 +235,10 @@ __attribute__((target("avx"))) static void cascade_eight_avx(cdsp_biquad *const 
 
 void cdsp_biquad_cascade_stereo(cdsp_biquad *const *left_filters, cdsp_biquad *const *right_filters, int count,
                                 float *left, float *right, size_t frames) {
-    // Filters run four at a time, each one sample behind the one before, with both channels as the two lanes of
-    // one vector: eight recursions in flight instead of one, so the loop is bound by arithmetic, not by the
-    // recursion's latency. The rest run two at a time, then one, the same way. Same arithmetic
+    // Filters run eight at a time where the processor has AVX (cascade_eight_avx), then four at a time, each one
+    // sample behind the one before, with both channels as the two lanes of one vector: eight recursions in flight
+    // instead of one, so the loop is bound by arithmetic, not by the recursion's latency. The rest run two at a
+    // time, then one, the same way. Same arithmetic
     // in the same order per filter, and the output rounded to float between filters, so the same bytes as one
     // filter after another.
     enum { BLOCK = 2048 };

@@ -107,8 +107,6 @@ struct ReuseCache<Key: Hashable> {
 
     init(budget: Int) { self.budget = budget }
 
-    var isEmpty: Bool { entries.isEmpty }
-
     /// The kept samples of `key`, now waiting for `nextUse` (dropped when there is none); nil when not kept.
     mutating func use(_ key: Key, nextUse: Int?) -> [Float]? {
         guard let cached = entries[key] else { return nil }

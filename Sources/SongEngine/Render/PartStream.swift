@@ -73,7 +73,7 @@ final class PartStream: @unchecked Sendable {
                 guard let (kind, canonical) = DrumMap.kind(event.note.pitch) else { continue }
                 let drum = kit[event.note.pitch] ?? kit[canonical] ?? InstrumentLibrary.Drum.standard
                 drums[event.note.pitch] = (kind, drum.cParams, max(-1, min(1, pan + Float(drum[.pan]))),
-                                           event.tail)
+                                           plan.hitLengths[event.note.pitch]!)
             }
         }
     }
@@ -206,11 +206,11 @@ final class PartStream: @unchecked Sendable {
         }
     }
 
-    /// Each hit comes from the cache: per drum sound, velocity bucket (the drum's tone follows velocity) and
-    /// round-robin variant, synthesised once at the bucket's centre velocity; the hit's own velocity is applied
-    /// as a gain with the drum's level law (level ~ velocity^1.3, exactly as the C drum scales it).
-    /// Every hit comes through the hit cache: rendered once per key (seeded by it), kept while another event will
-    /// use it and the kit's budget allows, otherwise rendered again when next played.
+    /// Every hit comes through the hit cache: per drum sound, velocity bucket (the drum's tone follows velocity) and
+    /// round-robin variant (`PartPlan.hitKeys`), rendered at the bucket's centre velocity and seeded by the key, kept
+    /// while another event will use it and the kit's budget allows, otherwise rendered again when next played. The
+    /// hit's own velocity is applied as a gain with the drum's level law (level ~ velocity^1.3, exactly as the C drum
+    /// scales it).
     private func renderDrums(start: Int, end: Int) {
         let sr = Float(sampleRate)
         let buckets = Float(Renderer.drumVelocityBuckets)

@@ -111,7 +111,7 @@ public enum Renderer {
         var hitKeys: [HitKey?] = []
         /// Per event the index of the next event with the same key, -1 when none (32 bits: one per event).
         var nextUses: [Int32] = []
-        /// Kits: per drum number, the frames of its hits.
+        /// Kits: per drum number, the frames of its hits (its first event's tail; PartStream renders them so long).
         var hitLengths: [Int: Int] = [:]
         /// Frames where the build's low-pass opens over this part (Build), with the cutoff it opens from.
         var openings: [(start: Int, end: Int, fromHz: Float)] = []
