@@ -15,3 +15,13 @@ int cdsp_fixed_mmap_threshold(size_t bytes) {
     return 0;
 #endif
 }
+
+int cdsp_arena_limit(int arenas) {
+#if defined(__GLIBC__)
+    if (arenas < 1) return 0;
+    return mallopt(M_ARENA_MAX, arenas) == 1;
+#else
+    (void)arenas;
+    return 0;
+#endif
+}

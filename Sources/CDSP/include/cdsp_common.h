@@ -37,6 +37,9 @@ static inline float cdsp_db_to_gain(float db) { return __builtin_powf(10.0f, db 
 // freed (glibc's M_MMAP_THRESHOLD, which also stops glibc raising the threshold after a large free). Process-wide;
 // called by the executables, not by the library (SongEngine's ProcessMemory). Returns 1 when set, 0 otherwise.
 int cdsp_fixed_mmap_threshold(size_t bytes);
+// The process's allocator: at most `arenas` malloc arenas (glibc's M_ARENA_MAX; its default is eight per core).
+// Set before the threads start. Returns 1 when set, 0 otherwise.
+int cdsp_arena_limit(int arenas);
 
 #ifdef __cplusplus
 }

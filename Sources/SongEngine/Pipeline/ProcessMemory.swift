@@ -14,9 +14,19 @@ public enum ProcessMemory {
     /// Buffers at least this large are mapped on their own and unmapped when freed.
     public static let largeBufferBytes = 4 << 20
 
-    /// Sets the fixed mmap threshold. Returns false where the platform has no such setting (not glibc).
+    /// Malloc arenas at most. glibc gives each thread that meets a locked arena a new one, up to eight per core,
+    /// and each keeps the memory its threads freed. A song's render runs on many threads (the parts, the two
+    /// versions, the singer, the encoders), so the freed space piled up in many arenas, and more of it the longer
+    /// the song: with two arenas a 600 s song's peak came to x1.04-1.06 of a 180 s one's on three photos where the
+    /// default gave x1.06-1.10 (docs/speed.md "Stop 34"), in the same time.
+    public static let arenas = 2
+
+    /// Sets the fixed mmap threshold and the arena limit. Returns false where the platform has no such settings
+    /// (not glibc).
     @discardableResult
     public static func returnLargeBuffersToSystem() -> Bool {
-        cdsp_fixed_mmap_threshold(largeBufferBytes) == 1
+        let threshold = cdsp_fixed_mmap_threshold(largeBufferBytes) == 1
+        let arenaLimit = cdsp_arena_limit(Int32(arenas)) == 1
+        return threshold && arenaLimit
     }
 }
