@@ -233,7 +233,8 @@ public enum Mastering {
 
     /// Scales a stem by the master's `gain` (see `master`), removes DC, and limits it at the ceiling (minus the
     /// limiter margin) so it never clips; below the ceiling the stem is only scaled. In place.
-    /// `sectionRide`: the ride the mix got in `master`; `eqStages`: its match EQ (`Mastered.eqStages`).
+    /// `sectionRide`: the ride the mix got in `master`; `eqStages`: its match EQ (`Mastered.eqStages`), run as one
+    /// merged stage when one follows them within half a dB anywhere from 20 Hz up (`SpectrumMatch.merged`).
     public static func applyMasterGain(_ stem: inout StereoBuffer, gain: Float, ceilingDBTP: Double = -1,
                                        sectionRide: [(time: Double, db: Double)] = [], eqStages: [[Float]] = []) throws {
         try applyMasterGain(samples: &stem, gain: gain, ceilingDBTP: ceilingDBTP, sectionRide: sectionRide,
@@ -249,7 +250,10 @@ public enum Mastering {
         guard stem.frames > 0 else { return }
         let sr = stem.sampleRate
         var dcLeft = DCBlocker(sampleRate: sr), dcRight = DCBlocker(sampleRate: sr)
-        let cascades = try eqStages.compactMap { try SpectrumMatch.Cascade($0, sampleRate: sr) }
+        // Both stages of the match EQ as one set of filters when one set follows them within half a dB
+        // (`SpectrumMatch.merged`): the stems are not limited with the master, so they need its EQ, not its bytes.
+        let stages = try SpectrumMatch.merged(eqStages, sampleRate: sr).map { [$0] } ?? eqStages
+        let cascades = try stages.compactMap { try SpectrumMatch.Cascade($0, sampleRate: sr) }
         let peak = try TruePeakMeter()
         try limit(&stem, gainDB: 20 * log10(Double(max(gain, 1e-9))), ceiling: ceilingDBTP - limiterMargin,
                   prepare: { piece, start in

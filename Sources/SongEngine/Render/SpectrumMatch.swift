@@ -176,6 +176,55 @@ enum SpectrumMatch {
         return Design(before: measured, target: placed, gains: gains)
     }
 
+    /// The grid `merged` fits and checks on: sixth-octave points from 20 Hz to 20.5 kHz.
+    static let mergeGrid: [Double] = (0..<61).map { 20 * pow(2, Double($0) / 6) }
+
+    /// Several stages of filter gains (each at `filters`, as `design` makes them) as one stage: the gains of one
+    /// set of `filters` whose response in dB is closest, by least squares on `mergeGrid`, to the stages' responses
+    /// summed. Nil when the fit misses the stages' response anywhere on the grid by more than `tolerance` dB, or
+    /// when there is nothing to merge (fewer than two stages). The stems get the master's match EQ, whose two stages
+    /// (before and after the limiter) run back to back on a stem; one stage costs half as much, and the filters
+    /// share frequencies and Q, so one set follows both closely (issue 14).
+    static func merged(_ stages: [[Float]], sampleRate: Int, tolerance: Double = 0.5) throws -> [Float]? {
+        guard stages.count > 1, stages.allSatisfy({ $0.count == filters.count }) else { return nil }
+        let sr = Float(sampleRate)
+        let grid = mergeGrid.filter { $0 < Double(sampleRate) / 2 * 0.95 }
+        var wanted = [Double](repeating: 0, count: grid.count)
+        for stage in stages {
+            for (j, gain) in stage.enumerated() where abs(gain) >= 0.25 {
+                let f = try Biquad(sampleRate: sr, kind: CDSP_EQ_PEAK, frequency: Float(filters[j]), q: q, gainDB: gain)
+                for (i, hz) in grid.enumerated() { wanted[i] += f.responseDB(at: hz) }
+            }
+        }
+        let limit = Float(2 * maxGain)
+        var gains = filters.indices.map { j in max(-limit, min(limit, stages.reduce(Float(0)) { $0 + $1[j] })) }
+        let made = try filters.indices.map {
+            try Biquad(sampleRate: sr, kind: CDSP_EQ_PEAK, frequency: Float(filters[$0]), q: q, gainDB: gains[$0])
+        }
+        func response() -> [Double] { grid.map { hz in made.reduce(0) { $0 + $1.responseDB(at: hz) } } }
+        for _ in 0..<4 {
+            var jacobian = [[Double]](repeating: [Double](repeating: 0, count: filters.count), count: grid.count)
+            for (j, f) in made.enumerated() {
+                let base = grid.map { f.responseDB(at: $0) }
+                f.set(kind: CDSP_EQ_PEAK, frequency: Float(filters[j]), q: q, gainDB: gains[j] + 1)
+                for i in grid.indices { jacobian[i][j] = f.responseDB(at: grid[i]) - base[i] }
+                f.set(kind: CDSP_EQ_PEAK, frequency: Float(filters[j]), q: q, gainDB: gains[j])
+            }
+            let now = response()
+            let step = leastSquares(jacobian, grid.indices.map { wanted[$0] - now[$0] }, ridge: 1e-4)
+            for j in gains.indices {
+                gains[j] = max(-limit, min(limit, gains[j] + Float(step[j])))
+                made[j].set(kind: CDSP_EQ_PEAK, frequency: Float(filters[j]), q: q, gainDB: gains[j])
+            }
+        }
+        // `Cascade` leaves out filters under 0.25 dB: the check is on the response it will run.
+        for j in gains.indices where abs(gains[j]) < 0.25 {
+            made[j].set(kind: CDSP_EQ_PEAK, frequency: Float(filters[j]), q: q, gainDB: 0)
+        }
+        let miss = zip(response(), wanted).map { abs($0 - $1) }.max() ?? .infinity
+        return miss <= tolerance ? gains : nil
+    }
+
     /// Runs the designed filters over both channels, in place (one stereo cascade, `cdsp_biquad_cascade_stereo`).
     static func apply(_ gains: [Float], left: inout [Float], right: inout [Float], sampleRate: Int) throws {
         guard left.count == right.count, let cascade = try Cascade(gains, sampleRate: sampleRate) else { return }
