@@ -80,11 +80,14 @@ public enum Renderer {
     struct CacheBudgets: Sendable {
         var notes: Int
         var hits: Int
-        /// 16 MB of notes (pads and chords: the costliest to render again). 4 MB of hits: a kit keeps a hit only
-        /// until its next use, and the longest (a 5 s crash) come back rarely; a 3-minute song's kit holds about
-        /// 7 MB at most when nothing is given up, a 10-minute one's 16 MB, and at 4 MB both render about 1.2x and
-        /// 2.5x as many hits (76 and 214 of 2507 and 8515), a cost lost in the stage's time.
-        static let standard = CacheBudgets(notes: 16 << 20, hits: 4 << 20)
+        /// 24 MB of notes (pads and chords: the costliest to render again). Stop 35, the default sung job
+        /// (engine-bench, alternating): 16 MB rendered its synthesis stage in 2.19-2.22 s, 24 MB in 1.85-1.89 s
+        /// and 32 MB in 1.71-1.74 s, at peaks of 117, 134 and 147 MB; 32 MB took the instrumental job to 137 MB,
+        /// too near its 150 MB bar, and 24 MB kept it at 116-128 MB on five photos. 4 MB of hits: a kit keeps a
+        /// hit only until its next use, and the longest (a 5 s crash) come back rarely; a 3-minute song's kit
+        /// holds about 7 MB at most when nothing is given up, a 10-minute one's 16 MB, and at 4 MB both render
+        /// about 1.2x and 2.5x as many hits (76 and 214 of 2507 and 8515), a cost lost in the stage's time.
+        static let standard = CacheBudgets(notes: 24 << 20, hits: 4 << 20)
     }
     static var noteCacheBudget: Int { CacheBudgets.standard.notes }
 
