@@ -179,6 +179,17 @@ public final class ChromasongEngine: Sendable {
         let staging = try StagingDirectory(destination: directory)
         do {
             let progressShare = ProgressShare(versions: request.versions, report: progress)
+            // The cover needs only the picture and the plan, so it is drawn on a thread of its own beside the
+            // versions (issue 14): drawn after them, it kept one core busy while the other waited.
+            let palette = features.palette.compactMap { rgb(hex: $0.hex) }
+            let subtitle = "\(style.name) · \(plan.key) · \(plan.bpm) bpm"
+            let coverURL = try staging.url("cover.png"), thumbnailURL = try staging.url("cover_thumb.png")
+            async let cover: Void = OwnThread.run { _ in
+                try clock.measure("cover") {
+                    try CoverMaker.make(image: image, palette: palette, title: title, subtitle: subtitle, to: coverURL,
+                                        thumbnail: thumbnailURL)
+                }
+            }
             let versions = try await withThrowingTaskGroup(of: Manifest.Version.self) { group in
                 for index in 0..<request.versions {
                     let (versionPlan, versionStyle) = plan.forVersion(seed: seeds[index], style: style)
@@ -197,12 +208,7 @@ public final class ChromasongEngine: Sendable {
             }
             try Task.checkCancellation()
             progress(RenderProgress(stage: "cover", fraction: 0.97))
-            try clock.measure("cover") {
-                let palette = features.palette.compactMap { rgb(hex: $0.hex) }
-                try CoverMaker.make(image: image, palette: palette, title: title,
-                                    subtitle: "\(style.name) · \(plan.key) · \(plan.bpm) bpm",
-                                    to: try staging.url("cover.png"), thumbnail: try staging.url("cover_thumb.png"))
-            }
+            try await cover
             var notes: [String] = []
             if let why = request.vocalsRefused {
                 notes.append("\(why): this render is instrumental, as with make_instrumental")
