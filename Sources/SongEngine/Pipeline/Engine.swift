@@ -316,45 +316,58 @@ public final class ChromasongEngine: Sendable {
                                  spectrumTarget: aCappella ? nil : style.targetSpectrum.flatMap(SpectrumTarget.init(preset:)))
         }
         let loudness = mastered.loudness, masterGain = mastered.gain
+        let mixDuration = mix.duration, mixSpill = mixdown.mix
+        // Once the master is made, the outputs are independent of one another: each format of the mix and each stem
+        // with a part of its own is written by a job of its own, side by side (issue 14), so that the cores do not
+        // wait on one another's encoder when the versions end apart. Every job reads the parked master or stem
+        // through its own descriptor and writes its own file; the bytes do not depend on the order.
         var mixFiles: [String: String] = [:]
-        for (k, format) in request.formats.enumerated() {
-            try cancellation.check()
-            progress.report(version: index, stage: "encode \(format.rawValue)", within: 0.7 + 0.25 * Double(k) / Double(request.formats.count))
+        for format in request.formats { mixFiles[format.rawValue] = "\(folder)/mix.\(format.rawValue)" }
+        progress.report(version: index, stage: "encode", within: 0.7)
+        let stemParts: [(name: String, spilled: SpilledBuffer?)] = request.vocalOnly ? [("vocals", nil)]
+            : vocal == nil ? [("instrumental", nil)] : [("instrumental", instrumentalStem), ("vocals", vocalStem)]
+        let ownStems = stemParts.compactMap { part in part.spilled.map { (name: part.name, spilled: $0) } }
+        var jobs: [@Sendable () throws -> Void] = request.formats.map { format in
             let path = "\(folder)/mix.\(format.rawValue)"
-            try clock.measure("encode \(format.rawValue)", version: index, audio: mix.duration) {
-                try Self.writeWithinCeiling(mix, loudness: loudness.integratedLUFS, to: try staging.url(path),
-                                            format: format)
+            return {
+                try cancellation.check()
+                try clock.measure("encode \(format.rawValue)", version: index, audio: mixDuration) {
+                    try Self.writeWithinCeiling(try SpillFile(mixSpill, writable: false),
+                                                loudness: loudness.integratedLUFS, to: try staging.url(path),
+                                                format: format)
+                }
             }
-            mixFiles[format.rawValue] = path
         }
-        let mixDuration = mix.duration
-        // Stems. Alone in the mix (instrumental, or vocal only), a stem is the mastered mix itself: copy the WAV
-        // when one was written rather than encoding the same samples twice.
-        var stems: [String: String] = [:]
-        try clock.measure("encode stems", version: index, audio: mixDuration) {
-            func write(_ name: String, _ spilled: SpilledBuffer?) throws {
-                let path = "\(folder)/\(name).wav"
-                if let spilled {
-                    defer { spilled.remove() }
+        // The stems' stage is timed per stem, each given its share of the version's audio, so that the stage's
+        // figures sum as when the stems were written one after the other.
+        let stemShare = mixDuration / Double(max(1, ownStems.count))
+        for (name, spilled) in ownStems {
+            jobs.append {
+                defer { spilled.remove() }
+                try cancellation.check()
+                try clock.measure("encode stems", version: index, audio: stemShare) {
                     var stem = try SpillFile(spilled)
                     try Mastering.applyMasterGain(samples: &stem, gain: masterGain, ceilingDBTP: Self.masterCeiling,
                                                   sectionRide: sectionRide, eqStages: mastered.eqStages)
-                    try AudioFile.write(stem, to: try staging.url(path), format: .wav)
-                } else if let mixWav = mixFiles[AudioFormat.wav.rawValue] {
+                    try AudioFile.write(stem, to: try staging.url("\(folder)/\(name).wav"), format: .wav)
+                }
+            }
+        }
+        try Self.sideBySide(jobs)
+        var stems: [String: String] = [:]
+        for (name, _) in ownStems { stems[name] = "\(folder)/\(name).wav" }
+        // Alone in the mix (instrumental, or vocal only), the stem is the mastered mix itself: the WAV is copied
+        // when one was written rather than encoding the same samples twice.
+        for (alone, spilled) in stemParts where spilled == nil {
+            let path = "\(folder)/\(alone).wav"
+            try clock.measure("encode stems", version: index, audio: mixDuration) {
+                if let mixWav = mixFiles[AudioFormat.wav.rawValue] {
                     try FileManager.default.copyItem(at: try staging.url(mixWav), to: try staging.url(path))
                 } else {
                     try AudioFile.write(mix, to: try staging.url(path), format: .wav)
                 }
-                stems[name] = path
             }
-            if request.vocalOnly {
-                try write("vocals", nil)
-            } else if vocal == nil {
-                try write("instrumental", nil)
-            } else {
-                try write("instrumental", instrumentalStem)
-                try write("vocals", vocalStem)
-            }
+            stems[alone] = path
         }
         let midiPath = "\(folder)/song.mid"
         try clock.measure("midi", version: index) {
@@ -381,6 +394,16 @@ public final class ChromasongEngine: Sendable {
                 beforeDB: mastered.bandsBefore.map { ($0 * 100).rounded() / 100 },
                 eqHz: SpectrumMatch.filters,
                 eqDB: mastered.eqStages.map { $0.map { (Double($0) * 100).rounded() / 100 } }))
+    }
+
+    /// Runs `jobs` side by side on the pool's threads (at most as many at once as there are cores) and, once all
+    /// have ended, rethrows the error of the first that failed, by its place in `jobs`.
+    static func sideBySide(_ jobs: [@Sendable () throws -> Void]) throws {
+        let failures = Mutex<[Int: any Error]>([:])
+        DispatchQueue.concurrentPerform(iterations: jobs.count) { i in
+            do { try jobs[i]() } catch { failures.withLock { $0[i] = error } }
+        }
+        if let first = failures.withLock({ f in f.keys.min().map { f[$0]! } }) { throw first }
     }
 
     /// "#RRGGBB" -> bytes.
