@@ -260,11 +260,13 @@ public enum Singer {
         guard let constants = constants(voice: v.voice), constants.bands == v.strengthChannels,
               v.count > 0, !mapOut.isEmpty
         else { return nil }
-        let vocoder = try Vocoder(constants: constants, channels: v.channels, outputRate: Float(rate),
-                                  formantSemitones: Float(v.formantSemitones))
+        let lent = try VocoderPool.shared.borrow(
+            VocoderPool.Key(voice: v.voice, channels: v.channels, rate: Float(rate),
+                            formantSemitones: Float(v.formantSemitones)), constants: constants)
+        defer { VocoderPool.shared.giveBack(lent) }
         var out = [Float](repeating: 0, count: frames)
         let status = out.withUnsafeMutableBufferPointer { p in
-            cdsp_vocoder_render(vocoder.handle, v.params, v.count, v.strengthChannels > 0 ? v.strengths : nil, mapOut,
+            cdsp_vocoder_render(lent.vocoder.handle, v.params, v.count, v.strengthChannels > 0 ? v.strengths : nil, mapOut,
                                 mapSrcSeconds, mapOut.count, f0, seed, p.baseAddress, frames)
         }
         return status == CDSP_OK ? out : nil
