@@ -12,14 +12,15 @@ public struct LoopbackListener: Sendable {
     public let descriptor: Int32
     public let port: Int
 
-    public init(backlog: Int32 = 8) throws {
+    /// Listens on 127.0.0.1 at `port`; 0 lets the kernel choose one.
+    public init(backlog: Int32 = 8, port requested: Int = 0) throws {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw POSIXError(.EMFILE) }
         var yes: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = 0
+        address.sin_port = in_port_t(UInt16(truncatingIfNeeded: requested)).bigEndian
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         let bound = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }

@@ -14,10 +14,24 @@ enum ServerFixtures {
     static let photo = root.appendingPathComponent("examples/yellowflower.jpg")
     static var photoBytes: Data { try! Data(contentsOf: photo) }
 
-    /// A loopback TCP port free at this moment, chosen by the kernel (LoopbackListener binds port 0; closed at
-    /// once). A port derived from the process id could be in use already: on Linux 32768-60999 is where outgoing
-    /// connections take their local ports, and the whole suite makes many (CI once failed that way, stop 29).
+    /// A loopback TCP port free at this moment, for a server a test starts. A port derived from the process id could
+    /// be in use already (CI once failed that way, stop 29), and so could one the kernel chose by binding port 0:
+    /// that comes from the range where outgoing connections take their local ports (on Linux 32768-60999), and once
+    /// closed it may become a client connection's local port, which blocked a server's bind for the whole minute its
+    /// restart loop waited (seen once, stop 35). So the port is drawn at random below that range
+    /// (`/proc/sys/net/ipv4/ip_local_port_range`) and checked by binding it; the kernel's choice is the fallback.
     static func freeLoopbackPort() throws -> Int {
+        let range = (try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8)) ?? ""
+        let ephemeralStart = range.split(whereSeparator: \.isWhitespace).first.flatMap { Int($0) } ?? 0
+        if ephemeralStart > 12_000 {
+            for _ in 0..<64 {
+                let port = Int.random(in: 10_000..<ephemeralStart)
+                if let listener = try? LoopbackListener(port: port) {
+                    listener.close()
+                    return port
+                }
+            }
+        }
         let listener = try LoopbackListener()
         defer { listener.close() }
         return listener.port
