@@ -176,19 +176,6 @@ import CDSP
          [4, -1.23, -0.66, -0.21, 1.96, -0.28, -0.93, -0.07, -0.29, -0.11, -0.01, 0.26, -0.01, -0.6, 0.92, -0.99, -1.27, 3.86, -3.44]],
     ]
 
-    /// The response in dB at `hz` of the filters `Cascade` would run for each stage, summed.
-    static func responseDB(_ stages: [[Float]], at hz: [Double]) throws -> [Double] {
-        var out = [Double](repeating: 0, count: hz.count)
-        for stage in stages {
-            for (j, gain) in stage.enumerated() where abs(gain) >= 0.25 {
-                let f = try Biquad(sampleRate: 44100, kind: CDSP_EQ_PEAK, frequency: Float(SpectrumMatch.filters[j]),
-                                   q: SpectrumMatch.q, gainDB: gain)
-                for i in hz.indices { out[i] += f.responseDB(at: hz[i]) }
-            }
-        }
-        return out
-    }
-
     /// Issue 14: the stems run the master's two EQ stages as one merged stage, of fewer filters. Between the fit's
     /// own grid points too (every 24th of an octave, 20 Hz-20 kHz), it stays within half a dB of both stages run in
     /// turn; a fit that cannot meet the tolerance is refused (the stems then run both stages), and one stage is not
@@ -198,15 +185,16 @@ import CDSP
         for stages in Self.stagePairs {
             let merged = try #require(try SpectrumMatch.merged(stages, sampleRate: 44100))
             #expect(merged.count == SpectrumMatch.filters.count)
-            let miss = zip(try Self.responseDB([merged], at: fine), try Self.responseDB(stages, at: fine)).map { abs($0 - $1) }
+            let miss = zip(try SpectrumMatch.responseDB(of: [merged], at: fine, sampleRate: 44100),
+                           try SpectrumMatch.responseDB(of: stages, at: fine, sampleRate: 44100)).map { abs($0 - $1) }
             #expect(miss.max()! <= 0.5, "worst \(miss.max()!) dB")
             #expect(try SpectrumMatch.merged(stages, sampleRate: 44100, tolerance: 0.001) == nil)
             // Fewer filters than either stage runs, down to `mergedFilters` where the tolerance allows.
-            let used = merged.filter { abs($0) >= 0.25 }.count
-            #expect(used < stages.map { $0.filter { abs($0) >= 0.25 }.count }.max()!)
+            let used = merged.filter(SpectrumMatch.runs).count
+            #expect(used < stages.map { $0.filter(SpectrumMatch.runs).count }.max()!)
         }
         let second = try #require(try SpectrumMatch.merged(Self.stagePairs[1], sampleRate: 44100))
-        #expect(second.filter { abs($0) >= 0.25 }.count == SpectrumMatch.mergedFilters)
+        #expect(second.filter(SpectrumMatch.runs).count == SpectrumMatch.mergedFilters)
         #expect(try SpectrumMatch.merged([Self.stagePairs[0][0]], sampleRate: 44100) == nil)
     }
 

@@ -321,14 +321,16 @@ public final class ChromasongEngine: Sendable {
         // with a part of its own is written by a job of its own, side by side (issue 14), so that the cores do not
         // wait on one another's encoder when the versions end apart. Every job reads the parked master or stem
         // through its own descriptor and writes its own file; the bytes do not depend on the order.
-        var mixFiles: [String: String] = [:]
-        for format in request.formats { mixFiles[format.rawValue] = "\(folder)/mix.\(format.rawValue)" }
+        let mixFiles = Dictionary(uniqueKeysWithValues: request.formats.map {
+            ($0.rawValue, "\(folder)/mix.\($0.rawValue)")
+        })
         progress.report(version: index, stage: "encode", within: 0.7)
         let stemParts: [(name: String, spilled: SpilledBuffer?)] = request.vocalOnly ? [("vocals", nil)]
             : vocal == nil ? [("instrumental", nil)] : [("instrumental", instrumentalStem), ("vocals", vocalStem)]
+        let stems = Dictionary(uniqueKeysWithValues: stemParts.map { ($0.name, "\(folder)/\($0.name).wav") })
         let ownStems = stemParts.compactMap { part in part.spilled.map { (name: part.name, spilled: $0) } }
         var jobs: [@Sendable () throws -> Void] = request.formats.map { format in
-            let path = "\(folder)/mix.\(format.rawValue)"
+            let path = mixFiles[format.rawValue]!
             return {
                 try cancellation.check()
                 try clock.measure("encode \(format.rawValue)", version: index, audio: mixDuration) {
@@ -342,6 +344,7 @@ public final class ChromasongEngine: Sendable {
         // figures sum as when the stems were written one after the other.
         let stemShare = mixDuration / Double(max(1, ownStems.count))
         for (name, spilled) in ownStems {
+            let path = stems[name]!
             jobs.append {
                 defer { spilled.remove() }
                 try cancellation.check()
@@ -349,17 +352,15 @@ public final class ChromasongEngine: Sendable {
                     var stem = try SpillFile(spilled)
                     try Mastering.applyMasterGain(samples: &stem, gain: masterGain, ceilingDBTP: Self.masterCeiling,
                                                   sectionRide: sectionRide, eqStages: mastered.eqStages)
-                    try AudioFile.write(stem, to: try staging.url("\(folder)/\(name).wav"), format: .wav)
+                    try AudioFile.write(stem, to: try staging.url(path), format: .wav)
                 }
             }
         }
         try Self.sideBySide(jobs)
-        var stems: [String: String] = [:]
-        for (name, _) in ownStems { stems[name] = "\(folder)/\(name).wav" }
         // Alone in the mix (instrumental, or vocal only), the stem is the mastered mix itself: the WAV is copied
         // when one was written rather than encoding the same samples twice.
         for (alone, spilled) in stemParts where spilled == nil {
-            let path = "\(folder)/\(alone).wav"
+            let path = stems[alone]!
             try clock.measure("encode stems", version: index, audio: mixDuration) {
                 if let mixWav = mixFiles[AudioFormat.wav.rawValue] {
                     try FileManager.default.copyItem(at: try staging.url(mixWav), to: try staging.url(path))
@@ -367,7 +368,6 @@ public final class ChromasongEngine: Sendable {
                     try AudioFile.write(mix, to: try staging.url(path), format: .wav)
                 }
             }
-            stems[alone] = path
         }
         let midiPath = "\(folder)/song.mid"
         try clock.measure("midi", version: index) {

@@ -176,6 +176,25 @@ enum SpectrumMatch {
         return Design(before: measured, target: placed, gains: gains)
     }
 
+    /// A designed filter under this gain (dB) is left out of the cascade: it would move its band by less.
+    static let leastGain: Float = 0.25
+
+    /// Whether `gain` (dB) is a filter the cascade runs (`leastGain`).
+    static func runs(_ gain: Float) -> Bool { abs(gain) >= leastGain }
+
+    /// The response in dB at `hz` of `stages` (each a list of gains at `filters`) as their cascades run them, summed.
+    static func responseDB(of stages: [[Float]], at hz: [Double], sampleRate: Int) throws -> [Double] {
+        var out = [Double](repeating: 0, count: hz.count)
+        for stage in stages {
+            for (j, gain) in stage.enumerated() where runs(gain) {
+                let f = try Biquad(sampleRate: Float(sampleRate), kind: CDSP_EQ_PEAK, frequency: Float(filters[j]),
+                                   q: q, gainDB: gain)
+                for i in hz.indices { out[i] += f.responseDB(at: hz[i]) }
+            }
+        }
+        return out
+    }
+
     /// The grid `merged` fits and checks on: sixth-octave points from 20 Hz to 20.5 kHz.
     static let mergeGrid: [Double] = (0..<61).map { 20 * pow(2, Double($0) / 6) }
 
@@ -195,13 +214,7 @@ enum SpectrumMatch {
         guard stages.count > 1, stages.allSatisfy({ $0.count == filters.count }) else { return nil }
         let sr = Float(sampleRate)
         let grid = mergeGrid.filter { $0 < Double(sampleRate) / 2 * 0.95 }
-        var wanted = [Double](repeating: 0, count: grid.count)
-        for stage in stages {
-            for (j, gain) in stage.enumerated() where abs(gain) >= 0.25 {
-                let f = try Biquad(sampleRate: sr, kind: CDSP_EQ_PEAK, frequency: Float(filters[j]), q: q, gainDB: gain)
-                for (i, hz) in grid.enumerated() { wanted[i] += f.responseDB(at: hz) }
-            }
-        }
+        let wanted = try responseDB(of: stages, at: grid, sampleRate: sampleRate)
         let limit = Float(2 * maxGain)
         let made = try filters.indices.map {
             try Biquad(sampleRate: sr, kind: CDSP_EQ_PEAK, frequency: Float(filters[$0]), q: q, gainDB: 0)
@@ -211,7 +224,7 @@ enum SpectrumMatch {
         }
         func response() -> [Double] { grid.map { hz in made.reduce(0) { $0 + $1.responseDB(at: hz) } } }
         /// Gauss-Newton on the filters `active` (the others at 0 dB) from `start`; the gains, and the worst miss of
-        /// the response `Cascade` would run (filters under 0.25 dB left out).
+        /// the response `Cascade` would run (filters under `leastGain` left out).
         func fit(_ active: [Int], from start: [Float]) -> (gains: [Float], miss: Double) {
             var gains = [Float](repeating: 0, count: filters.count)
             for j in active { gains[j] = start[j] }
@@ -231,20 +244,20 @@ enum SpectrumMatch {
                     set(j, gains[j])
                 }
             }
-            for j in gains.indices where abs(gains[j]) < 0.25 { set(j, 0) }
+            for j in gains.indices where !runs(gains[j]) { set(j, 0) }
             return (gains, zip(response(), wanted).map { abs($0 - $1) }.max() ?? .infinity)
         }
         let summed = filters.indices.map { j in max(-limit, min(limit, stages.reduce(Float(0)) { $0 + $1[j] })) }
         var best = fit(Array(filters.indices), from: summed)
         guard best.miss <= tolerance else { return nil }
-        var active = filters.indices.filter { abs(best.gains[$0]) >= 0.25 }
+        var active = filters.indices.filter { runs(best.gains[$0]) }
         while active.count > mergedFilters {
             let least = active.min { abs(best.gains[$0]) < abs(best.gains[$1]) }!
             active.removeAll { $0 == least }
             let fewer = fit(active, from: best.gains)
             guard fewer.miss <= tolerance else { break }
             best = fewer
-            active = active.filter { abs(best.gains[$0]) >= 0.25 }
+            active = active.filter { runs(best.gains[$0]) }
         }
         return best.gains
     }
@@ -260,9 +273,9 @@ enum SpectrumMatch {
         private let left: [Biquad], right: [Biquad]
         private let leftHandles: [OpaquePointer?], rightHandles: [OpaquePointer?]
 
-        /// Nil when no filter is used: filters under 0.25 dB are left out (each would move its band by less).
+        /// Nil when no filter is used: filters under `leastGain` are left out.
         init?(_ gains: [Float], sampleRate: Int) throws {
-            let used = gains.indices.filter { abs(gains[$0]) >= 0.25 }
+            let used = gains.indices.filter { runs(gains[$0]) }
             guard !used.isEmpty else { return nil }
             func make() throws -> [Biquad] {
                 try used.map { try Biquad(sampleRate: Float(sampleRate), kind: CDSP_EQ_PEAK, frequency: Float(filters[$0]),
