@@ -197,7 +197,7 @@ import Testing
     /// The Singer alone: vowels start on their notes; consonants keep their spoken length.
     @Test func vowelsStartOnTheNote() throws {
         let speech = Speech.shared
-        let u = speech.speak(line: "Sing me home", voice: .male, f0: 130)
+        let u = speech.speak(line: "Sing me home", speaker: .rms, f0: 130)
         let count = u.line.syllableCount
         #expect(count == 3)
         let notes = (0..<count).map { [Singer.Note(start: 1.0 + Double($0) * 0.8, end: 1.7 + Double($0) * 0.8, pitch: 50)] }
@@ -216,7 +216,7 @@ import Testing
     /// the long-term spectrum in third-octave bands from 150 Hz to 5 kHz agrees within 2 dB, the overall level
     /// within 1 dB, and the pitch is the notes'.
     @Test func vocoderSoundsLikeFlites() throws {
-        let u = Speech.shared.speak(line: "Carry me over the water", voice: .male, f0: 130)
+        let u = Speech.shared.speak(line: "Carry me over the water", speaker: .rms, f0: 130)
         let count = u.line.syllableCount
         let notes = (0..<count).map { [Singer.Note(start: 0.5 + Double($0) * 0.5, end: 0.95 + Double($0) * 0.5,
                                                    pitch: 50)] }

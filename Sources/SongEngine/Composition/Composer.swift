@@ -111,7 +111,7 @@ public enum Composer {
             let starts = vocal.lyrics.sections.indices.map { i in
                 i < spans.count ? spans[i].startBeat : beat
             }
-            score.vocal = VocalScore(lyrics: vocal.lyrics, base: vocal.base,
+            score.vocal = VocalScore(lyrics: vocal.lyrics, base: vocal.base, speaker: vocal.register.speaker,
                                      formantSemitones: vocal.register.formantSemitones, pronounced: vocal.pronounced,
                                      lines: sung.lines, sectionStartBeats: starts)
         }

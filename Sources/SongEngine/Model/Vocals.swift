@@ -1,26 +1,48 @@
-/// The two base singers, from flite's clustergen voices: their vocoder frames are sung from the score
+import Foundation
+/// The two base singers. Both are sung from flite clustergen vocoder frames, read from the score
 /// (docs/vocals.md, "Singing from the score").
 public enum VoiceBase: String, Sendable, Codable, Hashable, CaseIterable {
-    /// flite cmu_us_slt (16 kHz).
+    /// Spoken by cmu_us_rms with its formants raised 2 semitones, sung as an alto (cmu_us_slt lowered 2 semitones
+    /// until stop 36).
     case female
-    /// flite cmu_us_rms (16 kHz; cmu_us_kal16, a diphone voice sung by PSOLA, before issue 15).
+    /// Spoken by cmu_us_rms with its own formants (cmu_us_kal16, a diphone voice sung by PSOLA, before issue 15).
     case male
 
     /// Where this singer's melodies sit, and the colour of its source, when the vocal is delivered as sung (no
     /// catalog voice).
     ///
-    /// The female singer sings as a dark alto: melodies centred on A3, flite slt's formants lowered by 2
-    /// semitones. Both for the words: the recogniser judging intelligibility loses more of them the higher a
-    /// melody sits, for either source voice (slt sung on the same lyrics, 3 seeds, 57 lines: melody median E4 52%
-    /// WER, B3 45-46%, A3 42%, F3 37%; kal16 with median A3 39%, G3 27%), and slt's formants lowered by 2
-    /// semitones read 34.7% / 31.7% on two sets of 3 seeds against 41.0% / 40.7% as they are (docs/vocals.md,
-    /// round 3). The male singer sits around F#3/G3 with its voice's own formants.
+    /// The female singer sings as a dark alto, with melodies centred on A3. Both choices are for the words: the
+    /// recogniser judging intelligibility loses more of them the higher a melody sits, for either source voice
+    /// (slt on the same lyrics, 3 seeds, 57 lines: melody median E4 52% WER, B3 45-46%, A3 42%, F3 37%; kal16
+    /// with median A3 39%, G3 27%).
+    ///
+    /// Her lines are spoken by rms, formants raised 2 semitones. Praat's median F1/F2/F3 over her sung vowels
+    /// then match slt's lowered 2 semitones (the singer before): about 460 / 1750 / 2780 Hz against
+    /// 460 / 1790 / 2770 Hz. She is more intelligible that way: issue 15's tune set read 34.5% WER against 43.2%
+    /// (raised 3 semitones: 37.4%; 4: 46.6%). The judged set's figures are in docs/vocals.md, "Round 3".
+    ///
+    /// The male singer sits around F#3 with rms's own formants.
     public var register: VocalRegister {
         switch self {
-        case .female: return VocalRegister(range: 53...72, centre: 57, formantSemitones: -2)  // F3...C5, on A3
-        case .male: return VocalRegister(range: 45...64, centre: 54, formantSemitones: 0)     // A2...E4, on F#3
+        case .female: return VocalRegister(range: 53...72, centre: 57, speaker: .rms, formantSemitones: 2)  // F3...C5, on A3
+        case .male: return VocalRegister(range: 45...64, centre: 54, speaker: Speaker.male, formantSemitones: 0)  // A2...E4, on F#3
         }
     }
+}
+
+/// The flite voice that speaks a singer's lines before they are sung.
+public enum Speaker: String, Sendable, Codable, Hashable, CaseIterable {
+    /// cmu_us_slt, a female clustergen voice: the source the catalog voices were measured from.
+    case slt
+    /// cmu_us_rms, a male clustergen voice: both base singers.
+    case rms
+    /// cmu_us_kal16, a male diphone voice. It has no vocoder frames, so it is sung by PSOLA; it was the male singer
+    /// before issue 15.
+    case kal16
+
+    /// The male singer's speaker: rms, unless the environment's `CHROMASONG_MALE_VOICE` is `kal16`. That switch is
+    /// for comparing the two on the lyric sets; it is not a parameter of the contract.
+    static let male: Speaker = ProcessInfo.processInfo.environment["CHROMASONG_MALE_VOICE"] == "kal16" ? .kal16 : .rms
 }
 
 /// The notes a vocal melody may use, the pitch its phrases are built around (MIDI notes), and how far the speech
@@ -29,20 +51,23 @@ public struct VocalRegister: Sendable, Hashable {
     public var range: ClosedRange<Int>
     /// The phrase arcs start a step below this note and rise a few steps above it.
     public var centre: Int
+    /// The flite voice that speaks the lines.
+    public var speaker: Speaker
     /// The flite utterance's spectral envelope is moved by this many semitones (pitch kept) before the singer
     /// retimes and retunes it; 0 keeps the voice's own formants.
     public var formantSemitones: Double
 
-    public init(range: ClosedRange<Int>, centre: Int, formantSemitones: Double = 0) {
+    public init(range: ClosedRange<Int>, centre: Int, speaker: Speaker, formantSemitones: Double = 0) {
         self.range = range
         self.centre = centre
+        self.speaker = speaker
         self.formantSemitones = formantSemitones
     }
 
     /// The register a catalog voice converts from: the female singer's as the catalog was measured on it
-    /// (A3...E5, centred on D4, slt's own formants). Each catalog voice's pitch and formant shifts move it to its
-    /// own.
-    public static let catalogReference = VocalRegister(range: 57...76, centre: 62, formantSemitones: 0)
+    /// (A3...E5, centred on D4, spoken by slt with its own formants). Each catalog voice's pitch and formant shifts
+    /// move it to its own.
+    public static let catalogReference = VocalRegister(range: 57...76, centre: 62, speaker: .slt, formantSemitones: 0)
 }
 
 /// One phone of a spoken utterance, times in seconds from the utterance start.
@@ -144,6 +169,8 @@ public struct SungLine: Sendable, Codable, Hashable {
 public struct VocalScore: Sendable, Codable {
     public var lyrics: Lyrics
     public var base: VoiceBase
+    /// The flite voice that speaks the lines (`VocalRegister.speaker`).
+    public var speaker: Speaker
     /// Semitones the speech source's formants are moved before singing (`VocalRegister.formantSemitones`).
     public var formantSemitones: Double = 0
     /// Pronunciation of every lyric line, indexed [section][line].
@@ -152,10 +179,12 @@ public struct VocalScore: Sendable, Codable {
     /// Beat at which each lyric section starts (index as `lyrics.sections`), for the tag entries' timestamps.
     public var sectionStartBeats: [Double]
 
-    public init(lyrics: Lyrics, base: VoiceBase, formantSemitones: Double = 0, pronounced: [[PronouncedLine]],
-                lines: [SungLine], sectionStartBeats: [Double]) {
+    /// `speaker`: nil takes the base singer's (`VoiceBase.register`).
+    public init(lyrics: Lyrics, base: VoiceBase, speaker: Speaker? = nil, formantSemitones: Double = 0,
+                pronounced: [[PronouncedLine]], lines: [SungLine], sectionStartBeats: [Double]) {
         self.lyrics = lyrics
         self.base = base
+        self.speaker = speaker ?? base.register.speaker
         self.formantSemitones = formantSemitones
         self.pronounced = pronounced
         self.lines = lines

@@ -32,12 +32,6 @@ public final class Speech: Pronouncing, Sendable {
     /// at a 10-minute one's.
     private let spoken = UtteranceCache(limitBytes: 4 << 20)
 
-    /// The flite voice of the male singer: cmu_us_rms (clustergen, so it sings from the score like slt) unless the
-    /// environment's `CHROMASONG_MALE_VOICE` is `kal16` (the diphone voice sung by PSOLA before issue 15): a switch
-    /// for comparing the two on the lyric sets, not a parameter of the contract.
-    static let maleVoice: csp_voice =
-        ProcessInfo.processInfo.environment["CHROMASONG_MALE_VOICE"] == "kal16" ? CSP_VOICE_KAL16 : CSP_VOICE_RMS
-
     private init() {
         _ = csp_init()
     }
@@ -57,12 +51,12 @@ public final class Speech: Pronouncing, Sendable {
         return pronounced
     }
 
-    /// Speaks `line` with the base `voice` at a flat pitch of `f0` Hz (clamped to 50...500), durations scaled by
+    /// Speaks `line` with the flite voice `speaker` at a flat pitch of `f0` Hz (clamped to 50...500), durations scaled by
     /// `stretch` (clamped to 0.25...4), its formants moved by `formantSemitones` (clamped to -12...12; the pitch
     /// stays flat at `f0`). The utterance's `line` comes from the same flite run as its phones.
     /// With `waveform` false a clustergen voice (slt, rms) makes no samples (they are silence of the line's length):
     /// only its vocoder frames, which is all the singer's vocoder path needs, at about half the cost.
-    public func speak(line: String, voice: VoiceBase, f0: Double, stretch: Double = 1, formantSemitones: Double = 0,
+    public func speak(line: String, speaker: Speaker, f0: Double, stretch: Double = 1, formantSemitones: Double = 0,
                       waveform: Bool = true) -> SpeechUtterance
     {
         let f0 = f0.isNaN ? 120 : min(max(f0, 50), 500)
@@ -70,20 +64,25 @@ public final class Speech: Pronouncing, Sendable {
         // flite is deterministic (reseeded per call), so a line spoken before is the line flite would give again:
         // repeated choruses and the versions of one song (which share their lyrics) speak each line once.
         let formant = formantSemitones.isNaN ? 0 : min(max(formantSemitones, -12), 12)
-        let key = "\(voice.rawValue)\u{1F}\(f0)\u{1F}\(stretch)\u{1F}\(formant)\u{1F}\(waveform)\u{1F}\(line)"
+        let key = "\(speaker.rawValue)\u{1F}\(f0)\u{1F}\(stretch)\u{1F}\(formant)\u{1F}\(waveform)\u{1F}\(line)"
         return spoken.value(for: key) {
-            synthesise(line: line, voice: voice, f0: f0, stretch: stretch, formantSemitones: formant, waveform: waveform)
+            synthesise(line: line, speaker: speaker, f0: f0, stretch: stretch, formantSemitones: formant, waveform: waveform)
         }
     }
 
-    private func synthesise(line: String, voice: VoiceBase, f0: Double, stretch: Double, formantSemitones: Double,
+    private func synthesise(line: String, speaker: Speaker, f0: Double, stretch: Double, formantSemitones: Double,
                             waveform: Bool) -> SpeechUtterance
     {
         let input = Self.prepare(line)
         let empty = SpeechUtterance(sampleRate: Self.sampleRate, f0: f0, samples: [], phones: [],
                                     line: PronouncedLine(words: []))
         guard !input.tokens.isEmpty else { return empty }
-        let cVoice: csp_voice = voice == .female ? CSP_VOICE_SLT : Self.maleVoice
+        let cVoice: csp_voice
+        switch speaker {
+        case .slt: cVoice = CSP_VOICE_SLT
+        case .rms: cVoice = CSP_VOICE_RMS
+        case .kal16: cVoice = CSP_VOICE_KAL16
+        }
         var result: UnsafeMutablePointer<csp_result>?
         let speak = waveform ? csp_speak : csp_speak_frames
         guard speak(input.text, cVoice, f0, stretch, &result) == CSP_OK.rawValue, let r = result else {

@@ -86,7 +86,7 @@ public enum VocalRenderer {
             // Brought to the output rate once per spoken line: the singer then retimes and retunes at the output
             // rate, and the sung (longer, sometimes doubled) lines need no resampling.
             // The vocoder path sings from the frames alone: no spoken waveform, nothing to upsample.
-            let spokenLine = speech.speak(line: toSpeak[i].text, voice: vocal.base, f0: toSpeak[i].f0,
+            let spokenLine = speech.speak(line: toSpeak[i].text, speaker: vocal.speaker, f0: toSpeak[i].f0,
                                           formantSemitones: vocal.formantSemitones, waveform: synthesis == .psola)
             let utterance = spokenLine.vocoder != nil && synthesis != .psola
                 ? spokenLine : upsampled(spokenLine, to: sampleRate)
