@@ -307,6 +307,16 @@ cdsp_status cdsp_vocoder_render(cdsp_vocoder *v, const float *frames, size_t fra
             re2[k] = amp * v->taper[k];  // now |H|
         }
         float g = e_post > 0 ? sqrtf(e_plain / e_post) : 1.0f;
+        // Under the fundamental of a voiced hop the voice has no harmonics, only the noise's share of the envelope.
+        // A male speaker's envelope (rms) keeps his own low register there, so the noise hummed at 100-170 Hz under
+        // a sung E4 and trackers read the note an octave low. Its weight fades in from half the f0 to 0.9 of it.
+        if (voiced) {
+            const float lo = 0.5f * f0[mid], hi = 0.9f * f0[mid], df = v->rate / (float)n;
+            for (int k = 0; k < bins && k * df < hi; k++) {
+                const float fk = k * df;
+                wn[k] *= fk <= lo ? 0.0f : 0.5f - 0.5f * cosf((float)M_PI * (fk - lo) / (hi - lo));
+            }
+        }
         for (int k = 0; k < bins; k++) {
             float amp = re2[k], hr = amp * cosf(im2[k]), hi = amp * sinf(im2[k]);
             // H * pulse weight kept for the pulses; the noise's spectrum filtered in place.

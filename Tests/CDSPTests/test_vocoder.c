@@ -2,8 +2,8 @@
 // 16 kHz, alpha 0.42, 5 ms frames): the pitch of the output follows the f0 curve (autocorrelation, within 3 cents,
 // a glide too); the level is the one flite's vocoder gives (unit-power pulses or noise through exp(c0) * gain on the
 // 16-bit scale, at any output rate); harmonic levels follow the mel-cepstral envelope (beta 0); nothing above the
-// band edge; the formant shift moves the envelope peak by its ratio; unvoiced frames are not periodic; the time map
-// is followed; same seed, same samples.
+// band edge; the formant shift moves the envelope peak by its ratio; unvoiced frames are not periodic; a voiced
+// hop has no noise under its fundamental; the time map is followed; same seed, same samples.
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -215,6 +215,54 @@ CDSP_TEST(unvoiced_frames_are_noise) {
     cdsp_vocoder_destroy(v);
 }
 
+/// Mean power of x[0 ..< n] at the frequencies lo, lo + step, ... <= hi (a plain DFT at each).
+static double band_power(const float *x, size_t n, double rate, double lo, double hi, double step) {
+    double sum = 0;
+    int count = 0;
+    for (double f = lo; f <= hi; f += step, count++) {
+        double re = 0, im = 0, w = 2 * M_PI * f / rate;
+        for (size_t i = 0; i < n; i++) {
+            re += x[i] * cos(w * (double)i);
+            im -= x[i] * sin(w * (double)i);
+        }
+        sum += re * re + im * im;
+    }
+    return sum / count;
+}
+
+CDSP_TEST(no_noise_under_the_fundamental) {
+    // One all-pass band at strength 0.5: a voiced hop is half pulses, half noise, on a flat envelope. Between the
+    // harmonics of a 330 Hz note the noise stays; under half the fundamental it is gone (it hummed there, and
+    // trackers read such notes an octave low), and the fundamental itself keeps its level.
+    const double tap = 1.0;
+    cdsp_vocoder_voice vv = {16000.0f, 0.005f, 0.42f, 0.0f, 1.0f, 1, 1, &tap};
+    cdsp_vocoder *v = cdsp_vocoder_create(&vv, CH, 44100.0f, 0.0f);
+    CDSP_CHECK(v != NULL);
+    const float cep[] = {6.0f};
+    float *fr = frames(300, 330.0f, cep, 1), *strengths = malloc(300 * sizeof(float));
+    for (size_t i = 0; i < 300; i++) strengths[i] = 0.5f;
+    size_t n = 44100;
+    float *f0 = malloc(n * sizeof(float)), *out = calloc(n, sizeof(float));
+    for (size_t i = 0; i < n; i++) f0[i] = 330.0f;
+    double map_out[2] = {0, (double)n}, map_src[2] = {0, 1.0};
+    CDSP_CHECK(cdsp_vocoder_render(v, fr, 300, strengths, map_out, map_src, 2, f0, 5, out, n) == CDSP_OK);
+    const float *mid = out + 4410;
+    size_t len = 32768;
+    double under = band_power(mid, len, 44100, 60, 150, 3);
+    double between = 0;
+    for (int k = 3; k <= 8; k++) between += band_power(mid, len, 44100, (k + 0.5) * 330 - 30, (k + 0.5) * 330 + 30, 6) / 6;
+    double fundamental = band_power(mid, len, 44100, 329, 331, 1);
+    CDSP_CHECK(under < between / 100);   // more than 20 dB under the noise between the harmonics
+    printf("     330 Hz note: 60-150 Hz %.1f dB, the fundamental %+.1f dB, against the noise between harmonics\n",
+           10 * log10(under / between), 10 * log10(fundamental / between));
+    CDSP_CHECK(fundamental > 30 * between);
+    free(out);
+    free(f0);
+    free(strengths);
+    free(fr);
+    cdsp_vocoder_destroy(v);
+}
+
 CDSP_TEST(time_map_and_determinism) {
     // Frames: silence (c0 very low) for the first half second, then a voiced vowel; an output that maps its
     // first 0.2 s onto the vowel and its last 0.2 s onto the silence.
@@ -263,6 +311,7 @@ int main(void) {
     CDSP_RUN(harmonics_follow_the_envelope_and_stop_at_the_edge);
     CDSP_RUN(formant_shift_moves_the_envelope);
     CDSP_RUN(unvoiced_frames_are_noise);
+    CDSP_RUN(no_noise_under_the_fundamental);
     CDSP_RUN(time_map_and_determinism);
     CDSP_TEST_END();
 }
