@@ -1,9 +1,10 @@
 import Foundation
+
 /// The two base singers. Both are sung from flite clustergen vocoder frames, read from the score
 /// (docs/vocals.md, "Singing from the score").
 public enum VoiceBase: String, Sendable, Codable, Hashable, CaseIterable {
-    /// Spoken by cmu_us_rms with its formants raised 2 semitones, sung as an alto (cmu_us_slt lowered 2 semitones
-    /// until stop 36).
+    /// Spoken by cmu_us_rms with its formants raised 2 semitones, sung as an alto (before issue 15's third round:
+    /// cmu_us_slt with its formants lowered 2 semitones).
     case female
     /// Spoken by cmu_us_rms with its own formants (cmu_us_kal16, a diphone voice sung by PSOLA, before issue 15).
     case male
@@ -57,7 +58,7 @@ public struct VocalRegister: Sendable, Hashable {
     /// retimes and retunes it; 0 keeps the voice's own formants.
     public var formantSemitones: Double
 
-    public init(range: ClosedRange<Int>, centre: Int, speaker: Speaker, formantSemitones: Double = 0) {
+    public init(range: ClosedRange<Int>, centre: Int, speaker: Speaker = .rms, formantSemitones: Double = 0) {
         self.range = range
         self.centre = centre
         self.speaker = speaker
