@@ -343,6 +343,8 @@ public final class ChromasongEngine: Sendable {
         // The stems' stage is timed per stem, each given its share of the version's audio, so that the stage's
         // figures sum as when the stems were written one after the other.
         let stemShare = mixDuration / Double(max(1, ownStems.count))
+        // The master's match EQ merged once for every stem of the version, not once a stem.
+        let stemEQ = try Mastering.stemStages(mastered.eqStages, sampleRate: mix.sampleRate)
         for (name, spilled) in ownStems {
             let path = stems[name]!
             jobs.append {
@@ -351,7 +353,7 @@ public final class ChromasongEngine: Sendable {
                 try clock.measure("encode stems", version: index, audio: stemShare) {
                     var stem = try SpillFile(spilled)
                     try Mastering.applyMasterGain(samples: &stem, gain: masterGain, ceilingDBTP: Self.masterCeiling,
-                                                  sectionRide: sectionRide, eqStages: mastered.eqStages)
+                                                  sectionRide: sectionRide, eqStages: stemEQ)
                     try AudioFile.write(stem, to: try staging.url(path), format: .wav)
                 }
             }

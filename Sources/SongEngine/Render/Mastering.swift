@@ -250,9 +250,7 @@ public enum Mastering {
         guard stem.frames > 0 else { return }
         let sr = stem.sampleRate
         var dcLeft = DCBlocker(sampleRate: sr), dcRight = DCBlocker(sampleRate: sr)
-        // Both stages of the match EQ as one set of filters when one set follows them within half a dB
-        // (`SpectrumMatch.merged`): the stems are not limited with the master, so they need its EQ, not its bytes.
-        let stages = try SpectrumMatch.merged(eqStages, sampleRate: sr).map { [$0] } ?? eqStages
+        let stages = try stemStages(eqStages, sampleRate: sr)
         let cascades = try stages.compactMap { try SpectrumMatch.Cascade($0, sampleRate: sr) }
         let peak = try TruePeakMeter()
         try limit(&stem, gainDB: 20 * log10(Double(max(gain, 1e-9))), ceiling: ceilingDBTP - limiterMargin,
@@ -272,6 +270,15 @@ public enum Mastering {
                 Samples.scale(&piece.right, down)
             }
         }
+    }
+
+    /// The match EQ a stem runs: both stages of the master's (`Mastered.eqStages`) as one set of filters when one set
+    /// follows them within half a dB (`SpectrumMatch.merged`), else the stages as they are. The stems are not limited
+    /// with the master, so they need its EQ, not its bytes. Stages already merged come back unchanged (a pair that could not be
+    /// merged is tried again), so a caller with several stems merges once and passes the result to each
+    /// `applyMasterGain`.
+    static func stemStages(_ eqStages: [[Float]], sampleRate: Int) throws -> [[Float]] {
+        try SpectrumMatch.merged(eqStages, sampleRate: sampleRate).map { [$0] } ?? eqStages
     }
 
     /// The value form of `applyMasterGain(_:inout ...)`.
