@@ -76,6 +76,25 @@ import Testing
         #expect(!VocalWriter.fitsOpening(p("under river"), onsets: onsets))
     }
 
+    /// A line offered an earlier opening takes it whenever the rest of the line still fits, even where its own
+    /// rhythm would rather go elsewhere: as a pull of 3 a syllable, the DP sang the last of these openings as
+    /// 0, 1, 3, 3.5 (its fourth note on the half beat before the bar), and the cell could not return. An opening
+    /// the line cannot take still leaves a placement.
+    @Test func aLineTakesTheOpeningItIsOffered() {
+        let writer = VocalWriter(key: Key(tonic: 1, mode: .minor), register: VoiceBase.female.register, bpm: 86)
+        let line = VocalFixtures.pronounce("I wait by the clouds for the dream")
+        let alone = writer.placeSyllables(line, start: 0, beats: 8, lateStart: false)
+        for opening in [[0.5, 1.0, 2.0, 3.0], [0.0, 1.5, 2.0, 2.5], [0.0, 1.0, 3.0, 4.0]] {
+            let taken = writer.placeSyllables(line, start: 0, beats: 8, lateStart: false, opening: opening)
+            #expect(taken.prefix(4).map(\.onset) == opening, "\(taken.map(\.onset))")
+            #expect(alone.prefix(4).map(\.onset) != opening, "the line would take \(opening) alone: no test")
+            #expect(taken.count == alone.count)
+        }
+        // Onsets past the end of the line's span cannot be taken: the placement is made without them.
+        let beyond = writer.placeSyllables(line, start: 0, beats: 8, lateStart: false, opening: [0, 7, 7.5, 8])
+        #expect(beyond.count == alone.count && beyond.last!.onset + beyond.last!.length <= 8)
+    }
+
     /// A sung verse whose lines fit each other's openings carries a recurring four-note motif.
     @Test func sungVerseRestatesItsOpeningCell() {
         let lyrics = Lyrics(sections: [

@@ -83,13 +83,15 @@ struct VocalWriter {
         var shapes: [(shape: [[Double]], pitches: [Int])] = []
         for (j, line) in lines.enumerated() {
             var lineRng = rng.fork("line-\(j)")
-            // A line whose first four syllables fit an earlier line's opening rhythm (the nearest such line) is
-            // offered that rhythm: a rhythmic cell that recurs, so the motif below can return.
+            // A line whose first four syllables fit an earlier line's opening rhythm is offered that rhythm: a
+            // rhythmic cell that recurs, so the motif below can return. The section's first line (where the motif
+            // is stated) comes first, then the nearest line that fits: a period's A B A' C.
             var opening: [Double]? = nil
-            if let like = (0..<j).last(where: { k in
+            let fitting = (0..<j).filter { k in
                 shapes[k].shape.count > 4
                     && VocalWriter.fitsOpening(line, onsets: shapes[k].shape.prefix(4).map { start + $0[0] })
-            }) {
+            }
+            if let like = fitting.first == 0 ? 0 : fitting.last {
                 opening = shapes[like].shape.prefix(4).map { $0[0] }
             }
             var slots = placeSyllables(line, start: start, beats: lineBeats[j], lateStart: lateStart, opening: opening)
@@ -110,17 +112,21 @@ struct VocalWriter {
             }
             // The section's motif: a line that opens with an earlier line's rhythm (its first four onsets) opens
             // with its intervals too, moved to fit this line's chords (state, then restate or sequence).
-            // The cell comes from the latest earlier line that opened with the same four onsets.
-            let source = shapes.lastIndex { earlier in
-                earlier.shape.count > 4 && slots.count > 4
-                    && (0..<4).allSatisfy { abs(earlier.shape[$0][0] - shape[$0][0]) < 1e-9 && shape[$0][2] == 0 }
+            // The cell comes from the latest earlier line that opened with the same four onsets and whose cell
+            // fits this line's chords (a cell with a chromatic note, a leading tone over V, often fits none).
+            let sources = shapes.indices.reversed().filter { k in
+                shapes[k].shape.count > 4 && slots.count > 4
+                    && (0..<4).allSatisfy { abs(shapes[k].shape[$0][0] - shape[$0][0]) < 1e-9 && shape[$0][2] == 0 }
             }
-            if let source, !echoesTwoBefore {
+            if !sources.isEmpty, !echoesTwoBefore {
                 let places = slots.prefix(4).map { s in
                     MotifFit.Place(chord: h.chord(at: s.onset + 1e-6), strong: VocalWriter.wantsChordTone(s.onset, h))
                 }
-                if let moved = MotifFit.transpose(Array(shapes[source].pitches.prefix(4)), near: pitches[0], places: places,
-                                                  key: key, range: range, relaxed: true) {
+                let fitted = sources.lazy.compactMap { k in
+                    MotifFit.transpose(Array(shapes[k].pitches.prefix(4)), near: pitches[0], places: places,
+                                       key: self.key, range: self.range, relaxed: true)
+                }.first
+                if let moved = fitted {
                     pitches.replaceSubrange(0..<4, with: moved)
                     // The rest of the line continues from the cell (chosen again from its last note), so the
                     // junction is not a leap between two independently chosen lines.
@@ -182,9 +188,9 @@ struct VocalWriter {
     /// which a note costs more (both only bind below 100 bpm or on short lines).
     static let longestPace = 0.7
     static let longestMidNote = 1.2
-    /// Cost of each of a line's first four syllables placed off the opening rhythm it is offered (the stressed
-    /// syllables' own placement costs reach 3): 1.5 left 4 of the tune set's sung melodies without a recurring
-    /// motif (issue 11).
+    /// Cost of each of a line's first four syllables placed off the opening rhythm it is offered, used only when
+    /// the line cannot take the opening outright (the stressed syllables' own placement costs reach 3): 1.5 left 4
+    /// of the tune set's sung melodies without a recurring motif (issue 11).
     static let openingPull = 3.0
 
     /// Stress of every syllable as sung: the dictionary's, except one-syllable function words, which are light.
@@ -230,6 +236,22 @@ struct VocalWriter {
     /// for each of them placed elsewhere.
     func placeSyllables(_ line: PronouncedLine, start: Double, beats: Double, lateStart: Bool,
                         opening: [Double]? = nil) -> [Slot] {
+        // A line that fits an earlier opening takes it (its first four syllables on those onsets) whenever the
+        // rest of the line can still be placed; only then is the opening a pull among the other costs. As a pull
+        // alone (cost 3 each) the placement often chose other onsets and the motif did not return (issue 11's
+        // motif bar, 16/18 on the judged set at stop 36).
+        if let opening, let taken = placeSyllables(line, start: start, beats: beats, lateStart: lateStart,
+                                                   opening: opening, pull: .infinity) {
+            return taken
+        }
+        return placeSyllables(line, start: start, beats: beats, lateStart: lateStart, opening: opening,
+                              pull: VocalWriter.openingPull) ?? []
+    }
+
+    /// The placement itself; `pull` is the cost of each opening syllable placed off its onset (infinite: the
+    /// opening is required, and nil comes back when the line cannot take it).
+    private func placeSyllables(_ line: PronouncedLine, start: Double, beats: Double, lateStart: Bool,
+                                opening: [Double]?, pull: Double) -> [Slot]? {
         let r = rhythm
         let stresses = VocalWriter.sungStresses(line)
         let n = stresses.count
@@ -277,7 +299,7 @@ struct VocalWriter {
             case 2: c = (1 - m) * 1.5
             default: c = m * (monosyllable[i] ? 0.6 : 1.2)
             }
-            if let o = opening, i < o.count, abs(Double(g) * u - o[i]) > 1e-6 { c += VocalWriter.openingPull }
+            if let o = opening, i < o.count, abs(Double(g) * u - o[i]) > 1e-6 { c += pull }
             return c
         }
         // As in speech, on a line slow enough for it (syllables of 0.5 s and more), a stressed syllable is held
@@ -321,6 +343,7 @@ struct VocalWriter {
             let c = cost[n - 1][g] + 0.5 * abs(end - Double(g) * u - finalTarget)
             if c < best { best = c; bestG = g }
         }
+        if bestG < 0 { return nil }
         var onsets = [Int](repeating: 0, count: n)
         var g = bestG
         for i in stride(from: n - 1, through: 0, by: -1) {
