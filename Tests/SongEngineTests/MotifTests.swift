@@ -45,6 +45,28 @@ import Testing
         #expect(MotifFit.transpose(cell, near: 67, places: overV, key: key, range: 60...70, relaxed: true) == nil)
     }
 
+    /// A cell rising a fourth onto a downbeat, restated where the downbeat's chord is V instead of IV: no shift
+    /// puts both strong notes on chord tones, and relaxed, its last note may lean only when the note after the
+    /// cell resolves it (a chord tone a step away), which the caller then sings.
+    @Test func aCellsLastNoteLeansOnlyWithAResolution() {
+        let key = Key(tonic: 7, mode: .major)  // G major: the tune set's miss (piano ballad, seed 13)
+        let I = Chord(degree: 0, mode: .major), V = Chord(degree: 4, mode: .major)
+        let cell = [54, 55, 59, 60]  // F# G B C, stated over G and C
+        let places = [MotifFit.Place(chord: I, strong: false), MotifFit.Place(chord: I, strong: true),
+                      MotifFit.Place(chord: I, strong: false), MotifFit.Place(chord: V, strong: true)]
+        #expect(MotifFit.transpose(cell, near: 54, places: places, key: key, range: 45...76, relaxed: true) == nil)
+        let after = MotifFit.Place(chord: V, strong: true)
+        let moved = MotifFit.transpose(cell, near: 54, places: places, key: key, range: 45...76, relaxed: true,
+                                       resolution: after)
+        #expect(moved == cell)
+        if let moved {
+            // C leans over the D chord and rises a step to D (B, a step down, is not a tone of D).
+            #expect(MotifFit.resolving(moved[3], at: after, key: key, range: 45...76) == 62)
+        }
+        // Not relaxed: the resolution is not used.
+        #expect(MotifFit.transpose(cell, near: 54, places: places, key: key, range: 45...76, resolution: after) == nil)
+    }
+
     /// Every instrumental verse's lead carries a recurring four-note motif, at sparse and busy densities.
     @Test func leadMelodyHasARecurringMotif() {
         for density in [0.1, 0.5, 0.9] {

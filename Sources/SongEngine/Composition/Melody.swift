@@ -30,8 +30,12 @@ enum MotifFit {
     /// within an octave does. `relaxed`: when no shift fits strictly, a shift with one strong non-chord tone
     /// (not the first note) that resolves by step to a chord tone (an appoggiatura) will do.
     /// `then`: the pitch that follows the cell, when it stays: the shift also keeps the step into it small.
+    /// `resolution`: where the note after the cell falls, when the caller will make that note resolve the cell's
+    /// last one (relaxed only): the last note may then lean too, if a chord tone of that place lies a step away
+    /// (`resolving`). Without it a cell whose last note is the strong one fits few later lines' chords: a cell
+    /// rising a fourth onto a downbeat fits no shift when the downbeat's chord moves from I to V.
     static func transpose(_ cell: [Int], near: Int, then: Int? = nil, places: [Place], key: Key,
-                          range: ClosedRange<Int>, relaxed: Bool = false) -> [Int]? {
+                          range: ClosedRange<Int>, relaxed: Bool = false, resolution: Place? = nil) -> [Int]? {
         guard let first = cell.first, let last = cell.last, cell.count == places.count else { return nil }
         func cost(_ k: Int) -> Int { abs(first + k - near) + (then.map { abs(last + k - $0) } ?? 0) }
         let shifts = (-12...12).sorted { (cost($0), abs($0), $0) < (cost($1), abs($1), $1) }
@@ -48,8 +52,16 @@ enum MotifFit {
                     let (p, place) = pair
                     guard range.contains(p), inScale(pc(p), place.chord) else { return false }
                     guard place.strong, !isChordTone(pc(p), place.chord) else { return true }
-                    guard !strict, i > 0, i + 1 < moved.count, abs(moved[i + 1] - p) <= 2,
-                          isChordTone(pc(moved[i + 1]), places[i + 1].chord) else { return false }
+                    guard !strict, i > 0 else { return false }
+                    if i + 1 < moved.count {
+                        guard abs(moved[i + 1] - p) <= 2, isChordTone(pc(moved[i + 1]), places[i + 1].chord) else {
+                            return false
+                        }
+                    } else {
+                        guard let resolution, resolving(p, at: resolution, key: key, range: range) != nil else {
+                            return false
+                        }
+                    }
                     leaning += 1
                     return leaning <= 1
                 }
@@ -57,6 +69,22 @@ enum MotifFit {
             }
         }
         return nil
+    }
+
+    /// The chord tone of `place` a step (1-2 semitones) from `pitch` that resolves it, inside the range; the step
+    /// down first (an appoggiatura usually falls), then the smaller step. Nil when `pitch` is a chord tone there
+    /// already or no chord tone lies a step away.
+    static func resolving(_ pitch: Int, at place: Place, key: Key, range: ClosedRange<Int>) -> Int? {
+        guard !isChordTone(pitch, of: place.chord, key: key) else { return nil }
+        return [pitch - 1, pitch - 2, pitch + 1, pitch + 2].first {
+            range.contains($0) && isChordTone($0, of: place.chord, key: key)
+        }
+    }
+
+    /// Whether a MIDI pitch is a tone of a chord of the key.
+    static func isChordTone(_ pitch: Int, of chord: Chord, key: Key) -> Bool {
+        let pc = ((pitch - key.tonic) % 12 + 12) % 12
+        return chord.tones.contains { (($0 % 12) + 12) % 12 == pc }
     }
 }
 

@@ -122,18 +122,30 @@ struct VocalWriter {
                 let places = slots.prefix(4).map { s in
                     MotifFit.Place(chord: h.chord(at: s.onset + 1e-6), strong: VocalWriter.wantsChordTone(s.onset, h))
                 }
+                // The fifth note can resolve the cell's last one, when that one is a strong non-chord tone (an
+                // appoggiatura); it then sings the chord tone a step away.
+                let after = MotifFit.Place(chord: h.chord(at: slots[4].onset + 1e-6), strong: true)
                 let fitted = sources.lazy.compactMap { k in
                     MotifFit.transpose(Array(shapes[k].pitches.prefix(4)), near: pitches[0], places: places,
-                                       key: self.key, range: self.range, relaxed: true)
+                                       key: self.key, range: self.range, relaxed: true, resolution: after)
                 }.first
                 if let moved = fitted {
                     pitches.replaceSubrange(0..<4, with: moved)
-                    // The rest of the line continues from the cell (chosen again from its last note), so the
-                    // junction is not a leap between two independently chosen lines.
-                    let rest = choosePitches(Array(slots[4...]), harmony: h, lineLift: lineLift,
-                                             previous: degreeNear(pitch: moved[3]),
-                                             cadence: isLast && (lastSection || h.kind == .chorus), rng: &lineRng)
-                    pitches.replaceSubrange(4..., with: rest)
+                    // The rest of the line continues from the cell (chosen again from its last note, or from the
+                    // resolution), so the junction is not a leap between two independently chosen lines.
+                    let cadence = isLast && (lastSection || h.kind == .chorus)
+                    let leans = places[3].strong && !MotifFit.isChordTone(moved[3], of: places[3].chord, key: key)
+                    if leans, let resolved = MotifFit.resolving(moved[3], at: after, key: key, range: range) {
+                        let more = slots.count > 5
+                            ? choosePitches(Array(slots[5...]), harmony: h, lineLift: lineLift,
+                                            previous: degreeNear(pitch: resolved), cadence: cadence, rng: &lineRng)
+                            : []
+                        pitches.replaceSubrange(4..., with: [resolved] + more)
+                    } else {
+                        let rest = choosePitches(Array(slots[4...]), harmony: h, lineLift: lineLift,
+                                                 previous: degreeNear(pitch: moved[3]), cadence: cadence, rng: &lineRng)
+                        pitches.replaceSubrange(4..., with: rest)
+                    }
                 }
             }
             shapes.append((shape, pitches))
