@@ -2,7 +2,7 @@
 the kick, the low end, and how far the two versions of one render are apart.
 
 Usage (from Benchmarks/, with the venv run.sh builds: librosa, pyloudnorm, scipy, mido; music21 for the corpus):
-  .venv/bin/python arrange_check.py --set tune|judged|fresh|fresh2 [--label NAME] [--cli PATH] [--no-render]
+  .venv/bin/python arrange_check.py --set tune|judged|fresh|fresh2|fresh3 [--label NAME] [--cli PATH] [--no-render]
 
 The set (Benchmarks/arrange-sets.json, fixed before tuning): explicit rows {id, image, prompt, style, seed,
 instrumental}; each is rendered with
@@ -866,7 +866,7 @@ def finite(x):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--set", choices=["tune", "judged", "fresh", "fresh2"], required=True, help="the rows of arrange-sets.json")
+    ap.add_argument("--set", choices=["tune", "judged", "fresh", "fresh2", "fresh3"], required=True, help="the rows of arrange-sets.json")
     ap.add_argument("--label", default="", help="a name for the variant measured (e.g. before, after)")
     ap.add_argument("--cli", type=Path, default=common.CLI, help="the chromasong binary (default the release CLI)")
     ap.add_argument("--no-render", action="store_true", help="measure the renders already there")

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Measurement entry point: installs the measuring tools into Benchmarks/.venv, builds the release CLI, and runs
-# the named measurements (key, tempo, loudness, arrange-tune, arrange-judged, arrange-fresh, arrange-fresh2, timbre, bench, shift, sing, sing-tune,
+# the named measurements (key, tempo, loudness, arrange-tune, arrange-judged, arrange-fresh, arrange-fresh2, arrange-fresh3, motif-wide, timbre, bench, shift, sing, sing-tune,
 # sing-judged, sing-selftest, picture, server, scale, speed, browser; default: key tempo
 # loudness bench). Tables land in Benchmarks/results/.
 set -euo pipefail
@@ -19,10 +19,13 @@ status=0
 for w in "${what[@]}"; do
   case "$w" in
     key) (cd Benchmarks && ../$py key_accuracy.py) || status=1 ;;
-    arrange-tune|arrange-judged|arrange-fresh|arrange-fresh2)
+    arrange-tune|arrange-judged|arrange-fresh|arrange-fresh2|arrange-fresh3)
       # issue 11's arrangement bars on Benchmarks/arrange-sets.json (tune on the tune set, judge on the others)
       $py -c "import matplotlib" 2>/dev/null || $py -m pip install -q matplotlib
       (cd Benchmarks && ../$py arrange_check.py --set "${w#arrange-}" --label "${ARRANGE_LABEL:-}") || status=1 ;;
+    motif-wide)
+      # issue 11's motif measure on the tune photos x 9 styles x seeds 13-16 (sung); MOTIF_LABEL names the variant
+      (cd Benchmarks && ../$py motif_wide.py --seeds 13,14,15,16 --label "${MOTIF_LABEL:-}") || status=1 ;;
     timbre)
       # issue 11's timbres, one preset note at a time (engine-bench --notes); TIMBRE_LABEL names the variant
       $py -c "import matplotlib" 2>/dev/null || $py -m pip install -q matplotlib
