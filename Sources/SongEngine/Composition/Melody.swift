@@ -33,7 +33,7 @@ enum MotifFit {
     /// `resolution`: where the note after the cell falls, when the caller will make that note resolve the cell's
     /// last one (relaxed only): the last note may then lean too, if a chord tone of that place lies a step away
     /// (`resolving`). Without it a cell whose last note is the strong one fits few later lines' chords: a cell
-    /// rising a fourth onto a downbeat fits no shift when the downbeat's chord moves from I to V.
+    /// rising a fourth onto a downbeat fits no shift when the downbeat's chord moves from IV to V.
     static func transpose(_ cell: [Int], near: Int, then: Int? = nil, places: [Place], key: Key,
                           range: ClosedRange<Int>, relaxed: Bool = false, resolution: Place? = nil) -> [Int]? {
         guard let first = cell.first, let last = cell.last, cell.count == places.count else { return nil }
