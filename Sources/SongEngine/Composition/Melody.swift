@@ -39,7 +39,6 @@ enum MotifFit {
         guard let first = cell.first, let last = cell.last, cell.count == places.count else { return nil }
         func cost(_ k: Int) -> Int { abs(first + k - near) + (then.map { abs(last + k - $0) } ?? 0) }
         let shifts = (-12...12).sorted { (cost($0), abs($0), $0) < (cost($1), abs($1), $1) }
-        func isChordTone(_ pc: Int, _ chord: Chord) -> Bool { chord.tones.contains { (($0 % 12) + 12) % 12 == pc } }
         func inScale(_ pc: Int, _ chord: Chord) -> Bool {
             (0..<7).contains { ((chord.semitone(ofDegree: $0) % 12) + 12) % 12 == pc }
         }
@@ -51,10 +50,10 @@ enum MotifFit {
                 let fits = zip(moved, places).enumerated().allSatisfy { i, pair in
                     let (p, place) = pair
                     guard range.contains(p), inScale(pc(p), place.chord) else { return false }
-                    guard place.strong, !isChordTone(pc(p), place.chord) else { return true }
+                    guard place.strong, !isChordTone(p, of: place.chord, key: key) else { return true }
                     guard !strict, i > 0 else { return false }
                     if i + 1 < moved.count {
-                        guard abs(moved[i + 1] - p) <= 2, isChordTone(pc(moved[i + 1]), places[i + 1].chord) else {
+                        guard abs(moved[i + 1] - p) <= 2, isChordTone(moved[i + 1], of: places[i + 1].chord, key: key) else {
                             return false
                         }
                     } else {
