@@ -133,6 +133,25 @@ import Testing
         #expect(found == 6, "\(found)/6 seeds")
     }
 
+    /// A line whose words fit an earlier opening only moved in the bar is offered the moved one, and takes it:
+    /// "Down in the ..." sung on .5 1.5 2.5 4 (a verse's first line, beginning off the beat) cannot give its
+    /// rhythm to "As the river runs" unmoved (ri- would fall off the beat), but half a beat earlier it can, and
+    /// the four-note rhythm recurs. Unmoved fits still come first.
+    @Test func aMovedOpeningIsOfferedWhenTheWordsFitOnlyThere() {
+        let writer = VocalWriter(key: Key(tonic: 9, mode: .minor), register: VoiceBase.female.register, bpm: 100)
+        let line = VocalFixtures.pronounce("As the river runs across the sky")
+        let first = [0.5, 1.5, 2.5, 4.0]
+        #expect(!VocalWriter.fitsOpening(line, onsets: first.map { 8 + $0 }))
+        let offered = VocalWriter.offeredOpenings(line, start: 8, beats: 8, earlier: [first])
+        #expect(offered.first == [0.0, 1.0, 2.0, 3.5], "\(offered)")
+        let slots = writer.placeSyllables(line, start: 8, beats: 8, lateStart: false, openings: offered)
+        let iois = (1..<4).map { slots[$0].onset - slots[$0 - 1].onset }
+        #expect(iois == [1, 1, 1.5], "\(slots.map(\.onset))")
+        // A line that fits the opening unmoved is offered it first.
+        let fits = VocalFixtures.pronounce("Down in the garden we belong")
+        #expect(VocalWriter.offeredOpenings(fits, start: 8, beats: 8, earlier: [first]).first == first)
+    }
+
     /// Passing and neighbour tones go on weak beats only: a weak note between notes a third apart becomes the step
     /// between them; a repeated weak note whose next note returns becomes a neighbour (some of the time); strong
     /// notes, notes across a rest, and everything else keep their degrees.

@@ -85,16 +85,14 @@ struct VocalWriter {
             var lineRng = rng.fork("line-\(j)")
             // A line whose first four syllables fit an earlier line's opening rhythm is offered that rhythm: a
             // rhythmic cell that recurs, so the motif below can return. The section's first line (where the motif
-            // is stated) comes first, then the nearest line that fits: a period's A B A' C.
-            var opening: [Double]? = nil
-            let fitting = (0..<j).filter { k in
-                shapes[k].shape.count > 4
-                    && VocalWriter.fitsOpening(line, onsets: shapes[k].shape.prefix(4).map { start + $0[0] })
-            }
-            if let like = fitting.first == 0 ? 0 : fitting.last {
-                opening = shapes[like].shape.prefix(4).map { $0[0] }
-            }
-            var slots = placeSyllables(line, start: start, beats: lineBeats[j], lateStart: lateStart, opening: opening)
+            // is stated) comes first, then the nearest line that fits: a period's A B A' C. Where the words fit
+            // the rhythm only moved in the bar (displaced by half a beat or a beat), the moved rhythm is offered
+            // after every unmoved one.
+            let openings = VocalWriter.offeredOpenings(
+                line, start: start, beats: lineBeats[j],
+                earlier: shapes.map { $0.shape.count > 4 ? $0.shape.prefix(4).map { $0[0] } : [] })
+            var slots = placeSyllables(line, start: start, beats: lineBeats[j], lateStart: lateStart,
+                                       openings: openings)
             slots = addMelismas(slots, line: line, beats: lineBeats[j], start: start, rng: &lineRng)
             let isLast = j == lines.count - 1
             // Phrase arcs in pairs: the second line of a pair climbs a little higher, the last line comes home.
@@ -112,11 +110,15 @@ struct VocalWriter {
             }
             // The section's motif: a line that opens with an earlier line's rhythm (its first four onsets) opens
             // with its intervals too, moved to fit this line's chords (state, then restate or sequence).
-            // The cell comes from the latest earlier line that opened with the same four onsets and whose cell
+            // The cell comes from the latest earlier line that opened with the same four onsets (or the same
+            // four moved in the bar) and whose cell
             // fits this line's chords (a cell with a chromatic note, a leading tone over V, often fits none).
+            // The same onsets moved in the bar count: the cell's rhythm is its inter-onset times.
             let sources = shapes.indices.reversed().filter { k in
-                shapes[k].shape.count > 4 && slots.count > 4
-                    && (0..<4).allSatisfy { abs(shapes[k].shape[$0][0] - shape[$0][0]) < 1e-9 && shape[$0][2] == 0 }
+                shapes[k].shape.count > 4 && slots.count > 4 && (0..<4).allSatisfy { shape[$0][2] == 0 }
+                    && (1..<4).allSatisfy { i in
+                        abs((shapes[k].shape[i][0] - shapes[k].shape[0][0]) - (shape[i][0] - shape[0][0])) < 1e-9
+                    }
             }
             if !sources.isEmpty, !echoesTwoBefore {
                 let places = slots.prefix(4).map { s in
@@ -204,6 +206,14 @@ struct VocalWriter {
     /// the line cannot take the opening outright (the stressed syllables' own placement costs reach 3): 1.5 left 4
     /// of the tune set's sung melodies without a recurring motif (issue 11).
     static let openingPull = 3.0
+    /// Displacements (beats) of an earlier line's opening rhythm offered to a line, in order: unmoved, then by half
+    /// a beat, then by a beat (earlier first: it leaves the rest of the line more room). Without them a verse whose
+    /// first line begins off the beat ("Out in the flower we belong", .5 1.5 2.5 4) offered its rhythm to no
+    /// line whose first stressed syllable comes third ("There's an orange light": or- on 2.5 is off the beat;
+    /// moved half a beat earlier, on beat 3, it fits).
+    static let openingShifts: [Double] = [0, -0.5, 0.5, -1, 1]
+    /// At most this many openings are tried outright before the first is only a pull.
+    static let openingsTried = 6
 
     /// Stress of every syllable as sung: the dictionary's, except one-syllable function words, which are light.
     static func sungStresses(_ line: PronouncedLine) -> [Int] {
@@ -211,6 +221,25 @@ struct VocalWriter {
             if w.syllables.count == 1 && functionWords.contains(w.text.lowercased()) { return [0] }
             return w.syllables.map(\.stress)
         }
+    }
+
+    /// The openings (first four onsets, beats from the line's start) offered to a line that starts at `start`
+    /// and spans `beats`, in order of preference, from `earlier` lines' openings (empty: a line with no opening).
+    /// For each displacement in `openingShifts`, the earlier openings the line's stresses fit: the section's
+    /// first line's first, then the nearest's.
+    static func offeredOpenings(_ line: PronouncedLine, start: Double, beats: Double,
+                                earlier: [[Double]]) -> [[Double]] {
+        var openings: [[Double]] = []
+        for shift in openingShifts {
+            let moved = earlier.map { $0.count == 4 ? $0.map { $0 + shift } : [] }
+            let fitting = moved.indices.filter { k in
+                let o = moved[k]
+                return o.count == 4 && o[0] >= 0 && o[3] < beats && fitsOpening(line, onsets: o.map { start + $0 })
+            }
+            let order = fitting.first == 0 ? [0] + fitting.dropFirst().reversed() : Array(fitting.reversed())
+            for k in order where !openings.contains(moved[k]) { openings.append(moved[k]) }
+        }
+        return openings
     }
 
     /// Whether a line's first four syllables can take these onsets (beats) without misplacing a stress: a
@@ -248,15 +277,22 @@ struct VocalWriter {
     /// for each of them placed elsewhere.
     func placeSyllables(_ line: PronouncedLine, start: Double, beats: Double, lateStart: Bool,
                         opening: [Double]? = nil) -> [Slot] {
-        // A line that fits an earlier opening takes it (its first four syllables on those onsets) whenever the
-        // rest of the line can still be placed; only then is the opening a pull among the other costs. As a pull
-        // alone (cost 3 each) the placement often chose other onsets and the motif did not return (issue 11's
-        // motif bar, 16/18 on the judged set at stop 36).
-        if let opening, let taken = placeSyllables(line, start: start, beats: beats, lateStart: lateStart,
-                                                   opening: opening, pull: .infinity) {
-            return taken
+        placeSyllables(line, start: start, beats: beats, lateStart: lateStart, openings: opening.map { [$0] } ?? [])
+    }
+
+    /// `openings`, in order of preference: the line takes the first it can (its first four syllables on those
+    /// onsets) with the rest of the line still placed; only when it can take none is the first a pull among the
+    /// other costs. As a pull alone (cost 3 each) the placement often chose other onsets and the motif did not
+    /// return (issue 11's motif bar, 16/18 on the judged set at stop 36).
+    func placeSyllables(_ line: PronouncedLine, start: Double, beats: Double, lateStart: Bool,
+                        openings: [[Double]]) -> [Slot] {
+        for opening in openings.prefix(VocalWriter.openingsTried) {
+            if let taken = placeSyllables(line, start: start, beats: beats, lateStart: lateStart, opening: opening,
+                                          pull: .infinity) {
+                return taken
+            }
         }
-        return placeSyllables(line, start: start, beats: beats, lateStart: lateStart, opening: opening,
+        return placeSyllables(line, start: start, beats: beats, lateStart: lateStart, opening: openings.first,
                               pull: VocalWriter.openingPull) ?? []
     }
 
