@@ -12,7 +12,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "Benchmarks" / "work"
 RESULTS = ROOT / "Benchmarks" / "results"
-CLI = ROOT / ".build" / "release" / "chromasong"
+# The release CLI; CHROMASONG_CLI names another build (a variant built with --scratch-path) for scripts without --cli.
+CLI = Path(os.environ.get("CHROMASONG_CLI") or ROOT / ".build" / "release" / "chromasong")
 SHARED_IMAGES = ROOT.parent / "shared" / "images"
 EXAMPLE = ROOT / "examples" / "yellowflower.jpg"
 
