@@ -110,10 +110,9 @@ struct VocalWriter {
             }
             // The section's motif: a line that opens with an earlier line's rhythm (its first four onsets) opens
             // with its intervals too, moved to fit this line's chords (state, then restate or sequence).
-            // The cell comes from the latest earlier line that opened with the same four onsets (or the same
-            // four moved in the bar) and whose cell
-            // fits this line's chords (a cell with a chromatic note, a leading tone over V, often fits none).
-            // The same onsets moved in the bar count: the cell's rhythm is its inter-onset times.
+            // The cell comes from the latest earlier line that opened with the same four inter-onset times (the
+            // same onsets, or the same moved in the bar) and whose cell fits this line's chords (a cell with a
+            // chromatic note, a leading tone over V, often fits none).
             let sources = shapes.indices.reversed().filter { k in
                 shapes[k].shape.count > 4 && slots.count > 4 && (0..<4).allSatisfy { shape[$0][2] == 0 }
                     && (1..<4).allSatisfy { i in
@@ -273,8 +272,8 @@ struct VocalWriter {
     /// Onsets for a line's syllables on the tempo's grid, by dynamic programming: stressed syllables on strong
     /// beats, unstressed ones off them, even note lengths near the line's natural pace, a held last note, and a
     /// breath rest at the end of the span. Lengths run legato to the next onset.
-    /// `opening`: onsets (from the line's start) that the first syllables are drawn to: a cost of `openingPull`
-    /// for each of them placed elsewhere.
+    /// `opening`: onsets (from the line's start) that the first syllables take when the rest of the line can still
+    /// be placed, and are otherwise drawn to (a cost of `openingPull` for each of them placed elsewhere).
     func placeSyllables(_ line: PronouncedLine, start: Double, beats: Double, lateStart: Bool,
                         opening: [Double]? = nil) -> [Slot] {
         placeSyllables(line, start: start, beats: beats, lateStart: lateStart, openings: opening.map { [$0] } ?? [])
