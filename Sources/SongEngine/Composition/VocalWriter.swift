@@ -113,11 +113,11 @@ struct VocalWriter {
             // The cell comes from the latest earlier line that opened with the same four inter-onset times (the
             // same onsets, or the same moved in the bar) and whose cell fits this line's chords (a cell with a
             // chromatic note, a leading tone over V, often fits none).
-            let sources = shapes.indices.reversed().filter { k in
-                shapes[k].shape.count > 4 && slots.count > 4 && (0..<4).allSatisfy { shape[$0][2] == 0 }
-                    && (1..<4).allSatisfy { i in
-                        abs((shapes[k].shape[i][0] - shapes[k].shape[0][0]) - (shape[i][0] - shape[0][0])) < 1e-9
-                    }
+            let opensPlain = slots.count > 4 && (0..<4).allSatisfy { shape[$0][2] == 0 }  // no melisma in the cell
+            let sources = !opensPlain ? [] : shapes.indices.reversed().filter { k in
+                shapes[k].shape.count > 4 && (1..<4).allSatisfy { i in
+                    abs((shapes[k].shape[i][0] - shapes[k].shape[0][0]) - (shape[i][0] - shape[0][0])) < 1e-9
+                }
             }
             if !sources.isEmpty, !echoesTwoBefore {
                 let places = slots.prefix(4).map { s in
