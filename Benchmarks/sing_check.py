@@ -966,9 +966,10 @@ def main():
     ap.add_argument("--image", type=Path, default=EXAMPLE, help="photo to render on (default examples/yellowflower.jpg)")
     ap.add_argument("--seeds", default="7,8,9", help="comma-separated seeds, each rendered per lyric file and voice")
     ap.add_argument("--voices", default="female,male", help="base voices to judge: female, male or both")
-    ap.add_argument("--set", choices=["tune", "judged"], default=None,
-                    help="render Benchmarks/lyrics-sets' tune or held-out judged set (each file at its bpm) instead "
-                         "of Benchmarks/lyrics; results go to results/sing_check_<set>.md")
+    ap.add_argument("--set", choices=["tune", "tune2", "judged"], default=None,
+                    help="render Benchmarks/lyrics-sets' tune set, its fast-dense addition tune2, or the held-out "
+                         "judged set (each file at its bpm) instead of Benchmarks/lyrics; results go to "
+                         "results/sing_check_<set>.md")
     ap.add_argument("--label", default="",
                     help="a name for this variant (e.g. the CHROMASONG_SINGER it ran with): results go to "
                          "results/sing_check_<set>_<label>.md, renders to work/sing_check/<set>-<label>/")
