@@ -177,7 +177,9 @@ def main():
                 ("engine's found tags (today)", lambda p: found(p) or "nothing"),
                 ("engine's found tags + classifier top 3", lambda p: (found(p) + " " + top3(p)).strip()),
                 ("the person's own labels (a perfect tag reader)", lambda p: tag_text(p["tags"])),
-                ("the person's own labels + classifier top 3", lambda p: tag_text(p["tags"]) + " " + top3(p))]
+                ("the person's own labels + classifier top 3", lambda p: tag_text(p["tags"]) + " " + top3(p)),
+                ("the person's own labels + classifier top 5",
+                 lambda p: tag_text(p["tags"]) + " " + " ".join(n for n, _ in top[p["id"]][:5]))]
     model = pc.MiniLM()
     desc = {p["id"]: model.embed(p["description"]) for p in photos}
     splits = {"tune": [p for p in photos if p["split"] == "tune"],
