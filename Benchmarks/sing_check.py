@@ -757,7 +757,13 @@ def run(args):
         data = {"image": str(args.image), "seeds": args.seeds, "voices": totals, "renders": results, "pass": ok}
     title = ("Singing: pitch, intelligibility, word timestamps" + (f" ({args.set} set)" if args.set else "")
              + (f", {args.label}" if args.label else ""))
-    write_results("sing_check" + (f"_{args.set}" if args.set else "") + (f"_{args.label}" if args.label else ""),
+    # A labelled run of one voice names its results after the voice too, so that running the voices one after the
+    # other keeps both tables (stop 39 lost a female table to the male run under the same label).
+    label = args.label
+    judged_voices = args.voices.split(",")
+    if label and len(judged_voices) == 1 and not label.endswith(f"-{judged_voices[0]}"):
+        label += f"-{judged_voices[0]}"
+    write_results("sing_check" + (f"_{args.set}" if args.set else "") + (f"_{label}" if label else ""),
                   title, rows, summary, data)
     return 0 if ok else 1
 
@@ -972,7 +978,8 @@ def main():
                          "results/sing_check_<set>.md")
     ap.add_argument("--label", default="",
                     help="a name for this variant (e.g. the CHROMASONG_SINGER it ran with): results go to "
-                         "results/sing_check_<set>_<label>.md, renders to work/sing_check/<set>-<label>/")
+                         "results/sing_check_<set>_<label>.md (-<voice> appended when one voice is judged and the "
+                         "label does not end with it), renders to work/sing_check/<set>-<label>/")
     ap.add_argument("--no-render", action="store_true",
                     help="judge the renders already under work/sing_check/<set>-<label>/ (after a change to the judge)")
     args = ap.parse_args()
