@@ -102,8 +102,16 @@ import Testing
         #expect(t.hookLines.first?.lowercased().contains("supercalifragilisticexpialidocious") == true)
     }
 
+    /// The voice asked for is not what the song is about: "female vocals" once gave "Oh, female, oh".
+    @Test func voiceWordsAreNotTheTopic() {
+        let t = LyricTopic(prompt: "a song about sailing home, female vocals", pronouncer: Speech.shared)
+        #expect(t.phrase == "sailing home", "\(t.phrase ?? "")")
+        #expect(t.hookLines.allSatisfy { !$0.lowercased().contains("female") }, "\(t.hookLines)")
+    }
+
     @Test func styleAndMoodPromptsHaveNoTopic() {
-        for p in ["upbeat electronic dance track", "slow sad piano ballad", "Generate a relaxing acoustic track inspired by this scene.", ""] {
+        for p in ["upbeat electronic dance track", "slow sad piano ballad", "Generate a relaxing acoustic track inspired by this scene.", "",
+                  "male vocals", "upbeat pop with female vocals"] {
             let t = LyricTopic(prompt: p, pronouncer: Speech.shared)
             #expect(t.phrase == nil && t.hookLines.isEmpty && t.title == nil, "\(p): \(t.phrase ?? "")")
         }

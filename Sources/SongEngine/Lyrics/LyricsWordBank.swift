@@ -260,5 +260,8 @@ enum LyricsWordBank {
         "before", "between", "while", "when", "where", "who", "what", "which", "always", "never", "back", "away",
         "all", "every", "one", "first", "last", "new", "old", "little", "big", "up", "down", "out", "off",
         "dance", "anthem", "guitars", "techno", "disco", "trap", "electro", "hiphop", "rap", "metal", "indie", "soul",
+        // The voice words `VoiceChoice` reads as which singer sings ("female vocals"): sung as a topic they gave
+        // "I still see the female in the crowds". Words that can also be a topic ("girl", "man") stay out.
+        "female", "male", "soprano", "alto", "baritone", "tenor",
     ]
 }
