@@ -109,9 +109,29 @@ import Testing
         #expect(t.hookLines.allSatisfy { !$0.lowercased().contains("female") }, "\(t.hookLines)")
     }
 
+    /// A clause that directs the singer is not sung: "a song about my dog, sung by a man" once gave the hook
+    /// "Oh, sung by a man, oh"; "deep male voice" gave "Oh, deep, oh". A topic about a voice stays a topic.
+    @Test(arguments: [
+        ("a song about my dog, sung by a man", "my dog"),
+        ("a song about my dog sung by a man", "my dog"),
+        ("a love song for my wife, deep male voice", "my wife"),
+        ("song about the first day of school, children's choir", "first day of school"),
+        ("female vocals, a song about sailing home", "sailing home"),
+        ("a song about the voice of the sea", "voice of the sea"),
+    ])
+    func singerDirectionsAreNotTheTopic(prompt: String, phrase: String) {
+        let t = LyricTopic(prompt: prompt, pronouncer: Speech.shared)
+        #expect(t.phrase == phrase, "\(prompt): \(t.phrase ?? "nil")")
+        let sung = t.hookLines.joined(separator: " ").lowercased()
+        for w in ["sung", "deep", "choir", "vocals", " man"] where !phrase.contains(w.trimmingCharacters(in: .whitespaces)) {
+            #expect(!sung.contains(w), "\(prompt): \(t.hookLines)")
+        }
+    }
+
     @Test func styleAndMoodPromptsHaveNoTopic() {
         for p in ["upbeat electronic dance track", "slow sad piano ballad", "Generate a relaxing acoustic track inspired by this scene.", "",
-                  "male vocals", "upbeat pop with female vocals"] {
+                  "male vocals", "upbeat pop with female vocals", "a song about this image", "make a song of this photo",
+                  "a song in the style of the beatles", "a track for this picture"] {
             let t = LyricTopic(prompt: p, pronouncer: Speech.shared)
             #expect(t.phrase == nil && t.hookLines.isEmpty && t.title == nil, "\(p): \(t.phrase ?? "")")
         }

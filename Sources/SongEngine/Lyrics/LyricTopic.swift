@@ -13,6 +13,17 @@ struct LyricTopic {
     /// Words a line may break before.
     static let breaks: Set<String> = ["to", "across", "on", "in", "with", "from", "at", "through", "for", "by", "and",
                                       "after", "before", "under", "over", "into", "while", "when", "where", "of"]
+    /// Words that open the topic's clause: "a song about ...", "a lullaby for ...".
+    static let songWords: Set<String> = ["song", "songs", "track", "tune", "ballad", "anthem", "lullaby", "music", "piece"]
+    /// Words that make a clause a direction for the singer, not a topic: "female vocals", "sung by a man", "deep male
+    /// voice", "children's choir" (`VoiceChoice` reads the voice from them). A clause that also names the song
+    /// ("a song about the voice of the sea") is still a topic. In a topic, "sung" ends it ("my dog sung by a man").
+    static let voiceDirection: Set<String> = ["vocals", "vocal", "voice", "voices", "singer", "singers", "vocalist",
+                                              "sung", "choir"]
+    static func directsTheSinger(_ clause: [String]) -> Bool {
+        let namesTheSong = clause.first == "about" || clause.contains(where: { songWords.contains($0) })
+        return !namesTheSong && clause.contains(where: { voiceDirection.contains($0) })
+    }
     static let small: Set<String> = ["a", "an", "the", "of", "to", "in", "on", "at", "for", "with", "and", "by", "from",
                                      "across", "into", "over", "under"]
 
@@ -22,7 +33,7 @@ struct LyricTopic {
         let clauses = prompt.lowercased().split(whereSeparator: { ",;.!?\n".contains($0) })
             .map { $0.split(whereSeparator: { !($0.isLetter || $0.isNumber || $0 == "'") }).map(String.init)
                 .filter { $0.allSatisfy(\.isASCII) } }
-            .filter { !$0.isEmpty }
+            .filter { !$0.isEmpty && !Self.directsTheSinger($0) }
         var words: [String] = []
         var clauseStarts = Set<Int>()
         for clause in clauses {
@@ -32,25 +43,30 @@ struct LyricTopic {
             words += clause
         }
         // "... a song about X" -> X: everything after the first opener that follows a song word.
-        let songWords: Set<String> = ["song", "songs", "track", "tune", "ballad", "anthem", "lullaby", "music", "piece"]
+        let songWords = Self.songWords
         func drop(_ k: Int) {
             words.removeFirst(k)
             clauseStarts = Set(clauseStarts.map { $0 - k }.filter { $0 > 0 })
         }
+        var named = false  // the prompt says what the song is about ("a song about X", "about X")
         if let s = words.firstIndex(where: { songWords.contains($0) }) {
             if let o = words[(s + 1)...].firstIndex(where: { Self.openers.contains($0) }) {
+                named = words[o] != "of"  // "a song of ..." may be "in the style of ..."
                 drop(o + 1)
             } else {
                 drop(s + 1)
             }
         } else if words.first == "about" {
             drop(1)
+            named = true
         }
-        // Leading articles and trailing style words go; a topic needs two words that are not style or function words.
+        if let sung = words.firstIndex(of: "sung") { words.removeSubrange(sung...) }
+        // Leading articles and trailing style words go; a topic needs two words that are not style or function words,
+        // or one when the prompt names it ("a song about my dog").
         while let f = words.first, ["a", "an", "the"].contains(f) { drop(1) }
         while let l = words.last, LyricsWordBank.promptStopWords.contains(l) || Self.breaks.contains(l) { words.removeLast() }
         let content = words.filter { !LyricsWordBank.promptStopWords.contains($0) && !Self.breaks.contains($0) }
-        guard content.count >= 2, words.count <= 16 else { return }
+        guard content.count >= (named ? 1 : 2), words.count <= 16 else { return }
         phrase = words.joined(separator: " ")
 
         // Lines of at most 9 syllables, broken before a preposition or conjunction where possible.

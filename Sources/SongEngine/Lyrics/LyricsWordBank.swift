@@ -263,5 +263,7 @@ enum LyricsWordBank {
         // The voice words `VoiceChoice` reads as which singer sings ("female vocals"): sung as a topic they gave
         // "I still see the female in the crowds". Words that can also be a topic ("girl", "man") stay out.
         "female", "male", "soprano", "alto", "baritone", "tenor",
+        // The picture itself: "a song about this image" asks for the scene, which the lyric stage writes anyway.
+        "image", "images", "picture", "pictures", "photo", "photos", "photograph", "pic",
     ]
 }
