@@ -43,13 +43,12 @@ struct LyricTopic {
             words += clause
         }
         // "... a song about X" -> X: everything after the first opener that follows a song word.
-        let songWords = Self.songWords
         func drop(_ k: Int) {
             words.removeFirst(k)
             clauseStarts = Set(clauseStarts.map { $0 - k }.filter { $0 > 0 })
         }
         var named = false  // the prompt says what the song is about ("a song about X", "about X")
-        if let s = words.firstIndex(where: { songWords.contains($0) }) {
+        if let s = words.firstIndex(where: { Self.songWords.contains($0) }) {
             if let o = words[(s + 1)...].firstIndex(where: { Self.openers.contains($0) }) {
                 named = words[o] != "of"  // "a song of ..." may be "in the style of ..."
                 drop(o + 1)
