@@ -128,6 +128,13 @@ import Testing
         }
     }
 
+    /// Nor are they sung as the verses' images: "sung by a man" gave "Dreaming of the man and the cave".
+    @Test func singerDirectionsAreNotImages() {
+        #expect(LyricsWriter.promptImages("a song about my dog, sung by a man") == ["dog"])
+        #expect(LyricsWriter.promptImages("a song about my dog sung by a man, deep male voice") == ["dog"])
+        #expect(LyricsWriter.promptImages("rain on the harbour, children's choir") == ["rain", "harbour"])
+    }
+
     @Test func styleAndMoodPromptsHaveNoTopic() {
         for p in ["upbeat electronic dance track", "slow sad piano ballad", "Generate a relaxing acoustic track inspired by this scene.", "",
                   "male vocals", "upbeat pop with female vocals", "a song about this image", "make a song of this photo",

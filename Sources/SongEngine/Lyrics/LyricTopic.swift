@@ -20,6 +20,17 @@ struct LyricTopic {
     /// ("a song about the voice of the sea") is still a topic. In a topic, "sung" ends it ("my dog sung by a man").
     static let voiceDirection: Set<String> = ["vocals", "vocal", "voice", "voices", "singer", "singers", "vocalist",
                                               "sung", "choir"]
+    /// The prompt's clauses as words (lower case; letters, digits and apostrophes; ASCII), without the clauses that
+    /// direct the singer, each cut at "sung". What the song is about is read from these.
+    static func clauses(of prompt: String) -> [[String]] {
+        prompt.lowercased().split(whereSeparator: { ",;.!?\n".contains($0) })
+            .map { clause -> [String] in
+                let words = clause.split(whereSeparator: { !($0.isLetter || $0.isNumber || $0 == "'") })
+                    .map(String.init).filter { $0.allSatisfy(\.isASCII) }
+                return directsTheSinger(words) ? [] : Array(words.prefix { $0 != "sung" })
+            }
+            .filter { !$0.isEmpty }
+    }
     static func directsTheSinger(_ clause: [String]) -> Bool {
         let namesTheSong = clause.first == "about" || clause.contains(where: { songWords.contains($0) })
         return !namesTheSong && clause.contains(where: { voiceDirection.contains($0) })
@@ -30,10 +41,7 @@ struct LyricTopic {
     init(prompt: String, pronouncer: any Pronouncing) {
         // The prompt's clauses (letters, digits and apostrophes), as many as it takes to hold two topic words: "our
         // wedding day, dancing with my wife under the lights" needs both. A clause end is a line break.
-        let clauses = prompt.lowercased().split(whereSeparator: { ",;.!?\n".contains($0) })
-            .map { $0.split(whereSeparator: { !($0.isLetter || $0.isNumber || $0 == "'") }).map(String.init)
-                .filter { $0.allSatisfy(\.isASCII) } }
-            .filter { !$0.isEmpty && !Self.directsTheSinger($0) }
+        let clauses = Self.clauses(of: prompt)
         var words: [String] = []
         var clauseStarts = Set<Int>()
         for clause in clauses {
@@ -59,7 +67,6 @@ struct LyricTopic {
             drop(1)
             named = true
         }
-        if let sung = words.firstIndex(of: "sung") { words.removeSubrange(sung...) }
         // Leading articles and trailing style words go; a topic needs two words that are not style or function words,
         // or one when the prompt names it ("a song about my dog").
         while let f = words.first, ["a", "an", "the"].contains(f) { drop(1) }

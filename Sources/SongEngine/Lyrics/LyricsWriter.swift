@@ -48,11 +48,13 @@ public enum LyricsWriter {
     public static func lineCount(bars: Int) -> Int { max(1, bars / 2) }
 
     /// Words of a prompt sung as images: lower-cased letters only, 3-12 letters, not a style, tempo or function
-    /// word, and not shaped like an adverb or adjective (-ly, -ous, -ful, -ive, -ic, -ed, -ish, -less, -able).
+    /// word, and not shaped like an adverb or adjective (-ly, -ous, -ful, -ive, -ic, -ed, -ish, -less, -able); the
+    /// clauses that direct the singer ("sung by a man") are not read (`LyricTopic.clauses(of:)`).
     static func promptImages(_ prompt: String) -> [String] {
         var seen = Set<String>()
         var out: [String] = []
-        for raw in prompt.lowercased().split(whereSeparator: { !$0.isLetter }) {
+        let text = LyricTopic.clauses(of: prompt).map { $0.joined(separator: " ") }.joined(separator: ", ")
+        for raw in text.split(whereSeparator: { !$0.isLetter }) {
             let w = String(raw)
             guard (3...12).contains(w.count), w.allSatisfy({ $0.isASCII }), !LyricsWordBank.promptStopWords.contains(w)
             else { continue }
