@@ -67,6 +67,29 @@ public enum LyricsWriter {
     }
 }
 
+extension LyricsWriter {
+    /// The determiner each prompt image is sung with where the prompt gives one: "my", "our" or "your" just before
+    /// it, or one word before it ("my little sister" -> "my sister", "our wedding day" -> "our wedding"), so that
+    /// "Dreaming of the sister" becomes "Dreaming of my sister"; "home" takes none ("from home", not "from the
+    /// home"). Words without an entry keep the template's "the".
+    static func promptDeterminers(_ prompt: String, images: [String]) -> [String: String] {
+        let imageSet = Set(images)
+        var out: [String: String] = [:]
+        for clause in LyricTopic.clauses(of: prompt) {
+            let words = clause.flatMap { $0.split(whereSeparator: { !$0.isLetter }).map(String.init) }
+            for (i, w) in words.enumerated() where imageSet.contains(w) && out[w] == nil {
+                if w == "home" { out[w] = ""; continue }
+                for back in 1...2 where i - back >= 0 {
+                    let d = words[i - back]
+                    if ["my", "our", "your"].contains(d) { out[w] = d; break }
+                    if imageSet.contains(d) { break }  // "my dog's ball": the ball is not "my ball"
+                }
+            }
+        }
+        return out
+    }
+}
+
 /// A pronouncer that returns one fixed pronunciation: lets the shared `rhymeKey` read a cached word.
 private struct FixedPronunciation: Pronouncing {
     var line: PronouncedLine
@@ -93,6 +116,8 @@ private struct Writer {
     var motions: [String] = []
     var feelings: [String] = []
     var promptWords: [String] = []
+    /// What a prompt word is sung with instead of "the": "my" for "my little sister", nothing for "home".
+    var promptDeterminers: [String: String] = [:]
     var imageTags: [String: Double] = [:]
     /// Found things (issue 12): tag -> confidence, and `$S` phrases ("orange flowers") with their weights.
     var sceneTags: [String: Double] = [:]
@@ -185,6 +210,7 @@ private struct Writer {
         }
         imageTags = tags
         promptWords = LyricsWriter.promptImages(prompt)
+        promptDeterminers = LyricsWriter.promptDeterminers(prompt, images: promptWords)
         readScene(scene)
         buildGroups()
     }
@@ -529,6 +555,9 @@ private struct Writer {
             case "$P":
                 guard !promptWords.isEmpty else { return nil }
                 w = promptWords[rng.int(in: 0...(promptWords.count - 1))]
+                if let d = promptDeterminers[w], words.last == "the" {
+                    if d.isEmpty { words.removeLast() } else { words[words.count - 1] = d }
+                }
             default:
                 words.append(t + trailing)
                 continue
