@@ -17,7 +17,7 @@ struct LyricTopic {
     static let songWords: Set<String> = ["song", "songs", "track", "tune", "ballad", "anthem", "lullaby", "music", "piece"]
     /// Words that make a clause a direction for the singer, not a topic: "female vocals", "sung by a man", "deep male
     /// voice", "children's choir" (`VoiceChoice` reads the voice from them). A clause that also names the song
-    /// ("a song about the voice of the sea") is still a topic. In a topic, "sung" ends it ("my dog sung by a man").
+    /// ("a song about the voice of the sea") is still a topic; there "sung" ends the clause ("my dog sung by a man").
     static let voiceDirection: Set<String> = ["vocals", "vocal", "voice", "voices", "singer", "singers", "vocalist",
                                               "sung", "choir"]
     /// The prompt's clauses as words (lower case; letters, digits and apostrophes; ASCII), without the clauses that

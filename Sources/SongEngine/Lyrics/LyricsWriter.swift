@@ -53,9 +53,7 @@ public enum LyricsWriter {
     static func promptImages(_ prompt: String) -> [String] {
         var seen = Set<String>()
         var out: [String] = []
-        let text = LyricTopic.clauses(of: prompt).map { $0.joined(separator: " ") }.joined(separator: ", ")
-        for raw in text.split(whereSeparator: { !$0.isLetter }) {
-            let w = String(raw)
+        for w in promptLetterRuns(prompt).joined() {
             guard (3...12).contains(w.count), w.allSatisfy({ $0.isASCII }), !LyricsWordBank.promptStopWords.contains(w)
             else { continue }
             if ["ly", "ous", "ful", "ive", "ic", "ed", "ish", "less", "able", "ing"].contains(where: { w.hasSuffix($0) }) {
@@ -68,6 +66,14 @@ public enum LyricsWriter {
 }
 
 extension LyricsWriter {
+    /// The prompt's words as `promptImages` and `promptDeterminers` read them: `LyricTopic.clauses(of:)` (the
+    /// singer's directions left out), each word cut into runs of letters ("dog's" -> "dog", "s"), per clause.
+    static func promptLetterRuns(_ prompt: String) -> [[String]] {
+        LyricTopic.clauses(of: prompt).map { clause in
+            clause.flatMap { $0.split(whereSeparator: { !$0.isLetter }).map(String.init) }
+        }
+    }
+
     /// The determiner each prompt image is sung with where the prompt gives one: "my", "our" or "your" just before
     /// it, or one word before it ("my little sister" -> "my sister", "our wedding day" -> "our wedding"), so that
     /// "Dreaming of the sister" becomes "Dreaming of my sister"; "home" takes none ("from home", not "from the
@@ -75,8 +81,7 @@ extension LyricsWriter {
     static func promptDeterminers(_ prompt: String, images: [String]) -> [String: String] {
         let imageSet = Set(images)
         var out: [String: String] = [:]
-        for clause in LyricTopic.clauses(of: prompt) {
-            let words = clause.flatMap { $0.split(whereSeparator: { !$0.isLetter }).map(String.init) }
+        for words in promptLetterRuns(prompt) {
             for (i, w) in words.enumerated() where imageSet.contains(w) && out[w] == nil {
                 if w == "home" { out[w] = ""; continue }
                 for back in 1...2 where i - back >= 0 {
