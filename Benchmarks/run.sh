@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Measurement entry point: installs the measuring tools into Benchmarks/.venv, builds the release CLI, and runs
 # the named measurements (key, tempo, loudness, arrange-tune, arrange-judged, arrange-fresh, arrange-fresh2, arrange-fresh3, motif-wide, timbre, bench, shift, sing, sing-tune,
-# sing-judged, sing-selftest, picture, picture-ceiling, server, scale, speed, browser; default: key tempo
+# sing-judged, sing-selftest, sing-aligner-ceiling, picture, picture-ceiling, server, scale, speed, browser; default: key tempo
 # loudness bench). Tables land in Benchmarks/results/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -51,7 +51,7 @@ for w in "${what[@]}"; do
     shift)
       $py -c "import parselmouth" 2>/dev/null || $py -m pip install -q praat-parselmouth
       (cd Benchmarks && ../$py voice_shift.py) || status=1 ;;
-    sing|sing-selftest|sing-tune|sing-judged)
+    sing|sing-selftest|sing-aligner-ceiling|sing-tune|sing-judged)
       # sing-tune / sing-judged: issue 15's lyric sets (Benchmarks/lyrics-sets); CHROMASONG_SINGER=psola and
       # CHROMASONG_MALE_VOICE=kal16 render the singer as it was before issue 15, SING_LABEL names the variant.
       $py -c "import parselmouth, pocketsphinx, mido, soxr, matplotlib" 2>/dev/null \
@@ -61,6 +61,7 @@ for w in "${what[@]}"; do
       case "$w" in
         sing) (cd Benchmarks && ../$py sing_check.py) || status=1 ;;
         sing-selftest) (cd Benchmarks && ../$py sing_check.py --selftest) || status=1 ;;
+        sing-aligner-ceiling) (cd Benchmarks && ../$py sing_check.py --aligner-ceiling) || status=1 ;;
         *) (cd Benchmarks && ../$py sing_check.py --set "${w#sing-}" --label "${SING_LABEL:-}") || status=1 ;;
       esac ;;
     server)
@@ -108,7 +109,7 @@ for w in "${what[@]}"; do
       .build/release/engine-bench --json Benchmarks/results/engine-bench-sung.json | tee Benchmarks/results/engine-bench-sung.txt
       taskset -c 0 .build/release/engine-bench --versions 1 --formats wav \
         --json Benchmarks/results/engine-bench-sung-1core.json | tee Benchmarks/results/engine-bench-sung-1core.txt ;;
-    *) echo "unknown measurement $w (key, tempo, loudness, arrange-tune, arrange-judged, arrange-fresh, arrange-fresh2, bench, shift, sing, sing-selftest, sing-tune, sing-judged, picture, picture-ceiling, server, browser)" >&2; exit 2 ;;
+    *) echo "unknown measurement $w (key, tempo, loudness, arrange-tune, arrange-judged, arrange-fresh, arrange-fresh2, bench, shift, sing, sing-selftest, sing-aligner-ceiling, sing-tune, sing-judged, picture, picture-ceiling, server, browser)" >&2; exit 2 ;;
   esac
 done
 exit $status
