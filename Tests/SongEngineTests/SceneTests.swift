@@ -131,17 +131,17 @@ import Testing
     /// A prompt word keeps the prompt's own "my" ("Dreaming of my sister", not "of the sister"); "home" takes no article.
     @Test func promptWordsKeepTheirDeterminer() {
         let prompt = "missing my little sister, my dog's ball and home, the old harbour"
-        let images = LyricsWriter.promptImages(prompt)
-        let d = LyricsWriter.promptDeterminers(prompt, images: images)
+        let images = LyricTopic.promptImages(prompt)
+        let d = LyricTopic.promptDeterminers(prompt, images: images)
         #expect(d["sister"] == "my" && d["dog"] == "my" && d["ball"] == nil && d["home"] == "" && d["harbour"] == nil,
                 "\(d)")
     }
 
     /// Nor are they sung as the verses' images: "sung by a man" gave "Dreaming of the man and the cave".
     @Test func singerDirectionsAreNotImages() {
-        #expect(LyricsWriter.promptImages("a song about my dog, sung by a man") == ["dog"])
-        #expect(LyricsWriter.promptImages("a song about my dog sung by a man, deep male voice") == ["dog"])
-        #expect(LyricsWriter.promptImages("rain on the harbour, children's choir") == ["rain", "harbour"])
+        #expect(LyricTopic.promptImages("a song about my dog, sung by a man") == ["dog"])
+        #expect(LyricTopic.promptImages("a song about my dog sung by a man, deep male voice") == ["dog"])
+        #expect(LyricTopic.promptImages("rain on the harbour, children's choir") == ["rain", "harbour"])
     }
 
     @Test func styleAndMoodPromptsHaveNoTopic() {

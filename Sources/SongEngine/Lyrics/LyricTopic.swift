@@ -102,3 +102,52 @@ struct LyricTopic {
         title = titleWords.joined(separator: " ")
     }
 }
+
+// The prompt's words the verses sing as images (`LyricsWriter`), read here beside the topic so that the fuzz
+// target `topic` (scripts/fuzz-swift.sh) reads them from untrusted prompts too.
+extension LyricTopic {
+    /// Words of a prompt sung as images: lower-cased letters only, 3-12 letters, not a style, tempo or function
+    /// word, and not shaped like an adverb or adjective (-ly, -ous, -ful, -ive, -ic, -ed, -ish, -less, -able); the
+    /// clauses that direct the singer ("sung by a man") are not read (`clauses(of:)`).
+    static func promptImages(_ prompt: String) -> [String] {
+        var seen = Set<String>()
+        var out: [String] = []
+        for w in promptLetterRuns(prompt).joined() {
+            guard (3...12).contains(w.count), w.allSatisfy({ $0.isASCII }), !LyricsWordBank.promptStopWords.contains(w)
+            else { continue }
+            if ["ly", "ous", "ful", "ive", "ic", "ed", "ish", "less", "able", "ing"].contains(where: { w.hasSuffix($0) }) {
+                continue
+            }
+            if seen.insert(w).inserted { out.append(w) }
+        }
+        return Array(out.prefix(6))
+    }
+
+    /// The prompt's words as `promptImages` and `promptDeterminers` read them: `clauses(of:)` (the singer's
+    /// directions left out), each word cut into runs of letters ("dog's" -> "dog", "s"), per clause.
+    static func promptLetterRuns(_ prompt: String) -> [[String]] {
+        clauses(of: prompt).map { clause in
+            clause.flatMap { $0.split(whereSeparator: { !$0.isLetter }).map(String.init) }
+        }
+    }
+
+    /// The determiner each prompt image is sung with where the prompt gives one: "my", "our" or "your" just before
+    /// it, or one word before it ("my little sister" -> "my sister", "our wedding day" -> "our wedding"), so that
+    /// "Dreaming of the sister" becomes "Dreaming of my sister"; "home" takes none ("from home", not "from the
+    /// home"). Words without an entry keep the template's "the".
+    static func promptDeterminers(_ prompt: String, images: [String]) -> [String: String] {
+        let imageSet = Set(images)
+        var out: [String: String] = [:]
+        for words in promptLetterRuns(prompt) {
+            for (i, w) in words.enumerated() where imageSet.contains(w) && out[w] == nil {
+                if w == "home" { out[w] = ""; continue }
+                for back in 1...2 where i - back >= 0 {
+                    let d = words[i - back]
+                    if ["my", "our", "your"].contains(d) { out[w] = d; break }
+                    if imageSet.contains(d) { break }  // "my dog's ball": the ball is not "my ball"
+                }
+            }
+        }
+        return out
+    }
+}
