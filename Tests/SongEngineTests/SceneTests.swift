@@ -199,6 +199,33 @@ import Testing
                                seed: 4).lyrics == nil)
     }
 
+    /// A line does not end on a scene the picture does not show, nor on a colour it does not have, while the rhyme
+    /// groups offer other words (stop 40: "The flower is calling from the storm" on a picture of a flower).
+    @Test func lineEndsStayInThePicture() throws {
+        let scenes: [[(String, String?)]] = [[("flowers", "golden")], [("grass", "green")], [("sea", "blue"), ("sky", "blue")],
+                                             [("buildings", "grey")]]
+        var ends = 0
+        for things in scenes {
+            let scene = Scene(things: things.map {
+                SceneThing(tag: $0.0, confidence: 0.9, evidence: "test", location: "centre", colour: $0.1)
+            })
+            let tags = Set(things.map(\.0))
+            let (plan, f) = try Self.plannedSong(scene: scene)
+            for seed in UInt64(1)...5 {
+                let lyrics = try #require(LyricStage.run(plan: plan, features: f, scene: scene, prompt: "", vocals: true,
+                                                         pronouncer: Speech.shared, seed: seed).lyrics)
+                for line in Set(lyrics.sections.flatMap(\.lines)) {
+                    let last = String((line.split(separator: " ").last ?? "").lowercased().filter(\.isLetter))
+                    ends += 1
+                    if let needs = LyricsWordBank.sceneNeeds[last] {
+                        #expect(!needs.isDisjoint(with: tags), "\(tags.sorted()): '\(line)' ends on \(last)")
+                    }
+                }
+            }
+        }
+        #expect(ends >= 200)
+    }
+
     @Test func aTopicOpensEveryChorusAndNoOtherLineRepeats() throws {
         let scene = Scene(things: [SceneThing(tag: "sea", confidence: 0.8, evidence: "test", location: "centre")])
         let prompt = "a song about sailing home across the sea to my family"

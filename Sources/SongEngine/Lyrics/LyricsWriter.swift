@@ -59,6 +59,9 @@ private struct Writer {
         var key: String
         var words: [LyricsWordBank.EndWord]
         var weights: [Double]
+        /// Words the picture argues against at a line's end: a colour it does not have, or a word of a scene it does
+        /// not show while it shows others. Sung only when the group has no other word left (`pickGroup`).
+        var unfit: [Bool]
     }
 
     let plan: MusicPlan
@@ -254,21 +257,28 @@ private struct Writer {
             // (no freezing fire in a warm picture).
             let opposite = ["warm": "cool", "cool": "warm", "bright": "dark", "dark": "bright", "happy": "sad",
                             "sad": "happy", "calm": "energy", "energy": "calm"]
+            var unfit: [Bool] = []
             let weights = members.map { w -> Double in
                 var fit = 1 + w.tags.reduce(0) { $0 + (tags[$1] ?? 0) }
+                var argued = false
                 let clash = w.tags.contains { opposite[$0].map { imageTags[$0] != nil } ?? false }
                 if clash { fit *= 0.2 }
                 // A colour the picture does not have is rare at a line's end ("the sky above is green").
                 let golden = paletteWords.contains("golden") && ["gold", "yellow"].contains(w.word)
-                if w.classes.contains("col") && !paletteWords.contains(w.word) && !golden { fit *= 0.02 }
+                if w.classes.contains("col") && !paletteWords.contains(w.word) && !golden {
+                    fit *= 0.02
+                    argued = true
+                }
                 // A word of a scene the picture does not show (a tide in a forest) is rare; of one it shows, common.
                 if let needs = LyricsWordBank.sceneNeeds[w.word] {
                     let best = needs.map { sceneTags[$0] ?? 0 }.max() ?? 0
                     fit *= best > 0 ? 1 + 8 * best : sceneTags.isEmpty ? 0.3 : 0.02
+                    if best == 0 && !sceneTags.isEmpty { argued = true }
                 }
+                unfit.append(argued)
                 return fit
             }
-            groups.append(Group(key: key, words: members, weights: weights))
+            groups.append(Group(key: key, words: members, weights: weights, unfit: unfit))
         }
     }
 
@@ -394,7 +404,8 @@ private struct Writer {
                 var best: (text: String, distance: Int, word: String)?
                 for _ in 0..<4 {
                     let candidates = group.words.indices.filter { !usedWords.contains(group.words[$0].word) }
-                    let pool = candidates.isEmpty ? Array(group.words.indices) : candidates
+                    let fitting = candidates.filter { !group.unfit[$0] }
+                    let pool = !fitting.isEmpty ? fitting : candidates.isEmpty ? Array(group.words.indices) : candidates
                     let wi = pool[rng.weightedIndex(pool.map { group.weights[$0] })]
                     let word = group.words[wi]
                     if let made = makeLine(ending: word, kind: kind), !usedLines.contains(made.text) {
@@ -412,21 +423,24 @@ private struct Writer {
         return (lines, n >= 2 ? scheme : nil, pairs)
     }
 
-    /// A rhyme group with at least `count` unused words, weighted by how well its words fit the image; groups sung
-    /// before count a tenth.
+    /// A rhyme group with at least `count` unused words the picture does not argue against (`Group.unfit`),
+    /// weighted by how well its words fit the image; groups sung before count a tenth. When no group has them, the
+    /// argued words count too; when none has enough unused words at all, any group.
     mutating func pickGroup(needing count: Int) -> Int {
-        var weights: [Double] = []
-        for g in groups {
-            let fresh = g.words.indices.filter { !usedWords.contains(g.words[$0].word) }
-            if fresh.count < count {
-                weights.append(0)
-                continue
+        for allowUnfit in [false, true] {
+            var weights: [Double] = []
+            for g in groups {
+                let fresh = g.words.indices.filter { !usedWords.contains(g.words[$0].word) && (allowUnfit || !g.unfit[$0]) }
+                if fresh.count < count {
+                    weights.append(0)
+                    continue
+                }
+                let best = fresh.map { g.weights[$0] }.sorted(by: >).prefix(count).reduce(0, +)
+                weights.append(best * (usedGroups.contains(g.key) ? 0.1 : 1))
             }
-            let best = fresh.map { g.weights[$0] }.sorted(by: >).prefix(count).reduce(0, +)
-            weights.append(best * (usedGroups.contains(g.key) ? 0.1 : 1))
+            if !weights.allSatisfy({ $0 == 0 }) { return rng.weightedIndex(weights) }
         }
-        if weights.allSatisfy({ $0 == 0 }) { weights = groups.map { _ in 1 } }
-        return rng.weightedIndex(weights)
+        return rng.weightedIndex(groups.map { _ in 1 })
     }
 
     /// One line ending in `word`: templates for its classes, the section and the mood, slots filled from the image.
