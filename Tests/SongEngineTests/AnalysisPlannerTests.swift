@@ -192,6 +192,24 @@ import Testing
         #expect(sad.instruments[.chords] == "piano")
     }
 
+    /// A tempo word moves the mood too. On the vivid example photo (EDM at 131 bpm) "a slow song" stayed EDM at 112
+    /// bpm and "a slow sad song" became rock at 142; a "fast" rock song reached 193 bpm (heard at half time).
+    @Test func tempoWordsMoveArousalAndStayUnder180() throws {
+        let photo = ImageAnalyzer.analyze(try ImageLoader.decode(Data(contentsOf: TestSupport.example)))
+        let base = Self.plan(photo)
+        let slow = Self.plan(photo, Steering(prompt: "a slow song"))
+        let slowSad = Self.plan(photo, Steering(prompt: "a slow sad song"))
+        #expect(slow.arousal < base.arousal - 0.3 && slow.bpm < base.bpm)
+        #expect(slowSad.bpm < slow.bpm && slowSad.bpm < base.bpm - 20, "\(slowSad.style) at \(slowSad.bpm) bpm")
+        #expect(!["rock", "edm"].contains(slowSad.style), "\(slowSad.style)")
+        let fast = Self.plan(photo, Steering(prompt: "an energetic fast song"))
+        #expect(fast.arousal > base.arousal && fast.bpm > base.bpm)
+        let fastRock = Self.plan(photo, Steering(prompt: "energetic rock, fast"))
+        #expect(fastRock.style == "rock" && fastRock.bpm == 180, "\(fastRock.style) at \(fastRock.bpm) bpm")
+        // An explicit tempo is not bound by the tempo word's ceiling.
+        #expect(Self.plan(photo, Steering(prompt: "energetic rock, fast, 200 bpm")).bpm == 200)
+    }
+
     /// "instrumental" or "no vocals" in the prompt, or a negative tag naming the voice, ask for no singing; the
     /// voice's level, a negated "instrumental" and other negative tags do not.
     @Test func promptsThatRefuseVocals() {

@@ -24,6 +24,8 @@ public enum Planner {
     }
 
     static func clamp(_ x: Double, _ lo: Double = -1, _ hi: Double = 1) -> Double { max(lo, min(hi, x)) }
+    /// The fastest tempo a prompt's tempo word ("fast") takes a song to, bpm; an explicit "N bpm" is not bound by it.
+    static let tempoWordCeiling = 180.0
     static func f2(_ x: Double) -> String { String(format: "%.2f", x) }
     static func signed(_ x: Double) -> String { String(format: "%+.2f", x) }
 
@@ -113,8 +115,11 @@ public enum Planner {
             var reason = "\(style.id) range \(style.tempoMin)-\(style.tempoMax) at position \(f2(position)) from arousal \(f2(arousal)) (saturation \(f2(f.meanSaturation)), edge density \(f2(f.edgeDensity)))"
             if position < 0 || position > 1 { reason += ", stretched past the range" }
             if reading.tempoFactor != 1 {
-                t *= reading.tempoFactor
+                // At most 180 bpm: a tempo word's arousal has already moved the position, and "fast" on a vivid
+                // rock picture reached 193 bpm, which beat trackers hear at half time.
+                t = min(t * reading.tempoFactor, max(t, Self.tempoWordCeiling))
                 reason += "; prompt tempo word x\(f2(reading.tempoFactor))"
+                if t == Self.tempoWordCeiling { reason += ", at most \(Int(Self.tempoWordCeiling)) bpm" }
             }
             bpm = Int(clamp(t.rounded(), 40, 240))
             decisions.append(Decision(name: "tempo", value: "\(bpm) bpm", reason: reason))

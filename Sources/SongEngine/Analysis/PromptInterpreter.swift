@@ -8,7 +8,8 @@ public struct PromptReading: Codable, Sendable, Hashable {
     /// Added to the image's valence and arousal (each capped at ±0.7).
     public var valenceShift: Double = 0
     public var arousalShift: Double = 0
-    /// Multiplies the chosen tempo ("slow" 0.85, "fast" 1.15); 1 when no tempo word.
+    /// Multiplies the chosen tempo ("slow" 0.85, "fast" 1.15, each with an arousal shift of -/+0.35); 1 when no
+    /// tempo word.
     public var tempoFactor: Double = 1
     /// "N bpm" in the prompt, clamped to 40...240.
     public var bpm: Int?
@@ -210,8 +211,18 @@ public enum PromptInterpreter {
             // A calm word also slows the song a little (unless a tempo word says otherwise): "relaxing" at the middle
             // of a style's range did not sound relaxed.
             if calmWords.contains(w) && sign > 0 && r.tempoFactor == 1 { r.tempoFactor = 0.9; r.notes.append("\(w): tempo x0.90") }
-            if slowWords.contains(w) && sign > 0 { r.tempoFactor = 0.85; r.notes.append("\(w): tempo x0.85") }
-            if fastWords.contains(w) && sign > 0 { r.tempoFactor = 1.15; r.notes.append("\(w): tempo x1.15") }
+            // A tempo word is an arousal word too (tempo is music's strongest arousal cue): "slow" on a vivid
+            // picture kept its EDM or rock at 110-140 bpm with the factor alone, and "sad" beside it made it rock.
+            if slowWords.contains(w) && sign > 0 {
+                r.tempoFactor = 0.85
+                arousal -= 0.35
+                r.notes.append("\(w): arousal -0.35, tempo x0.85")
+            }
+            if fastWords.contains(w) && sign > 0 {
+                r.tempoFactor = 1.15
+                arousal += 0.35
+                r.notes.append("\(w): arousal +0.35, tempo x1.15")
+            }
             if w == "bpm" || w.hasSuffix("bpm") {
                 let digits = w == "bpm" ? (i > 0 ? p[i - 1] : "") : String(w.dropLast(3))
                 if let n = Int(digits) {
