@@ -524,6 +524,34 @@ def check_shape(entries, expected_lines=None) -> list:
 SPOKEN = {}  # line text -> (flite slt's spoken duration, pocketsphinx's words for it)
 
 
+def word_start_hits(x, sr, e, ref, squeezed, back, sphinx: Sphinx, flite: Flite, late: float = 0.0):
+    """One line's manifest word starts (the first token of each word) against pocketsphinx's forced alignment of the
+    raw cut (PAD of context each side) and of the squeezed cut mapped back through `back`. Returns (words, raw hits,
+    compressed hits, whether the raw cut aligned). `late` moves every other word start that many seconds later
+    (a wrong vocal for the self-checks)."""
+    s, t = e["start"] / 1000.0, e["end"] / 1000.0
+    starts = [(tok, w["start"] / 1000.0) for w in e["words"] if (tok := norm_words(str(w.get("text", ""))))]
+    starts = [(tok, st + (late if i % 2 else 0.0)) for i, (tok, st) in enumerate(starts)]
+    a0 = max(0.0, s - PAD)
+    raw = sphinx.align(to_asr(x[int(a0 * sr):int((t + PAD) * sr)], sr), ref, flite)
+    comp = sphinx.align(squeezed, ref, flite)
+
+    def hits(aligned, to_abs):
+        if aligned is None:
+            return 0
+        n, k = 0, 0
+        for tok, st in starts:
+            if k >= len(aligned):  # the words do not spell the line (a shape problem): the rest are misses
+                break
+            if abs(to_abs(aligned[k][1]) - st) <= ALIGN_TOLERANCE:
+                n += 1
+            k += len(tok)
+        return n
+
+    return (len(starts), hits(raw, lambda u: a0 + u), hits(comp, lambda u: s + float(back(max(u, 0.0)))),
+            raw is not None)
+
+
 def judge_render(out: Path, flite: Flite, sphinx: Sphinx, expected_lines=None) -> dict:
     """Judges one render directory (manifest.json, first version)."""
     manifest = json.loads((out / "manifest.json").read_text())
@@ -568,38 +596,18 @@ def judge_render(out: Path, flite: Flite, sphinx: Sphinx, expected_lines=None) -
         uniform_err += edit_distance(ref, uniform_hyp)
         raw_err += edit_distance(ref, raw_hyp)
 
-        # manifest word starts (first token of each word) against forced alignment, raw and compressed
-        starts = [(norm_words(str(w.get("text", ""))), w["start"] / 1000.0) for w in e["words"]]
-        starts = [(tok, st) for tok, st in starts if tok]
-        a0 = max(0.0, s - PAD)
-        raw = sphinx.align(to_asr(x[int(a0 * sr):int((t + PAD) * sr)], sr), ref, flite)
-        comp = sphinx.align(squeezed, ref, flite)
-
-        def hits(aligned, to_abs):
-            if aligned is None:
-                return 0
-            n, k = 0, 0
-            for tok, st in starts:
-                if k >= len(aligned):  # the words do not spell the line (a shape problem): the rest are misses
-                    break
-                if abs(to_abs(aligned[k][1]) - st) <= ALIGN_TOLERANCE:
-                    n += 1
-                k += len(tok)
-            return n
-
-        h_raw = hits(raw, lambda u: a0 + u)
-        h_comp = hits(comp, lambda u: s + float(back(max(u, 0.0))))
+        n_words, h_raw, h_comp, aligned = word_start_hits(x, sr, e, ref, squeezed, back, sphinx, flite)
         on_time += h_raw
         on_time_c += h_comp
-        words_n += len(starts)
-        if raw is None:  # no alignment path through the line: every word of it counts as a miss
-            unaligned += len(starts)
+        words_n += n_words
+        if not aligned:  # no alignment path through the line: every word of it counts as a miss
+            unaligned += n_words
         per_line.append({"text": text, "start_ms": e["start"], "end_ms": e["end"],
                          "spoken_duration": round(spoken_dur, 3), "sung_hyp": " ".join(sung_hyp),
                          "uniform_hyp": " ".join(uniform_hyp), "raw_hyp": " ".join(raw_hyp),
                          "spoken_hyp": " ".join(spoken_hyp), "sung_errors": se, "spoken_errors": pe,
-                         "words": len(starts), "on_time_raw": h_raw, "on_time_compressed": h_comp,
-                         "aligned": raw is not None})
+                         "words": n_words, "on_time_raw": h_raw, "on_time_compressed": h_comp,
+                         "aligned": aligned})
     sung_wer = sung_err / ref_n if ref_n else float("nan")
     spoken_wer = spoken_err / ref_n if ref_n else float("nan")
     res["lines"] = per_line
@@ -973,31 +981,23 @@ def selftest(_args):
 
 
 def timestamps_only(out: Path, sphinx: Sphinx, flite: Flite, late: float = 0.0) -> dict:
-    """The timestamp judge of judge_render alone (raw cut, and the squeezed cut mapped back), on a render whose
-    word times are known; `late` moves every other manifest word start that many seconds later."""
+    """The timestamp judge of judge_render alone (`word_start_hits`), on a render whose word times are known; `late`
+    moves every other manifest word start that many seconds later."""
     v = json.loads((out / "manifest.json").read_text())["versions"][0]
     x, sr = read_mono(out / v["files"]["vocals"]["wav"])
     n = raw_hits = comp_hits = 0
     for e in v["lyrics_timestamped"]:
         if not e.get("words"):
             continue
-        s, t = e["start"] / 1000.0, e["end"] / 1000.0
-        ref = norm_words(e["text"])
-        spoken_dur = SPOKEN_DURATION.get(e["text"])
-        if spoken_dur is None:
+        if e["text"] not in SPOKEN_DURATION:
             _, fwords, _ = flite.speak(e["text"])
-            spoken_dur = SPOKEN_DURATION[e["text"]] = fwords[-1][2] - fwords[0][1]
-        a0 = max(0.0, s - PAD)
-        raw = sphinx.align(to_asr(x[int(a0 * sr):int((t + PAD) * sr)], sr), ref, flite)
-        squeezed, back = squeeze(to_asr(x[int(s * sr):int(t * sr)], sr), spoken_dur)
-        comp = sphinx.align(squeezed, ref, flite)
-        for k, w in enumerate(e["words"]):
-            st = w["start"] / 1000.0 + (late if k % 2 else 0.0)
-            n += 1
-            if raw is not None and k < len(raw) and abs(a0 + raw[k][1] - st) <= ALIGN_TOLERANCE:
-                raw_hits += 1
-            if comp is not None and k < len(comp) and abs(s + float(back(max(comp[k][1], 0.0))) - st) <= ALIGN_TOLERANCE:
-                comp_hits += 1
+            SPOKEN_DURATION[e["text"]] = fwords[-1][2] - fwords[0][1]
+        s, t = e["start"] / 1000.0, e["end"] / 1000.0
+        squeezed, back = squeeze(to_asr(x[int(s * sr):int(t * sr)], sr), SPOKEN_DURATION[e["text"]])
+        words, h_raw, h_comp, _ = word_start_hits(x, sr, e, norm_words(e["text"]), squeezed, back, sphinx, flite, late)
+        n += words
+        raw_hits += h_raw
+        comp_hits += h_comp
     return {"words": n, "within_80ms": raw_hits / n if n else 0.0, "within_80ms_compressed": comp_hits / n if n else 0.0}
 
 
