@@ -7,12 +7,22 @@ import Testing
 import Glibc
 #endif
 
+/// Why a raw connection could not be made: the failing call and its errno, named (a refused connection and a process
+/// out of descriptors need different fixes).
+struct RawConnectionError: Error, CustomStringConvertible {
+    let call: String
+    let port: Int
+    let code: Int32
+    var description: String { "\(call)() to 127.0.0.1:\(port) failed: \(String(cString: strerror(code))) (errno \(code))" }
+}
+
 /// A plain TCP client for the tests that must send a request slower than any HTTP client would.
 final class RawConnection: @unchecked Sendable {
     let fd: Int32
 
     init(port: Int) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw RawConnectionError(call: "socket", port: port, code: errno) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)
@@ -20,7 +30,10 @@ final class RawConnection: @unchecked Sendable {
         let connected = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard fd >= 0, connected == 0 else { throw POSIXError(.ECONNREFUSED) }
+        guard connected == 0 else {
+            let code = errno  // deinit closes fd: the instance is whole once fd is set
+            throw RawConnectionError(call: "connect", port: port, code: code)
+        }
     }
 
     deinit { close(fd) }
