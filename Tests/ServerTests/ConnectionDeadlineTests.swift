@@ -13,27 +13,47 @@ struct RawConnectionError: Error, CustomStringConvertible {
     let call: String
     let port: Int
     let code: Int32
-    var description: String { "\(call)() to 127.0.0.1:\(port) failed: \(String(cString: strerror(code))) (errno \(code))" }
+    var description: String {
+        let reason = call == "getaddrinfo" ? String(cString: gai_strerror(code)) : String(cString: strerror(code))
+        return "\(call)() to localhost:\(port) failed: \(reason) (\(call == "getaddrinfo" ? "EAI" : "errno") \(code))"
+    }
 }
 
 /// A plain TCP client for the tests that must send a request slower than any HTTP client would.
+///
+/// It connects to "localhost" as the test client does, trying each address the resolver gives in order: the live
+/// test server binds "localhost" (HummingbirdTesting), which is [::1] where /etc/hosts lists ::1 first (a fresh
+/// Debian root does) and 127.0.0.1 elsewhere. Connecting to 127.0.0.1 alone was refused there.
 final class RawConnection: @unchecked Sendable {
     let fd: Int32
 
     init(port: Int) throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw RawConnectionError(call: "socket", port: port, code: errno) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        var hints = addrinfo()
+        hints.ai_family = AF_UNSPEC
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        var list: UnsafeMutablePointer<addrinfo>? = nil
+        let resolved = getaddrinfo("localhost", String(port), &hints, &list)
+        guard resolved == 0, let first = list else { throw RawConnectionError(call: "getaddrinfo", port: port, code: resolved) }
+        defer { freeaddrinfo(first) }
+        var lastError: Int32 = ECONNREFUSED
+        var connectedFD: Int32 = -1
+        var entry: UnsafeMutablePointer<addrinfo>? = first
+        while let e = entry, connectedFD < 0 {
+            let candidate = socket(e.pointee.ai_family, e.pointee.ai_socktype, e.pointee.ai_protocol)
+            if candidate >= 0 {
+                if connect(candidate, e.pointee.ai_addr, e.pointee.ai_addrlen) == 0 {
+                    connectedFD = candidate
+                } else {
+                    lastError = errno
+                    close(candidate)
+                }
+            } else {
+                lastError = errno
+            }
+            entry = e.pointee.ai_next
         }
-        guard connected == 0 else {
-            let code = errno  // deinit closes fd: the instance is whole once fd is set
-            throw RawConnectionError(call: "connect", port: port, code: code)
-        }
+        guard connectedFD >= 0 else { throw RawConnectionError(call: "connect", port: port, code: lastError) }
+        fd = connectedFD
     }
 
     deinit { close(fd) }
@@ -88,7 +108,7 @@ final class RawConnection: @unchecked Sendable {
         try await app.test(.live) { client in
             let connection = try RawConnection(port: client.port!)
             let start = Date()
-            connection.send("POST /api/public/v1/image_to_song HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+            connection.send("POST /api/public/v1/image_to_song HTTP/1.1\r\nHost: localhost\r\n")
             // A header line every 0.25 s for up to 8 s: the head never completes.
             var cut = false
             for i in 0..<32 {
@@ -115,7 +135,7 @@ final class RawConnection: @unchecked Sendable {
         let app = try await buildApplication(configuration: config, logger: F.quietLogger)
         try await app.test(.live) { client in
             let connection = try RawConnection(port: client.port!)
-            connection.send("POST /api/public/v1/image_to_song HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            connection.send("POST /api/public/v1/image_to_song HTTP/1.1\r\nHost: localhost\r\n"
                 + "Content-Type: multipart/form-data; boundary=XbOuNdArY42\r\nContent-Length: 100000\r\n\r\n")
             let start = Date()
             connection.send("--XbOuNdArY42\r\n")
