@@ -26,6 +26,21 @@ public enum Planner {
     static func clamp(_ x: Double, _ lo: Double = -1, _ hi: Double = 1) -> Double { max(lo, min(hi, x)) }
     /// The fastest tempo a prompt's tempo word ("fast") takes a song to, bpm; an explicit "N bpm" is not bound by it.
     static let tempoWordCeiling = 180.0
+    /// The fastest a song asked to be "slow" may be, bpm: the top of the walking pace that tempo markings call
+    /// andante (76-108 in metronome tables) less a margin; "slow" on the most vivid photo gave EDM at 110 bpm with the
+    /// factor and the arousal shift alone. An explicit "N bpm" is not bound by it.
+    static let slowWordCeiling = 100.0
+
+    /// A tempo chosen from the style's range, after the prompt's tempo word: "slow" x0.85 and at most 100 bpm, "fast"
+    /// x1.15 and at most 180 bpm (unless already faster), a calm word x0.9. Also bounds the lyric-length check's
+    /// slowest tempo (`SongRequest`), so both apply the same rule.
+    static func tempo(_ t: Double, reading: PromptReading) -> Double {
+        switch reading.tempoWord {
+        case .slow: return min(t * reading.tempoFactor, slowWordCeiling)
+        case .fast: return min(t * reading.tempoFactor, max(t, tempoWordCeiling))
+        case nil: return t * reading.tempoFactor
+        }
+    }
     static func f2(_ x: Double) -> String { String(format: "%.2f", x) }
     static func signed(_ x: Double) -> String { String(format: "%+.2f", x) }
 
@@ -115,11 +130,12 @@ public enum Planner {
             var reason = "\(style.id) range \(style.tempoMin)-\(style.tempoMax) at position \(f2(position)) from arousal \(f2(arousal)) (saturation \(f2(f.meanSaturation)), edge density \(f2(f.edgeDensity)))"
             if position < 0 || position > 1 { reason += ", stretched past the range" }
             if reading.tempoFactor != 1 {
-                // At most 180 bpm: a tempo word's arousal has already moved the position, and "fast" on a vivid
-                // rock picture reached 193 bpm, which beat trackers hear at half time.
-                t = min(t * reading.tempoFactor, max(t, Self.tempoWordCeiling))
-                reason += "; prompt tempo word x\(f2(reading.tempoFactor))"
-                if t == Self.tempoWordCeiling { reason += ", at most \(Int(Self.tempoWordCeiling)) bpm" }
+                // Bounded too: a tempo word's arousal has already moved the position, and "fast" on a vivid rock
+                // picture reached 193 bpm, which beat trackers hear at half time; "slow" on a vivid one stayed 110.
+                let scaled = t * reading.tempoFactor
+                t = Self.tempo(t, reading: reading)
+                reason += "; prompt \(reading.tempoWord.map { "tempo word \"\($0.rawValue)\"" } ?? "mood word") x\(f2(reading.tempoFactor))"
+                if t < scaled { reason += ", at most \(Int(t)) bpm" }
             }
             bpm = Int(clamp(t.rounded(), 40, 240))
             decisions.append(Decision(name: "tempo", value: "\(bpm) bpm", reason: reason))

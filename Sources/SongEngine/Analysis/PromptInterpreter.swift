@@ -1,5 +1,10 @@
 import Foundation
 
+/// A tempo word of the prompt ("slow", "fast" and their kin).
+public enum TempoWord: String, Codable, Sendable, Hashable {
+    case slow, fast
+}
+
 /// What the prompt and the negative tags ask for, in terms the planner uses.
 public struct PromptReading: Codable, Sendable, Hashable {
     /// Style id -> keyword score from the prompt (a multi-word keyword counts 2; a keyword that is also an
@@ -11,6 +16,8 @@ public struct PromptReading: Codable, Sendable, Hashable {
     /// Multiplies the chosen tempo ("slow" 0.85, "fast" 1.15, each with an arousal shift of -/+0.35); 1 when no
     /// tempo word.
     public var tempoFactor: Double = 1
+    /// The prompt's tempo word, if any: it bounds the tempo as well as scaling it (`Planner.tempo(_:reading:)`).
+    public var tempoWord: TempoWord?
     /// "N bpm" in the prompt, clamped to 40...240.
     public var bpm: Int?
     /// Instruments the prompt names, by role ("piano" -> chords: piano).
@@ -215,11 +222,13 @@ public enum PromptInterpreter {
             // picture kept its EDM or rock at 110-140 bpm with the factor alone, and "sad" beside it made it rock.
             if slowWords.contains(w) && sign > 0 {
                 r.tempoFactor = 0.85
+                r.tempoWord = .slow
                 arousal -= 0.35
                 r.notes.append("\(w): arousal -0.35, tempo x0.85")
             }
             if fastWords.contains(w) && sign > 0 {
                 r.tempoFactor = 1.15
+                r.tempoWord = .fast
                 arousal += 0.35
                 r.notes.append("\(w): arousal +0.35, tempo x1.15")
             }

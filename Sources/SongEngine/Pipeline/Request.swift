@@ -273,10 +273,11 @@ extension ChromasongEngine {
         } else if let promptBpm = reading.bpm {
             bpm = promptBpm
         } else {
-            // Planner step 4: the style's range at a position >= -0.15, times the prompt's tempo word, in 40...240.
+            // Planner step 4: the style's range at a position >= -0.15, after the prompt's tempo word, in 40...240.
             automatic = true
             bpm = pool.map { style -> Int in
-                let slowest = (Double(style.tempoMin) - 0.15 * Double(style.tempoMax - style.tempoMin)) * reading.tempoFactor
+                let slowest = Planner.tempo(Double(style.tempoMin) - 0.15 * Double(style.tempoMax - style.tempoMin),
+                                            reading: reading)
                 return Int(min(240, max(40, slowest.rounded())))
             }.min() ?? SongRequest.bpmRange.lowerBound
         }
